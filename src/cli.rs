@@ -1,0 +1,147 @@
+//! The command line: clap definitions only. No behaviour lives here.
+
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::lsns::Tree;
+
+/// nslab teaches Linux namespaces by doing: Markdown lessons whose steps call
+/// clone, setns and unshare, and verify what the kernel shows.
+#[derive(Debug, Parser)]
+#[command(name = "nslab", version, about, max_term_width = 100)]
+#[command(after_help = "Examples:
+  nslab lsns -t net                 list network namespaces, with NSID and nsfs mounts
+  nslab unshare -r -u -f -- hostname    a new uts namespace as an unprivileged user
+  nslab nsenter -t 4242 -n -- ip link   a command in the net namespace of pid 4242")]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List namespaces, like util-linux lsns (also those held only by a bind mount or an open file).
+    Lsns(LsnsArgs),
+    /// Run a program in new namespaces, like util-linux unshare.
+    Unshare(UnshareArgs),
+    /// Run a program in the namespaces of a process or of namespace files, like util-linux nsenter.
+    Nsenter(NsenterArgs),
+}
+
+/// `nslab lsns`.
+#[derive(Debug, Args)]
+pub struct LsnsArgs {
+    /// Only namespaces of this type (cgroup, ipc, mnt, net, pid, time, user, uts); repeatable.
+    #[arg(short = 't', long = "type", value_name = "TYPE")]
+    pub types: Vec<String>,
+    /// Only the namespaces process PID is in.
+    #[arg(short = 'p', long = "task", value_name = "PID")]
+    pub pid: Option<i32>,
+    /// JSON output, in util-linux's schema.
+    #[arg(short = 'J', long)]
+    pub json: bool,
+    /// Columns to show (NS,TYPE,PATH,NPROCS,PID,PPID,COMMAND,UID,USER,NETNSID,NSFS,PNS,ONS); `+LIST` adds to the defaults.
+    #[arg(short = 'o', long, value_name = "LIST")]
+    pub output: Option<String>,
+    /// Show every column.
+    #[arg(long)]
+    pub output_all: bool,
+    /// No heading line.
+    #[arg(short = 'n', long)]
+    pub noheadings: bool,
+    /// Raw output: space-separated, unsafe characters escaped.
+    #[arg(short = 'r', long)]
+    pub raw: bool,
+    /// A flat list instead of the process tree.
+    #[arg(short = 'l', long)]
+    pub list: bool,
+    /// Nest rows by parent process, owner user namespace, or parent namespace.
+    #[arg(short = 'T', long, value_name = "REL")]
+    pub tree: Option<Tree>,
+    /// Accepted for util-linux compatibility: nslab never truncates.
+    #[arg(short = 'u', long, hide = true)]
+    pub notruncate: bool,
+    /// Accepted for util-linux compatibility.
+    #[arg(short = 'W', long, hide = true)]
+    pub nowrap: bool,
+}
+
+/// The per-kind flags shared by unshare and nsenter: `-n` or `--net[=FILE]`.
+#[derive(Debug, Args, Default)]
+pub struct KindFlags {
+    /// Mount namespace [=FILE: persist it there (unshare) or enter it (nsenter)].
+    #[arg(short = 'm', long = "mount", value_name = "FILE", num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    pub mount: Option<String>,
+    /// UTS namespace (host name) [=FILE].
+    #[arg(short = 'u', long = "uts", value_name = "FILE", num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    pub uts: Option<String>,
+    /// IPC namespace [=FILE].
+    #[arg(short = 'i', long = "ipc", value_name = "FILE", num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    pub ipc: Option<String>,
+    /// Network namespace [=FILE].
+    #[arg(short = 'n', long = "net", value_name = "FILE", num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    pub net: Option<String>,
+    /// PID namespace [=FILE].
+    #[arg(short = 'p', long = "pid", value_name = "FILE", num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    pub pid: Option<String>,
+    /// User namespace [=FILE].
+    #[arg(short = 'U', long = "user", value_name = "FILE", num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    pub user: Option<String>,
+    /// Cgroup namespace [=FILE].
+    #[arg(short = 'C', long = "cgroup", value_name = "FILE", num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    pub cgroup: Option<String>,
+    /// Time namespace [=FILE].
+    #[arg(short = 'T', long = "time", value_name = "FILE", num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    pub time: Option<String>,
+}
+
+/// `nslab unshare`.
+#[derive(Debug, Args)]
+pub struct UnshareArgs {
+    /// The namespaces to create.
+    #[command(flatten)]
+    pub kinds: KindFlags,
+    /// Map your uid and gid to root in a new user namespace (implies -U).
+    #[arg(short = 'r', long = "map-root-user")]
+    pub map_root: bool,
+    /// Fork: run the program as a child that is inside the new pid and time namespaces.
+    #[arg(short = 'f', long)]
+    pub fork: bool,
+    /// Mount a fresh /proc (implies -m; use with -p -f).
+    #[arg(long)]
+    pub mount_proc: bool,
+    /// Kill the program when nslab dies (implies -f).
+    #[arg(long)]
+    pub kill_child: bool,
+    /// Keep a new namespace alive by bind-mounting it onto PATH, e.g. net=/run/mynet (repeatable).
+    #[arg(long, value_name = "KIND=PATH")]
+    pub persist: Vec<String>,
+    /// Offset of CLOCK_MONOTONIC in the new time namespace, in seconds (implies -T).
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
+    pub monotonic: Option<i64>,
+    /// Offset of CLOCK_BOOTTIME in the new time namespace, in seconds (implies -T).
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
+    pub boottime: Option<i64>,
+    /// The program and its arguments (default: $SHELL).
+    #[arg(last = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
+
+/// `nslab nsenter`.
+#[derive(Debug, Args)]
+pub struct NsenterArgs {
+    /// The process whose namespaces to enter.
+    #[arg(short = 't', long, value_name = "PID")]
+    pub target: Option<i32>,
+    /// Enter every namespace of the target (but your own user namespace).
+    #[arg(short = 'a', long)]
+    pub all: bool,
+    /// The namespaces to enter; `--net=FILE` enters the namespace behind FILE.
+    #[command(flatten)]
+    pub kinds: KindFlags,
+    /// The program and its arguments (default: $SHELL).
+    #[arg(last = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}

@@ -1,0 +1,222 @@
+//! The engine's commands — `lsns`, `unshare`, `nsenter` — turned from parsed
+//! flags into engine calls. Each returns the exit code to use.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::cli::{KindFlags, LsnsArgs, NsenterArgs, UnshareArgs};
+use crate::lsns::{self, Column, Format, Layout};
+use crate::ns::{self, Creation, EngineError, JoinTarget, KindSet, NsKind, Scanner, Spawn, TimeOffsets};
+
+/// Why a command failed before or instead of running its program.
+#[derive(Debug, thiserror::Error)]
+pub enum CmdError {
+    /// Bad input on the command line.
+    #[error("{0}")]
+    Usage(String),
+    /// The engine refused or failed.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    /// Writing the output failed.
+    #[error("writing output: {0}")]
+    Output(std::io::Error),
+}
+
+impl CmdError {
+    /// The process exit code for this error.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            CmdError::Engine(e) => e.exit_code(),
+            CmdError::Usage(_) | CmdError::Output(_) => 1,
+        }
+    }
+}
+
+/// `nslab lsns`.
+pub fn lsns(args: &LsnsArgs) -> Result<i32, CmdError> {
+    let kinds: KindSet = if args.types.is_empty() {
+        KindSet::ALL
+    } else {
+        args.types.iter().map(|t| t.parse::<NsKind>()).collect::<Result<_, _>>().map_err(|e| CmdError::Usage(e.to_string()))?
+    };
+    let net_only = kinds == [NsKind::Net].into_iter().collect();
+    let defaults = Column::defaults(net_only);
+    let columns = match (&args.output, args.output_all) {
+        (_, true) => Column::ALL.to_vec(),
+        (Some(list), false) => lsns::parse_columns(list, &defaults).map_err(|e| CmdError::Usage(e.to_string()))?,
+        (None, false) => defaults,
+    };
+    let tree = match (args.list, args.tree) {
+        (_, Some(t)) => Some(t),
+        (true, None) => None,
+        (false, None) => Some(lsns::Tree::Process),
+    };
+    let format = if args.json {
+        Format::Json
+    } else if args.raw {
+        Format::Raw
+    } else {
+        Format::Table
+    };
+
+    let scanner = Scanner { kinds, ..Scanner::default() };
+    let mut listing = scanner.scan_bare().map_err(|e| EngineError::Io { what: "reading /proc".into(), source: e })?;
+    if let Some(pid) = args.pid {
+        let view = ns::NsView::read(Path::new("/proc"), pid).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => EngineError::NoSuchProcess(pid),
+            _ => EngineError::Io { what: format!("reading the namespaces of pid {pid}"), source: e },
+        })?;
+        listing.namespaces.retain(|n| view.get(n.kind).is_some_and(|id| id.ino == n.id.ino));
+    }
+    scanner.fill_details(&mut listing.namespaces, Column::details(&columns, tree));
+    let layout = Layout { columns, format, tree, headings: !args.noheadings };
+    let text = lsns::render(&listing.namespaces, &layout);
+    std::io::stdout().lock().write_all(text.as_bytes()).map_err(CmdError::Output)?;
+    Ok(0)
+}
+
+/// The kinds named by `-m -u …` flags, with the FILE given to each, if any.
+fn kind_flags(flags: &KindFlags) -> Vec<(NsKind, Option<PathBuf>)> {
+    let all = [
+        (NsKind::Mnt, &flags.mount),
+        (NsKind::Uts, &flags.uts),
+        (NsKind::Ipc, &flags.ipc),
+        (NsKind::Net, &flags.net),
+        (NsKind::Pid, &flags.pid),
+        (NsKind::User, &flags.user),
+        (NsKind::Cgroup, &flags.cgroup),
+        (NsKind::Time, &flags.time),
+    ];
+    all.into_iter()
+        .filter_map(|(k, v)| v.as_ref().map(|p| (k, (!p.is_empty()).then(|| PathBuf::from(p)))))
+        .collect()
+}
+
+/// The program to run: the given command, else `$SHELL`, else `/bin/sh`.
+fn program(command: &[String]) -> Spawn {
+    match command.split_first() {
+        Some((prog, args)) => {
+            let mut s = Spawn::new(prog);
+            s.args(args);
+            s
+        }
+        None => Spawn::new(std::env::var_os("SHELL").unwrap_or_else(|| "/bin/sh".into())),
+    }
+}
+
+/// Ignores SIGINT and SIGTERM while waiting for the program, as util-linux does:
+/// the program (which has them at their defaults) decides, and we report.
+fn wait_for(mut child: ns::Process) -> Result<i32, CmdError> {
+    use nix::sys::signal::{SigHandler, Signal, signal};
+    // SAFETY: SIG_IGN installs no handler code.
+    unsafe {
+        let _ = signal(Signal::SIGINT, SigHandler::SigIgn);
+        let _ = signal(Signal::SIGTERM, SigHandler::SigIgn);
+    }
+    let status = child.wait().map_err(|e| EngineError::Io { what: "waiting for the program".into(), source: e })?;
+    Ok(status.code())
+}
+
+/// `nslab unshare`.
+pub fn unshare(args: &UnshareArgs) -> Result<i32, CmdError> {
+    let mut kinds = KindSet::EMPTY;
+    let mut persist: Vec<(NsKind, PathBuf)> = Vec::new();
+    for (kind, file) in kind_flags(&args.kinds) {
+        kinds.insert(kind);
+        persist.extend(file.map(|f| (kind, f)));
+    }
+    for spec in &args.persist {
+        let (kind, path) = spec
+            .split_once('=')
+            .filter(|(_, p)| !p.is_empty())
+            .ok_or_else(|| CmdError::Usage(format!("--persist {spec}: expected KIND=PATH, e.g. net=/run/mynet")))?;
+        let kind: NsKind = kind.parse().map_err(|e: ns::UnknownKind| CmdError::Usage(format!("--persist {spec}: {e}")))?;
+        kinds.insert(kind);
+        persist.push((kind, PathBuf::from(path)));
+    }
+    if args.map_root {
+        kinds.insert(NsKind::User);
+    }
+    if args.mount_proc {
+        kinds.insert(NsKind::Mnt);
+    }
+    if args.monotonic.is_some() || args.boottime.is_some() {
+        kinds.insert(NsKind::Time);
+    }
+    let fork = args.fork || args.kill_child;
+
+    let mut spawn = program(&args.command);
+    spawn
+        .new_namespaces(kinds, if fork { Creation::Clone } else { Creation::Unshare })
+        .map_root(args.map_root)
+        .mount_proc(args.mount_proc);
+    if args.monotonic.is_some() || args.boottime.is_some() {
+        spawn.time_offsets(TimeOffsets { monotonic: args.monotonic.unwrap_or(0), boottime: args.boottime.unwrap_or(0) });
+    }
+    if args.kill_child {
+        spawn.death_signal(libc::SIGKILL);
+    }
+    let child = spawn.start_with(|pid| {
+        let mut made: Vec<&Path> = Vec::new();
+        for (kind, target) in &persist {
+            // Without a fork the program itself stays in the old pid and time
+            // namespaces; the new ones are those of its children.
+            let link = match kind.for_children_name() {
+                Some(name) if !fork => name,
+                _ => kind.name(),
+            };
+            let source = PathBuf::from(format!("/proc/{pid}/ns/{link}"));
+            if let Err(e) = ns::pin(&source, target) {
+                for done in made {
+                    let _ = ns::unpin(done);
+                }
+                return Err(e);
+            }
+            made.push(target);
+        }
+        Ok(())
+    })?;
+    wait_for(child)
+}
+
+/// `nslab nsenter`.
+pub fn nsenter(args: &NsenterArgs) -> Result<i32, CmdError> {
+    let mut spawn = program(&args.command);
+    let flags = kind_flags(&args.kinds);
+    if args.all {
+        let pid = args.target.ok_or_else(|| CmdError::Usage("-a needs a target process: -t PID".into()))?;
+        spawn.join_all_of(pid)?;
+    }
+    let mut targets = Vec::new();
+    for (kind, file) in flags {
+        targets.push(match (file, args.target) {
+            (Some(path), _) => JoinTarget::File { path, kind: Some(kind) },
+            (None, Some(pid)) => JoinTarget::Process { pid, kind },
+            (None, None) => {
+                return Err(CmdError::Usage(format!(
+                    "-{} needs a target: give -t PID, or --{}=FILE",
+                    kind.short_flag(),
+                    long_name(kind)
+                )));
+            }
+        });
+    }
+    if targets.is_empty() && !args.all {
+        return Err(CmdError::Usage("nothing to enter: give -a, or the namespaces to enter (-m -u -i -n -p -U -C -T)".into()));
+    }
+    if let Some(pid) = args.target {
+        if !Path::new(&format!("/proc/{pid}")).exists() {
+            return Err(EngineError::NoSuchProcess(pid).into());
+        }
+    }
+    spawn.join(targets);
+    let child = spawn.start()?;
+    wait_for(child)
+}
+
+fn long_name(kind: NsKind) -> &'static str {
+    match kind {
+        NsKind::Mnt => "mount",
+        other => other.name(),
+    }
+}

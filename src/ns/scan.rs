@@ -1,0 +1,430 @@
+//! The scanner behind `nslab lsns`: every namespace on the system, found
+//! through the processes in `/proc`, the nsfs bind mounts in mountinfo, and the
+//! namespace files processes hold open.
+//!
+//! The proc root is a value so that tests can scan a fixture tree. Cost grows
+//! linearly with the number of processes: one pass over `/proc`, a hash map of
+//! namespaces, and per-row details read only for the rows that are shown.
+
+use std::collections::HashMap;
+use std::ffi::OsStr;
+use std::io;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use super::{KindSet, NsId, NsKind, NsLink, sys};
+
+/// What a namespace's NETNSID column holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NetNsId {
+    /// The id the caller's network namespace assigned to it.
+    Id(i32),
+    /// No id assigned (util-linux prints `unassigned`).
+    Unassigned,
+}
+
+/// One namespace as listed by lsns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Namespace {
+    /// Its identity.
+    pub id: NsId,
+    /// Its kind.
+    pub kind: NsKind,
+    /// How many processes (thread-group leaders) are in it.
+    pub nprocs: usize,
+    /// The lowest readable pid in it.
+    pub pid: Option<i32>,
+    /// That process's parent.
+    pub ppid: Option<i32>,
+    /// The owner of `/proc/PID` of that process.
+    pub uid: Option<u32>,
+    /// The name of that uid.
+    pub user: Option<String>,
+    /// Its command line (NULs as spaces), else its comm.
+    pub command: Option<String>,
+    /// A path through which the namespace can be opened.
+    pub path: Option<PathBuf>,
+    /// The nsfs bind mounts that hold it (mount points).
+    pub nsfs: Vec<PathBuf>,
+    /// Open file descriptors that hold it, as `/proc/PID/fd/N`.
+    pub held_by_fds: Vec<PathBuf>,
+    /// NETNSID (net namespaces only).
+    pub netnsid: Option<NetNsId>,
+    /// The parent namespace's inode (pid and user), 0 when unknown.
+    pub pns: u64,
+    /// The owning user namespace's inode, 0 when unknown.
+    pub ons: u64,
+}
+
+impl Namespace {
+    fn new(id: NsId, kind: NsKind) -> Namespace {
+        Namespace {
+            id,
+            kind,
+            nprocs: 0,
+            pid: None,
+            ppid: None,
+            uid: None,
+            user: None,
+            command: None,
+            path: None,
+            nsfs: Vec::new(),
+            held_by_fds: Vec::new(),
+            netnsid: None,
+            pns: 0,
+            ons: 0,
+        }
+    }
+
+    /// `net:[4026531840]`.
+    pub fn link(&self) -> NsLink {
+        NsLink { kind: self.kind, ino: self.id.ino }
+    }
+}
+
+/// Which details to read for the listed namespaces; each costs system calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Details {
+    /// PPID.
+    pub ppid: bool,
+    /// UID and USER.
+    pub user: bool,
+    /// COMMAND.
+    pub command: bool,
+    /// NETNSID.
+    pub netnsid: bool,
+    /// PNS and ONS (nsfs ioctls).
+    pub relations: bool,
+}
+
+impl Details {
+    /// Every detail.
+    pub const ALL: Details = Details { ppid: true, user: true, command: true, netnsid: true, relations: true };
+    /// Identity and counts only.
+    pub const NONE: Details = Details { ppid: false, user: false, command: false, netnsid: false, relations: false };
+}
+
+/// A scan request.
+#[derive(Debug, Clone)]
+pub struct Scanner {
+    /// The proc root, normally `/proc`.
+    pub proc_root: PathBuf,
+    /// The mountinfo to read nsfs mounts from; normally `/proc/self/mountinfo`.
+    pub mountinfo: Option<PathBuf>,
+    /// The kinds to list.
+    pub kinds: KindSet,
+    /// Also look for namespaces held only by open file descriptors.
+    pub open_fds: bool,
+    /// The nsfs device; `None` reads it from the kernel.
+    pub nsfs_dev: Option<u64>,
+}
+
+impl Default for Scanner {
+    fn default() -> Self {
+        Scanner {
+            proc_root: PathBuf::from("/proc"),
+            mountinfo: Some(PathBuf::from("/proc/self/mountinfo")),
+            kinds: KindSet::ALL,
+            open_fds: true,
+            nsfs_dev: None,
+        }
+    }
+}
+
+/// The result of a scan: namespaces sorted by inode.
+#[derive(Debug, Clone, Default)]
+pub struct Listing {
+    /// The namespaces, sorted by inode.
+    pub namespaces: Vec<Namespace>,
+}
+
+impl Listing {
+    /// The namespace with this identity.
+    pub fn find(&self, id: NsId) -> Option<&Namespace> {
+        self.namespaces.binary_search_by_key(&(id.ino, id.dev), |n| (n.id.ino, n.id.dev)).ok().map(|i| &self.namespaces[i])
+    }
+}
+
+/// A small reusable buffer for `/proc/PID/...` paths and readlink results, so
+/// the per-process loop allocates nothing.
+struct PathBuf2 {
+    path: Vec<u8>,
+    link: Vec<u8>,
+}
+
+impl PathBuf2 {
+    fn readlink(&mut self) -> Option<&[u8]> {
+        self.path.push(0);
+        self.link.resize(256, 0);
+        // SAFETY: path is NUL-terminated; link is a writable buffer of its length.
+        let n = unsafe { libc::readlink(self.path.as_ptr().cast(), self.link.as_mut_ptr().cast(), self.link.len()) };
+        self.path.pop();
+        (n > 0).then(|| &self.link[..n as usize])
+    }
+}
+
+impl Scanner {
+    /// Scans, and reads `details` for every namespace found.
+    pub fn scan(&self, details: Details) -> io::Result<Listing> {
+        let mut listing = self.scan_bare()?;
+        self.fill_details(&mut listing.namespaces, details);
+        Ok(listing)
+    }
+
+    /// Finds every namespace with its count, lowest pid and holders, but reads
+    /// no per-row details (see [`Scanner::fill_details`]).
+    pub fn scan_bare(&self) -> io::Result<Listing> {
+        let nsfs_dev = self.nsfs_dev.or_else(sys::nsfs_dev).unwrap_or(0);
+        let mut pids: Vec<i32> = std::fs::read_dir(&self.proc_root)?
+            .filter_map(|e| e.ok())
+            .filter_map(|e| std::str::from_utf8(e.file_name().as_bytes()).ok()?.parse().ok())
+            .collect();
+        pids.sort_unstable();
+
+        let mut index: HashMap<u64, usize> = HashMap::new();
+        let mut namespaces: Vec<Namespace> = Vec::new();
+        let mut add = |namespaces: &mut Vec<Namespace>, link: NsLink| -> usize {
+            *index.entry(link.ino).or_insert_with(|| {
+                namespaces.push(Namespace::new(NsId { dev: nsfs_dev, ino: link.ino }, link.kind));
+                namespaces.len() - 1
+            })
+        };
+
+        let root = self.proc_root.as_os_str().as_bytes();
+        let mut buf = PathBuf2 { path: Vec::with_capacity(64), link: Vec::with_capacity(256) };
+        let mut fd_holds: Vec<(NsLink, i32, Vec<u8>)> = Vec::new();
+        for &pid in &pids {
+            buf.path.clear();
+            buf.path.extend_from_slice(root);
+            buf.path.push(b'/');
+            buf.path.extend_from_slice(itoa(pid).as_bytes());
+            let base = buf.path.len();
+            buf.path.extend_from_slice(b"/ns/");
+            let ns_base = buf.path.len();
+            for kind in self.kinds.iter() {
+                buf.path.truncate(ns_base);
+                buf.path.extend_from_slice(kind.name().as_bytes());
+                // EACCES (not ours to read), ENOENT (gone, or a kind this kernel
+                // lacks): skipped silently, as util-linux does.
+                let Some(link) = buf.readlink().and_then(NsLink::parse_bytes) else { continue };
+                if link.kind != kind {
+                    continue;
+                }
+                let i = add(&mut namespaces, link);
+                let ns = &mut namespaces[i];
+                ns.nprocs += 1;
+                if ns.pid.is_none() {
+                    ns.pid = Some(pid);
+                }
+            }
+            if self.open_fds {
+                buf.path.truncate(base);
+                scan_fds(&mut buf, pid, self.kinds, &mut fd_holds);
+            }
+        }
+        for (link, pid, fd) in fd_holds {
+            let i = add(&mut namespaces, link);
+            let mut path = self.proc_root.join(itoa(pid));
+            path.push("fd");
+            path.push(OsStr::from_bytes(&fd));
+            namespaces[i].held_by_fds.push(path);
+        }
+        if let Some(mountinfo) = &self.mountinfo {
+            if let Ok(text) = std::fs::read(mountinfo) {
+                for (link, target) in nsfs_mounts(&text) {
+                    if self.kinds.contains(link.kind) {
+                        let i = add(&mut namespaces, link);
+                        if !namespaces[i].nsfs.contains(&target) {
+                            namespaces[i].nsfs.push(target);
+                        }
+                    }
+                }
+            }
+        }
+        namespaces.sort_unstable_by_key(|n| n.id.ino);
+        for ns in &mut namespaces {
+            ns.path = match ns.pid {
+                Some(pid) => Some(super::view::ns_path(&self.proc_root, pid, ns.kind)),
+                None => ns.nsfs.first().or(ns.held_by_fds.first()).cloned(),
+            };
+        }
+        Ok(Listing { namespaces })
+    }
+
+    /// Reads the requested details of each namespace: about its lowest-pid
+    /// process, and from the nsfs ioctls and netlink. Failures leave a field
+    /// empty (the process may have exited meanwhile).
+    pub fn fill_details(&self, namespaces: &mut [Namespace], details: Details) {
+        let mut users: HashMap<u32, Option<String>> = HashMap::new();
+        let mut procs: HashMap<i32, (Option<i32>, Option<u32>, Option<String>)> = HashMap::new();
+        for ns in namespaces.iter_mut() {
+            if let Some(pid) = ns.pid {
+                let (ppid, uid, command) = procs.entry(pid).or_insert_with(|| {
+                    let dir = self.proc_root.join(itoa(pid));
+                    let ppid = if details.ppid { read_ppid(&dir) } else { None };
+                    let uid = if details.user {
+                        std::fs::metadata(&dir).ok().map(|m| std::os::unix::fs::MetadataExt::uid(&m))
+                    } else {
+                        None
+                    };
+                    let command = if details.command { read_command(&dir) } else { None };
+                    (ppid, uid, command)
+                });
+                ns.ppid = *ppid;
+                ns.uid = *uid;
+                ns.command = command.clone();
+                if let Some(uid) = ns.uid {
+                    ns.user = users.entry(uid).or_insert_with(|| user_name(uid)).clone();
+                }
+            }
+            if !(details.relations || details.netnsid && ns.kind == NsKind::Net) {
+                continue;
+            }
+            let Some(fd) = ns.path.as_deref().and_then(|p| sys::open_ns(p).ok()) else { continue };
+            if details.relations {
+                ns.ons = sys::owner_userns(&fd).ok().and_then(|f| fd_ino(&f)).unwrap_or(0);
+                if matches!(ns.kind, NsKind::Pid | NsKind::User) {
+                    ns.pns = sys::parent_ns(&fd).ok().and_then(|f| fd_ino(&f)).unwrap_or(0);
+                }
+            }
+            if details.netnsid && ns.kind == NsKind::Net {
+                ns.netnsid = match sys::netnsid(&fd) {
+                    Ok(Some(id)) => Some(NetNsId::Id(id)),
+                    Ok(None) => Some(NetNsId::Unassigned),
+                    Err(_) => None,
+                };
+            }
+        }
+    }
+}
+
+fn fd_ino(fd: &std::os::fd::OwnedFd) -> Option<u64> {
+    nix::sys::stat::fstat(fd).ok().map(|st| st.st_ino)
+}
+
+/// Looks through `/proc/PID/fd` for namespace files. `buf.path` holds `/proc/PID`.
+fn scan_fds(buf: &mut PathBuf2, pid: i32, kinds: KindSet, out: &mut Vec<(NsLink, i32, Vec<u8>)>) {
+    buf.path.extend_from_slice(b"/fd");
+    let dir_path = Path::new(OsStr::from_bytes(&buf.path)).to_path_buf();
+    let Ok(dir) = std::fs::read_dir(&dir_path) else { return };
+    buf.path.push(b'/');
+    let fd_base = buf.path.len();
+    for entry in dir.flatten() {
+        let name = entry.file_name();
+        buf.path.truncate(fd_base);
+        buf.path.extend_from_slice(name.as_bytes());
+        // An nsfs file shows as `net:[4026531840]`, with no leading slash; sockets
+        // and pipes look alike (`socket:[…]`) but name no namespace kind.
+        if let Some(link) = buf.readlink().and_then(NsLink::parse_bytes) {
+            if kinds.contains(link.kind) {
+                out.push((link, pid, name.as_bytes().to_vec()));
+            }
+        }
+    }
+}
+
+/// The nsfs mounts in a mountinfo text: the namespace (the mount's root field,
+/// `net:[…]`) and the mount point, with `\040`-style escapes undone.
+pub fn nsfs_mounts(mountinfo: &[u8]) -> Vec<(NsLink, PathBuf)> {
+    let mut out = Vec::new();
+    for line in mountinfo.split(|&b| b == b'\n') {
+        let Some(sep) = line.windows(3).position(|w| w == b" - ") else { continue };
+        let mut after = line[sep + 3..].split(|&b| b == b' ');
+        if after.next() != Some(b"nsfs") {
+            continue;
+        }
+        let mut fields = line[..sep].split(|&b| b == b' ');
+        let (Some(root), Some(target)) = (fields.nth(3), fields.next()) else { continue };
+        if let Some(link) = NsLink::parse_bytes(root) {
+            out.push((link, PathBuf::from(OsStr::from_bytes(&unescape_octal(target)))));
+        }
+    }
+    out
+}
+
+fn unescape_octal(s: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        if s[i] == b'\\' && i + 3 < s.len() && s[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c)) {
+            out.push((s[i + 1] - b'0') * 64 + (s[i + 2] - b'0') * 8 + (s[i + 3] - b'0'));
+            i += 4;
+        } else {
+            out.push(s[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+fn itoa(n: i32) -> String {
+    n.to_string()
+}
+
+/// The parent pid from `/proc/PID/stat` (the field after the `(comm)`, which
+/// may itself hold spaces and parentheses).
+fn read_ppid(dir: &Path) -> Option<i32> {
+    let stat = std::fs::read(dir.join("stat")).ok()?;
+    parse_stat_ppid(&stat)
+}
+
+/// Parses the ppid out of a `/proc/PID/stat` line.
+pub fn parse_stat_ppid(stat: &[u8]) -> Option<i32> {
+    let close = stat.iter().rposition(|&b| b == b')')?;
+    let rest = std::str::from_utf8(&stat[close + 1..]).ok()?;
+    rest.split_ascii_whitespace().nth(1)?.parse().ok()
+}
+
+/// `/proc/PID/cmdline` with NULs as spaces, else `comm` (kernel threads).
+fn read_command(dir: &Path) -> Option<String> {
+    if let Ok(cmdline) = std::fs::read(dir.join("cmdline")) {
+        if let Some(cmd) = command_from_cmdline(&cmdline) {
+            return Some(cmd);
+        }
+    }
+    let comm = std::fs::read(dir.join("comm")).ok()?;
+    Some(String::from_utf8_lossy(comm.strip_suffix(b"\n").unwrap_or(&comm)).into_owned())
+}
+
+/// Joins a NUL-separated cmdline with spaces; `None` when empty.
+pub fn command_from_cmdline(cmdline: &[u8]) -> Option<String> {
+    let trimmed = cmdline.strip_suffix(b"\0").unwrap_or(cmdline);
+    if trimmed.is_empty() {
+        return None;
+    }
+    let spaced: Vec<u8> = trimmed.iter().map(|&b| if b == 0 { b' ' } else { b }).collect();
+    Some(String::from_utf8_lossy(&spaced).into_owned())
+}
+
+fn user_name(uid: u32) -> Option<String> {
+    nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid)).ok().flatten().map(|u| u.name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_nsfs_mounts() {
+        let info = b"36 25 0:4 net:[4026532281] /run/netns/x rw shared:5 - nsfs nsfs rw\n\
+                     40 25 0:4 uts:[4026532300] /tmp/with\\040space rw - nsfs nsfs rw\n\
+                     22 1 0:21 / /proc rw,nosuid - proc proc rw\n\
+                     bad line\n";
+        let got = nsfs_mounts(info);
+        assert_eq!(
+            got,
+            vec![
+                (NsLink { kind: NsKind::Net, ino: 4026532281 }, PathBuf::from("/run/netns/x")),
+                (NsLink { kind: NsKind::Uts, ino: 4026532300 }, PathBuf::from("/tmp/with space")),
+            ]
+        );
+    }
+
+    #[test]
+    fn parses_stat_and_cmdline() {
+        assert_eq!(parse_stat_ppid(b"42 (a) b) c) S 7 42 42 0"), Some(7));
+        assert_eq!(parse_stat_ppid(b"garbage"), None);
+        assert_eq!(command_from_cmdline(b"sleep\x0030\x00").as_deref(), Some("sleep 30"));
+        assert_eq!(command_from_cmdline(b""), None);
+    }
+}
