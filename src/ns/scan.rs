@@ -420,6 +420,76 @@ mod tests {
         );
     }
 
+    /// A fixture proc tree: pids 1 and 2 share net:[100]; pid 3 has its own
+    /// net:[300] and holds an fd to net:[500]; pid 4 is unreadable; uts:[400]
+    /// is only bind-mounted.
+    fn fixture() -> tempfile::TempDir {
+        use std::os::unix::fs::symlink;
+        let dir = tempfile::tempdir().unwrap();
+        let proc_ = dir.path();
+        for (pid, net, cmdline, comm) in [(1, 100, "/sbin/init\0splash\0", "init"), (2, 100, "", "kthreadd"), (3, 300, "sleep\0", "sleep")] {
+            let ns = proc_.join(format!("{pid}/ns"));
+            std::fs::create_dir_all(&ns).unwrap();
+            symlink(format!("net:[{net}]"), ns.join("net")).unwrap();
+            symlink("uts:[200]", ns.join("uts")).unwrap();
+            std::fs::write(proc_.join(format!("{pid}/cmdline")), cmdline).unwrap();
+            std::fs::write(proc_.join(format!("{pid}/comm")), format!("{comm}\n")).unwrap();
+            std::fs::write(proc_.join(format!("{pid}/stat")), format!("{pid} ({comm}) S 0 0")).unwrap();
+        }
+        std::fs::create_dir_all(proc_.join("3/fd")).unwrap();
+        symlink("net:[500]", proc_.join("3/fd/5")).unwrap();
+        symlink("socket:[77]", proc_.join("3/fd/6")).unwrap();
+        symlink("/dev/null", proc_.join("3/fd/0")).unwrap();
+        std::fs::create_dir_all(proc_.join("4")).unwrap();
+        std::fs::create_dir_all(proc_.join("sys")).unwrap();
+        std::fs::write(proc_.join("mountinfo"), "50 1 0:4 uts:[400] /run/uts-pin rw - nsfs nsfs rw\n").unwrap();
+        dir
+    }
+
+    #[test]
+    fn scans_a_fixture_tree() {
+        let dir = fixture();
+        let scanner = Scanner {
+            proc_root: dir.path().to_path_buf(),
+            mountinfo: Some(dir.path().join("mountinfo")),
+            kinds: KindSet::ALL,
+            open_fds: true,
+            nsfs_dev: Some(4),
+        };
+        let listing = scanner.scan(Details { relations: false, netnsid: false, ..Details::ALL }).unwrap();
+        let rows: Vec<(u64, NsKind, usize, Option<i32>)> =
+            listing.namespaces.iter().map(|n| (n.id.ino, n.kind, n.nprocs, n.pid)).collect();
+        assert_eq!(
+            rows,
+            vec![
+                (100, NsKind::Net, 2, Some(1)),
+                (200, NsKind::Uts, 3, Some(1)),
+                (300, NsKind::Net, 1, Some(3)),
+                (400, NsKind::Uts, 0, None),
+                (500, NsKind::Net, 0, None),
+            ]
+        );
+        let by = |ino| listing.find(NsId { dev: 4, ino }).unwrap();
+        assert_eq!(by(100).command.as_deref(), Some("/sbin/init splash"));
+        assert_eq!(by(100).ppid, Some(0));
+        assert_eq!(by(300).command.as_deref(), Some("sleep"));
+        assert_eq!(by(400).nsfs, vec![PathBuf::from("/run/uts-pin")]);
+        assert_eq!(by(400).path, Some(PathBuf::from("/run/uts-pin")));
+        assert_eq!(by(500).held_by_fds, vec![dir.path().join("3/fd/5")]);
+        assert_eq!(by(500).path, Some(dir.path().join("3/fd/5")));
+        assert_eq!(by(100).path, Some(dir.path().join("1/ns/net")));
+
+        let only_uts = Scanner { kinds: [NsKind::Uts].into_iter().collect(), ..scanner };
+        let inos: Vec<u64> = only_uts.scan_bare().unwrap().namespaces.iter().map(|n| n.id.ino).collect();
+        assert_eq!(inos, vec![200, 400]);
+    }
+
+    #[test]
+    fn kernel_thread_command_falls_back_to_comm() {
+        let dir = fixture();
+        assert_eq!(read_command(&dir.path().join("2")).as_deref(), Some("kthreadd"));
+    }
+
     #[test]
     fn parses_stat_and_cmdline() {
         assert_eq!(parse_stat_ppid(b"42 (a) b) c) S 7 42 42 0"), Some(7));

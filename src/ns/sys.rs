@@ -782,7 +782,10 @@ fn child_main(plan: &ChildPlan, exec: &ExecVectors, creator: Creator, sock: RawF
             let e = errno();
             // Like execvp: a missing file means try the next directory; any other
             // failure (EACCES, ENOEXEC…) is remembered and reported.
-            if e != libc::ENOENT && e != libc::ENOTDIR {
+            // EACCES on a path that does not exist for us (an unsearchable
+            // directory in PATH) is "not here" too.
+            let exists = e != libc::EACCES || libc::access(path.as_ptr(), libc::F_OK) == 0;
+            if e != libc::ENOENT && e != libc::ENOTDIR && exists {
                 saved = e;
             }
         }

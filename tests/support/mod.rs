@@ -1,0 +1,146 @@
+//! Shared helpers for the integration tests: running the built `nslab`, as
+//! root or as `nobody`, and checking that a test left nothing behind.
+#![allow(dead_code)]
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::{Mutex, MutexGuard, OnceLock};
+
+/// Tests that create namespaces or compare system-wide listings take this lock,
+/// so that one test's processes never show up in another's before/after check.
+pub fn serial() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// True when this test process is root.
+pub fn is_root() -> bool {
+    // SAFETY: geteuid cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// Whether a privileged test may skip here. In CI (`CI` set) nothing skips:
+/// a missing privilege is a failure.
+pub fn require_root(test: &str) -> bool {
+    if is_root() {
+        return true;
+    }
+    assert!(std::env::var_os("CI").is_none(), "{test} needs root, and CI must run it as root");
+    eprintln!("skipping {test}: needs root (run the tests as root)");
+    false
+}
+
+/// The `nslab` binary under test, copied once into a world-readable folder so
+/// that `nobody` can run it even when the checkout is not reachable for it.
+pub fn nslab_path() -> &'static Path {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        let built = PathBuf::from(env!("CARGO_BIN_EXE_nslab"));
+        let dir = std::env::temp_dir().join(format!("nslab-test-bin-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        set_mode(&dir, 0o755);
+        let copy = dir.join("nslab");
+        std::fs::copy(&built, &copy).unwrap();
+        set_mode(&copy, 0o755);
+        copy
+    })
+}
+
+/// Sets a file's permission bits.
+pub fn set_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// Who runs a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum As {
+    /// This test process's user (root in CI).
+    Caller,
+    /// `nobody`, through setpriv.
+    Nobody,
+}
+
+impl As {
+    /// Both users, for tests that must hold as root and rootless.
+    pub const BOTH: [As; 2] = [As::Caller, As::Nobody];
+}
+
+/// A command that runs `program args` as `who`, from a neutral directory.
+pub fn command_as(who: As, program: &Path, args: &[&str]) -> Command {
+    let mut cmd = match who {
+        As::Caller => Command::new(program),
+        As::Nobody => {
+            let mut c = Command::new("setpriv");
+            c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"]).arg(program);
+            c
+        }
+    };
+    cmd.args(args).current_dir("/").env_remove("SHELL");
+    cmd
+}
+
+/// Runs `nslab args` as `who` and returns its output.
+pub fn nslab(who: As, args: &[&str]) -> Output {
+    command_as(who, nslab_path(), args).output().expect("running nslab")
+}
+
+/// Runs a command line through `sh -c` as the caller.
+pub fn sh(script: &str) -> Output {
+    Command::new("sh").args(["-c", script]).output().expect("running sh")
+}
+
+/// Stdout as text.
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Stderr as text.
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// What a test may change only temporarily: the namespaces alive (by inode,
+/// as util-linux lsns sees them plus nsfs mounts), the nsfs mounts, our
+/// children, and the host name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostState {
+    namespaces: BTreeSet<u64>,
+    nsfs_mounts: Vec<String>,
+    children: BTreeSet<String>,
+    hostname: String,
+}
+
+impl HostState {
+    /// Reads the state now.
+    pub fn now() -> HostState {
+        let lsns = Command::new("lsns").args(["-J", "-l", "-o", "NS"]).output().expect("util-linux lsns");
+        let v: serde_json::Value = serde_json::from_slice(&lsns.stdout).expect("lsns JSON");
+        let namespaces = v["namespaces"].as_array().unwrap().iter().filter_map(|n| n["ns"].as_u64()).collect();
+        let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+        let nsfs_mounts = mountinfo.lines().filter(|l| l.contains(" - nsfs ")).map(str::to_owned).collect();
+        // Children of every thread of this test process.
+        let children = std::fs::read_dir("/proc/self/task")
+            .unwrap()
+            .flatten()
+            .flat_map(|t| std::fs::read_to_string(t.path().join("children")).unwrap_or_default().split_whitespace().map(str::to_owned).collect::<Vec<_>>())
+            .collect();
+        let hostname = nix::unistd::gethostname().unwrap().to_string_lossy().into_owned();
+        HostState { namespaces, nsfs_mounts, children, hostname }
+    }
+
+    /// Asserts that the state is back to `self`, waiting briefly for the kernel
+    /// to free namespaces of processes that have just been reaped.
+    pub fn assert_restored(&self, what: &str) {
+        let mut now = HostState::now();
+        for _ in 0..50 {
+            if &now == self {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            now = HostState::now();
+        }
+        assert_eq!(&now, self, "{what} left something behind");
+    }
+}
