@@ -221,8 +221,10 @@ impl Spawn {
     }
 
     /// Joins every namespace of `pid` that differs from the caller's, as
-    /// `nsenter -a -t PID` does; the caller's own user namespace is skipped
-    /// because setns into it fails with EINVAL.
+    /// `nsenter -a -t PID` does. Namespaces the caller is already in are
+    /// skipped: joining them changes nothing, setns into one's own user
+    /// namespace fails with EINVAL, and once inside a new user namespace an
+    /// unprivileged caller may not "re-join" the host's others.
     pub fn join_all_of(&mut self, pid: i32) -> Result<&mut Self, EngineError> {
         let theirs = NsView::read(Path::new("/proc"), pid).map_err(|e| match e.kind() {
             io::ErrorKind::NotFound => EngineError::NoSuchProcess(pid),
@@ -230,8 +232,7 @@ impl Spawn {
         })?;
         let ours = NsView::of_self().map_err(io_err("reading our own namespaces"))?;
         for kind in KindSet::ALL.iter() {
-            let same = theirs.get(kind).is_some() && theirs.get(kind) == ours.get(kind);
-            if theirs.get(kind).is_some() && !(kind == NsKind::User && same) {
+            if theirs.get(kind).is_some() && theirs.get(kind) != ours.get(kind) {
                 self.joins.push(JoinTarget::Process { pid, kind });
             }
         }
