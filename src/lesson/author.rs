@@ -1,0 +1,219 @@
+//! Tools for lesson authors: check many lessons at once, and scaffold a new one.
+
+use std::collections::HashMap;
+use std::fs::{self, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use super::diagnostic::{Diagnostic, render};
+use super::frontmatter::is_lesson_id;
+use super::check_file;
+
+/// Why a new lesson could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum NewLessonError {
+    /// The name is not a valid lesson id.
+    #[error("invalid lesson name `{0}`: use only a-z, 0-9 and `-`, e.g. `uts-basics`")]
+    InvalidName(String),
+    /// A file of that name is already there.
+    #[error("{0} already exists; not overwriting it")]
+    Exists(PathBuf),
+    /// Creating the folder or writing the file failed.
+    #[error("cannot write {path}")]
+    Io {
+        /// The file or folder being written.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
+}
+
+/// The lesson files named by `paths`: files as given, and every `*.md` under a
+/// directory (recursively), sorted. Paths that cannot be read are returned
+/// as diagnostics.
+pub fn lesson_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Diagnostic>) {
+    let mut files = Vec::new();
+    let mut problems = Vec::new();
+    for path in paths {
+        match fs::metadata(path) {
+            Ok(m) if m.is_dir() => {
+                let before = files.len();
+                collect_markdown(path, &mut files, &mut problems);
+                files[before..].sort();
+                if files.len() == before {
+                    problems.push(Diagnostic::whole_file(path, "no lessons (*.md files) in this folder"));
+                }
+            }
+            Ok(_) => files.push(path.clone()),
+            Err(e) => problems.push(Diagnostic::whole_file(path, format!("cannot read: {e}"))),
+        }
+    }
+    (files, problems)
+}
+
+fn collect_markdown(dir: &Path, files: &mut Vec<PathBuf>, problems: &mut Vec<Diagnostic>) {
+    let entries = match fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) => {
+            problems.push(Diagnostic::whole_file(dir, format!("cannot read the folder: {e}")));
+            return;
+        }
+    };
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for path in paths {
+        // `file_type` of a DirEntry does not follow symlinks; metadata does.
+        match fs::metadata(&path) {
+            Ok(m) if m.is_dir() => collect_markdown(&path, files, problems),
+            Ok(m) if m.is_file() && path.extension().is_some_and(|e| e == "md") => files.push(path),
+            _ => {}
+        }
+    }
+}
+
+/// Checks every lesson named by `paths` (see [`lesson_files`]), writes all
+/// diagnostics and a summary line (`checked 3 lessons: 2 ok, 1 with 4 errors`)
+/// to `out`, and returns true when every lesson is clean.
+pub fn check_paths(paths: &[PathBuf], out: &mut impl Write, color: bool) -> io::Result<bool> {
+    let (files, problems) = lesson_files(paths);
+    let mut printed_any = false;
+    let mut print = |out: &mut dyn Write, diags: &[Diagnostic]| -> io::Result<()> {
+        if printed_any {
+            writeln!(out)?;
+        }
+        printed_any = true;
+        write!(out, "{}", render(diags, color))
+    };
+    if !problems.is_empty() {
+        print(out, &problems)?;
+    }
+    let mut ok = 0;
+    let mut failed = 0;
+    let mut errors = 0;
+    let mut ids: HashMap<String, PathBuf> = HashMap::new();
+    for file in &files {
+        let diags = match check_file(file) {
+            Ok(lesson) => match ids.get(&lesson.meta.id) {
+                Some(first) => vec![Diagnostic::whole_file(
+                    file,
+                    format!("lesson id `{}` is also used by {}", lesson.meta.id, first.display()),
+                )
+                .with_help("lesson ids must be unique")],
+                None => {
+                    ids.insert(lesson.meta.id, file.clone());
+                    Vec::new()
+                }
+            },
+            Err(diags) => diags,
+        };
+        if diags.is_empty() {
+            ok += 1;
+        } else {
+            failed += 1;
+            errors += diags.len();
+            print(out, &diags)?;
+        }
+    }
+    if printed_any {
+        writeln!(out)?;
+    }
+    let total = files.len();
+    let mut summary = format!("checked {total} {}: {ok} ok", plural(total, "lesson", "lessons"));
+    if failed > 0 {
+        summary.push_str(&format!(", {failed} with {errors} {}", plural(errors, "error", "errors")));
+    }
+    writeln!(out, "{summary}")?;
+    if !problems.is_empty() {
+        writeln!(
+            out,
+            "{} {} could not be checked",
+            problems.len(),
+            plural(problems.len(), "path", "paths")
+        )?;
+    }
+    Ok(failed == 0 && problems.is_empty())
+}
+
+fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 { one } else { many }
+}
+
+/// Writes a new lesson `DIR/NAME.md` with front matter, a short introduction,
+/// one working step and a "What you learned" section. Refuses to overwrite.
+pub fn new_lesson(name: &str, dir: &Path) -> Result<PathBuf, NewLessonError> {
+    if !is_lesson_id(name) {
+        return Err(NewLessonError::InvalidName(name.to_string()));
+    }
+    fs::create_dir_all(dir).map_err(|source| NewLessonError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let path = dir.join(format!("{name}.md"));
+    let mut file = match OpenOptions::new().write(true).create_new(true).open(&path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Err(NewLessonError::Exists(path)),
+        Err(source) => return Err(NewLessonError::Io { path, source }),
+    };
+    file.write_all(template(name).as_bytes())
+        .map_err(|source| NewLessonError::Io {
+            path: path.clone(),
+            source,
+        })?;
+    Ok(path)
+}
+
+/// The text of a new lesson called `name`.
+fn template(name: &str) -> String {
+    let mut title: String = name.replace('-', " ");
+    if let Some(first) = title.get(..1) {
+        title = first.to_ascii_uppercase() + &title[1..];
+    }
+    format!(
+        r#"---
+id: {name}
+title: {title}
+needs: userns
+duration: 10 min
+---
+
+# {title}
+
+Say in two or three sentences what the learner will see, and why it matters.
+Each fenced `nslab` block below is a step: the runner performs its action, then
+checks every `expect:` line against what the kernel reports.
+
+## A process with its own host name
+
+`start` clones a long-lived process, here called `box`, into new namespaces of
+the kinds listed after the colon. Only a new UTS namespace is asked for, so
+`box` gets its own host name while sharing everything else, such as the
+network, with the lesson.
+
+```nslab
+id: start-box
+title: Start a process in a new UTS namespace
+start box: uts
+expect: box uts differs from host
+expect: box net same as host
+hint: `start box: uts` asks for CLONE_NEWUTS only; every other namespace is shared with the host.
+```
+
+## What you learned
+
+- A namespace is created by a flag given to clone(2): here CLONE_NEWUTS.
+- A process gets new namespaces only of the kinds it asks for; it shares the others.
+"#
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn titles_from_names() {
+        assert!(template("uts-basics").contains("title: Uts basics\n"));
+        assert!(template("9p").contains("title: 9p\n"));
+    }
+}

@@ -1,0 +1,246 @@
+//! Finding the ```` ```nslab ```` fenced blocks of a Markdown body with
+//! pulldown-cmark; every other fence (and an `nslab` fence shown inside a longer
+//! one) is left alone.
+
+use std::ops::Range;
+
+use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
+
+use super::diagnostic::Diagnostics;
+use super::model::StepKind;
+
+/// The info string word that marks a runnable block.
+pub const FENCE_WORD: &str = "nslab";
+
+/// One `nslab` fenced block, as found in the source.
+#[derive(Debug)]
+pub(crate) struct Block {
+    /// Step or exercise.
+    pub kind: StepKind,
+    /// The whole block, fences included.
+    pub range: Range<usize>,
+    /// The opening fence line.
+    pub opening: Range<usize>,
+    /// The content lines, each with the offset of its first byte.
+    pub lines: Vec<(usize, String)>,
+    /// False when the block has no closing fence (it then runs to the end of
+    /// the file or of its container).
+    pub terminated: bool,
+}
+
+/// Finds the `nslab` blocks in `source[body_start..]`.
+pub(crate) fn find(source: &str, body_start: usize, diags: &mut Diagnostics) -> Vec<Block> {
+    let body = source.get(body_start..).unwrap_or("");
+    let mut blocks = Vec::new();
+    let mut current: Option<(Block, LineBuilder)> = None;
+    for (event, range) in Parser::new_ext(body, Options::empty()).into_offset_iter() {
+        let range = range.start + body_start..range.end + body_start;
+        match event {
+            Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) => {
+                let mut words = info.split_whitespace();
+                if words.next() != Some(FENCE_WORD) {
+                    continue;
+                }
+                let opening = opening_line(source, range.clone());
+                let kind = match words.next() {
+                    None => StepKind::Step,
+                    Some("exercise") => StepKind::Exercise,
+                    Some(other) => {
+                        let at = source[opening.clone()].find(other).map_or(opening.clone(), |i| {
+                            opening.start + i..opening.start + i + other.len()
+                        });
+                        diags.error_help(
+                            at,
+                            format!("unknown block kind `{other}`"),
+                            "write ```nslab for a step or ```nslab exercise for an exercise",
+                        );
+                        StepKind::Step
+                    }
+                };
+                if let Some(extra) = words.next() {
+                    diags.error(opening.clone(), format!("unexpected `{extra}` after the block kind"));
+                }
+                let terminated = is_terminated(source, range.clone());
+                current = Some((
+                    Block {
+                        kind,
+                        range,
+                        opening,
+                        lines: Vec::new(),
+                        terminated,
+                    },
+                    LineBuilder::default(),
+                ));
+            }
+            Event::Text(text) => {
+                if let Some((_, lines)) = current.as_mut() {
+                    let exact = source.get(range.clone()) == Some(&*text);
+                    lines.push(&text, range.start, exact);
+                }
+            }
+            Event::End(TagEnd::CodeBlock) => {
+                if let Some((mut block, lines)) = current.take() {
+                    block.lines = lines.finish();
+                    blocks.push(block);
+                }
+            }
+            _ => {}
+        }
+    }
+    blocks
+}
+
+/// Joins the text chunks of a code block into lines with source offsets.
+#[derive(Debug, Default)]
+struct LineBuilder {
+    done: Vec<(usize, String)>,
+    open: Option<(usize, String)>,
+}
+
+impl LineBuilder {
+    /// Adds a chunk found at `at`; when `exact`, the chunk is a verbatim slice of
+    /// the source and offsets within it are exact, else its lines are placed at `at`.
+    fn push(&mut self, text: &str, at: usize, exact: bool) {
+        let mut offset = at;
+        for piece in text.split_inclusive('\n') {
+            let (content, ends_line) = match piece.strip_suffix('\n') {
+                Some(content) => (content, true),
+                None => (piece, false),
+            };
+            self.open
+                .get_or_insert_with(|| (offset, String::new()))
+                .1
+                .push_str(content);
+            if ends_line && let Some((start, mut line)) = self.open.take() {
+                if line.ends_with('\r') {
+                    line.pop();
+                }
+                self.done.push((start, line));
+            }
+            if exact {
+                offset += piece.len();
+            }
+        }
+    }
+
+    fn finish(mut self) -> Vec<(usize, String)> {
+        if let Some(last) = self.open.take() {
+            self.done.push(last);
+        }
+        self.done
+    }
+}
+
+/// The first line of `range`, without its line ending.
+fn opening_line(source: &str, range: Range<usize>) -> Range<usize> {
+    let text = source.get(range.clone()).unwrap_or("");
+    let len = text.find('\n').unwrap_or(text.len());
+    let len = text[..len].strip_suffix('\r').map_or(len, str::len);
+    range.start..range.start + len
+}
+
+/// The fence character and length of a fence line (container markers `>` and
+/// indentation skipped).
+fn fence(line: &str) -> Option<(u8, usize, &str)> {
+    let line = line.trim_start_matches(|c: char| c == '>' || c == ' ' || c == '\t');
+    let c = *line.as_bytes().first()?;
+    if c != b'`' && c != b'~' {
+        return None;
+    }
+    let n = line.bytes().take_while(|b| *b == c).count();
+    (n >= 3).then(|| (c, n, &line[n..]))
+}
+
+/// True when the block in `range` ends with a closing fence matching its opening.
+fn is_terminated(source: &str, range: Range<usize>) -> bool {
+    let text = source.get(range).unwrap_or("");
+    let text = text.trim_end_matches(['\n', '\r']);
+    let Some((first, _)) = text.split_once('\n') else {
+        return false;
+    };
+    let last = text.rsplit('\n').next().unwrap_or("");
+    match (fence(first), fence(last.trim_end_matches('\r'))) {
+        (Some((c, n, _)), Some((c2, n2, rest))) => c == c2 && n2 >= n && rest.trim().is_empty(),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn blocks(src: &str) -> Vec<Block> {
+        let mut d = Diagnostics::default();
+        let b = find(src, 0, &mut d);
+        assert!(d.is_empty());
+        b
+    }
+
+    fn texts(b: &Block, src: &str) -> Vec<String> {
+        // Every exact line offset points at its text in the source.
+        for (at, line) in &b.lines {
+            assert!(src[*at..].starts_with(line.as_str()), "{at} {line:?}");
+        }
+        b.lines.iter().map(|(_, l)| l.clone()).collect()
+    }
+
+    #[test]
+    fn finds_only_nslab_fences() {
+        let src = "text\n```sh\nstart x: net\n```\n\n```nslab\nstart box: uts\nexpect: box uts changed\n```\n~~~nslab exercise\ngoal: g\n~~~\n";
+        let b = blocks(src);
+        assert_eq!(b.len(), 2);
+        assert_eq!(texts(&b[0], src), ["start box: uts", "expect: box uts changed"]);
+        assert!(b[0].terminated && b[1].terminated);
+        assert_eq!(b[1].kind, StepKind::Exercise);
+        assert_eq!(&src[b[0].opening.clone()], "```nslab");
+    }
+
+    #[test]
+    fn a_fence_inside_a_longer_fence_is_an_example() {
+        let src = "````markdown\n```nslab\nstart box: uts\n```\n````\n";
+        assert!(blocks(src).is_empty());
+    }
+
+    #[test]
+    fn unterminated_fences() {
+        for src in [
+            "```nslab\nstart box: uts\n",
+            "```nslab",
+            "````nslab\nrun: x\n```\n",
+            "```nslab\nrun: x\n``` not a close\n",
+            "> ```nslab\n> run: x\n\nafter\n",
+        ] {
+            let b = blocks(src);
+            assert_eq!(b.len(), 1, "{src:?}");
+            assert!(!b[0].terminated, "{src:?}");
+        }
+        for src in ["```nslab\n```", "```nslab\nrun: x\n`````  \n", "> ```nslab\n> run: x\n> ```\n", "  ```nslab\n  run: x\n  ```\n"] {
+            let b = blocks(src);
+            assert!(b[0].terminated, "{src:?}");
+        }
+    }
+
+    #[test]
+    fn containers_keep_offsets() {
+        let src = "- item\n\n  ```nslab\n  run: x\n  expect: status 0\n  ```\n\n> ```nslab\n> run: y\n> ```\n";
+        let b = blocks(src);
+        assert_eq!(texts(&b[0], src), ["run: x", "expect: status 0"]);
+        assert_eq!(texts(&b[1], src), ["run: y"]);
+    }
+
+    #[test]
+    fn crlf_lines() {
+        let src = "```nslab\r\nrun: x\r\n```\r\n";
+        let b = blocks(src);
+        assert_eq!(texts(&b[0], src), ["run: x"]);
+        assert!(b[0].terminated);
+    }
+
+    #[test]
+    fn unknown_block_kind() {
+        let mut d = Diagnostics::default();
+        let b = find("```nslab demo\nrun: x\n```\n", 0, &mut d);
+        assert_eq!(b.len(), 1);
+        assert!(!d.is_empty());
+    }
+}

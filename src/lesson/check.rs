@@ -1,0 +1,605 @@
+//! The semantic pass over parsed steps: one action and at least one expectation
+//! per step, unique ids, names used only while defined (in document order), and
+//! expectations that fit their step. It resolves names to processes or pins and
+//! records what each step uses and defines.
+
+use std::collections::{BTreeSet, HashMap};
+use std::ops::Range;
+
+use super::diagnostic::Diagnostics;
+use super::model::{Action, Expectation, RunTarget, Save, StepKind, Subject};
+use super::step::{Item, StepDraft};
+use super::syntax::{closest, slug};
+use crate::ns::NsKind;
+
+/// A name that is currently defined.
+#[derive(Debug, Clone, Copy)]
+enum Def {
+    /// A running process.
+    Process,
+    /// A pin of a namespace of `kind`.
+    Pin { kind: NsKind },
+    /// A capture of a namespace of `kind`.
+    Capture { kind: NsKind },
+    /// A name whose definition could not be parsed, or whose use was already
+    /// reported as undefined: accepted quietly so one mistake gives one error.
+    Unknown,
+}
+
+impl Def {
+    fn noun(&self) -> &'static str {
+        match self {
+            Def::Process => "a process",
+            Def::Pin { .. } => "a pin",
+            Def::Capture { .. } => "a capture",
+            Def::Unknown => "a name with an error",
+        }
+    }
+}
+
+/// What a use of a name must refer to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Want {
+    Process,
+    Pin,
+    ProcessOrPin,
+    Capture,
+}
+
+/// A checked step's derived facts.
+#[derive(Debug)]
+pub(crate) struct Checked {
+    pub id: String,
+    pub uses: Vec<String>,
+    pub defines: Vec<String>,
+}
+
+/// The running state of the names while walking the steps in order.
+struct Scope<'d> {
+    live: HashMap<String, Def>,
+    /// Why a name is no longer defined: "stopped in step 3".
+    gone: HashMap<String, String>,
+    /// The first step that defines each name, for "defined later" help.
+    first_def: HashMap<String, usize>,
+    diags: &'d mut Diagnostics,
+}
+
+/// Checks `drafts` (numbered from 1 in order); returns the id, uses and
+/// defines of each, and resolves process names that denote pins.
+pub(crate) fn check(drafts: &mut [StepDraft], diags: &mut Diagnostics) -> Vec<Checked> {
+    let mut scope = Scope {
+        live: HashMap::new(),
+        gone: HashMap::new(),
+        first_def: first_definitions(drafts),
+        diags,
+    };
+    let ids = step_ids(drafts, scope.diags);
+    let mut out = Vec::with_capacity(drafts.len());
+    for ((i, step), id) in drafts.iter_mut().enumerate().zip(ids) {
+        let number = i + 1;
+        structure(step, scope.diags);
+        let mut uses = BTreeSet::new();
+        let mut defines = BTreeSet::new();
+        // Extra actions are an error, but their names count, to avoid follow-on errors.
+        for action in &mut step.actions {
+            scope.action(action, number, &mut uses, &mut defines);
+        }
+        for key in &step.tentative {
+            scope.live.entry(key.clone()).or_insert(Def::Unknown);
+        }
+        let started = match step.actions.first().map(|a| &a.value) {
+            Some(Action::Start { name, .. }) => Some(name.clone()),
+            _ => None,
+        };
+        for save in &mut step.saves {
+            scope.save(save, number, &mut uses, &mut defines);
+        }
+        let is_command = step.actions.first().map(|a| a.value.is_command());
+        let action_word = step.actions.first().map_or("", |a| a.value.keyword());
+        for e in &mut step.expectations {
+            if e.value.needs_command() && is_command == Some(false) {
+                scope.diags.error_help(
+                    e.range.clone(),
+                    "status and output can only be checked after a command",
+                    format!("this step's action is `{action_word}`; use `run`, `run in` or `unshare` to run a command"),
+                );
+            }
+            scope.expectation(e, number, started.as_deref(), &mut uses);
+        }
+        if let Some((_, range)) = &step.stdin
+            && is_command == Some(false)
+        {
+            scope.diags.error_help(
+                range.clone(),
+                "`stdin:` is only for a step that runs a command",
+                format!("this step's action is `{action_word}`"),
+            );
+        }
+        out.push(Checked {
+            id,
+            // What a step defines itself is not a dependency on earlier steps.
+            uses: uses.difference(&defines).cloned().collect(),
+            defines: defines.into_iter().collect(),
+        });
+    }
+    out
+}
+
+/// The step-level rules: one action, at least one expectation, exercise lines.
+fn structure(step: &StepDraft, diags: &mut Diagnostics) {
+    // A line that was not understood may be a misspelt action or `expect:`;
+    // it is reported already.
+    if step.action_lines == 0 && step.unknown_lines == 0 {
+        diags.error_help(
+            step.opening.clone(),
+            "this step has no action",
+            "give it one of: start, run, run in, unshare, pin, unpin, stop, lsns",
+        );
+    }
+    if let Some(first) = step.actions.first() {
+        for extra in &step.actions[1..] {
+            diags.error_help(
+                extra.range.clone(),
+                format!("a second action in one step (the first is `{}`)", first.value.keyword()),
+                "a step does one thing; split this into two steps",
+            );
+        }
+    }
+    if step.expectation_lines == 0 && step.unknown_lines == 0 {
+        diags.error_help(
+            step.opening.clone(),
+            "this step has no expectation",
+            "add an `expect:` line saying what must be true afterwards, e.g. `expect: box net differs from host`",
+        );
+    }
+    if step.kind == StepKind::Exercise {
+        for (key, value) in [("goal", &step.goal), ("solution", &step.solution)] {
+            if value.is_none() {
+                diags.error(step.opening.clone(), format!("this exercise has no `{key}:`"));
+            }
+        }
+    }
+}
+
+/// The id of every step, reporting invalid derived ids and duplicates.
+fn step_ids(drafts: &[StepDraft], diags: &mut Diagnostics) -> Vec<String> {
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut ids = Vec::with_capacity(drafts.len());
+    for (i, step) in drafts.iter().enumerate() {
+        let number = i + 1;
+        let (id, range, derived) = match (&step.id, &step.title) {
+            (Some((id, r)), _) => (id.clone(), r.clone(), None),
+            (None, Some((title, r))) if !slug(title).is_empty() => (slug(title), r.clone(), Some("the title")),
+            (None, _) => (format!("step-{number}"), step.opening.clone(), Some("the step's number")),
+        };
+        if let Some(first) = seen.get(&id) {
+            let help = match derived {
+                Some(from) => format!("the id is derived from {from}; give this step its own `id:` line"),
+                None => "step ids must be unique in a lesson".to_string(),
+            };
+            diags.error_help(range, format!("duplicate step id `{id}` (step {first} has it too)"), help);
+        } else {
+            seen.insert(id.clone(), number);
+        }
+        ids.push(id);
+    }
+    ids
+}
+
+/// The first step defining each name (processes and pins by name, captures as `@name`).
+fn first_definitions(drafts: &[StepDraft]) -> HashMap<String, usize> {
+    let mut first = HashMap::new();
+    for (i, step) in drafts.iter().enumerate() {
+        let mut note = |name: String| {
+            first.entry(name).or_insert(i + 1);
+        };
+        for a in &step.actions {
+            match &a.value {
+                Action::Start { name, .. } => note(name.clone()),
+                Action::Pin { pin, .. } => note(pin.clone()),
+                _ => {}
+            }
+        }
+        for s in &step.saves {
+            note(format!("@{}", s.value.capture));
+        }
+    }
+    first
+}
+
+impl Scope<'_> {
+    /// Checks that `name` is defined as `want` here, reporting at `range`.
+    /// Returns its definition.
+    fn lookup(&mut self, name: &str, want: Want, range: Range<usize>, step: usize) -> Option<Def> {
+        let key = if want == Want::Capture {
+            format!("@{name}")
+        } else {
+            name.to_string()
+        };
+        let shown = key.clone();
+        match (self.live.get(&key), want) {
+            (Some(Def::Unknown), _) => Some(Def::Unknown),
+            (Some(d @ Def::Process), Want::Process | Want::ProcessOrPin)
+            | (Some(d @ Def::Pin { .. }), Want::Pin | Want::ProcessOrPin)
+            | (Some(d @ Def::Capture { .. }), Want::Capture) => Some(*d),
+            (Some(d), _) => {
+                let wanted = match want {
+                    Want::Process => "a process",
+                    Want::Pin => "a pin",
+                    Want::ProcessOrPin => "a process or a pin",
+                    Want::Capture => "a capture",
+                };
+                self.diags
+                    .error(range, format!("`{shown}` is {}, not {wanted}", d.noun()));
+                None
+            }
+            (None, _) => {
+                let help = if let Some(why) = self.gone.get(&key) {
+                    format!("it was {why}")
+                } else if let Some(later) = self.first_def.get(&key).filter(|s| **s >= step) {
+                    format!("it is first defined in step {later}; steps run in document order")
+                } else if let Some(similar) = self.similar(&key, want) {
+                    format!("did you mean `{similar}`?")
+                } else {
+                    match want {
+                        Want::Capture => format!("save it first, e.g. `save box net as @{name}`"),
+                        Want::Pin => format!("pin a namespace first, e.g. `pin box net as {name}`"),
+                        _ => format!("start it first, e.g. `start {name}: uts`"),
+                    }
+                };
+                self.diags
+                    .error_help(range, format!("`{shown}` is not defined here"), help);
+                // Report each undefined name once.
+                self.live.insert(key, Def::Unknown);
+                None
+            }
+        }
+    }
+
+    /// A live name (or `host`) close to the undefined `key`, as a typo fix.
+    fn similar(&self, key: &str, want: Want) -> Option<String> {
+        let mut names: Vec<&str> = self
+            .live
+            .iter()
+            .filter(|(_, d)| !matches!(d, Def::Unknown))
+            .map(|(k, _)| k.as_str())
+            .collect();
+        if want != Want::Capture {
+            names.push("host");
+        }
+        names.sort_unstable();
+        closest(key, &names).map(str::to_string)
+    }
+
+    /// Defines `key`, reporting a clash with a live name.
+    fn define(&mut self, key: String, def: Def, range: Range<usize>, defines: &mut BTreeSet<String>) {
+        if let Some(old) = self.live.get(&key).filter(|d| !matches!(d, Def::Unknown)) {
+            let help = match old {
+                Def::Process => format!("stop it first with `stop {key}`, or choose another name"),
+                Def::Pin { .. } => format!("unpin it first with `unpin {key}`, or choose another name"),
+                Def::Capture { .. } | Def::Unknown => "choose another name for the capture".to_string(),
+            };
+            self.diags
+                .error_help(range, format!("`{key}` is already defined as {}", old.noun()), help);
+            return;
+        }
+        self.gone.remove(&key);
+        defines.insert(key.clone());
+        self.live.insert(key, def);
+    }
+
+    /// Removes `key`, remembering why.
+    fn undefine(&mut self, key: &str, why: String) {
+        self.live.remove(key);
+        self.gone.insert(key.to_string(), why);
+    }
+
+    fn action(&mut self, item: &mut Item<Action>, step: usize, uses: &mut BTreeSet<String>, defines: &mut BTreeSet<String>) {
+        let range = |item: &Item<Action>, name: &str| item.at(name);
+        match item.value.clone() {
+            Action::Start { name, inside, .. } => {
+                if let Some(other) = &inside {
+                    uses.insert(other.clone());
+                    self.lookup(other, Want::Process, range(item, other), step);
+                }
+                self.define(name.clone(), Def::Process, range(item, &name), defines);
+            }
+            Action::Run {
+                target: RunTarget::Process(name),
+                command,
+            } => {
+                uses.insert(name.clone());
+                if let Some(Def::Pin { .. }) = self.lookup(&name, Want::ProcessOrPin, range(item, &name), step) {
+                    item.value = Action::Run {
+                        target: RunTarget::Pin(name),
+                        command,
+                    };
+                }
+            }
+            Action::Pin { process, kind, pin } => {
+                if process != "host" {
+                    uses.insert(process.clone());
+                    self.lookup(&process, Want::Process, range(item, &process), step);
+                }
+                self.define(pin.clone(), Def::Pin { kind }, range(item, &pin), defines);
+            }
+            Action::Unpin { pin } => {
+                uses.insert(pin.clone());
+                if self.lookup(&pin, Want::Pin, range(item, &pin), step).is_some() {
+                    self.undefine(&pin, format!("unpinned in step {step}"));
+                }
+            }
+            Action::Stop { name } => {
+                uses.insert(name.clone());
+                if self.lookup(&name, Want::Process, range(item, &name), step).is_some() {
+                    self.undefine(&name, format!("stopped in step {step}"));
+                }
+            }
+            Action::Run { .. } | Action::Unshare { .. } | Action::Lsns { .. } => {}
+        }
+    }
+
+    /// Resolves a subject written as a name: a process, or a pin of kind `kind`.
+    /// Captures are looked up and their kind compared. Returns the resolved
+    /// subject and the kind of namespace it denotes.
+    fn subject(
+        &mut self,
+        subject: &Subject,
+        kind: Option<NsKind>,
+        token: impl Fn(&str) -> Range<usize>,
+        step: usize,
+        uses: &mut BTreeSet<String>,
+    ) -> (Subject, Option<NsKind>) {
+        match subject {
+            Subject::Host => (Subject::Host, kind),
+            Subject::Capture(name) => {
+                uses.insert(format!("@{name}"));
+                let at = token(&format!("@{name}"));
+                match self.lookup(name, Want::Capture, at.clone(), step) {
+                    Some(Def::Capture { kind: captured }) => {
+                        if let Some(k) = kind.filter(|k| *k != captured) {
+                            self.diags.error(
+                                at,
+                                format!("@{name} holds a {captured} namespace, so it cannot be compared with a {k} namespace"),
+                            );
+                        }
+                        (subject.clone(), Some(captured))
+                    }
+                    _ => (subject.clone(), kind),
+                }
+            }
+            Subject::Process(name) | Subject::Pin(name) => {
+                uses.insert(name.clone());
+                let at = token(name);
+                match self.lookup(name, Want::ProcessOrPin, at.clone(), step) {
+                    Some(Def::Pin { kind: pinned }) => {
+                        if let Some(k) = kind.filter(|k| *k != pinned) {
+                            self.diags
+                                .error(at, format!("`{name}` pins a {pinned} namespace, not a {k} namespace"));
+                        }
+                        (Subject::Pin(name.clone()), Some(pinned))
+                    }
+                    _ => (Subject::Process(name.clone()), kind),
+                }
+            }
+        }
+    }
+
+    fn save(&mut self, item: &mut Item<Save>, step: usize, uses: &mut BTreeSet<String>, defines: &mut BTreeSet<String>) {
+        let Save { subject, kind, capture } = item.value.clone();
+        let (subject, _) = self.subject(&subject, Some(kind), |t| item.at(t), step, uses);
+        item.value.subject = subject;
+        let at = item.at(&format!("@{capture}"));
+        self.define(format!("@{capture}"), Def::Capture { kind }, at, defines);
+    }
+
+    fn expectation(
+        &mut self,
+        item: &mut Item<Expectation>,
+        step: usize,
+        started: Option<&str>,
+        uses: &mut BTreeSet<String>,
+    ) {
+        let mut value = item.value.clone();
+        let range = item.range.clone();
+        let token = |t: &str| item.at(t);
+        if let Some(ns) = expectation_ns_mut(&mut value) {
+            let (subject, kind) = self.subject(&ns.subject, ns.kind, token, step, uses);
+            let is_capture = matches!(subject, Subject::Capture(_));
+            ns.subject = subject;
+            if !is_capture {
+                ns.kind = kind;
+            }
+        }
+        let ns_kind = value.ns().and_then(|ns| match &ns.subject {
+            Subject::Capture(name) => match self.live.get(&format!("@{name}")) {
+                Some(Def::Capture { kind }) => Some(*kind),
+                _ => None,
+            },
+            _ => ns.kind,
+        });
+        match &mut value {
+            Expectation::Changed { ns } | Expectation::Unchanged { ns } => {
+                let word = if matches!(item.value, Expectation::Changed { .. }) {
+                    "changed"
+                } else {
+                    "same"
+                };
+                match &ns.subject {
+                    Subject::Capture(_) | Subject::Pin(_) => {
+                        let what = if matches!(ns.subject, Subject::Capture(_)) {
+                            "a capture"
+                        } else {
+                            "a pin"
+                        };
+                        self.diags.error_help(
+                            range.clone(),
+                            format!("`{word}` compares with before the step, but {} is {what}, which never changes", ns.subject),
+                            format!("compare it with `same as` or `differs from`, e.g. `box net differs from {}`", ns.subject),
+                        );
+                    }
+                    Subject::Process(name) if Some(name.as_str()) == started => {
+                        self.diags.error_help(
+                            token(name),
+                            format!("`{name}` starts in this step, so there is no `before` to compare with"),
+                            format!("compare it with the host instead, e.g. `{name} {} differs from host`", ns.kind.map_or("net", |k| k.name())),
+                        );
+                    }
+                    _ => {}
+                }
+            }
+            Expectation::SameAs { other, .. } | Expectation::DiffersFrom { other, .. } => {
+                let (resolved, _) = self.subject(&other.clone(), ns_kind, token, step, uses);
+                *other = resolved;
+            }
+            Expectation::PinnedAt { ns, pin } => {
+                uses.insert(pin.clone());
+                if let Some(Def::Pin { kind }) = self.lookup(pin, Want::Pin, token(pin), step)
+                    && let Some(k) = ns_kind.filter(|k| *k != kind)
+                {
+                    let message = match &ns.subject {
+                        Subject::Capture(_) => format!("`{pin}` pins a {kind} namespace, but {ns} holds a {k} namespace"),
+                        _ => format!("`{pin}` pins a {kind} namespace, not a {k} namespace"),
+                    };
+                    self.diags.error(token(pin), message);
+                }
+            }
+            _ => {}
+        }
+        item.value = value;
+    }
+}
+
+/// The namespace reference of an expectation, mutable.
+fn expectation_ns_mut(e: &mut Expectation) -> Option<&mut super::model::NsRef> {
+    match e {
+        Expectation::Changed { ns }
+        | Expectation::Unchanged { ns }
+        | Expectation::SameAs { ns, .. }
+        | Expectation::DiffersFrom { ns, .. }
+        | Expectation::InLsns { ns }
+        | Expectation::GoneFromLsns { ns }
+        | Expectation::Nprocs { ns, .. }
+        | Expectation::PinnedAt { ns, .. } => Some(ns),
+        Expectation::Status { .. } | Expectation::Output { .. } => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::lesson::{Action, RunTarget, Subject, parse_lesson};
+    use std::path::Path;
+
+    const FRONT: &str = "---\nid: t\ntitle: T\n---\n";
+
+    /// Parses `steps` (blocks separated by `===` lines) and returns the
+    /// diagnostics as `line:col message`, lines counted from the first block line.
+    fn problems(steps: &str) -> Vec<String> {
+        let body: String = steps
+            .split("===")
+            .map(|s| format!("```nslab\n{s}```\n"))
+            .collect();
+        match parse_lesson(&format!("{FRONT}{body}"), Path::new("t.md")) {
+            Ok(_) => Vec::new(),
+            Err(diags) => diags
+                .into_iter()
+                .map(|d| {
+                    let l = d.location.expect("located");
+                    format!("{}:{} {}", l.line - 4, l.col, d.message)
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn name_flow() {
+        let cases: &[(&str, &[&str])] = &[
+            ("start a: uts\nexpect: a uts differs from host\n===stop a\nexpect: host uts same\n", &[]),
+            ("run in a: x\nexpect: status 0\n", &["2:8 `a` is not defined here"]),
+            (
+                "stop a\nexpect: host uts same\n===start a: uts\nexpect: a uts differs from host\n",
+                &["2:6 `a` is not defined here"],
+            ),
+            (
+                "start a: uts\nexpect: a uts differs from host\n===start a: net\nexpect: a net differs from host\n",
+                &["6:7 `a` is already defined as a process"],
+            ),
+            (
+                "start a: uts\nexpect: a uts differs from host\n===stop a\nexpect: a uts same\n",
+                &["7:9 `a` is not defined here"],
+            ),
+            (
+                "start a: uts in b\nexpect: a uts differs from host\n",
+                &["2:17 `b` is not defined here"],
+            ),
+            ("unpin p\nexpect: host net same\n", &["2:7 `p` is not defined here"]),
+            (
+                "start a: net\nexpect: a net differs from host\n===pin a net as p\nexpect: @x in lsns\n===unpin a\nexpect: host net same\n",
+                &["7:9 `@x` is not defined here", "10:7 `a` is a process, not a pin"],
+            ),
+            (
+                "save host net as @h\nlsns\nexpect: @h in lsns\n===lsns\nsave host uts as @h\nexpect: @h in lsns\n",
+                &["8:18 `@h` is already defined as a capture"],
+            ),
+            ("start a: uts\nexpect: a uts changed\n", &["3:9 `a` starts in this step, so there is no `before` to compare with"]),
+            (
+                "save host net as @h\nlsns\nexpect: @h changed\n",
+                &["4:1 `changed` compares with before the step, but @h is a capture, which never changes"],
+            ),
+            // Each undefined name is reported once.
+            ("lsns\nexpect: x net same\nexpect: x uts same\n", &["3:9 `x` is not defined here"]),
+            // A definition with an error does not cascade.
+            ("start a: bogus\nexpect: a uts same as host\n===stop a\nexpect: host uts same\n", &["2:10 unknown namespace kind `bogus`"]),
+            ("strat a: uts\nexpect: a uts same as host\n", &["2:1 unknown step line `strat`"]),
+        ];
+        for (steps, want) in cases {
+            assert_eq!(&problems(steps), want, "{steps}");
+        }
+    }
+
+    #[test]
+    fn step_rules() {
+        let cases: &[(&str, &[&str])] = &[
+            ("lsns\n", &["1:1 this step has no expectation"]),
+            ("expect: host net same\n", &["1:1 this step has no action"]),
+            ("lsns\nlsns\nexpect: host net same\n", &["3:1 a second action in one step (the first is `lsns`)"]),
+            ("lsns\nexpect: status 0\n", &["3:1 status and output can only be checked after a command"]),
+            ("lsns\nstdin: x\nexpect: host net same\n", &["3:1 `stdin:` is only for a step that runs a command"]),
+            (
+                "title: A\nlsns\nexpect: host net same\n===title: a!\nlsns\nexpect: host net same\n",
+                &["7:8 duplicate step id `a` (step 1 has it too)"],
+            ),
+            (
+                "lsns\nexpect: host net same\n===id: step-1\nlsns\nexpect: host net same\n",
+                &["6:5 duplicate step id `step-1` (step 1 has it too)"],
+            ),
+        ];
+        for (steps, want) in cases {
+            assert_eq!(&problems(steps), want, "{steps}");
+        }
+    }
+
+    #[test]
+    fn names_resolve_to_pins_and_record_uses() {
+        let text = format!(
+            "{FRONT}```nslab\nstart a: net\nexpect: a net differs from host\n```\n```nslab\npin a net as p\nsave p net as @n\nexpect: @n pinned at p\n```\n```nslab\nrun in p: ip link\nexpect: p net same as a\n```\n"
+        );
+        let lesson = parse_lesson(&text, Path::new("t.md")).expect("parses");
+        let [start, pin, run] = lesson.steps.as_slice() else {
+            panic!("three steps");
+        };
+        assert_eq!((start.uses.clone(), start.defines.clone()), (vec![], vec!["a".to_string()]));
+        assert_eq!(pin.uses, ["a"]);
+        assert_eq!(pin.defines, ["@n", "p"]);
+        assert_eq!(pin.saves[0].value.subject, Subject::Pin("p".into()));
+        assert_eq!(
+            run.action.value,
+            Action::Run {
+                target: RunTarget::Pin("p".into()),
+                command: "ip link".into()
+            }
+        );
+        assert_eq!(run.uses, ["a", "p"]);
+        assert_eq!(run.expectations[0].value.describe(), "the net namespace pinned at p is the same as a's");
+    }
+}

@@ -1,0 +1,319 @@
+//! Problems found in a lesson, and their rustc-like rendering:
+//! `file:line:col: error: message`, the source line, and a caret underneath.
+
+use std::fmt::Write as _;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use console::Style;
+use serde::Serialize;
+
+use super::span::{LineIndex, ceil_boundary, floor_boundary};
+
+/// At most this many diagnostics are kept per file; the rest are counted.
+pub const MAX_DIAGNOSTICS: usize = 200;
+
+/// Source lines longer than this (in bytes) are shown as a window around the caret.
+const MAX_SHOWN_LINE: usize = 160;
+
+/// One problem in a lesson file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    /// The lesson file.
+    pub path: PathBuf,
+    /// What is wrong, one line.
+    pub message: String,
+    /// Where, if the problem has a place in the file.
+    pub location: Option<Location>,
+    /// The offending source line with the part to underline.
+    pub snippet: Option<Snippet>,
+    /// A suggestion, shown as `= help: …`.
+    pub help: Option<String>,
+}
+
+/// A place in a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Location {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, in characters.
+    pub col: usize,
+    /// Byte offset.
+    pub offset: usize,
+}
+
+/// The source line a diagnostic points into, ready to print.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Snippet {
+    /// 1-based line number.
+    pub line: usize,
+    /// The line's text (a window of it, with `…` at cut ends, when it is long).
+    pub text: String,
+    /// 0-based character column in `text` where the underline starts.
+    pub caret_col: usize,
+    /// Length of the underline in characters, at least 1.
+    pub caret_len: usize,
+}
+
+impl Diagnostic {
+    /// A diagnostic about the file as a whole, with no position.
+    pub fn whole_file(path: &Path, message: impl Into<String>) -> Self {
+        Diagnostic {
+            path: path.to_path_buf(),
+            message: message.into(),
+            location: None,
+            snippet: None,
+            help: None,
+        }
+    }
+
+    /// Adds a help line.
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+/// A problem before it is placed: a byte range and the words.
+#[derive(Debug)]
+pub(crate) struct RawDiagnostic {
+    /// `None` for a problem with the file as a whole.
+    range: Option<Range<usize>>,
+    message: String,
+    help: Option<String>,
+}
+
+/// Collects problems while a lesson is parsed and checked, in any order, and
+/// turns them into positioned [`Diagnostic`]s sorted by place in the file.
+#[derive(Debug, Default)]
+pub(crate) struct Diagnostics {
+    raw: Vec<RawDiagnostic>,
+    dropped: usize,
+}
+
+impl Diagnostics {
+    /// Records a problem at `range`.
+    pub(crate) fn error(&mut self, range: Range<usize>, message: impl Into<String>) {
+        self.push(range, message.into(), None);
+    }
+
+    /// Records a problem at `range` with a help line.
+    pub(crate) fn error_help(
+        &mut self,
+        range: Range<usize>,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) {
+        self.push(range, message.into(), Some(help.into()));
+    }
+
+    /// Records a problem with the file as a whole.
+    pub(crate) fn whole_file(&mut self, message: impl Into<String>, help: impl Into<String>) {
+        self.push_raw(None, message.into(), Some(help.into()));
+    }
+
+    fn push(&mut self, range: Range<usize>, message: String, help: Option<String>) {
+        self.push_raw(Some(range), message, help);
+    }
+
+    fn push_raw(&mut self, range: Option<Range<usize>>, message: String, help: Option<String>) {
+        if self.raw.len() >= MAX_DIAGNOSTICS {
+            self.dropped += 1;
+        } else {
+            self.raw.push(RawDiagnostic {
+                range,
+                message,
+                help,
+            });
+        }
+    }
+
+    /// True when nothing was recorded.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.raw.is_empty()
+    }
+
+    /// Positions every problem in `index`'s source, sorted by offset.
+    pub(crate) fn finish(mut self, path: &Path, index: &LineIndex<'_>) -> Vec<Diagnostic> {
+        self.raw.sort_by_key(|d| d.range.as_ref().map(|r| r.start));
+        let mut out: Vec<Diagnostic> = self
+            .raw
+            .into_iter()
+            .map(|d| place(path, index, d))
+            .collect();
+        if self.dropped > 0 {
+            out.push(Diagnostic::whole_file(
+                path,
+                format!("{} more errors not shown", self.dropped),
+            ));
+        }
+        out
+    }
+}
+
+/// Builds the positioned diagnostic for `raw`.
+fn place(path: &Path, index: &LineIndex<'_>, raw: RawDiagnostic) -> Diagnostic {
+    let Some(range) = raw.range else {
+        return Diagnostic {
+            help: raw.help,
+            ..Diagnostic::whole_file(path, raw.message)
+        };
+    };
+    let source = index.source();
+    let start = floor_boundary(source, range.start.min(source.len()));
+    let (line, col) = index.line_col(start);
+    let line_range = index.line_range(line);
+    let end = floor_boundary(source, range.end.clamp(start, line_range.end.max(start)));
+
+    // Window the line around the caret when it is long.
+    let mut shown = line_range.clone();
+    let (mut prefix, mut suffix) = ("", "");
+    if shown.len() > MAX_SHOWN_LINE {
+        let from = floor_boundary(source, start.saturating_sub(MAX_SHOWN_LINE / 3).max(line_range.start));
+        let to = ceil_boundary(source, (from + MAX_SHOWN_LINE).min(line_range.end));
+        if from > line_range.start {
+            prefix = "…";
+        }
+        if to < line_range.end {
+            suffix = "…";
+        }
+        shown = from..to;
+    }
+    let text = &source[shown.clone()];
+    let caret_from = start.clamp(shown.start, shown.end);
+    let caret_to = end.clamp(caret_from, shown.end);
+    let caret_col = prefix.chars().count() + source[shown.start..caret_from].chars().count();
+    let caret_len = source[caret_from..caret_to].chars().count().max(1);
+    Diagnostic {
+        path: path.to_path_buf(),
+        message: raw.message,
+        location: Some(Location {
+            line,
+            col,
+            offset: start,
+        }),
+        snippet: Some(Snippet {
+            line,
+            text: format!("{prefix}{text}{suffix}"),
+            caret_col,
+            caret_len,
+        }),
+        help: raw.help,
+    }
+}
+
+/// Replaces control characters (which could drive the terminal) with `�`, and
+/// tabs with a space so carets stay aligned.
+fn printable(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '\t' => ' ',
+            c if c.is_control() => '\u{fffd}',
+            c => c,
+        })
+        .collect()
+}
+
+/// Renders diagnostics like rustc, one blank line between them. With `colored`,
+/// ANSI colours are forced on; without, the text is plain.
+pub fn render(diagnostics: &[Diagnostic], colored: bool) -> String {
+    let paint = |style: Style| style.force_styling(colored);
+    let error = paint(Style::new().red().bold());
+    let gutter = paint(Style::new().blue().bold());
+    let bold = paint(Style::new().bold());
+    let mut out = String::new();
+    for (i, d) in diagnostics.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let place = match d.location {
+            Some(l) => format!("{}:{}:{}", d.path.display(), l.line, l.col),
+            None => d.path.display().to_string(),
+        };
+        let _ = writeln!(
+            out,
+            "{}: {} {}",
+            bold.apply_to(printable(&place)),
+            error.apply_to("error:"),
+            bold.apply_to(printable(&d.message))
+        );
+        if let Some(s) = &d.snippet {
+            let number = s.line.to_string();
+            let pad = " ".repeat(number.len());
+            let _ = writeln!(out, "{pad} {}", gutter.apply_to("|"));
+            let _ = writeln!(
+                out,
+                "{} {} {}",
+                gutter.apply_to(&number),
+                gutter.apply_to("|"),
+                printable(&s.text).trim_end()
+            );
+            let _ = writeln!(
+                out,
+                "{pad} {} {}{}",
+                gutter.apply_to("|"),
+                " ".repeat(s.caret_col),
+                error.apply_to("^".repeat(s.caret_len))
+            );
+        }
+        if let Some(help) = &d.help {
+            let pad = d
+                .snippet
+                .as_ref()
+                .map_or(String::new(), |s| " ".repeat(s.line.to_string().len() + 1));
+            let _ = writeln!(out, "{pad}{} {}", gutter.apply_to("= help:"), printable(help));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn diagnose(src: &str, range: Range<usize>, msg: &str) -> Vec<Diagnostic> {
+        let mut d = Diagnostics::default();
+        d.error_help(range, msg, "try again");
+        d.finish(Path::new("x.md"), &LineIndex::new(src))
+    }
+
+    #[test]
+    fn renders_like_rustc() {
+        let src = "one\nstart box: netw\n";
+        let d = diagnose(src, 15..19, "unknown namespace kind 'netw'");
+        assert_eq!(
+            render(&d, false),
+            "x.md:2:12: error: unknown namespace kind 'netw'\n  |\n2 | start box: netw\n  |            ^^^^\n  = help: try again\n"
+        );
+        assert!(render(&d, true).contains("\u{1b}["));
+    }
+
+    #[test]
+    fn long_lines_are_windowed() {
+        let src = format!("{}BAD{}", "a".repeat(5000), "b".repeat(5000));
+        let d = diagnose(&src, 5000..5003, "bad");
+        let s = d[0].snippet.as_ref().unwrap();
+        assert!(s.text.chars().count() < MAX_SHOWN_LINE + 3);
+        let under: String = s.text.chars().skip(s.caret_col).take(s.caret_len).collect();
+        assert_eq!(under, "BAD");
+        assert_eq!(d[0].location.unwrap().col, 5001);
+    }
+
+    #[test]
+    fn control_characters_are_not_printed() {
+        let d = diagnose("\u{1b}[31mred\n", 0..1, "x\u{7}");
+        let out = render(&d, false);
+        assert!(!out.contains('\u{1b}') && !out.contains('\u{7}'));
+    }
+
+    #[test]
+    fn too_many_are_counted() {
+        let mut d = Diagnostics::default();
+        for i in 0..MAX_DIAGNOSTICS + 5 {
+            d.error(i..i + 1, "x");
+        }
+        let out = d.finish(Path::new("x.md"), &LineIndex::new(&"x".repeat(300)));
+        assert_eq!(out.len(), MAX_DIAGNOSTICS + 1);
+        assert_eq!(out.last().unwrap().message, "5 more errors not shown");
+    }
+}

@@ -1,0 +1,212 @@
+//! Lessons: the Markdown format, its parser and diagnostics.
+//!
+//! A lesson is a Markdown file with front matter and fenced ```` ```nslab ````
+//! blocks, each a runnable step. Parsing is pure: it reads text and returns
+//! plain data with spans ([`Lesson`]) or every problem found ([`Diagnostic`]s).
+//! The format is described in `book/src/reference/lesson-format.md`.
+
+mod author;
+mod blocks;
+mod check;
+mod diagnostic;
+mod frontmatter;
+mod model;
+mod output;
+mod span;
+mod step;
+mod syntax;
+
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+
+pub use author::{NewLessonError, check_paths, lesson_files, new_lesson};
+pub use blocks::FENCE_WORD;
+pub use diagnostic::{Diagnostic, Location, MAX_DIAGNOSTICS, Snippet, render};
+pub use model::{
+    Action, Exercise, ExpectedStatus, Expectation, KernelVersion, Lesson, LessonMeta, Needs, NsRef, RunTarget, Save,
+    Step, StepKind, Stream, Subject,
+};
+pub use output::{ANY_LINES, LinePattern, OutputMatcher, WILDCARD, line_matches, lines_match};
+pub use span::{LineIndex, Span, Spanned};
+pub use syntax::slug;
+
+use diagnostic::Diagnostics;
+
+/// The largest lesson file accepted, in bytes (10 MiB).
+pub const MAX_LESSON_BYTES: u64 = 10 * 1024 * 1024;
+
+/// Reads and parses the lesson at `path`, returning it or every problem found.
+///
+/// A file over [`MAX_LESSON_BYTES`] is refused from its metadata, without being read.
+pub fn check_file(path: &Path) -> Result<Lesson, Vec<Diagnostic>> {
+    let fail = |message: String| Err(vec![Diagnostic::whole_file(path, message)]);
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) => return fail(format!("cannot read the file: {e}")),
+    };
+    if meta.is_dir() {
+        return fail("is a directory, not a lesson file".to_string());
+    }
+    if meta.len() > MAX_LESSON_BYTES {
+        return Err(vec![too_big(path, meta.len())]);
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    let read = File::open(path).and_then(|f| f.take(MAX_LESSON_BYTES + 1).read_to_end(&mut bytes));
+    if let Err(e) = read {
+        return fail(format!("cannot read the file: {e}"));
+    }
+    parse_bytes(&bytes, path)
+}
+
+fn too_big(path: &Path, len: u64) -> Diagnostic {
+    Diagnostic::whole_file(
+        path,
+        format!("the file is {len} bytes; a lesson may be at most {MAX_LESSON_BYTES} bytes (10 MiB)"),
+    )
+    .with_help("split it into several lessons")
+}
+
+/// Parses a lesson from raw bytes: refuses empty, oversized, binary and
+/// non-UTF-8 input with one clear diagnostic, then parses the text.
+pub fn parse_bytes(bytes: &[u8], path: &Path) -> Result<Lesson, Vec<Diagnostic>> {
+    if bytes.len() as u64 > MAX_LESSON_BYTES {
+        return Err(vec![too_big(path, bytes.len() as u64)]);
+    }
+    if let Some(nul) = bytes.iter().position(|b| *b == 0) {
+        let (line, col) = byte_line_col(bytes, nul);
+        let mut d = Diagnostic::whole_file(path, format!("this looks like a binary file: NUL byte at byte {nul}"))
+            .with_help("a lesson is a UTF-8 Markdown text file");
+        d.location = Some(Location {
+            line,
+            col,
+            offset: nul,
+        });
+        return Err(vec![d]);
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(text) => parse_lesson(text, path),
+        Err(e) => {
+            let bad = e.valid_up_to();
+            // The prefix is valid UTF-8, so it can be indexed and shown.
+            let prefix = std::str::from_utf8(&bytes[..bad]).unwrap_or("");
+            let index = LineIndex::new(prefix);
+            let mut diags = Diagnostics::default();
+            diags.error_help(
+                bad..bad,
+                format!("not UTF-8 at byte {bad}"),
+                "save the lesson as UTF-8 text",
+            );
+            Err(diags.finish(path, &index))
+        }
+    }
+}
+
+/// The 1-based line and column of byte `at` in possibly non-UTF-8 `bytes`.
+fn byte_line_col(bytes: &[u8], at: usize) -> (usize, usize) {
+    let before = &bytes[..at.min(bytes.len())];
+    let line_start = before.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+    let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+    let col = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
+    (line, col)
+}
+
+/// Parses lesson text. `path` is only recorded and used in diagnostics.
+pub fn parse_lesson(source: &str, path: &Path) -> Result<Lesson, Vec<Diagnostic>> {
+    let index = LineIndex::new(source);
+    let mut diags = Diagnostics::default();
+    if source.trim().is_empty() {
+        diags.whole_file(
+            "the file is empty",
+            "a lesson needs front matter (`---`, `id: …`, `title: …`, `---`) and at least one ```nslab step",
+        );
+        return Err(diags.finish(path, &index));
+    }
+    let front = frontmatter::parse(source, &index, &mut diags);
+    let found = blocks::find(source, front.body_start, &mut diags);
+    if found.is_empty() && front.well_formed {
+        diags.whole_file(
+            "this lesson has no steps",
+            "a step is a fenced block opened with ```nslab holding an action and `expect:` lines",
+        );
+    }
+    let mut drafts = Vec::with_capacity(found.len());
+    let mut prose = Vec::with_capacity(found.len());
+    let mut prev_end = front.body_start;
+    for block in &found {
+        if !block.terminated {
+            let fence: String = source[block.opening.clone()]
+                .trim_start_matches(['>', ' ', '\t'])
+                .chars()
+                .take_while(|c| *c == '`' || *c == '~')
+                .collect();
+            diags.error_help(
+                block.opening.clone(),
+                format!("unterminated {fence}nslab fence: it runs to the end of the file or of its container"),
+                format!("close the step with a line holding only {fence}"),
+            );
+            continue;
+        }
+        drafts.push(step::parse(block, &mut diags));
+        prose.push(prev_end.min(block.range.start)..block.range.start);
+        // The prose after a block starts on the line after its closing fence.
+        let rest = &source.as_bytes()[block.range.end.min(source.len())..];
+        prev_end = block.range.end
+            + match rest {
+                [b'\r', b'\n', ..] => 2,
+                [b'\n', ..] => 1,
+                _ => 0,
+            };
+    }
+    let checked = check::check(&mut drafts, &mut diags);
+    let meta = match front.meta {
+        Some(meta) if diags.is_empty() => meta,
+        _ => {
+            if diags.is_empty() {
+                diags.whole_file("the front matter is incomplete", "give it `id:` and `title:` lines");
+            }
+            return Err(diags.finish(path, &index));
+        }
+    };
+    let mut steps = Vec::with_capacity(drafts.len());
+    for (i, ((draft, facts), prose)) in drafts.into_iter().zip(checked).zip(prose).enumerate() {
+        let Some(action) = draft.actions.into_iter().next() else {
+            // The checker reported a step without an action; unreachable with no diagnostics.
+            continue;
+        };
+        fn spanned<T>(index: &LineIndex<'_>, range: std::ops::Range<usize>, value: T) -> Spanned<T> {
+            Spanned::new(value, index.span(range))
+        }
+        steps.push(Step {
+            number: i + 1,
+            id: facts.id,
+            kind: draft.kind,
+            title: draft.title.map(|(t, _)| t),
+            action: spanned(&index, action.range, action.value),
+            saves: draft.saves.into_iter().map(|s| spanned(&index, s.range, s.value)).collect(),
+            expectations: draft
+                .expectations
+                .into_iter()
+                .map(|e| spanned(&index, e.range, e.value))
+                .collect(),
+            hints: draft.hints,
+            timeout: draft.timeout,
+            stdin: draft.stdin.map(|(s, _)| s),
+            exercise: match (draft.goal, draft.solution) {
+                (Some(goal), Some(solution)) => Some(Exercise { goal, solution }),
+                _ => None,
+            },
+            uses: facts.uses,
+            defines: facts.defines,
+            prose: index.span(prose),
+            span: index.span(draft.block),
+        });
+    }
+    Ok(Lesson {
+        source_path: path.to_path_buf(),
+        meta,
+        steps,
+        outro: index.span(prev_end.min(source.len())..source.len()),
+        source: source.to_string(),
+    })
+}

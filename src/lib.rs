@@ -1,0 +1,11 @@
+//! nslab: a lab runner that teaches Linux namespaces by doing.
+//!
+//! `ns` is the engine (kinds, identities, the `/proc` scanner, clone / setns /
+//! unshare / pin); `lsns` prints listings; `lesson` parses lessons; `cmd` and
+//! `cli` are the command line.
+
+pub mod cli;
+pub mod cmd;
+pub mod lesson;
+pub mod lsns;
+pub mod ns;

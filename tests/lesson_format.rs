@@ -1,0 +1,330 @@
+//! The lesson format end to end: fixtures parsed to models and diagnostics
+//! (insta snapshots), hostile input, author tools and the reference chapter.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use nslab::lesson::{self, Action, Lesson, MAX_LESSON_BYTES, check_file, parse_bytes, parse_lesson, render};
+
+const FIXTURES: &str = "tests/fixtures/lessons";
+
+/// Runs `f` with snapshots kept beside the lesson fixtures.
+fn with_snapshots(f: impl FnOnce()) {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("fixtures/lessons/snapshots");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.bind(f);
+}
+
+/// The files in a fixture folder, sorted.
+fn fixtures(dir: &str) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = fs::read_dir(Path::new(FIXTURES).join(dir))
+        .expect("fixture folder")
+        .map(|e| e.expect("fixture entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .collect();
+    files.sort();
+    files
+}
+
+fn stem(path: &Path) -> String {
+    path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+fn parse_ok(path: &Path) -> Lesson {
+    match check_file(path) {
+        Ok(lesson) => lesson,
+        Err(diags) => panic!("{} should parse:\n{}", path.display(), render(&diags, false)),
+    }
+}
+
+mod models {
+    use super::*;
+
+    #[test]
+    fn ok_lessons_parse_to_the_snapshotted_models() {
+        let files = fixtures("ok");
+        assert!(files.len() >= 3);
+        with_snapshots(|| {
+            for path in files {
+                let lesson = parse_ok(&path);
+                insta::assert_json_snapshot!(format!("ok-{}", stem(&path)), lesson);
+            }
+        });
+    }
+
+    #[test]
+    fn prose_and_outro_hold_the_markdown_around_steps() {
+        let lesson = parse_ok(&Path::new(FIXTURES).join("ok/uts.md"));
+        assert_eq!(lesson.steps.len(), 3, "the ````markdown example is not a step");
+        let first = lesson.prose(&lesson.steps[0]);
+        assert!(first.contains("# The UTS namespace") && first.contains("hostname"));
+        assert!(!first.contains("id: uts"), "the front matter is not prose");
+        assert!(lesson.prose(&lesson.steps[2]).contains("not a step"));
+        assert!(lesson.text(lesson.outro).contains("## What you learned"));
+        assert_eq!(lesson.steps[0].id, "start-a-box");
+        assert_eq!(lesson.steps[1].uses, ["box"]);
+        assert_eq!(lesson.steps[0].defines, ["@box-uts", "box"]);
+        let stop = &lesson.steps[2];
+        assert_eq!(stop.action.value, Action::Stop { name: "box".into() });
+        assert_eq!(lesson.text(stop.action.span), "stop box");
+        assert_eq!(
+            stop.expectations[0].value.describe(),
+            "the namespace saved as @box-uts is gone from lsns"
+        );
+    }
+
+    #[test]
+    fn every_span_points_at_its_text() {
+        for path in fixtures("ok") {
+            let lesson = parse_ok(&path);
+            for step in &lesson.steps {
+                let block = lesson.text(step.span);
+                assert!(block.trim_start_matches(['>', ' ']).starts_with("```") || block.starts_with("~~~"));
+                assert!(block.contains(lesson.text(step.action.span)));
+                for e in &step.expectations {
+                    assert!(lesson.text(e.span).starts_with("expect:"), "{}", lesson.text(e.span));
+                }
+                for s in &step.saves {
+                    assert!(lesson.text(s.span).starts_with("save "));
+                }
+                // line/col agree with the offset.
+                let before = &lesson.source[..step.action.span.start];
+                assert_eq!(step.action.span.line, before.matches('\n').count() + 1);
+            }
+        }
+    }
+}
+
+mod diagnostics {
+    use super::*;
+
+    #[test]
+    fn broken_lessons_render_the_snapshotted_diagnostics() {
+        let files = fixtures("broken");
+        assert!(files.len() >= 17);
+        with_snapshots(|| {
+            for path in files {
+                let diags = match check_file(&path) {
+                    Ok(_) => panic!("{} should not parse", path.display()),
+                    Err(d) => d,
+                };
+                insta::assert_snapshot!(format!("broken-{}", stem(&path)), render(&diags, false));
+            }
+        });
+    }
+
+    #[test]
+    fn every_problem_is_reported_in_one_run() {
+        let diags = check_file(&Path::new(FIXTURES).join("broken/many-problems.md")).unwrap_err();
+        assert!(diags.len() >= 7, "{}", render(&diags, false));
+        let lines: Vec<usize> = diags.iter().filter_map(|d| d.location.map(|l| l.line)).collect();
+        assert!(lines.windows(2).all(|w| w[0] <= w[1]), "sorted by place: {lines:?}");
+    }
+
+    #[test]
+    fn colour_is_optional() {
+        let diags = check_file(&Path::new(FIXTURES).join("broken/unknown-kind.md")).unwrap_err();
+        assert!(!render(&diags, false).contains('\u{1b}'));
+        assert!(render(&diags, true).contains('\u{1b}'));
+    }
+}
+
+mod hostile {
+    use super::*;
+
+    const FRONT: &str = "---\nid: big\ntitle: Big\n---\n";
+
+    #[test]
+    fn files_over_the_limit_are_refused_without_reading_them() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("huge.md");
+        let file = fs::File::create(&path).expect("create");
+        // A sparse file: 11 MiB long, nothing written, so reading it would be noticed only by time.
+        file.set_len(MAX_LESSON_BYTES + 1024 * 1024).expect("set_len");
+        let started = Instant::now();
+        let diags = check_file(&path).unwrap_err();
+        assert!(started.elapsed() < Duration::from_millis(100));
+        assert_eq!(diags.len(), 1);
+        assert!(diags[0].message.contains("at most 10485760 bytes"), "{}", diags[0].message);
+        // The same limit holds for bytes handed over directly.
+        let bytes = vec![b'a'; MAX_LESSON_BYTES as usize + 1];
+        assert!(parse_bytes(&bytes, &path).is_err());
+    }
+
+    #[test]
+    fn a_five_megabyte_line_is_handled_in_linear_time() {
+        let long = "x".repeat(5 * 1024 * 1024);
+        let inputs = [
+            format!("{FRONT}{long}\n"),
+            format!("{FRONT}```nslab\nrun: echo {long}\nexpect: stdout: {long}\n```\n"),
+            format!("{FRONT}```nslab\nstart box: {}\nexpect: box net changed\n```\n", "netw ".repeat(1024 * 1024)),
+            format!("{FRONT}{}\n", "[*`_<".repeat(1024 * 1024)),
+            format!("{FRONT}```nslab\n{}\n```\n", "| ".repeat(2 * 1024 * 1024)),
+            format!("---\n{}\n---\n", "id: x # ".repeat(600_000)),
+        ];
+        for input in inputs {
+            let started = Instant::now();
+            let result = parse_lesson(&input, Path::new("long.md"));
+            if let Err(diags) = &result {
+                let _ = render(diags, true);
+                assert!(diags.len() <= lesson::MAX_DIAGNOSTICS + 1);
+            }
+            let took = started.elapsed();
+            // Generous for debug builds; quadratic behaviour would take minutes.
+            assert!(took < Duration::from_secs(10), "took {took:?} on {:?}…", &input[..60]);
+        }
+    }
+
+    #[test]
+    fn a_five_megabyte_line_in_a_file_reports_its_column() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("line.md");
+        let spaces = " ".repeat(5 * 1024 * 1024);
+        let text = format!("{FRONT}```nslab\nlsns:{spaces}-t netw\nexpect: host net same\n```\n");
+        fs::write(&path, text).expect("write");
+        let diags = check_file(&path).unwrap_err();
+        let out = render(&diags, false);
+        let want = format!("line.md:6:{}: error: unknown namespace kind `netw`", spaces.len() + 9);
+        assert!(out.contains(&want), "{out}");
+        assert!(out.contains("  -t netw\n"), "{out}");
+        assert!(out.lines().all(|l| l.chars().count() < 400), "long lines are windowed");
+    }
+
+    #[test]
+    fn odd_bytes_never_panic() {
+        let samples: &[&[u8]] = &[
+            b"",
+            b"\n",
+            b"---",
+            b"---\n---",
+            b"---\n:\n---\n```nslab",
+            b"```nslab\n| x\n```",
+            b"---\nid: a\ntitle: b\n---\n```nslab exercise extra\nexpect: stdout:\n",
+            b"---\nid: a\ntitle: b\n---\n> ```nslab\n> expect: @x gone from lsns\n",
+            b"\xef\xbb\xbf---\nid: bom\n",
+            b"---\r\nid: a\r\ntitle: b\r\n---\r\n```nslab\r\nrun: x\r\nexpect: status 0\r\n```\r\n",
+            "---\nid: é\ntitle: ü\n---\n```nslab\nstart bé: ütß\nexpect: é\n```".as_bytes(),
+            b"\xff\xfe",
+            b"ok\x00",
+        ];
+        for bytes in samples {
+            if let Err(diags) = parse_bytes(bytes, Path::new("odd.md")) {
+                let _ = render(&diags, false);
+            }
+        }
+    }
+
+    #[test]
+    fn crlf_lessons_parse() {
+        let text = "---\r\nid: a\r\ntitle: b\r\n---\r\n```nslab\r\nrun: x\r\nexpect: status 0\r\n```\r\n";
+        let lesson = parse_lesson(text, Path::new("crlf.md")).expect("parses");
+        assert_eq!(lesson.steps[0].action.value.to_string(), "run: x");
+    }
+}
+
+mod author {
+    use super::*;
+    use nslab::lesson::{NewLessonError, check_paths, new_lesson};
+
+    #[test]
+    fn a_new_lesson_passes_check() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = new_lesson("uts-basics", &dir.path().join("lessons")).expect("new lesson");
+        assert_eq!(path, dir.path().join("lessons/uts-basics.md"));
+        let lesson = parse_ok(&path);
+        assert_eq!(lesson.meta.id, "uts-basics");
+        assert_eq!(lesson.steps.len(), 1);
+        assert!(!lesson.steps[0].hints.is_empty());
+        assert!(lesson.text(lesson.outro).contains("What you learned"));
+        // Never overwrites.
+        assert!(matches!(new_lesson("uts-basics", &dir.path().join("lessons")), Err(NewLessonError::Exists(_))));
+        for bad in ["", "Uts", "a/b", "../x", "a b"] {
+            assert!(matches!(new_lesson(bad, dir.path()), Err(NewLessonError::InvalidName(_))), "{bad}");
+        }
+    }
+
+    #[test]
+    fn check_paths_summarises() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let lessons = dir.path().join("lessons");
+        new_lesson("one", &lessons).expect("one");
+        new_lesson("two", &lessons.join("nested")).expect("two");
+        fs::write(lessons.join("notes.txt"), "not a lesson").expect("write");
+        let mut out = Vec::new();
+        let clean = check_paths(&[lessons.clone()], &mut out, false).expect("check");
+        assert!(clean);
+        assert_eq!(String::from_utf8_lossy(&out), "checked 2 lessons: 2 ok\n");
+
+        fs::copy(Path::new(FIXTURES).join("broken/two-actions.md"), lessons.join("bad.md")).expect("copy");
+        fs::copy(Path::new(FIXTURES).join("broken/pin-path.md"), lessons.join("worse.md")).expect("copy");
+        let mut out = Vec::new();
+        let clean = check_paths(&[lessons.clone()], &mut out, false).expect("check");
+        let text = String::from_utf8_lossy(&out);
+        assert!(!clean);
+        assert!(text.ends_with("checked 4 lessons: 2 ok, 2 with 2 errors\n"), "{text}");
+        assert!(text.contains("bad.md:8:1: error: a second action in one step"), "{text}");
+
+        let mut out = Vec::new();
+        let clean = check_paths(&[dir.path().join("missing")], &mut out, false).expect("check");
+        assert!(!clean);
+        assert!(String::from_utf8_lossy(&out).contains("cannot read"));
+    }
+
+    #[test]
+    fn duplicate_lesson_ids_across_files_are_reported() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let a = new_lesson("same", &dir.path().join("a")).expect("a");
+        let b = new_lesson("same", &dir.path().join("b")).expect("b");
+        let mut out = Vec::new();
+        assert!(!check_paths(&[a, b], &mut out, false).expect("check"));
+        assert!(String::from_utf8_lossy(&out).contains("lesson id `same` is also used by"));
+    }
+}
+
+mod reference {
+    use super::*;
+
+    /// The ````markdown blocks of the reference chapter.
+    fn markdown_examples(chapter: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut current: Option<String> = None;
+        for line in chapter.lines() {
+            match &mut current {
+                None if line.trim_end() == "````markdown" => current = Some(String::new()),
+                Some(text) if line.trim_end() == "````" => {
+                    out.push(std::mem::take(text));
+                    current = None;
+                }
+                Some(text) => {
+                    text.push_str(line);
+                    text.push('\n');
+                }
+                None => {}
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn the_complete_example_in_the_reference_parses() {
+        let chapter = fs::read_to_string("book/src/reference/lesson-format.md").expect("reference chapter");
+        let examples = markdown_examples(&chapter);
+        let complete: Vec<&String> = examples.iter().filter(|e| e.starts_with("---\n")).collect();
+        assert_eq!(complete.len(), 1, "one complete example lesson");
+        match parse_lesson(complete[0], Path::new("lesson-format.md#example")) {
+            Ok(lesson) => assert!(lesson.steps.len() >= 5),
+            Err(diags) => panic!("{}", render(&diags, false)),
+        }
+    }
+
+    #[test]
+    fn the_chapter_itself_has_no_runnable_steps() {
+        let chapter = fs::read_to_string("book/src/reference/lesson-format.md").expect("reference chapter");
+        let text = format!("---\nid: reference\ntitle: Reference\n---\n{chapter}");
+        let diags = parse_lesson(&text, Path::new("lesson-format.md")).unwrap_err();
+        assert_eq!(diags.len(), 1, "{}", render(&diags, false));
+        assert!(diags.iter().any(|d| d.message == "this lesson has no steps"), "{}", render(&diags, false));
+    }
+}
