@@ -10,24 +10,131 @@ use crate::lsns::Tree;
 #[derive(Debug, Parser)]
 #[command(name = "nslab", version, about, max_term_width = 100)]
 #[command(after_help = "Examples:
+  nslab                             continue with the next unfinished lesson
+  nslab run --yes lessons/          run every lesson straight through (CI, grading)
   nslab lsns -t net                 list network namespaces, with NSID and nsfs mounts
   nslab unshare -r -u -f -- hostname    a new uts namespace as an unprivileged user
   nslab nsenter -t 4242 -n -- ip link   a command in the net namespace of pid 4242")]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run lessons step by step, and verify what the kernel shows after each step.
+    Run(RunArgs),
+    /// List the lessons, with your progress and the next step of each.
+    List(ListArgs),
+    /// Forget your progress in one lesson, or in all of them.
+    Reset(ResetArgs),
+    /// Check lessons for mistakes, like a compiler: every problem, with file:line:col.
+    Check(CheckArgs),
+    /// Write a new lesson with one working step, ready to edit.
+    New(NewArgs),
     /// List namespaces, like util-linux lsns (also those held only by a bind mount or an open file).
     Lsns(LsnsArgs),
     /// Run a program in new namespaces, like util-linux unshare.
     Unshare(UnshareArgs),
     /// Run a program in the namespaces of a process or of namespace files, like util-linux nsenter.
     Nsenter(NsenterArgs),
+    /// The init of a lesson's lab (internal).
+    #[command(hide = true)]
+    LabInit {
+        /// What it stands for, shown in lsns's COMMAND column.
+        #[arg(default_value = "host")]
+        name: String,
+    },
+}
+
+/// When to colour the output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    /// When writing to a terminal and NO_COLOR is not set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// The output format of `nslab run`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// Words and tables for people.
+    Human,
+    /// JSON Lines events for programs.
+    Json,
+}
+
+/// `nslab run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Lesson files or folders (default: the built-in lessons, from the next unfinished one).
+    #[arg(value_name = "LESSON|DIR")]
+    pub paths: Vec<std::path::PathBuf>,
+    /// Run straight through without asking (also when there is no terminal).
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    pub format: OutputFormat,
+    /// When to use colour.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Stop at the first failed step.
+    #[arg(long)]
+    pub fail_fast: bool,
+    /// Time limit of a step without its own, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    pub timeout: f64,
+    /// Write a JUnit XML report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<std::path::PathBuf>,
+    /// Resume at step STEP, replaying the earlier steps quietly.
+    #[arg(long, value_name = "STEP")]
+    pub from: Option<String>,
+    /// Rewrite the lesson's output expectations from what the commands printed.
+    #[arg(long)]
+    pub record: bool,
+}
+
+/// `nslab list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Lesson files or folders (default: the built-in lessons).
+    #[arg(value_name = "LESSON|DIR")]
+    pub paths: Vec<std::path::PathBuf>,
+}
+
+/// `nslab reset`.
+#[derive(Debug, Args)]
+pub struct ResetArgs {
+    /// The lesson to forget (default: all).
+    pub lesson: Option<String>,
+}
+
+/// `nslab check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Lesson files or folders.
+    #[arg(value_name = "PATH", default_value = "lessons")]
+    pub paths: Vec<std::path::PathBuf>,
+    /// When to use colour.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+/// `nslab new`.
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// The lesson's id and file name, e.g. `uts-basics`.
+    pub name: String,
+    /// The folder to write it in.
+    #[arg(long, default_value = "lessons")]
+    pub dir: std::path::PathBuf,
 }
 
 /// `nslab lsns`.

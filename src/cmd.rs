@@ -220,3 +220,153 @@ fn long_name(kind: NsKind) -> &'static str {
         other => other.name(),
     }
 }
+
+/// Whether to colour output to stdout.
+pub fn use_color(choice: crate::cli::ColorChoice) -> bool {
+    use crate::cli::ColorChoice;
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && console::Term::stdout().is_term(),
+    }
+}
+
+fn print_diagnostics(diags: &[crate::lesson::Diagnostic]) {
+    let color = use_color(crate::cli::ColorChoice::Auto) && console::Term::stderr().is_term();
+    eprint!("{}", crate::lesson::render(diags, color));
+}
+
+/// `nslab run`.
+pub fn run(args: &crate::cli::RunArgs) -> Result<i32, CmdError> {
+    use crate::run::{self, RunOptions, progress};
+    let lessons = match crate::catalog::load(&args.paths) {
+        Ok(l) => l,
+        Err(diags) => {
+            print_diagnostics(&diags);
+            return Ok(run::EXIT_INVALID);
+        }
+    };
+    if !(args.timeout > 0.0 && args.timeout.is_finite()) {
+        return Err(CmdError::Usage(format!("--timeout {}: expected a positive number of seconds", args.timeout)));
+    }
+    if let Some(step) = &args.from {
+        if !lessons.iter().any(|l| l.step(step).is_some()) {
+            return Err(CmdError::Usage(format!("--from {step}: no lesson here has a step with that id")));
+        }
+    }
+    let format = match args.format {
+        crate::cli::OutputFormat::Human => run::report::Format::Human,
+        crate::cli::OutputFormat::Json => run::report::Format::Json,
+    };
+    let terminal = console::Term::stdout().is_term() && console::user_attended_stderr() && nix::unistd::isatty(std::io::stdin()).unwrap_or(false);
+    let opts = RunOptions {
+        interactive: terminal && !args.yes && format == run::report::Format::Human,
+        format,
+        color: format == run::report::Format::Human && use_color(args.color),
+        fail_fast: args.fail_fast,
+        timeout: std::time::Duration::from_secs_f64(args.timeout),
+        junit: args.junit.clone(),
+        from: args.from.clone(),
+        record: args.record,
+    };
+    // No paths: the built-in lessons, from the first unfinished one.
+    let mut progress = progress::Progress::load(progress::state_dir().as_deref());
+    let lessons = if args.paths.is_empty() {
+        let next = lessons.iter().position(|l| !progress.get(&l.meta.id).is_some_and(|p| p.finished)).unwrap_or(0);
+        lessons.into_iter().skip(next).collect()
+    } else {
+        lessons
+    };
+    Ok(run::run_lessons(&lessons, &opts, &mut progress))
+}
+
+/// `nslab` with no arguments: continue with the next unfinished built-in lesson.
+pub fn continue_learning() -> Result<i32, CmdError> {
+    use crate::run::progress;
+    let lessons = match crate::catalog::builtin() {
+        Ok(l) => l,
+        Err(diags) => {
+            print_diagnostics(&diags);
+            return Ok(crate::run::EXIT_INVALID);
+        }
+    };
+    let progress = progress::Progress::load(progress::state_dir().as_deref());
+    let Some(lesson) = lessons.iter().find(|l| !progress.get(&l.meta.id).is_some_and(|p| p.finished)) else {
+        println!("You have finished every lesson. `nslab list` shows them; `nslab reset` starts over.");
+        return Ok(0);
+    };
+    let from = progress.next_step(lesson).filter(|s| s.number > 1).map(|s| s.id.clone());
+    let args = crate::cli::RunArgs {
+        paths: Vec::new(),
+        yes: false,
+        format: crate::cli::OutputFormat::Human,
+        color: crate::cli::ColorChoice::Auto,
+        fail_fast: false,
+        timeout: crate::run::DEFAULT_TIMEOUT.as_secs_f64(),
+        junit: None,
+        from,
+        record: false,
+    };
+    run(&args)
+}
+
+/// `nslab list`.
+pub fn list(args: &crate::cli::ListArgs) -> Result<i32, CmdError> {
+    use crate::run::progress;
+    let lessons = match crate::catalog::load(&args.paths) {
+        Ok(l) => l,
+        Err(diags) => {
+            print_diagnostics(&diags);
+            return Ok(crate::run::EXIT_INVALID);
+        }
+    };
+    let progress = progress::Progress::load(progress::state_dir().as_deref());
+    let mut out = String::new();
+    let width = lessons.iter().map(|l| l.meta.id.len()).max().unwrap_or(2);
+    for l in &lessons {
+        let done = progress.get(&l.meta.id).map_or(0, |p| l.steps.iter().filter(|s| p.passed.contains(&s.id)).count());
+        let status = if done == l.steps.len() {
+            "done".to_string()
+        } else if done == 0 {
+            "not started".to_string()
+        } else {
+            format!("{done}/{} steps", l.steps.len())
+        };
+        let next = match progress.next_step(l) {
+            Some(s) if done < l.steps.len() => format!("next: {}", s.id),
+            _ => String::new(),
+        };
+        let needs = if l.meta.needs.is_nothing() { String::new() } else { format!("[needs {}]", l.meta.needs) };
+        out.push_str(&format!("{:width$}  {:<12} {}  {next} {needs}\n", l.meta.id, status, l.meta.title).replace("  \n", "\n"));
+    }
+    print!("{out}");
+    Ok(0)
+}
+
+/// `nslab reset`.
+pub fn reset(args: &crate::cli::ResetArgs) -> Result<i32, CmdError> {
+    use crate::run::progress;
+    let mut progress = progress::Progress::load(progress::state_dir().as_deref());
+    let had = progress.reset(args.lesson.as_deref());
+    progress.save().map_err(CmdError::Output)?;
+    match (&args.lesson, had) {
+        (Some(l), true) => println!("forgot your progress in {l}"),
+        (Some(l), false) => println!("no progress recorded for {l}"),
+        (None, _) => println!("forgot your progress in every lesson"),
+    }
+    Ok(0)
+}
+
+/// `nslab check`.
+pub fn check(args: &crate::cli::CheckArgs) -> Result<i32, CmdError> {
+    let color = use_color(args.color);
+    let clean = crate::lesson::check_paths(&args.paths, &mut std::io::stdout().lock(), color).map_err(CmdError::Output)?;
+    Ok(if clean { 0 } else { crate::run::EXIT_INVALID })
+}
+
+/// `nslab new`.
+pub fn new_lesson(args: &crate::cli::NewArgs) -> Result<i32, CmdError> {
+    let path = crate::lesson::new_lesson(&args.name, &args.dir).map_err(|e| CmdError::Usage(e.to_string()))?;
+    println!("wrote {} — check it with `nslab check {}`, run it with `nslab run {}`", path.display(), path.display(), path.display());
+    Ok(0)
+}

@@ -5,7 +5,9 @@
 //! `cli` are the command line.
 
 pub mod cli;
+pub mod catalog;
 pub mod cmd;
 pub mod lesson;
 pub mod lsns;
 pub mod ns;
+pub mod run;

@@ -4,13 +4,21 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use nslab::cli::{Cli, Command};
+use nslab::cmd;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Lsns(args) => nslab::cmd::lsns(&args),
-        Command::Unshare(args) => nslab::cmd::unshare(&args),
-        Command::Nsenter(args) => nslab::cmd::nsenter(&args),
+        None => cmd::continue_learning(),
+        Some(Command::Run(args)) => cmd::run(&args),
+        Some(Command::List(args)) => cmd::list(&args),
+        Some(Command::Reset(args)) => cmd::reset(&args),
+        Some(Command::Check(args)) => cmd::check(&args),
+        Some(Command::New(args)) => cmd::new_lesson(&args),
+        Some(Command::Lsns(args)) => cmd::lsns(&args),
+        Some(Command::Unshare(args)) => cmd::unshare(&args),
+        Some(Command::Nsenter(args)) => cmd::nsenter(&args),
+        Some(Command::LabInit { .. }) => nslab::run::session::lab_init(),
     };
     match result {
         Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),

@@ -168,6 +168,7 @@ pub struct Spawn {
     mount_proc: bool,
     time_offsets: Option<TimeOffsets>,
     death_signal: Option<i32>,
+    new_process_group: bool,
     stdio: [Stdio; 3],
     env: Vec<(OsString, OsString)>,
 }
@@ -185,6 +186,7 @@ impl Spawn {
             mount_proc: false,
             time_offsets: None,
             death_signal: None,
+            new_process_group: false,
             stdio: [Stdio::Inherit, Stdio::Inherit, Stdio::Inherit],
             env: Vec::new(),
         }
@@ -260,6 +262,13 @@ impl Spawn {
     /// A signal the process gets when its parent dies (PR_SET_PDEATHSIG).
     pub fn death_signal(&mut self, signal: i32) -> &mut Self {
         self.death_signal = Some(signal);
+        self
+    }
+
+    /// Puts the process in a process group of its own, so that it and what it
+    /// forks can be killed together ([`Process::kill_group`]).
+    pub fn new_process_group(&mut self, yes: bool) -> &mut Self {
+        self.new_process_group = yes;
         self
     }
 
@@ -404,6 +413,8 @@ impl Spawn {
             make_private: self.new.contains(NsKind::Mnt),
             mount_proc: self.mount_proc,
             death_signal: self.death_signal,
+            new_process_group: self.new_process_group,
+            via_intermediate: clone_flags & libc::CLONE_NEWPID as u64 != 0 && pid_ns_pending(),
             stdio,
             candidates,
             argv,
@@ -474,6 +485,13 @@ impl Spawn {
             SpawnFailure::Parent(source) => EngineError::Io { what: "starting the program".into(), source },
         }
     }
+}
+
+/// True when the caller's children are created in another pid namespace
+/// than its own (it has unshared CLONE_NEWPID, as a lesson's lab worker has).
+fn pid_ns_pending() -> bool {
+    let view = NsView::of_self().unwrap_or_default();
+    view.for_children.get(&NsKind::Pid).is_some_and(|c| Some(*c) != view.get(NsKind::Pid))
 }
 
 /// The paths to try for `program`, as execvp would: the name itself when it
@@ -601,6 +619,15 @@ impl Process {
             }
         }
         self.try_wait()
+    }
+
+    /// Kills its process group (itself and what it forked, if it was started
+    /// with [`Spawn::new_process_group`]), then reaps it.
+    /// The group outlives its leader while members remain (a daemon that
+    /// forked away), and the kernel does not reuse a pid that names a live group.
+    pub fn kill_group(&mut self) -> io::Result<ExitStatus> {
+        sys::kill_process_group(self.pid);
+        self.kill()
     }
 
     /// Kills it with SIGKILL and reaps it.

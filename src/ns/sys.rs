@@ -353,6 +353,13 @@ pub struct ChildPlan {
     pub mount_proc: bool,
     /// Signal to receive when the parent dies.
     pub death_signal: Option<libc::c_int>,
+    /// Start a new process group (so the whole group can be killed at once).
+    pub new_process_group: bool,
+    /// Create the process through an intermediate even without joins: needed
+    /// for a new pid namespace when the caller has already unshared its own
+    /// (clone fails with EINVAL unless the creator lives in its
+    /// pid_for_children namespace).
+    pub via_intermediate: bool,
     /// Descriptors to install as 0, 1 and 2 (`None` keeps the inherited one).
     pub stdio: [Option<OwnedFd>; 3],
     /// Candidate paths to execve, in order (PATH search done in advance).
@@ -368,7 +375,7 @@ impl ChildPlan {
     /// namespaces to join, or a time namespace whose offsets must be written
     /// before anyone enters it.
     fn needs_intermediate(&self) -> bool {
-        !self.joins.is_empty() || self.pre_unshare_flags != 0
+        !self.joins.is_empty() || self.pre_unshare_flags != 0 || self.via_intermediate
     }
 }
 
@@ -737,6 +744,9 @@ fn child_main(plan: &ChildPlan, exec: &ExecVectors, creator: Creator, sock: RawF
                 fail(sock, Stage::DeathSignal, 0, 1);
             }
         }
+        if plan.new_process_group {
+            libc::setpgid(0, 0);
+        }
         if plan.unshare_flags != 0 && libc::unshare(plan.unshare_flags) < 0 {
             fail(sock, Stage::Unshare, 0, 1);
         }
@@ -793,4 +803,95 @@ fn child_main(plan: &ChildPlan, exec: &ExecVectors, creator: Creator, sock: RawF
         let code = if saved == libc::ENOENT { 127 } else { 126 };
         fail(sock, Stage::Exec, 0, code)
     }
+}
+
+// ---------------------------------------------------------------------------
+// The lab: a worker process that moves itself into namespaces of its own.
+// ---------------------------------------------------------------------------
+
+/// Forks a worker process (plain fork: the caller must be single-threaded,
+/// which the `nslab` binary is). The worker gets SIGKILL when the caller dies.
+/// Returns `Ok(None)` in the worker and `Ok(Some(pid))` in the caller.
+pub fn fork_worker() -> io::Result<Option<libc::pid_t>> {
+    // SAFETY: getpid cannot fail.
+    let parent = unsafe { libc::getpid() };
+    // SAFETY: the binary is single-threaded when it forks its workers, so the
+    // child may run ordinary Rust code.
+    let pid = cvt(unsafe { libc::fork() })?;
+    if pid > 0 {
+        return Ok(Some(pid));
+    }
+    // SAFETY: prctl and getppid take plain integers.
+    unsafe {
+        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0);
+        if libc::getppid() != parent {
+            libc::_exit(1); // the parent died before the death signal was armed
+        }
+    }
+    Ok(None)
+}
+
+/// Moves the calling process into new namespaces of `flags` (CLONE_NEWPID
+/// affects its children only), maps it to root when it creates a user
+/// namespace without privileges, makes its mount tree private so nothing it
+/// mounts reaches the host, and brings up loopback in a new network namespace.
+///
+/// Only for a dedicated single-threaded worker: unshare(CLONE_NEWUSER) and
+/// CLONE_NEWNS fail in a process with threads.
+pub fn enter_lab(flags: libc::c_int, map_root: bool) -> io::Result<()> {
+    let creator = Creator::now();
+    // SAFETY: unshare with flags only.
+    cvt(unsafe { libc::unshare(flags) })?;
+    if map_root && !map_root_self(creator) {
+        return Err(io::Error::last_os_error());
+    }
+    if flags & libc::CLONE_NEWNS != 0 {
+        // SAFETY: valid C strings and null pointers where allowed.
+        cvt(unsafe {
+            libc::mount(c"none".as_ptr(), c"/".as_ptr(), std::ptr::null(), libc::MS_REC | libc::MS_PRIVATE, std::ptr::null())
+        })?;
+    }
+    if flags & libc::CLONE_NEWNET != 0 {
+        loopback_up()?;
+    }
+    Ok(())
+}
+
+fn map_root_self(creator: Creator) -> bool {
+    map_root(creator)
+}
+
+/// Sets IFF_UP on `lo` (SIOCGIFFLAGS / SIOCSIFFLAGS).
+fn loopback_up() -> io::Result<()> {
+    // SAFETY: a datagram socket, an ifreq we own, and two ioctls on it.
+    unsafe {
+        let sock = cvt(libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0))?;
+        let sock = OwnedFd::from_raw_fd(sock);
+        let mut req: libc::ifreq = std::mem::zeroed();
+        for (dst, src) in req.ifr_name.iter_mut().zip(b"lo\0") {
+            *dst = *src as libc::c_char;
+        }
+        cvt(libc::ioctl(sock.as_raw_fd(), libc::SIOCGIFFLAGS, &mut req))?;
+        req.ifr_ifru.ifru_flags |= libc::IFF_UP as libc::c_short;
+        cvt(libc::ioctl(sock.as_raw_fd(), libc::SIOCSIFFLAGS, &req))?;
+    }
+    Ok(())
+}
+
+/// Kills a whole process group (a step's command and what it forked).
+pub fn kill_process_group(pgid: libc::pid_t) {
+    if pgid > 1 {
+        // SAFETY: kill with a negative pid signals the group.
+        unsafe { libc::kill(-pgid, libc::SIGKILL) };
+    }
+}
+
+/// Mounts a fresh tmpfs (mode 0755) on `target`, in the caller's mount namespace.
+pub fn mount_tmpfs(target: &Path) -> io::Result<()> {
+    let t = cpath(target)?;
+    // SAFETY: valid C strings.
+    cvt(unsafe {
+        libc::mount(c"tmpfs".as_ptr(), t.as_ptr(), c"tmpfs".as_ptr(), libc::MS_NOSUID | libc::MS_NODEV, c"mode=0755".as_ptr().cast())
+    })
+    .map(drop)
 }

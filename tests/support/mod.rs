@@ -115,7 +115,8 @@ pub struct HostState {
 impl HostState {
     /// Reads the state now.
     pub fn now() -> HostState {
-        let lsns = Command::new("lsns").args(["-J", "-l", "-o", "NS"]).output().expect("util-linux lsns");
+        // nslab's own lsns also sees namespaces held only by a mount or an fd.
+        let lsns = Command::new(nslab_path()).args(["lsns", "-J", "-l", "-o", "NS"]).output().expect("nslab lsns");
         let v: serde_json::Value = serde_json::from_slice(&lsns.stdout).expect("lsns JSON");
         let namespaces = v["namespaces"].as_array().unwrap().iter().filter_map(|n| n["ns"].as_u64()).collect();
         let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
@@ -130,11 +131,11 @@ impl HostState {
         HostState { namespaces, nsfs_mounts, children, hostname }
     }
 
-    /// Asserts that the state is back to `self`, waiting briefly for the kernel
-    /// to free namespaces of processes that have just been reaped.
+    /// Asserts that the state is back to `self`, waiting (at most 10 s) for
+    /// the kernel to finish killing and freeing what a killed run left to it.
     pub fn assert_restored(&self, what: &str) {
         let mut now = HostState::now();
-        for _ in 0..50 {
+        for _ in 0..500 {
             if &now == self {
                 return;
             }
@@ -142,5 +143,99 @@ impl HostState {
             now = HostState::now();
         }
         assert_eq!(&now, self, "{what} left something behind");
+    }
+}
+
+/// A world-readable copy of `tests/fixtures/SUB`, so `nobody` can read it
+/// even when the checkout is in a folder only root can enter.
+pub fn fixtures(sub: &str) -> tempfile::TempDir {
+    let dir = tempfile::Builder::new().prefix("nslab-fixtures-").tempdir().unwrap();
+    set_mode(dir.path(), 0o755);
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(sub);
+    for entry in std::fs::read_dir(&src).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_file() {
+            let to = dir.path().join(entry.file_name());
+            std::fs::copy(entry.path(), &to).unwrap();
+            set_mode(&to, 0o644);
+        }
+    }
+    dir
+}
+
+/// A program running on a pseudo-terminal, driven like a learner would.
+pub struct Pty {
+    master: std::fs::File,
+    /// The program.
+    pub child: std::process::Child,
+    seen: String,
+}
+
+impl Pty {
+    /// Starts `cmd` with a new pty as its controlling terminal and stdio.
+    pub fn spawn(mut cmd: Command) -> Pty {
+        use std::os::unix::process::CommandExt;
+        let pty = nix::pty::openpty(None, None).unwrap();
+        let slave: std::fs::File = pty.slave.into();
+        cmd.stdin(slave.try_clone().unwrap()).stdout(slave.try_clone().unwrap()).stderr(slave);
+        // SAFETY: setsid and ioctl are async-signal-safe.
+        unsafe {
+            cmd.pre_exec(|| {
+                if libc::setsid() < 0 || libc::ioctl(0, libc::TIOCSCTTY, 0) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let child = cmd.spawn().unwrap();
+        let master: std::fs::File = pty.master.into();
+        Pty { master, child, seen: String::new() }
+    }
+
+    /// Reads until `needle` appears (after what earlier calls consumed);
+    /// panics with the screen so far after `secs` seconds.
+    pub fn expect(&mut self, needle: &str, secs: u64) -> String {
+        use std::io::Read;
+        use std::os::fd::AsRawFd;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+        loop {
+            if let Some(at) = self.seen.find(needle) {
+                let upto: String = self.seen.drain(..at + needle.len()).collect();
+                return upto;
+            }
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            assert!(!left.is_zero(), "waited {secs} s for {needle:?}; the screen shows:\n{}", self.seen);
+            let mut pfd = libc::pollfd { fd: self.master.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+            // SAFETY: one valid pollfd.
+            unsafe { libc::poll(&mut pfd, 1, left.as_millis().min(500) as i32) };
+            if pfd.revents != 0 {
+                let mut buf = [0u8; 4096];
+                match self.master.read(&mut buf) {
+                    Ok(n) if n > 0 => self.seen.push_str(&String::from_utf8_lossy(&buf[..n])),
+                    _ => std::thread::sleep(std::time::Duration::from_millis(10)),
+                }
+            }
+        }
+    }
+
+    /// Types `keys`.
+    pub fn send(&mut self, keys: &str) {
+        use std::io::Write;
+        self.master.write_all(keys.as_bytes()).unwrap();
+    }
+
+    /// Waits for the program to exit (at most `secs`), returning its code.
+    pub fn wait(mut self, secs: u64) -> Option<i32> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code();
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("did not exit within {secs} s; screen:\n{}", self.seen);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
     }
 }

@@ -1,0 +1,101 @@
+//! Learner progress, saved per lesson under `$XDG_STATE_HOME/nslab`
+//! (default `~/.local/state/nslab`).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::report::LessonResult;
+use crate::lesson::Lesson;
+
+/// What a learner has done in one lesson.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LessonProgress {
+    /// Steps that passed, by id.
+    pub passed: Vec<String>,
+    /// True once every step has passed.
+    pub finished: bool,
+}
+
+/// Every lesson's progress, kept in one JSON file.
+#[derive(Debug, Clone, Default)]
+pub struct Progress {
+    path: Option<PathBuf>,
+    lessons: BTreeMap<String, LessonProgress>,
+}
+
+/// The state folder: `$XDG_STATE_HOME/nslab`, else `~/.local/state/nslab`.
+pub fn state_dir() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_STATE_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))?;
+    Some(base.join("nslab"))
+}
+
+impl Progress {
+    /// Loads progress from `dir/progress.json` (missing or unreadable: empty).
+    pub fn load(dir: Option<&Path>) -> Progress {
+        let path = dir.map(|d| d.join("progress.json"));
+        let lessons = path
+            .as_ref()
+            .and_then(|p| std::fs::read(p).ok())
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default();
+        Progress { path, lessons }
+    }
+
+    /// A progress that is never saved (for graders and tests).
+    pub fn ephemeral() -> Progress {
+        Progress::default()
+    }
+
+    /// Writes the progress file (atomically: a temporary file, then rename).
+    pub fn save(&self) -> std::io::Result<()> {
+        let Some(path) = &self.path else { return Ok(()) };
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let tmp = path.with_extension(format!("json.{}", std::process::id()));
+        std::fs::write(&tmp, serde_json::to_vec_pretty(&self.lessons).unwrap_or_default())?;
+        std::fs::rename(tmp, path)
+    }
+
+    /// Adds what a run of `lesson` achieved.
+    pub fn record(&mut self, lesson: &Lesson, result: &LessonResult) {
+        if self.path.is_none() {
+            return;
+        }
+        let entry = self.lessons.entry(lesson.meta.id.clone()).or_default();
+        for s in result.steps.iter().filter(|s| s.outcome == "passed") {
+            if !entry.passed.contains(&s.id) {
+                entry.passed.push(s.id.clone());
+            }
+        }
+        entry.finished = lesson.steps.iter().all(|s| entry.passed.contains(&s.id));
+    }
+
+    /// The progress of the lesson with id `id`.
+    pub fn get(&self, id: &str) -> Option<&LessonProgress> {
+        self.lessons.get(id)
+    }
+
+    /// The first step of `lesson` that has not passed yet.
+    pub fn next_step<'a>(&self, lesson: &'a Lesson) -> Option<&'a crate::lesson::Step> {
+        let done = self.get(&lesson.meta.id);
+        lesson.steps.iter().find(|s| done.is_none_or(|d| !d.passed.contains(&s.id)))
+    }
+
+    /// Forgets one lesson's progress, or all of it.
+    pub fn reset(&mut self, id: Option<&str>) -> bool {
+        match id {
+            Some(id) => self.lessons.remove(id).is_some(),
+            None => {
+                let had = !self.lessons.is_empty();
+                self.lessons.clear();
+                had
+            }
+        }
+    }
+}

@@ -1,0 +1,193 @@
+//! A lesson's session: the lab it runs in, its named processes, pins and
+//! captures, and the teardown that leaves nothing behind.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use std::os::unix::fs::DirBuilderExt;
+
+use crate::ns::{self, Creation, KindSet, NsId, NsKind, Process, Spawn, Stdio};
+
+/// Where a lab keeps its pins: on the lab's own tmpfs, so parallel runs never
+/// collide and nothing is left on the host.
+pub const RUN_DIR: &str = "/run/nslab";
+
+/// The namespaces a lab gets, besides a user namespace when rootless: the
+/// lesson's "host" side is contained, so `run: hostname x` or a mount made by
+/// a step never reach the real host.
+pub const LAB_KINDS: [NsKind; 6] = [NsKind::Mnt, NsKind::Uts, NsKind::Ipc, NsKind::Net, NsKind::Cgroup, NsKind::Pid];
+
+/// Errors setting up or using a session.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    /// The lab could not be entered.
+    #[error("cannot set up the lab: {0}")]
+    Lab(std::io::Error),
+    /// The run folder could not be made.
+    #[error("cannot create the run folder: {0}")]
+    RunDir(std::io::Error),
+    /// The engine failed.
+    #[error(transparent)]
+    Engine(#[from] ns::EngineError),
+}
+
+/// A lesson's live state. Dropping it kills every process and releases every
+/// pin; if nslab is killed instead, the lab's init dies with it (parent-death
+/// signal), which ends every process in the lab's pid namespace, and the
+/// lab's private mount namespace — with the pins — goes with the last of them.
+pub struct Session {
+    /// The lab's init: pid 1 of the lab's pid namespace, in exactly the lab's
+    /// namespaces. Its view is the lesson's "host".
+    lab_init: Process,
+    processes: BTreeMap<String, Process>,
+    pins: BTreeMap<String, PathBuf>,
+    captures: BTreeMap<String, (NsKind, NsId)>,
+    run_dir: PathBuf,
+}
+
+impl Session {
+    /// Moves this (single-threaded, dedicated worker) process into a new lab
+    /// and starts the lab's init. `rootless` adds a user namespace in which
+    /// the worker is root.
+    pub fn enter_lab(rootless: bool) -> Result<Session, SessionError> {
+        let mut kinds: KindSet = LAB_KINDS.into_iter().collect();
+        if rootless {
+            kinds.insert(NsKind::User);
+        }
+        ns::sys::enter_lab(kinds.clone_flags(), rootless).map_err(SessionError::Lab)?;
+        // A fresh tmpfs on /run, in the lab's private mount namespace: pins live
+        // in /run/nslab, and `ip netns add` in a step writes /run/netns there.
+        // It vanishes with the lab, even if nslab is killed.
+        ns::sys::mount_tmpfs(Path::new("/run")).map_err(SessionError::RunDir)?;
+        let run_dir = PathBuf::from(RUN_DIR);
+        std::fs::DirBuilder::new().mode(0o700).create(&run_dir).map_err(SessionError::RunDir)?;
+        let mut init = Spawn::new("/proc/self/exe");
+        init.args(["lab-init", "host"]).death_signal(libc::SIGKILL).stdio(Stdio::Null, Stdio::Null, Stdio::Null);
+        let lab_init = init.start()?;
+        Ok(Session { lab_init, processes: BTreeMap::new(), pins: BTreeMap::new(), captures: BTreeMap::new(), run_dir })
+    }
+
+    /// The pid of the lab's init, whose namespaces are the lesson's "host".
+    pub fn host_pid(&self) -> i32 {
+        self.lab_init.pid()
+    }
+
+    /// The run's private folder (mode 0700), where pins live.
+    pub fn run_dir(&self) -> &Path {
+        &self.run_dir
+    }
+
+    /// Starts a named long-lived process in new namespaces of `kinds`, inside
+    /// the namespaces of `inside` if given.
+    pub fn start(&mut self, name: &str, kinds: KindSet, inside: Option<i32>) -> Result<i32, SessionError> {
+        let mut spawn = Spawn::new("/proc/self/exe");
+        spawn.args(["lab-init", name]).new_namespaces(kinds, Creation::Clone).death_signal(libc::SIGKILL);
+        // A process in a new user namespace would be "nobody" there; map the
+        // lab's root to root, as `unshare -r` does, so the others it creates
+        // are usable.
+        spawn.map_root(kinds.contains(NsKind::User));
+        spawn.stdio(Stdio::Null, Stdio::Null, Stdio::Null);
+        if let Some(pid) = inside {
+            spawn.join_all_of(pid)?;
+        }
+        let process = spawn.start()?;
+        let pid = process.pid();
+        if let Some(mut old) = self.processes.insert(name.to_string(), process) {
+            let _ = old.kill();
+        }
+        Ok(pid)
+    }
+
+    /// The pid of a named process.
+    pub fn pid(&self, name: &str) -> Option<i32> {
+        self.processes.get(name).map(Process::pid)
+    }
+
+    /// The names of the processes, sorted.
+    pub fn process_names(&self) -> impl Iterator<Item = &str> {
+        self.processes.keys().map(String::as_str)
+    }
+
+    /// Stops a named process: SIGKILL, then reaped.
+    pub fn stop(&mut self, name: &str) -> Option<ns::ExitStatus> {
+        let mut p = self.processes.remove(name)?;
+        p.kill().ok()
+    }
+
+    /// The path a pin named `pin` has (whether or not it exists).
+    pub fn pin_path(&self, pin: &str) -> PathBuf {
+        self.run_dir.join(pin)
+    }
+
+    /// The path of a live pin.
+    pub fn pin(&self, pin: &str) -> Option<&Path> {
+        self.pins.get(pin).map(PathBuf::as_path)
+    }
+
+    /// The names of the pins, sorted.
+    pub fn pin_names(&self) -> impl Iterator<Item = &str> {
+        self.pins.keys().map(String::as_str)
+    }
+
+    /// Pins the `kind` namespace of `pid` at the pin named `pin`.
+    pub fn add_pin(&mut self, pid: i32, kind: NsKind, pin: &str) -> Result<NsId, SessionError> {
+        let target = self.pin_path(pin);
+        let id = ns::pin(&ns::view::ns_path(Path::new("/proc"), pid, kind), &target)?;
+        self.pins.insert(pin.to_string(), target);
+        Ok(id)
+    }
+
+    /// Releases the pin named `pin` and removes its file.
+    pub fn remove_pin(&mut self, pin: &str) -> Result<(), SessionError> {
+        if let Some(path) = self.pins.remove(pin) {
+            ns::unpin(&path)?;
+            let _ = std::fs::remove_file(&path);
+        }
+        Ok(())
+    }
+
+    /// Remembers a namespace identity under a capture name.
+    pub fn capture(&mut self, name: &str, kind: NsKind, id: NsId) {
+        self.captures.insert(name.to_string(), (kind, id));
+    }
+
+    /// A captured identity.
+    pub fn captured(&self, name: &str) -> Option<(NsKind, NsId)> {
+        self.captures.get(name).copied()
+    }
+
+    /// Kills every process and releases every pin. Also done on drop.
+    pub fn teardown(&mut self) {
+        for (_, mut p) in std::mem::take(&mut self.processes) {
+            let _ = p.kill();
+        }
+        for (_, path) in std::mem::take(&mut self.pins) {
+            let _ = ns::unpin(&path);
+            let _ = std::fs::remove_file(&path);
+        }
+        let _ = self.lab_init.kill();
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        self.teardown();
+    }
+}
+
+/// The lab's init and the named processes: pid 1 of a pid namespace, which
+/// only waits. Orphans re-parented to it are reaped by the kernel, since it
+/// ignores SIGCHLD.
+pub fn lab_init() -> ! {
+    use nix::sys::signal::{SigHandler, Signal, signal};
+    // SAFETY: SIG_IGN installs no handler code.
+    unsafe {
+        let _ = signal(Signal::SIGCHLD, SigHandler::SigIgn);
+        let _ = signal(Signal::SIGINT, SigHandler::SigIgn);
+        let _ = signal(Signal::SIGTERM, SigHandler::SigIgn);
+        let _ = signal(Signal::SIGHUP, SigHandler::SigIgn);
+    }
+    loop {
+        nix::unistd::pause();
+    }
+}

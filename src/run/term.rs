@@ -1,0 +1,274 @@
+//! The learner's terminal: lesson prose rendered from Markdown, the key prompt
+//! before a step and after a failure, and record mode's rewriting of output
+//! expectations.
+
+use std::fmt::Write as _;
+
+use console::{Key, Style, Term};
+use pulldown_cmark::{Event, HeadingLevel, Parser, Tag, TagEnd};
+
+use super::exec::CommandResult;
+use crate::lesson::{Expectation, LinePattern, Lesson, OutputMatcher, Step, Stream};
+
+/// What the learner chose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Choice {
+    /// Run (or retry) the step.
+    Run,
+    /// Skip it (or go on after a failure).
+    Skip,
+    /// Stop the lesson, cleanly.
+    Quit,
+}
+
+/// Renders Markdown for the terminal: headings, emphasis, inline and block code.
+pub fn render_markdown(text: &str, color: bool) -> String {
+    let st = |s: Style| s.force_styling(color);
+    let mut out = String::new();
+    let mut styles: Vec<Style> = Vec::new();
+    let mut in_code_block = false;
+    let mut list_depth = 0usize;
+    for event in Parser::new(text) {
+        match event {
+            Event::Start(Tag::Heading { level, .. }) => {
+                out.push('\n');
+                styles.push(st(if level == HeadingLevel::H1 { Style::new().bold().underlined() } else { Style::new().bold() }));
+            }
+            Event::End(TagEnd::Heading(_)) => {
+                styles.pop();
+                out.push_str("\n\n");
+            }
+            Event::Start(Tag::Emphasis) => styles.push(st(Style::new().italic())),
+            Event::Start(Tag::Strong) => styles.push(st(Style::new().bold())),
+            Event::End(TagEnd::Emphasis | TagEnd::Strong) => {
+                styles.pop();
+            }
+            Event::Start(Tag::CodeBlock(_)) => in_code_block = true,
+            Event::End(TagEnd::CodeBlock) => {
+                in_code_block = false;
+                out.push('\n');
+            }
+            Event::Start(Tag::List(_)) => list_depth += 1,
+            Event::End(TagEnd::List(_)) => {
+                list_depth = list_depth.saturating_sub(1);
+                if list_depth == 0 {
+                    out.push('\n');
+                }
+            }
+            Event::Start(Tag::Item) => {
+                let _ = write!(out, "{}• ", "  ".repeat(list_depth.saturating_sub(1)));
+            }
+            Event::End(TagEnd::Item) => out.push('\n'),
+            Event::End(TagEnd::Paragraph) => out.push_str(if list_depth > 0 { "" } else { "\n\n" }),
+            Event::Text(t) if in_code_block => {
+                for line in t.lines() {
+                    let _ = writeln!(out, "    {}", st(Style::new().dim()).apply_to(line));
+                }
+            }
+            Event::Text(t) => {
+                let styled = styles.last().map_or_else(|| t.to_string(), |s| s.apply_to(&*t).to_string());
+                out.push_str(&styled);
+            }
+            Event::Code(c) => {
+                let _ = write!(out, "{}", st(Style::new().cyan()).apply_to(&*c));
+            }
+            Event::SoftBreak => out.push(' '),
+            Event::HardBreak => out.push('\n'),
+            _ => {}
+        }
+    }
+    let trimmed = out.trim_matches('\n');
+    format!("{trimmed}\n")
+}
+
+/// A key the learner pressed at a prompt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pressed {
+    Enter,
+    Retry,
+    Skip,
+    Quit,
+}
+
+/// Shows the prose before `step` and what it will do, then asks:
+/// Enter runs it, `s` skips, `h` shows the hint, `q` quits.
+pub fn before_step(lesson: &Lesson, step: &Step, color: bool) -> Choice {
+    let term = Term::stdout();
+    let prose = lesson.prose(step);
+    if !prose.trim().is_empty() {
+        let _ = term.write_str(&render_markdown(prose, color));
+    }
+    match prompt(&term, step, color, "  [Enter] run  [s] skip  [h] hint  [q] quit ") {
+        Pressed::Enter | Pressed::Retry => Choice::Run,
+        Pressed::Skip => Choice::Skip,
+        Pressed::Quit => Choice::Quit,
+    }
+}
+
+/// After a failure: `r` retries, Enter or `c` goes on, `h` shows the hint, `q` quits.
+pub fn after_failure(step: &Step, color: bool) -> Choice {
+    let term = Term::stdout();
+    match prompt(&term, step, color, "  [r] retry  [Enter] continue  [h] hint  [q] quit ") {
+        Pressed::Retry => Choice::Run,
+        Pressed::Enter | Pressed::Skip => Choice::Skip,
+        Pressed::Quit => Choice::Quit,
+    }
+}
+
+/// Reads keys until one of the prompt's; `h` shows the next hint and asks again.
+fn prompt(term: &Term, step: &Step, color: bool, keys: &str) -> Pressed {
+    let mut hints = step.hints.iter();
+    loop {
+        let _ = term.write_str(keys);
+        let key = term.read_key();
+        let _ = term.write_line("");
+        match key {
+            Ok(Key::Enter) => return Pressed::Enter,
+            Ok(Key::Char('r' | 'R')) => return Pressed::Retry,
+            Ok(Key::Char('s' | 'S' | 'c' | 'C')) => return Pressed::Skip,
+            Ok(Key::Char('q' | 'Q')) | Ok(Key::Escape) | Err(_) => return Pressed::Quit,
+            Ok(Key::Char('h' | 'H')) => {
+                let text = match hints.next() {
+                    Some(h) => format!("  hint: {h}"),
+                    None if step.hints.is_empty() => "  (this step has no hint)".to_string(),
+                    None => "  (no more hints)".to_string(),
+                };
+                let _ = term.write_line(&Style::new().yellow().force_styling(color).apply_to(text).to_string());
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Record mode: collects what each command printed and rewrites the lesson's
+/// output expectations that no longer match, keeping `[..]` lines that still
+/// match and never writing an inode number.
+pub struct Recorder {
+    source: String,
+    path: std::path::PathBuf,
+    edits: Vec<(std::ops::Range<usize>, String)>,
+}
+
+impl Recorder {
+    /// A recorder for `lesson`.
+    pub fn new(lesson: &Lesson) -> Recorder {
+        Recorder { source: lesson.source.clone(), path: lesson.source_path.clone(), edits: Vec::new() }
+    }
+
+    /// Notes the output of `step`'s command, planning an edit for each output
+    /// expectation it does not satisfy.
+    pub fn observe(&mut self, step: &Step, command: Option<&CommandResult>) {
+        let Some(c) = command else { return };
+        for e in &step.expectations {
+            let Expectation::Output { stream, matcher } = &e.value else { continue };
+            let actual = match stream {
+                Stream::Stdout => &c.stdout,
+                Stream::Stderr => &c.stderr,
+            };
+            if matcher.matches(actual) {
+                continue;
+            }
+            let span = e.span.range();
+            let original = self.source.get(span.clone()).unwrap_or("");
+            let indent: String = original.lines().nth(1).map(|l| l.chars().take_while(|c| c.is_whitespace()).collect()).unwrap_or_default();
+            let keep = match matcher {
+                OutputMatcher::Lines(lines) => lines.clone(),
+                _ => Vec::new(),
+            };
+            let text = expectation_text(*stream, &keep, actual, original, &indent);
+            self.edits.push((span, text));
+        }
+    }
+
+    /// Writes the lesson back; returns how many expectations were rewritten.
+    pub fn write(mut self) -> std::io::Result<usize> {
+        let n = self.edits.len();
+        if n == 0 {
+            return Ok(0);
+        }
+        self.edits.sort_by_key(|(r, _)| std::cmp::Reverse(r.start));
+        let mut text = self.source;
+        for (range, new) in self.edits {
+            text.replace_range(range, &new);
+        }
+        std::fs::write(&self.path, text)?;
+        Ok(n)
+    }
+}
+
+/// Replaces what looks like a namespace inode number (nsfs inodes are at or
+/// above 0xF0000000 = 4026531840, ten digits) by `[..]`.
+pub fn hide_inodes(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let bytes = line.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i].is_ascii_digit() && (i == 0 || !bytes[i - 1].is_ascii_digit()) {
+            let end = bytes[i..].iter().position(|b| !b.is_ascii_digit()).map_or(bytes.len(), |p| i + p);
+            let digits = &line[i..end];
+            if digits.len() == 10 && digits.parse::<u64>().is_ok_and(|n| n >= 0xF000_0000) {
+                out.push_str(crate::lesson::WILDCARD);
+            } else {
+                out.push_str(digits);
+            }
+            i = end;
+        } else {
+            let ch = line[i..].chars().next().unwrap_or(' ');
+            out.push(ch);
+            i += ch.len_utf8();
+        }
+    }
+    out
+}
+
+/// The new text of an output expectation: one line when the output is one
+/// line, else a `| ` block. Expected lines that still match their observed
+/// line are kept as written (with their wildcards).
+fn expectation_text(stream: Stream, keep: &[LinePattern], actual: &str, original: &str, indent: &str) -> String {
+    let lines: Vec<&str> = actual.strip_suffix('\n').unwrap_or(actual).split('\n').collect();
+    let rendered: Vec<String> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, line)| match keep.get(i) {
+            Some(LinePattern::Text(p)) if crate::lesson::line_matches(p, line) => p.clone(),
+            _ => hide_inodes(line),
+        })
+        .collect();
+    let head = if original.trim_start().starts_with("expect:") { "expect: " } else { "" };
+    if actual.is_empty() {
+        return format!("{head}{stream}:\n{indent}| ");
+    }
+    if rendered.len() == 1 {
+        return format!("{head}{stream}: {}", rendered[0]);
+    }
+    let mut s = format!("{head}{stream}:");
+    for line in rendered {
+        let _ = write!(s, "\n{indent}| {line}");
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inode_numbers_are_hidden() {
+        assert_eq!(hide_inodes("net:[4026531840] and 12345 and 40265318401"), "net:[[..]] and 12345 and 40265318401");
+        assert_eq!(hide_inodes("pid 1234567890"), "pid 1234567890");
+    }
+
+    #[test]
+    fn markdown_renders_without_markup() {
+        let text = render_markdown("# Title\n\nSome *emphasis* and `code`.\n\n```\nls -l\n```\n", false);
+        assert_eq!(text, "Title\n\nSome emphasis and code.\n\n    ls -l\n");
+    }
+
+    #[test]
+    fn recorded_text_keeps_matching_wildcards() {
+        let keep = vec![LinePattern::Text("a [..]".into()), LinePattern::Text("old".into())];
+        let t = expectation_text(Stream::Stdout, &keep, "a b\nnet:[4026532001]\n", "stdout:\n| a [..]\n| old", "");
+        assert_eq!(t, "stdout:\n| a [..]\n| net:[[..]]");
+        assert_eq!(expectation_text(Stream::Stderr, &[], "x\n", "expect: stderr: y", ""), "expect: stderr: x");
+    }
+}

@@ -1,0 +1,300 @@
+//! `nslab run` against the real kernel, with the lessons in
+//! `tests/fixtures/run/`: as root and as `nobody`, each run checked for what it
+//! left behind.
+
+mod support;
+
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use support::{As, HostState, command_as, nslab_path, serial, stderr, stdout};
+
+/// Runs `nslab run ARGS` as `who`, with its progress kept in a private folder.
+fn run_as(who: As, dir: &Path, args: &[&str]) -> Output {
+    let mut cmd = command_as(who, nslab_path(), &[&["run", "--color", "never"], args].concat());
+    cmd.current_dir(dir).env("XDG_STATE_HOME", dir.join("state"));
+    let child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    wait_bounded(child, Duration::from_secs(60))
+}
+
+/// Waits for `child` at most `limit`, killing it past that: a hung run fails
+/// the test instead of hanging it.
+fn wait_bounded(mut child: Child, limit: Duration) -> Output {
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > limit {
+            child.kill().unwrap();
+            panic!("nslab run did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn state_dir(dir: &Path) {
+    let state = dir.join("state");
+    std::fs::create_dir_all(&state).unwrap();
+    support::set_mode(&state, 0o777);
+}
+
+#[test]
+fn a_passing_lesson_exits_0_as_root_and_rootless() {
+    let _guard = serial();
+    let fixtures = support::fixtures("run");
+    state_dir(fixtures.path());
+    let before = HostState::now();
+    for who in As::BOTH {
+        let out = run_as(who, fixtures.path(), &["--yes", "pass.md"]);
+        let text = stdout(&out);
+        assert_eq!(out.status.code(), Some(0), "{who:?}:\n{text}\n{}", stderr(&out));
+        assert!(text.contains("fixture-pass: 9 passed, 0 failed, 0 skipped"), "{who:?}:\n{text}");
+        before.assert_restored("a passing run");
+    }
+}
+
+#[test]
+fn a_wrong_expectation_exits_1_with_expected_and_observed() {
+    let _guard = serial();
+    let fixtures = support::fixtures("run");
+    state_dir(fixtures.path());
+    let before = HostState::now();
+    for who in As::BOTH {
+        let out = run_as(who, fixtures.path(), &["--yes", "wrong.md"]);
+        let text = stdout(&out);
+        assert_eq!(out.status.code(), Some(1), "{who:?}:\n{text}");
+        assert!(text.contains("✘ the net namespace of box differs from the host's"), "{text}");
+        assert!(text.contains("observed: box net is net:["), "{text}");
+        assert!(text.contains("hint: only uts was asked for."), "{text}");
+        assert!(text.contains("skipped: depends on box, which a failed step (start-a-box) was to set up"), "{text}");
+        assert!(text.contains("✔ stdout is `independent`"), "a step that does not depend on the failure still runs:\n{text}");
+        // --fail-fast stops at the first failure instead.
+        let out = run_as(who, fixtures.path(), &["--yes", "--fail-fast", "wrong.md"]);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(stdout(&out).contains("0 passed, 1 failed, 2 skipped"), "{}", stdout(&out));
+        before.assert_restored("a failing run");
+    }
+}
+
+#[test]
+fn a_step_past_its_time_limit_is_killed_and_reported() {
+    let _guard = serial();
+    let fixtures = support::fixtures("run");
+    state_dir(fixtures.path());
+    let before = HostState::now();
+    for who in As::BOTH {
+        let started = Instant::now();
+        let out = run_as(who, fixtures.path(), &["--yes", "timeout.md"]);
+        let text = stdout(&out);
+        assert_eq!(out.status.code(), Some(1), "{text}");
+        assert!(text.contains("│ started"), "what it printed so far is shown:\n{text}");
+        assert!(text.contains("the command timed out after 0.5 s and was killed"), "{text}");
+        // The daemon that keeps stdout open and the command that reads stdin
+        // (it gets /dev/null) do not hang the run: both pass.
+        assert!(text.contains("fixture-timeout: 2 passed, 1 failed"), "{text}");
+        assert!(started.elapsed() < Duration::from_secs(20), "the 30 s sleeps were not waited for");
+        before.assert_restored("a timed-out run");
+    }
+}
+
+#[test]
+fn a_lesson_that_needs_more_exits_3_with_the_reason() {
+    let _guard = serial();
+    let fixtures = support::fixtures("run");
+    state_dir(fixtures.path());
+    for who in As::BOTH {
+        let out = run_as(who, fixtures.path(), &["--yes", "needs-root.md"]);
+        let text = stdout(&out);
+        assert_eq!(out.status.code(), Some(3), "{text}");
+        let reason = if who == As::Nobody { "it needs root" } else { "it needs Linux 99.0 or later" };
+        assert!(text.contains(&format!("fixture-needs-root: cannot run here: {reason}")), "{text}");
+    }
+}
+
+#[test]
+fn an_invalid_lesson_exits_2_with_its_location() {
+    let _guard = serial();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("bad.md"), "---\nid: bad\ntitle: Bad\n---\n\n```nslab\nstart box: warp\nexpect: box net same as host\n```\n").unwrap();
+    let out = run_as(As::Caller, dir.path(), &["--yes", "bad.md"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("bad.md:7:12: error:"), "{}", stderr(&out));
+    let out = run_as(As::Caller, dir.path(), &["--yes", "--timeout", "-1", "bad.md"]);
+    assert_eq!(out.status.code(), Some(2), "a bad command line is 2 too");
+}
+
+/// Starts `nslab run --yes slow.md`, sends `signal` once the long step is
+/// running, and returns the exit status.
+fn interrupt(who: As, dir: &Path, signal: i32) -> Option<i32> {
+    let mut cmd = command_as(who, nslab_path(), &["run", "--yes", "--color", "never", "slow.md"]);
+    cmd.current_dir(dir).env("XDG_STATE_HOME", dir.join("state")).stdout(Stdio::piped()).stderr(Stdio::null());
+    let mut child = cmd.spawn().unwrap();
+    // setpriv execs nslab, so the child's pid is nslab's. Wait until the lab's
+    // `sleep 20` runs: the long step is under way.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !sh_ok("pgrep -x sleep -a | grep -q 'sleep 20'") {
+        assert!(Instant::now() < deadline, "the long step never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SAFETY: kill with a valid pid and signal.
+    unsafe { libc::kill(child.id() as i32, signal) };
+    let out = wait_bounded(child, Duration::from_secs(30));
+    let _ = &mut out.stdout.clone();
+    out.status.code().or_else(|| {
+        use std::os::unix::process::ExitStatusExt;
+        out.status.signal().map(|s| 128 + s)
+    })
+}
+
+fn sh_ok(script: &str) -> bool {
+    Command::new("sh").args(["-c", script]).status().unwrap().success()
+}
+
+#[test]
+fn interrupted_runs_tear_down_and_leave_nothing() {
+    let _guard = serial();
+    let fixtures = support::fixtures("run");
+    state_dir(fixtures.path());
+    let before = HostState::now();
+    for who in As::BOTH {
+        for (signal, code) in [(libc::SIGINT, 130), (libc::SIGTERM, 143), (libc::SIGKILL, 137)] {
+            let got = interrupt(who, fixtures.path(), signal);
+            assert_eq!(got, Some(code), "{who:?} signal {signal}");
+            before.assert_restored(&format!("{who:?} run interrupted by signal {signal}"));
+            assert!(!sh_ok("pgrep -f '[l]ab-init' >/dev/null"), "no lab init left");
+        }
+    }
+}
+
+/// The redactions for snapshots: inode numbers, short ids, pids, times.
+fn redact(text: &str) -> String {
+    let rules = [
+        (r"\b4026\d{6}\b", "[INO]"),
+        (r#""(dev|ino|pid|duration_ms)":\d+"#, "\"$1\":0"),
+        (r"(?m)\b\d{4}(\*?)( |$)", "####$1$2"),
+        (r"(\d+\.\d) s\b", "N.N s"),
+    ];
+    let mut out = text.to_string();
+    for (re, with) in rules {
+        out = regex::Regex::new(re).unwrap().replace_all(&out, with).into_owned();
+    }
+    out
+}
+
+#[test]
+fn reports_snapshot() {
+    let _guard = serial();
+    let fixtures = support::fixtures("run");
+    state_dir(fixtures.path());
+    let human = run_as(As::Caller, fixtures.path(), &["--yes", "wrong.md"]);
+    insta::assert_snapshot!("human_report", redact(&stdout(&human)));
+    let json = run_as(As::Caller, fixtures.path(), &["--yes", "--format", "json", "wrong.md"]);
+    let text = stdout(&json);
+    for line in text.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(v["event"].is_string());
+    }
+    insta::assert_snapshot!("json_events", redact(&text));
+}
+
+#[test]
+fn junit_report_for_graders() {
+    let _guard = serial();
+    let fixtures = support::fixtures("run");
+    state_dir(fixtures.path());
+    let report = fixtures.path().join("report.xml");
+    let out = run_as(As::Caller, fixtures.path(), &["--yes", "--junit", report.to_str().unwrap(), "pass.md", "wrong.md"]);
+    assert_eq!(out.status.code(), Some(1));
+    let xml = std::fs::read_to_string(report).unwrap();
+    assert!(xml.contains(r#"<testsuite name="fixture-pass" tests="9" failures="0" skipped="0""#), "{xml}");
+    assert!(xml.contains(r#"<testsuite name="fixture-wrong" tests="3" failures="1" skipped="1""#), "{xml}");
+    assert!(xml.contains("observed: box net is net:["), "{xml}");
+}
+
+#[test]
+fn progress_is_saved_listed_resumed_and_reset() {
+    let _guard = serial();
+    let fixtures = support::fixtures("run");
+    state_dir(fixtures.path());
+    let dir = fixtures.path();
+    let list = |args: &[&str]| {
+        let mut cmd = command_as(As::Caller, nslab_path(), args);
+        cmd.current_dir(dir).env("XDG_STATE_HOME", dir.join("state"));
+        stdout(&cmd.output().unwrap())
+    };
+    assert!(list(&["list", "pass.md", "wrong.md"]).contains("fixture-wrong  not started"), "{}", list(&["list", "pass.md", "wrong.md"]));
+    run_as(As::Caller, dir, &["--yes", "wrong.md"]);
+    let listed = list(&["list", "pass.md", "wrong.md"]);
+    assert!(listed.contains("fixture-wrong  1/3 steps"), "{listed}");
+    assert!(listed.contains("next: start-a-box"), "{listed}");
+    run_as(As::Caller, dir, &["--yes", "pass.md"]);
+    assert!(list(&["list", "pass.md"]).contains("fixture-pass  done"));
+    // --from replays the earlier steps quietly, so later ones find their state.
+    let out = run_as(As::Caller, dir, &["--yes", "--from", "run-in-the-pin", "pass.md"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(!text.contains("[1/9]") && text.contains("[7/9] Run in the pin"), "{text}");
+    list(&["reset", "fixture-pass"]);
+    assert!(list(&["list", "pass.md"]).contains("fixture-pass  not started"));
+}
+
+#[test]
+fn record_mode_rewrites_output_expectations() {
+    let _guard = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let lesson = dir.path().join("rec.md");
+    std::fs::write(
+        &lesson,
+        "---\nid: rec\ntitle: Record\n---\n\n```nslab\nrun: echo one; echo two\nexpect: stdout: old\n```\n\n```nslab\nstart box: net\nexpect: box net differs from host\n```\n\n```nslab\nrun in box: readlink /proc/self/ns/net; echo kept\nexpect: stdout:\n| net:[[..]]\n| changed\n```\n",
+    )
+    .unwrap();
+    let out = run_as(As::Caller, dir.path(), &["--yes", "--record", "rec.md"]);
+    assert_eq!(out.status.code(), Some(0), "a successful recording exits 0:\n{}", stdout(&out));
+    let text = std::fs::read_to_string(&lesson).unwrap();
+    assert!(text.contains("expect: stdout:\n| one\n| two\n"), "{text}");
+    assert!(text.contains("| net:[[..]]\n| kept\n"), "wildcards kept, no inode written:\n{text}");
+    assert!(!regex::Regex::new(r"4026\d{6}").unwrap().is_match(&text));
+    let again = run_as(As::Caller, dir.path(), &["--yes", "rec.md"]);
+    assert_eq!(again.status.code(), Some(0), "the recorded lesson passes:\n{}", stdout(&again));
+}
+
+/// A learner at a real terminal: runs a step, asks for hints, skips, retries
+/// a failure, goes on, and quits; the lab is gone afterwards.
+#[test]
+fn interactive_terminal_step_skip_hint_retry_quit() {
+    let _guard = serial();
+    let fixtures = support::fixtures("run");
+    state_dir(fixtures.path());
+    let before = HostState::now();
+    for who in As::BOTH {
+        let mut cmd = command_as(who, nslab_path(), &["run", "--color", "never", "interactive.md"]);
+        cmd.current_dir(fixtures.path()).env("XDG_STATE_HOME", fixtures.path().join("state")).env("TERM", "xterm");
+        let mut pty = support::Pty::spawn(cmd);
+        let screen = pty.expect("[Enter] run", 20);
+        assert!(screen.contains("Some prose before the first step, with inline code."), "prose rendered without markup:\n{screen}");
+        pty.send("\r");
+        pty.expect("✔ the uts namespace of box differs from the host's", 20);
+        pty.expect("[Enter] run", 20);
+        pty.send("h");
+        pty.expect("hint: first hint", 20);
+        pty.send("h");
+        pty.expect("hint: second hint", 20);
+        pty.send("s");
+        pty.expect("skipped: skipped by the learner", 20);
+        pty.expect("[Enter] run", 20);
+        pty.send("\r");
+        pty.expect("✘ stdout is `yes`", 20);
+        pty.expect("[r] retry", 20);
+        pty.send("h");
+        pty.expect("hint: it says nope", 20);
+        pty.send("r");
+        pty.expect("✘ stdout is `yes`", 20);
+        pty.expect("[r] retry", 20);
+        pty.send("\r");
+        pty.expect("[4/4] Fourth", 20);
+        pty.expect("[Enter] run", 20);
+        pty.send("q");
+        assert_eq!(pty.wait(20), Some(1), "{who:?}: a failed step makes the exit code 1");
+        before.assert_restored("an interactive run");
+    }
+}
