@@ -62,7 +62,7 @@ pub fn lsns(args: &LsnsArgs) -> Result<i32, CmdError> {
     let scanner = Scanner { kinds, ..Scanner::default() };
     let mut listing = scanner.scan_bare().map_err(|e| EngineError::Io { what: "reading /proc".into(), source: e })?;
     if let Some(pid) = args.pid {
-        let view = ns::NsView::read(Path::new("/proc"), pid).map_err(|e| match e.kind() {
+        let view = ns::NsView::read(&ns::view::proc_root(), pid).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => EngineError::NoSuchProcess(pid),
             _ => EngineError::Io { what: format!("reading the namespaces of pid {pid}"), source: e },
         })?;

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::sys::{self, ChildFailure, ChildPlan, ExitStatus, Stage, SpawnFailure};
-use super::view::{NsView, ns_path};
+use super::view::{NsView, ns_path, proc_root};
 use super::{KindSet, NsId, NsKind};
 
 /// Errors of the engine's operations. Each says what was being done.
@@ -228,7 +228,7 @@ impl Spawn {
     /// namespace fails with EINVAL, and once inside a new user namespace an
     /// unprivileged caller may not "re-join" the host's others.
     pub fn join_all_of(&mut self, pid: i32) -> Result<&mut Self, EngineError> {
-        let theirs = NsView::read(Path::new("/proc"), pid).map_err(|e| match e.kind() {
+        let theirs = NsView::read(&proc_root(), pid).map_err(|e| match e.kind() {
             io::ErrorKind::NotFound => EngineError::NoSuchProcess(pid),
             _ => EngineError::Io { what: format!("reading the namespaces of pid {pid}"), source: e },
         })?;
@@ -512,7 +512,7 @@ fn exec_candidates(program: &OsStr, path: Option<&OsStr>) -> Vec<PathBuf> {
 /// of the right kind.
 fn open_join(target: &JoinTarget) -> Result<(NsKind, OwnedFd), EngineError> {
     let (path, want) = match target {
-        JoinTarget::Process { pid, kind } => (ns_path(Path::new("/proc"), *pid, *kind), Some(*kind)),
+        JoinTarget::Process { pid, kind } => (ns_path(&proc_root(), *pid, *kind), Some(*kind)),
         JoinTarget::File { path, kind } => (path.clone(), *kind),
     };
     let fd = sys::open_ns(&path).map_err(|source| match (source.kind(), target) {
@@ -574,7 +574,7 @@ impl Process {
 
     /// Its namespaces, read back from `/proc` now.
     pub fn view(&self) -> io::Result<NsView> {
-        NsView::read(Path::new("/proc"), self.pid)
+        NsView::read(&proc_root(), self.pid)
     }
 
     /// Sends a signal (through the pidfd: never to a recycled pid). A process

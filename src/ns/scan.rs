@@ -122,8 +122,8 @@ pub struct Scanner {
 impl Default for Scanner {
     fn default() -> Self {
         Scanner {
-            proc_root: PathBuf::from("/proc"),
-            mountinfo: Some(PathBuf::from("/proc/self/mountinfo")),
+            proc_root: super::view::proc_root(),
+            mountinfo: Some(super::view::proc_root().join("self/mountinfo")),
             kinds: KindSet::ALL,
             open_fds: true,
             nsfs_dev: None,

@@ -34,7 +34,7 @@ pub fn nsfs_dev() -> Option<u64> {
     static DEV: OnceLock<Option<u64>> = OnceLock::new();
     *DEV.get_or_init(|| {
         use std::os::unix::fs::MetadataExt;
-        std::fs::metadata("/proc/self/ns/net").ok().map(|m| m.dev())
+        std::fs::metadata(super::view::proc_root().join("self/ns/net")).ok().map(|m| m.dev())
     })
 }
 
@@ -624,7 +624,7 @@ fn send_fd(sock: RawFd, fd: RawFd) -> bool {
 
 /// The pid, in the caller's pid namespace, of the process a pidfd refers to.
 fn pid_of_pidfd(pidfd: &OwnedFd) -> io::Result<libc::pid_t> {
-    let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", pidfd.as_raw_fd()))?;
+    let info = std::fs::read_to_string(super::view::proc_root().join(format!("self/fdinfo/{}", pidfd.as_raw_fd())))?;
     info.lines()
         .find_map(|l| l.strip_prefix("Pid:"))
         .and_then(|v| v.trim().parse().ok())

@@ -6,6 +6,26 @@ use std::path::{Path, PathBuf};
 
 use super::{NsId, NsKind};
 
+/// The `/proc` this process reads other processes through: normally `/proc`.
+/// A lesson's lab worker mounts its lab's own procfs on `/proc` (so that, in
+/// the lab, `/proc` and pids agree) and reads the host's through a private
+/// bind mount instead; see [`set_proc_root`].
+pub fn proc_root() -> PathBuf {
+    match PROC_ROOT.lock() {
+        Ok(p) if !p.as_os_str().is_empty() => p.clone(),
+        _ => PathBuf::from("/proc"),
+    }
+}
+
+/// Sets the `/proc` returned by [`proc_root`].
+pub fn set_proc_root(path: PathBuf) {
+    if let Ok(mut p) = PROC_ROOT.lock() {
+        *p = path;
+    }
+}
+
+static PROC_ROOT: std::sync::Mutex<PathBuf> = std::sync::Mutex::new(PathBuf::new());
+
 /// Which namespaces one process is in, as the kernel shows them at one moment.
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
 pub struct NsView {
@@ -28,7 +48,7 @@ impl NsView {
 
     /// Reads the view of the calling process.
     pub fn of_self() -> io::Result<NsView> {
-        Self::read_dir(Path::new("/proc/self/ns"))
+        Self::read_dir(&proc_root().join("self/ns"))
     }
 
     fn read_dir(dir: &Path) -> io::Result<NsView> {

@@ -87,6 +87,9 @@ pub fn perform(
         }
         Action::Run { target, command } => {
             let mut spawn = Spawn::shell(command);
+            for (k, v) in session.env() {
+                spawn.env(k, v);
+            }
             match target {
                 RunTarget::Host => {}
                 RunTarget::Process(name) => {
@@ -101,6 +104,9 @@ pub fn perform(
         }
         Action::Unshare { kinds, command } => {
             let mut spawn = Spawn::shell(command);
+            for (k, v) in session.env() {
+                spawn.env(k, v);
+            }
             spawn.new_namespaces(*kinds, Creation::Unshare);
             result.command = Some(run_command(spawn, stdin, timeout)?);
         }

@@ -3,7 +3,6 @@
 //! from the session's own bookkeeping.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use serde::Serialize;
 
@@ -29,7 +28,7 @@ impl Snapshot {
     /// Reads the state of `session` now; scans `/proc` for the listing too when
     /// `with_listing`.
     pub fn take(session: &Session, with_listing: bool) -> Snapshot {
-        let proc_root = Path::new("/proc");
+        let proc_root = &crate::ns::view::proc_root();
         let host = NsView::read(proc_root, session.host_pid()).unwrap_or_default();
         let processes = session
             .process_names()

@@ -12,6 +12,9 @@ use crate::ns::{self, Creation, KindSet, NsId, NsKind, Process, Spawn, Stdio};
 /// collide and nothing is left on the host.
 pub const RUN_DIR: &str = "/run/nslab";
 
+/// Where the worker keeps the host's /proc, under the lab's /run.
+const HOST_PROC: &str = "/run/.nslab-host-proc";
+
 /// The namespaces a lab gets, besides a user namespace when rootless: the
 /// lesson's "host" side is contained, so `run: hostname x` or a mount made by
 /// a step never reach the real host.
@@ -61,8 +64,16 @@ impl Session {
         ns::sys::mount_tmpfs(Path::new("/run")).map_err(SessionError::RunDir)?;
         let run_dir = PathBuf::from(RUN_DIR);
         std::fs::DirBuilder::new().mode(0o700).create(&run_dir).map_err(SessionError::RunDir)?;
+        // The lab gets a /proc of its own pid namespace (mounted by its init,
+        // below), so that inside the lab /proc/PID and pids agree; nslab keeps
+        // reading the host's /proc through a private bind mount.
+        let host_proc = PathBuf::from(HOST_PROC);
+        std::fs::DirBuilder::new().mode(0o700).create(&host_proc).map_err(SessionError::RunDir)?;
+        ns::sys::bind_mount(Path::new("/proc"), &host_proc).map_err(SessionError::Lab)?;
+        ns::view::set_proc_root(host_proc);
         let mut init = Spawn::new("/proc/self/exe");
-        init.args(["lab-init", "host"]).death_signal(libc::SIGKILL).stdio(Stdio::Null, Stdio::Null, Stdio::Null);
+        init.args(["lab-init", "host"]).death_signal(libc::SIGKILL).mount_proc(true);
+        init.stdio(Stdio::Null, Stdio::Null, Stdio::Null);
         let lab_init = init.start()?;
         Ok(Session { lab_init, processes: BTreeMap::new(), pins: BTreeMap::new(), captures: BTreeMap::new(), run_dir })
     }
@@ -132,7 +143,7 @@ impl Session {
     /// Pins the `kind` namespace of `pid` at the pin named `pin`.
     pub fn add_pin(&mut self, pid: i32, kind: NsKind, pin: &str) -> Result<NsId, SessionError> {
         let target = self.pin_path(pin);
-        let id = ns::pin(&ns::view::ns_path(Path::new("/proc"), pid, kind), &target)?;
+        let id = ns::pin(&ns::view::ns_path(&ns::view::proc_root(), pid, kind), &target)?;
         self.pins.insert(pin.to_string(), target);
         Ok(id)
     }
@@ -156,6 +167,25 @@ impl Session {
         self.captures.get(name).copied()
     }
 
+    /// Environment variables that name the session's processes and pins for
+    /// commands in the lab: `NSLAB_PID_BOX` (the pid of `box` as the lab's
+    /// own pid namespace numbers it, which is what `/proc`, `kill`, `nsenter
+    /// -t` and `ip … netns` inside the lab expect), `NSLAB_PIN_MYNET` (a pin's
+    /// path) and `NSLAB_RUN_DIR`.
+    pub fn env(&self) -> Vec<(String, String)> {
+        let var = |prefix: &str, name: &str| format!("NSLAB_{prefix}_{}", name.to_ascii_uppercase().replace('-', "_"));
+        let mut env = vec![("NSLAB_RUN_DIR".to_string(), self.run_dir.display().to_string())];
+        for (name, p) in &self.processes {
+            if let Some(pid) = lab_pid(p.pid()) {
+                env.push((var("PID", name), pid.to_string()));
+            }
+        }
+        for (name, path) in &self.pins {
+            env.push((var("PIN", name), path.display().to_string()));
+        }
+        env
+    }
+
     /// Kills every process and releases every pin. Also done on drop.
     pub fn teardown(&mut self) {
         for (_, mut p) in std::mem::take(&mut self.processes) {
@@ -173,6 +203,14 @@ impl Drop for Session {
     fn drop(&mut self) {
         self.teardown();
     }
+}
+
+/// The pid of host pid `pid` in the lab's pid namespace: the second field of
+/// the `NSpid` line of its status (the first is the host's).
+fn lab_pid(pid: i32) -> Option<i32> {
+    let status = std::fs::read_to_string(ns::view::proc_root().join(pid.to_string()).join("status")).ok()?;
+    let line = status.lines().find_map(|l| l.strip_prefix("NSpid:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// The lab's init and the named processes: pid 1 of a pid namespace, which
