@@ -5,8 +5,10 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::lsns::Tree;
 
-/// nslab teaches Linux namespaces by doing: Markdown lessons whose steps call
-/// clone, setns and unshare, and verify what the kernel shows.
+/// Learn Linux namespaces by doing: runnable lessons that check the kernel
+///
+/// Each lesson step calls clone, setns or unshare, then nslab reads the namespaces back
+/// from /proc and verifies what the lesson expects.
 #[derive(Debug, Parser)]
 #[command(name = "nslab", version, about, max_term_width = 100)]
 #[command(after_help = "Examples:
@@ -24,28 +26,71 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run lessons step by step, and verify what the kernel shows after each step.
+    /// Run lessons step by step and verify what the kernel shows
+    ///
+    /// At a terminal nslab asks before each step (Enter runs it, s skips, h shows a hint,
+    /// q quits); without one, or with --yes, it runs straight through. Exit status: 0 when
+    /// every expectation held, 1 when some failed, 2 for an invalid lesson or command line,
+    /// 3 when a lesson cannot run on this machine.
     Run(RunArgs),
-    /// List the lessons, with your progress and the next step of each.
+    /// List the lessons with your progress
     List(ListArgs),
-    /// Forget your progress in one lesson, or in all of them.
+    /// Forget your progress (one lesson, or all)
     Reset(ResetArgs),
-    /// Check lessons for mistakes, like a compiler: every problem, with file:line:col.
+    /// Check lessons for mistakes, reported as file:line:col
     Check(CheckArgs),
-    /// Write a new lesson with one working step, ready to edit.
+    /// Write a new lesson with one working step
     New(NewArgs),
-    /// List namespaces, like util-linux lsns (also those held only by a bind mount or an open file).
+    /// List namespaces, like util-linux lsns
+    ///
+    /// Also lists namespaces held only by an nsfs bind mount (ip netns add, unshare
+    /// --net=FILE) or only by an open file descriptor.
     Lsns(LsnsArgs),
-    /// Run a program in new namespaces, like util-linux unshare.
+    /// Run a program in new namespaces, like util-linux unshare
     Unshare(UnshareArgs),
-    /// Run a program in the namespaces of a process or of namespace files, like util-linux nsenter.
+    /// Run a program in the namespaces of a process or file, like nsenter
     Nsenter(NsenterArgs),
+    /// Check what this machine lets lessons do, and which lessons will run here
+    ///
+    /// Tries, in throwaway children, every namespace kind with and without a user
+    /// namespace, uid/gid maps, mounting /proc in a pid namespace, nsfs bind mounts and
+    /// reading /proc/PID/ns; reads the settings that explain a failure; prints what works,
+    /// what does not, why, and the one command that fixes it. Exit 0 when every lesson can
+    /// run here, 3 when some cannot.
+    Doctor(DoctorArgs),
+    /// Print a shell completion script (bash, zsh, fish, …)
+    ///
+    /// For example: nslab completions bash > ~/.local/share/bash-completion/completions/nslab
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (try: nslab man | man -l -)
+    Man,
+    /// Render lessons as book chapters (an mdBook preprocessor)
+    ///
+    /// In book.toml: [preprocessor.nslab] command = "nslab mdbook".
+    Mdbook {
+        /// `supports RENDERER`: exit 0 when nslab can preprocess for RENDERER.
+        #[command(subcommand)]
+        query: Option<MdbookQuery>,
+    },
     /// The init of a lesson's lab (internal).
     #[command(hide = true)]
     LabInit {
         /// What it stands for, shown in lsns's COMMAND column.
         #[arg(default_value = "host")]
         name: String,
+    },
+}
+
+/// The question mdBook asks a preprocessor.
+#[derive(Debug, Subcommand)]
+pub enum MdbookQuery {
+    /// Exit 0 when RENDERER is supported (html, markdown, linkcheck).
+    Supports {
+        /// The renderer's name.
+        renderer: String,
     },
 }
 
@@ -99,6 +144,20 @@ pub struct RunArgs {
     /// Rewrite the lesson's output expectations from what the commands printed.
     #[arg(long)]
     pub record: bool,
+}
+
+/// `nslab doctor`.
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// JSON output, for scripts.
+    #[arg(long)]
+    pub json: bool,
+    /// When to use colour.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Lesson files or folders to judge (default: the built-in lessons).
+    #[arg(value_name = "LESSON|DIR")]
+    pub paths: Vec<std::path::PathBuf>,
 }
 
 /// `nslab list`.

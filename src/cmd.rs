@@ -370,3 +370,70 @@ pub fn new_lesson(args: &crate::cli::NewArgs) -> Result<i32, CmdError> {
     println!("wrote {} — check it with `nslab check {}`, run it with `nslab run {}`", path.display(), path.display(), path.display());
     Ok(0)
 }
+
+/// `nslab mdbook`: answer `supports`, or preprocess stdin to stdout.
+pub fn mdbook(query: Option<&crate::cli::MdbookQuery>) -> Result<i32, CmdError> {
+    use std::io::Read;
+    if let Some(crate::cli::MdbookQuery::Supports { renderer }) = query {
+        return Ok(if crate::book::supports(renderer) { 0 } else { 1 });
+    }
+    let mut input = String::new();
+    std::io::stdin().read_to_string(&mut input).map_err(|e| CmdError::Usage(format!("reading mdbook's input: {e}")))?;
+    let mut cli = <crate::cli::Cli as clap::CommandFactory>::command();
+    let commands = crate::book::command_reference(&mut cli);
+    match crate::book::preprocess(&input, &commands) {
+        Ok(book) => {
+            std::io::stdout().lock().write_all(book.as_bytes()).map_err(CmdError::Output)?;
+            Ok(0)
+        }
+        Err(crate::book::BookError::Lesson(diags)) => {
+            eprint!("{diags}");
+            Ok(crate::run::EXIT_INVALID)
+        }
+        Err(e) => Err(CmdError::Usage(e.to_string())),
+    }
+}
+
+/// `nslab completions SHELL`: generated from the clap definitions.
+pub fn completions(shell: clap_complete::Shell) -> Result<i32, CmdError> {
+    let mut cli = <crate::cli::Cli as clap::CommandFactory>::command();
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut cli, "nslab", &mut out);
+    std::io::stdout().lock().write_all(&out).map_err(CmdError::Output)?;
+    Ok(0)
+}
+
+/// `nslab man`: the man page, generated from the clap definitions.
+pub fn man() -> Result<i32, CmdError> {
+    let cli = <crate::cli::Cli as clap::CommandFactory>::command();
+    let mut out = Vec::new();
+    clap_mangen::Man::new(cli).render(&mut out).map_err(CmdError::Output)?;
+    std::io::stdout().lock().write_all(&out).map_err(CmdError::Output)?;
+    Ok(0)
+}
+
+/// The lab every lesson runs in, as the doctor judges requirements.
+pub fn lab_requirements() -> crate::doctor::Requirements {
+    crate::doctor::Requirements {
+        kinds: crate::run::session::LAB_KINDS.into_iter().collect(),
+        mount_proc: true,
+        ..Default::default()
+    }
+}
+
+/// `nslab doctor`.
+pub fn doctor(args: &crate::cli::DoctorArgs) -> Result<i32, CmdError> {
+    use crate::doctor::{Probe, Report, Settings, Sources};
+    let lessons = match crate::catalog::load(&args.paths) {
+        Ok(l) => l,
+        Err(diags) => {
+            print_diagnostics(&diags);
+            return Ok(crate::run::EXIT_INVALID);
+        }
+    };
+    let probe = Probe::run(Settings::read(&Sources::host()));
+    let report = Report::new(probe, &lessons, lab_requirements());
+    let out = if args.json { report.to_json() + "\n" } else { report.render(use_color(args.color)) };
+    std::io::stdout().lock().write_all(out.as_bytes()).map_err(CmdError::Output)?;
+    Ok(report.exit_code())
+}

@@ -5,8 +5,10 @@
 //! `cli` are the command line.
 
 pub mod cli;
+pub mod book;
 pub mod catalog;
 pub mod cmd;
+pub mod doctor;
 pub mod lesson;
 pub mod lsns;
 pub mod ns;

@@ -18,6 +18,10 @@ fn main() -> ExitCode {
         Some(Command::Lsns(args)) => cmd::lsns(&args),
         Some(Command::Unshare(args)) => cmd::unshare(&args),
         Some(Command::Nsenter(args)) => cmd::nsenter(&args),
+        Some(Command::Mdbook { query }) => cmd::mdbook(query.as_ref()),
+        Some(Command::Doctor(args)) => cmd::doctor(&args),
+        Some(Command::Completions { shell }) => cmd::completions(shell),
+        Some(Command::Man) => cmd::man(),
         Some(Command::LabInit { .. }) => nslab::run::session::lab_init(),
     };
     match result {

@@ -227,7 +227,7 @@ fn worker_main(lesson: &Lesson, opts: &RunOptions) -> LessonResult {
     let mut session = match Session::enter_lab(!is_root()) {
         Ok(s) => s,
         Err(e) => {
-            let reason = format!("{e} (try `nslab doctor`)");
+            let reason = lab_failure_reason(&e);
             out.cannot_run(&lesson.meta.id, &reason);
             result.cannot_run = Some(reason);
             return result;
@@ -346,6 +346,17 @@ fn record_outputs(step: &Step, r: &mut StepResult) {
     }
 }
 
+/// Why the lab could not be set up, in the doctor's words when the settings
+/// explain it (AppArmor, max_user_namespaces, …), with the command that fixes it.
+fn lab_failure_reason(err: &session::SessionError) -> String {
+    use crate::doctor::{Settings, Sources, unprivileged_block};
+    let settings = Settings::read(&Sources::host());
+    match (!is_root()).then(|| unprivileged_block(&settings)).flatten() {
+        Some(e) => format!("{} — fix: {} (nslab needs a user namespace to run without root; `nslab doctor` tells more)", e.why, e.fix),
+        None => format!("{err} (`nslab doctor` shows what this machine can do)"),
+    }
+}
+
 fn skipped(step: &Step, reason: String) -> StepResult {
     StepResult {
         step: step.id.clone(),
@@ -361,6 +372,7 @@ fn skipped(step: &Step, reason: String) -> StepResult {
         hints: Vec::new(),
         display: None,
         duration_ms: 0,
+        overhead_us: 0,
     }
 }
 
@@ -416,6 +428,7 @@ pub fn run_step(session: &mut Session, step: &Step, opts: &RunOptions) -> StepRe
         pin_path: &pin_path,
     };
     let verdicts = verify::verify(step, &evidence);
+    let command_time = action.command.as_ref().map_or(Duration::ZERO, |c| c.elapsed);
     let passed = error.is_none() && verdicts.iter().all(|v| v.holds);
     StepResult {
         step: step.id.clone(),
@@ -431,5 +444,6 @@ pub fn run_step(session: &mut Session, step: &Step, opts: &RunOptions) -> StepRe
         hints: step.hints.clone(),
         display: action.display,
         duration_ms: started.elapsed().as_millis() as u64,
+        overhead_us: started.elapsed().saturating_sub(command_time).as_micros() as u64,
     }
 }

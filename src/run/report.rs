@@ -57,6 +57,9 @@ pub struct StepResult {
     pub display: Option<String>,
     /// How long the step took, in milliseconds.
     pub duration_ms: u64,
+    /// nslab's own share of the step, in microseconds: the whole step minus
+    /// the time its command ran (for benchmarks).
+    pub overhead_us: u64,
 }
 
 /// A lesson's result, as data (sent from the worker to the coordinator).

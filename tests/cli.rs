@@ -1,0 +1,58 @@
+//! The command line as users meet it: help, completions, man page and
+//! `nslab doctor` from the binary.
+
+mod support;
+
+use support::{As, nslab, serial, stdout};
+
+#[test]
+fn help_reads_well() {
+    let out = nslab(As::Caller, &["--help"]);
+    assert!(out.status.success());
+    let text = stdout(&out);
+    // Each subcommand on one line, examples at the bottom.
+    let commands: Vec<&str> = text.lines().skip_while(|l| *l != "Commands:").skip(1).take_while(|l| !l.is_empty()).collect();
+    assert!(commands.iter().all(|l| l.starts_with("  ") && !l.starts_with("    ")), "one line each:\n{text}");
+    assert!(text.trim_end().lines().last().unwrap().contains("nslab nsenter"), "examples close the help");
+    insta::assert_snapshot!("help", text);
+}
+
+#[test]
+fn completions_are_generated_from_the_cli() {
+    let out = nslab(As::Caller, &["completions", "bash"]);
+    assert!(out.status.success());
+    let text = stdout(&out);
+    for sub in ["run", "lsns", "unshare", "nsenter", "doctor", "check", "mdbook"] {
+        assert!(text.contains(sub), "{sub} completes");
+    }
+    insta::assert_snapshot!("completions_bash", text);
+    for shell in ["zsh", "fish"] {
+        assert!(nslab(As::Caller, &["completions", shell]).status.success());
+    }
+}
+
+#[test]
+fn man_page_is_generated() {
+    let out = nslab(As::Caller, &["man"]);
+    let text = stdout(&out);
+    assert!(out.status.success() && text.starts_with(".ie") && text.contains(".TH nslab 1"), "{text}");
+    assert!(text.contains("doctor") && text.contains("unshare"));
+}
+
+/// On this machine (root and user namespaces work), the doctor says every
+/// capability works, as root and as nobody, in text and in JSON.
+#[test]
+fn doctor_on_this_machine_says_everything_works() {
+    let _guard = serial();
+    for who in As::BOTH {
+        let out = nslab(who, &["doctor", "--json"]);
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{who:?}: {e}: {}", stdout(&out)));
+        let checks = json["checks"].as_array().unwrap_or_else(|| panic!("{json}"));
+        let failing: Vec<&serde_json::Value> = checks.iter().filter(|c| c["outcome"]["result"] == "fails").collect();
+        assert!(checks.iter().any(|c| c["outcome"]["result"] == "works"), "{json}");
+        assert!(failing.is_empty(), "{who:?}: {failing:?}");
+        let text = stdout(&nslab(who, &["doctor", "--color", "never"]));
+        assert!(text.contains("user namespace") && text.contains("works"), "{text}");
+        assert!(!text.contains("fails"), "{who:?}:\n{text}");
+    }
+}
