@@ -4,8 +4,8 @@
 //! unshare / pin); `lsns` prints listings; `lesson` parses lessons; `cmd` and
 //! `cli` are the command line.
 
-pub mod cli;
 pub mod book;
+pub mod cli;
 pub mod catalog;
 pub mod cmd;
 pub mod doctor;
