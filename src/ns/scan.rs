@@ -145,22 +145,52 @@ impl Listing {
     }
 }
 
-/// A small reusable buffer for `/proc/PID/...` paths and readlink results, so
-/// the per-process loop allocates nothing.
-struct PathBuf2 {
-    path: Vec<u8>,
-    link: Vec<u8>,
+/// What one thread found in its share of the processes.
+#[derive(Default)]
+struct Partial {
+    /// Inode → (kind, process count, lowest pid), lowest pid first seen.
+    found: HashMap<u64, (NsKind, usize, i32)>,
+    /// Namespaces held by open descriptors: (link, pid, fd name).
+    fd_holds: Vec<(NsLink, i32, Vec<u8>)>,
 }
 
-impl PathBuf2 {
-    fn readlink(&mut self) -> Option<&[u8]> {
-        self.path.push(0);
-        self.link.resize(256, 0);
-        // SAFETY: path is NUL-terminated; link is a writable buffer of its length.
-        let n = unsafe { libc::readlink(self.path.as_ptr().cast(), self.link.as_mut_ptr().cast(), self.link.len()) };
-        self.path.pop();
-        (n > 0).then(|| &self.link[..n as usize])
+/// `ns/cgroup`, `ns/ipc`, … as C strings, for readlinkat.
+fn ns_names() -> [(NsKind, std::ffi::CString); 8] {
+    NsKind::ALL.map(|k| (k, std::ffi::CString::new(format!("ns/{}", k.name())).expect("no NUL")))
+}
+
+/// Reads the namespaces (and open namespace files) of `pids`, in order.
+fn scan_pids(root: &sys::DirHandle, pids: &[i32], kinds: KindSet, open_fds: bool) -> Partial {
+    let mut part = Partial::default();
+    let names = ns_names();
+    let mut link = [0u8; 256];
+    let mut dents = vec![0u8; 32 * 1024];
+    let mut fd_link = [0u8; 256];
+    for &pid in pids {
+        let Ok(pid_name) = std::ffi::CString::new(pid.to_string()) else { continue };
+        // A process that exited meanwhile, or that we may not read, is skipped.
+        let Some(dir) = root.open_child(&pid_name) else { continue };
+        for (kind, name) in names.iter().filter(|(k, _)| kinds.contains(*k)) {
+            // EACCES (not ours to read), ENOENT (gone, or a kind this kernel
+            // lacks): skipped silently, as util-linux does.
+            let Some(found) = dir.readlink(name, &mut link).and_then(NsLink::parse_bytes) else { continue };
+            if found.kind != *kind {
+                continue;
+            }
+            let entry = part.found.entry(found.ino).or_insert((found.kind, 0, pid));
+            entry.1 += 1;
+        }
+        if open_fds {
+            // An nsfs file shows as `net:[4026531840]`, with no leading slash;
+            // sockets and pipes look alike (`socket:[…]`) but name no kind.
+            dir.for_each_link(c"fd", &mut dents, &mut fd_link, |fd, target| {
+                if let Some(l) = NsLink::parse_bytes(target).filter(|l| kinds.contains(l.kind)) {
+                    part.fd_holds.push((l, pid, fd.to_vec()));
+                }
+            });
+        }
     }
+    part
 }
 
 impl Scanner {
@@ -190,37 +220,43 @@ impl Scanner {
             })
         };
 
-        let root = self.proc_root.as_os_str().as_bytes();
-        let mut buf = PathBuf2 { path: Vec::with_capacity(64), link: Vec::with_capacity(256) };
-        let mut fd_holds: Vec<(NsLink, i32, Vec<u8>)> = Vec::new();
-        for &pid in &pids {
-            buf.path.clear();
-            buf.path.extend_from_slice(root);
-            buf.path.push(b'/');
-            buf.path.extend_from_slice(itoa(pid).as_bytes());
-            let base = buf.path.len();
-            buf.path.extend_from_slice(b"/ns/");
-            let ns_base = buf.path.len();
-            for kind in self.kinds.iter() {
-                buf.path.truncate(ns_base);
-                buf.path.extend_from_slice(kind.name().as_bytes());
-                // EACCES (not ours to read), ENOENT (gone, or a kind this kernel
-                // lacks): skipped silently, as util-linux does.
-                let Some(link) = buf.readlink().and_then(NsLink::parse_bytes) else { continue };
-                if link.kind != kind {
-                    continue;
-                }
-                let i = add(&mut namespaces, link);
+        // Each /proc lookup is a system call of a few microseconds, so large
+        // process tables are read by a few threads, each over a contiguous
+        // range of pids; merging in pid order keeps "lowest pid" right.
+        let root = sys::DirHandle::open(&self.proc_root)?;
+        let threads = if pids.len() < 512 {
+            1
+        } else {
+            std::thread::available_parallelism().map_or(1, |n| n.get()).min(4)
+        };
+        let chunk = pids.len().div_ceil(threads).max(1);
+        let partials: Vec<Partial> = if threads == 1 {
+            vec![scan_pids(&root, &pids, self.kinds, self.open_fds)]
+        } else {
+            std::thread::scope(|s| {
+                let handles: Vec<_> = pids
+                    .chunks(chunk)
+                    .map(|part| {
+                        let root = &root;
+                        s.spawn(move || scan_pids(root, part, self.kinds, self.open_fds))
+                    })
+                    .collect();
+                handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
+            })
+        };
+        let mut fd_holds = Vec::new();
+        for part in partials {
+            let mut found: Vec<(u64, (NsKind, usize, i32))> = part.found.into_iter().collect();
+            found.sort_unstable_by_key(|(_, (_, _, pid))| *pid);
+            for (ino, (kind, count, pid)) in found {
+                let i = add(&mut namespaces, NsLink { kind, ino });
                 let ns = &mut namespaces[i];
-                ns.nprocs += 1;
+                ns.nprocs += count;
                 if ns.pid.is_none() {
                     ns.pid = Some(pid);
                 }
             }
-            if self.open_fds {
-                buf.path.truncate(base);
-                scan_fds(&mut buf, pid, self.kinds, &mut fd_holds);
-            }
+            fd_holds.extend(part.fd_holds);
         }
         for (link, pid, fd) in fd_holds {
             let i = add(&mut namespaces, link);
@@ -300,27 +336,6 @@ impl Scanner {
 
 fn fd_ino(fd: &std::os::fd::OwnedFd) -> Option<u64> {
     nix::sys::stat::fstat(fd).ok().map(|st| st.st_ino)
-}
-
-/// Looks through `/proc/PID/fd` for namespace files. `buf.path` holds `/proc/PID`.
-fn scan_fds(buf: &mut PathBuf2, pid: i32, kinds: KindSet, out: &mut Vec<(NsLink, i32, Vec<u8>)>) {
-    buf.path.extend_from_slice(b"/fd");
-    let dir_path = Path::new(OsStr::from_bytes(&buf.path)).to_path_buf();
-    let Ok(dir) = std::fs::read_dir(&dir_path) else { return };
-    buf.path.push(b'/');
-    let fd_base = buf.path.len();
-    for entry in dir.flatten() {
-        let name = entry.file_name();
-        buf.path.truncate(fd_base);
-        buf.path.extend_from_slice(name.as_bytes());
-        // An nsfs file shows as `net:[4026531840]`, with no leading slash; sockets
-        // and pipes look alike (`socket:[…]`) but name no namespace kind.
-        if let Some(link) = buf.readlink().and_then(NsLink::parse_bytes) {
-            if kinds.contains(link.kind) {
-                out.push((link, pid, name.as_bytes().to_vec()));
-            }
-        }
-    }
 }
 
 /// The nsfs mounts in a mountinfo text: the namespace (the mount's root field,
