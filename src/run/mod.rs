@@ -127,6 +127,7 @@ pub fn catch_signals() {
 /// returns the exit code.
 pub fn run_lessons(lessons: &[Lesson], opts: &RunOptions, progress: &mut progress::Progress) -> i32 {
     catch_signals();
+    let fds_at_start = open_fds();
     let mut results = Vec::new();
     let mut stdout = Reporter::new(std::io::stdout(), opts.format, opts.color);
     for lesson in lessons {
@@ -152,6 +153,16 @@ pub fn run_lessons(lessons: &[Lesson], opts: &RunOptions, progress: &mut progres
         if let Err(e) = std::fs::write(path, report::junit(&results)) {
             eprintln!("nslab: cannot write {}: {e}", path.display());
         }
+    }
+    // For the reliability tests: nslab's own peak memory and descriptors.
+    if let Some(path) = std::env::var_os("NSLAB_RESOURCE_REPORT") {
+        let report = serde_json::json!({
+            "peak_rss_kib": peak_rss_kib(),
+            "worker_peak_rss_kib": results.iter().map(|r| r.worker_peak_kib).max().unwrap_or(0),
+            "fds_at_start": fds_at_start,
+            "fds_at_end": open_fds(),
+        });
+        let _ = std::fs::write(path, report.to_string());
     }
     let sig = INTERRUPTED.load(Ordering::SeqCst);
     if sig != 0 {
@@ -328,8 +339,20 @@ fn worker_main(lesson: &Lesson, opts: &RunOptions) -> LessonResult {
         }
     }
     result.duration_ms = started.elapsed().as_millis() as u64;
+    result.worker_peak_kib = peak_rss_kib();
     out.lesson_finished(&result);
     result
+}
+
+/// Peak resident memory of this process, in KiB.
+fn peak_rss_kib() -> u64 {
+    use nix::sys::resource::{UsageWho, getrusage};
+    getrusage(UsageWho::RUSAGE_SELF).map(|u| u.max_rss() as u64).unwrap_or(0)
+}
+
+/// Open descriptors of this process.
+fn open_fds() -> usize {
+    std::fs::read_dir(ns::view::proc_root().join("self/fd")).map(|d| d.count()).unwrap_or(0)
 }
 
 /// In record mode, output expectations are being rewritten from what was

@@ -81,6 +81,9 @@ pub struct LessonResult {
     pub quit: bool,
     /// Total time, in milliseconds.
     pub duration_ms: u64,
+    /// The worker's peak resident memory, in KiB.
+    #[serde(default)]
+    pub worker_peak_kib: u64,
 }
 
 /// One step, as the coordinator needs it for JUnit and progress.
@@ -214,11 +217,20 @@ impl<W: Write> Reporter<W> {
             }
         }
         if let Some(c) = &r.command {
-            for line in c.stdout.lines().take(40) {
-                let _ = writeln!(s, "    {}", dim.apply_to(format!("│ {line}")));
-            }
-            for line in c.stderr.lines().take(20) {
-                let _ = writeln!(s, "    {}", dim.apply_to(format!("│ {line}")));
+            let shown = |text: &str, max: usize, s: &mut String| {
+                let total = text.lines().count();
+                for line in text.lines().take(max) {
+                    let line: String = if line.chars().count() > 160 { line.chars().take(160).chain(['…']).collect() } else { line.to_string() };
+                    let _ = writeln!(s, "    {}", dim.apply_to(format!("│ {line}")));
+                }
+                if total > max {
+                    let _ = writeln!(s, "    {}", dim.apply_to(format!("│ … {} more lines", total - max)));
+                }
+            };
+            shown(&c.stdout, 40, &mut s);
+            shown(&c.stderr, 20, &mut s);
+            if c.dropped_bytes > 0 {
+                let _ = writeln!(s, "    {}", dim.apply_to(format!("│ … and {} more bytes, not kept", c.dropped_bytes)));
             }
             if c.timed_out {
                 let _ = writeln!(s, "  {} the command timed out after {:.1} s and was killed", bad.apply_to("⏱"), c.elapsed.as_secs_f64());
