@@ -85,12 +85,11 @@ fn lesson_file(src_dir: &Path, source: Option<&Path>) -> PathBuf {
     let wrapper = src_dir.join(source);
     if let Ok(text) = std::fs::read_to_string(&wrapper) {
         let t = text.trim();
-        if let Some(inner) = t.strip_prefix("{{#include ").and_then(|r| r.strip_suffix("}}")) {
-            if !t[2..].contains("{{") {
+        if let Some(inner) = t.strip_prefix("{{#include ").and_then(|r| r.strip_suffix("}}"))
+            && !t[2..].contains("{{") {
                 let path = wrapper.parent().unwrap_or(src_dir).join(inner.trim());
                 return std::fs::canonicalize(&path).unwrap_or(path);
             }
-        }
     }
     wrapper
 }

@@ -204,11 +204,10 @@ pub fn nsenter(args: &NsenterArgs) -> Result<i32, CmdError> {
     if targets.is_empty() && !args.all {
         return Err(CmdError::Usage("nothing to enter: give -a, or the namespaces to enter (-m -u -i -n -p -U -C -T)".into()));
     }
-    if let Some(pid) = args.target {
-        if !Path::new(&format!("/proc/{pid}")).exists() {
+    if let Some(pid) = args.target
+        && !Path::new(&format!("/proc/{pid}")).exists() {
             return Err(EngineError::NoSuchProcess(pid).into());
         }
-    }
     spawn.join(targets);
     let child = spawn.start()?;
     wait_for(child)
@@ -249,11 +248,10 @@ pub fn run(args: &crate::cli::RunArgs) -> Result<i32, CmdError> {
     if !(args.timeout > 0.0 && args.timeout.is_finite()) {
         return Err(CmdError::Usage(format!("--timeout {}: expected a positive number of seconds", args.timeout)));
     }
-    if let Some(step) = &args.from {
-        if !lessons.iter().any(|l| l.step(step).is_some()) {
+    if let Some(step) = &args.from
+        && !lessons.iter().any(|l| l.step(step).is_some()) {
             return Err(CmdError::Usage(format!("--from {step}: no lesson here has a step with that id")));
         }
-    }
     let format = match args.format {
         crate::cli::OutputFormat::Human => run::report::Format::Human,
         crate::cli::OutputFormat::Json => run::report::Format::Json,

@@ -128,7 +128,7 @@ fn an_invalid_lesson_exits_2_with_its_location() {
 fn interrupt(who: As, dir: &Path, signal: i32) -> Option<i32> {
     let mut cmd = command_as(who, nslab_path(), &["run", "--yes", "--color", "never", "slow.md"]);
     cmd.current_dir(dir).env("XDG_STATE_HOME", dir.join("state")).stdout(Stdio::piped()).stderr(Stdio::null());
-    let mut child = cmd.spawn().unwrap();
+    let child = cmd.spawn().unwrap();
     // setpriv execs nslab, so the child's pid is nslab's. Wait until the lab's
     // `sleep 20` runs: the long step is under way.
     let deadline = Instant::now() + Duration::from_secs(20);

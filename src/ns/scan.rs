@@ -265,8 +265,8 @@ impl Scanner {
             path.push(OsStr::from_bytes(&fd));
             namespaces[i].held_by_fds.push(path);
         }
-        if let Some(mountinfo) = &self.mountinfo {
-            if let Ok(text) = std::fs::read(mountinfo) {
+        if let Some(mountinfo) = &self.mountinfo
+            && let Ok(text) = std::fs::read(mountinfo) {
                 for (link, target) in nsfs_mounts(&text) {
                     if self.kinds.contains(link.kind) {
                         let i = add(&mut namespaces, link);
@@ -276,7 +276,6 @@ impl Scanner {
                     }
                 }
             }
-        }
         namespaces.sort_unstable_by_key(|n| n.id.ino);
         for ns in &mut namespaces {
             ns.path = match ns.pid {
@@ -292,7 +291,9 @@ impl Scanner {
     /// empty (the process may have exited meanwhile).
     pub fn fill_details(&self, namespaces: &mut [Namespace], details: Details) {
         let mut users: HashMap<u32, Option<String>> = HashMap::new();
-        let mut procs: HashMap<i32, (Option<i32>, Option<u32>, Option<String>)> = HashMap::new();
+        // The details of a representative process: (ppid, uid, command).
+        type ProcDetails = (Option<i32>, Option<u32>, Option<String>);
+        let mut procs: HashMap<i32, ProcDetails> = HashMap::new();
         for ns in namespaces.iter_mut() {
             if let Some(pid) = ns.pid {
                 let (ppid, uid, command) = procs.entry(pid).or_insert_with(|| {
@@ -392,11 +393,10 @@ pub fn parse_stat_ppid(stat: &[u8]) -> Option<i32> {
 
 /// `/proc/PID/cmdline` with NULs as spaces, else `comm` (kernel threads).
 fn read_command(dir: &Path) -> Option<String> {
-    if let Ok(cmdline) = std::fs::read(dir.join("cmdline")) {
-        if let Some(cmd) = command_from_cmdline(&cmdline) {
+    if let Ok(cmdline) = std::fs::read(dir.join("cmdline"))
+        && let Some(cmd) = command_from_cmdline(&cmdline) {
             return Some(cmd);
         }
-    }
     let comm = std::fs::read(dir.join("comm")).ok()?;
     Some(String::from_utf8_lossy(comm.strip_suffix(b"\n").unwrap_or(&comm)).into_owned())
 }

@@ -739,11 +739,10 @@ fn map_root(creator: Creator) -> bool {
 fn child_main(plan: &ChildPlan, exec: &ExecVectors, creator: Creator, sock: RawFd) -> ! {
     // SAFETY: every call below is a plain system call on prepared data.
     unsafe {
-        if let Some(sig) = plan.death_signal {
-            if libc::prctl(libc::PR_SET_PDEATHSIG, sig as libc::c_ulong, 0, 0, 0) < 0 {
+        if let Some(sig) = plan.death_signal
+            && libc::prctl(libc::PR_SET_PDEATHSIG, sig as libc::c_ulong, 0, 0, 0) < 0 {
                 fail(sock, Stage::DeathSignal, 0, 1);
             }
-        }
         if plan.new_process_group {
             libc::setpgid(0, 0);
         }
@@ -771,11 +770,10 @@ fn child_main(plan: &ChildPlan, exec: &ExecVectors, creator: Creator, sock: RawF
             libc::_exit(1);
         }
         for (target, fd) in plan.stdio.iter().enumerate() {
-            if let Some(fd) = fd {
-                if libc::dup2(fd.as_raw_fd(), target as libc::c_int) < 0 {
+            if let Some(fd) = fd
+                && libc::dup2(fd.as_raw_fd(), target as libc::c_int) < 0 {
                     fail(sock, Stage::Stdio, target, 1);
                 }
-            }
         }
         // Undo what the runner may have set for itself: ignored or handled
         // signals must not reach the program as ignored.

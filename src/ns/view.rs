@@ -63,11 +63,10 @@ impl NsView {
                     first_error.get_or_insert(e);
                 }
             }
-            if let Some(name) = kind.for_children_name() {
-                if let Ok(meta) = std::fs::metadata(dir.join(name)) {
+            if let Some(name) = kind.for_children_name()
+                && let Ok(meta) = std::fs::metadata(dir.join(name)) {
                     view.for_children.insert(kind, NsId::from_metadata(&meta));
                 }
-            }
         }
         match first_error {
             Some(e) if view.current.is_empty() => Err(e),

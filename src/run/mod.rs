@@ -149,11 +149,10 @@ pub fn run_lessons(lessons: &[Lesson], opts: &RunOptions, progress: &mut progres
         }
     }
     let _ = progress.save();
-    if let Some(path) = &opts.junit {
-        if let Err(e) = std::fs::write(path, report::junit(&results)) {
+    if let Some(path) = &opts.junit
+        && let Err(e) = std::fs::write(path, report::junit(&results)) {
             eprintln!("nslab: cannot write {}: {e}", path.display());
         }
-    }
     // For the reliability tests: nslab's own peak memory and descriptors.
     if let Some(path) = std::env::var_os("NSLAB_RESOURCE_REPORT") {
         let report = serde_json::json!({
@@ -248,8 +247,8 @@ fn worker_main(lesson: &Lesson, opts: &RunOptions) -> LessonResult {
     let mut failed_names: HashSet<String> = HashSet::new();
     let mut failed_step: Option<String> = None;
     let mut recorder = opts.record.then(|| term::Recorder::new(lesson));
-    let mut steps = lesson.steps.iter().enumerate();
-    while let Some((i, step)) = steps.next() {
+    let steps = lesson.steps.iter().enumerate();
+    for (i, step) in steps {
         if INTERRUPTED.load(Ordering::SeqCst) != 0 {
             result.interrupted = true;
             break;

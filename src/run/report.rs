@@ -161,7 +161,7 @@ impl<W: Write> Reporter<W> {
         match self.format {
             Format::Json => self.json(serde_json::json!({"event": "lesson_started", "lesson": id, "title": title, "path": path, "steps": steps})),
             Format::Human => {
-                let head = self.style(Style::new().bold()).apply_to(format!("{title}"));
+                let head = self.style(Style::new().bold()).apply_to(title.to_string());
                 let _ = writeln!(self.out, "\n{head}  ({id}, {steps} steps)");
             }
         }
@@ -256,11 +256,10 @@ impl<W: Write> Reporter<W> {
         if let (Some(before), Some(after)) = (&r.before, &r.observed) {
             s.push_str(&self.table(before, after));
         }
-        if r.outcome == StepOutcome::Failed {
-            if let Some(h) = r.hints.first() {
+        if r.outcome == StepOutcome::Failed
+            && let Some(h) = r.hints.first() {
                 let _ = writeln!(s, "  {} {h}", self.style(Style::new().yellow()).apply_to("hint:"));
             }
-        }
         s
     }
 

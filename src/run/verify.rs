@@ -54,12 +54,11 @@ fn resolve(subject: &Subject, kind: Option<NsKind>, snap: &Snapshot, ev: &Eviden
 /// step had no namespaces before, so it is compared with where it came from —
 /// the process it was started in, or the host.
 fn resolve_before(subject: &Subject, kind: Option<NsKind>, step: &Step, ev: &Evidence) -> Option<(NsKind, NsId)> {
-    if let (Subject::Process(n), Action::Start { name, inside, .. }) = (subject, &step.action.value) {
-        if n == name {
+    if let (Subject::Process(n), Action::Start { name, inside, .. }) = (subject, &step.action.value)
+        && n == name {
             let origin = inside.as_ref().map_or(Subject::Host, |i| Subject::Process(i.clone()));
             return resolve(&origin, kind, ev.before, ev);
         }
-    }
     resolve(subject, kind, ev.before, ev)
 }
 
