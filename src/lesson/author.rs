@@ -5,9 +5,9 @@ use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
+use super::check_file;
 use super::diagnostic::{Diagnostic, render};
 use super::frontmatter::is_lesson_id;
-use super::check_file;
 
 /// Why a new lesson could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -42,7 +42,10 @@ pub fn lesson_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Diagnostic>) {
                 collect_markdown(path, &mut files, &mut problems);
                 files[before..].sort();
                 if files.len() == before {
-                    problems.push(Diagnostic::whole_file(path, "no lessons (*.md files) in this folder"));
+                    problems.push(Diagnostic::whole_file(
+                        path,
+                        "no lessons (*.md files) in this folder",
+                    ));
                 }
             }
             Ok(_) => files.push(path.clone()),
@@ -56,7 +59,10 @@ fn collect_markdown(dir: &Path, files: &mut Vec<PathBuf>, problems: &mut Vec<Dia
     let entries = match fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) => {
-            problems.push(Diagnostic::whole_file(dir, format!("cannot read the folder: {e}")));
+            problems.push(Diagnostic::whole_file(
+                dir,
+                format!("cannot read the folder: {e}"),
+            ));
             return;
         }
     };
@@ -95,11 +101,17 @@ pub fn check_paths(paths: &[PathBuf], out: &mut impl Write, color: bool) -> io::
     for file in &files {
         let diags = match check_file(file) {
             Ok(lesson) => match ids.get(&lesson.meta.id) {
-                Some(first) => vec![Diagnostic::whole_file(
-                    file,
-                    format!("lesson id `{}` is also used by {}", lesson.meta.id, first.display()),
-                )
-                .with_help("lesson ids must be unique")],
+                Some(first) => vec![
+                    Diagnostic::whole_file(
+                        file,
+                        format!(
+                            "lesson id `{}` is also used by {}",
+                            lesson.meta.id,
+                            first.display()
+                        ),
+                    )
+                    .with_help("lesson ids must be unique"),
+                ],
                 None => {
                     ids.insert(lesson.meta.id, file.clone());
                     Vec::new()
@@ -119,9 +131,15 @@ pub fn check_paths(paths: &[PathBuf], out: &mut impl Write, color: bool) -> io::
         writeln!(out)?;
     }
     let total = files.len();
-    let mut summary = format!("checked {total} {}: {ok} ok", plural(total, "lesson", "lessons"));
+    let mut summary = format!(
+        "checked {total} {}: {ok} ok",
+        plural(total, "lesson", "lessons")
+    );
     if failed > 0 {
-        summary.push_str(&format!(", {failed} with {errors} {}", plural(errors, "error", "errors")));
+        summary.push_str(&format!(
+            ", {failed} with {errors} {}",
+            plural(errors, "error", "errors")
+        ));
     }
     writeln!(out, "{summary}")?;
     if !problems.is_empty() {
@@ -152,7 +170,9 @@ pub fn new_lesson(name: &str, dir: &Path) -> Result<PathBuf, NewLessonError> {
     let path = dir.join(format!("{name}.md"));
     let mut file = match OpenOptions::new().write(true).create_new(true).open(&path) {
         Ok(f) => f,
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Err(NewLessonError::Exists(path)),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            return Err(NewLessonError::Exists(path));
+        }
         Err(source) => return Err(NewLessonError::Io { path, source }),
     };
     file.write_all(template(name).as_bytes())

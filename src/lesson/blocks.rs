@@ -2,6 +2,7 @@
 //! pulldown-cmark; every other fence (and an `nslab` fence shown inside a longer
 //! one) is left alone.
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
@@ -14,22 +15,27 @@ pub const FENCE_WORD: &str = "nslab";
 
 /// One `nslab` fenced block, as found in the source.
 #[derive(Debug)]
-pub(crate) struct Block {
+pub(crate) struct Block<'a> {
     /// Step or exercise.
     pub kind: StepKind,
     /// The whole block, fences included.
     pub range: Range<usize>,
     /// The opening fence line.
     pub opening: Range<usize>,
-    /// The content lines, each with the offset of its first byte.
-    pub lines: Vec<(usize, String)>,
+    /// The content lines, each with the offset of its first byte; borrowed from
+    /// the source unless a container (list, quote) made pulldown-cmark rewrite them.
+    pub lines: Vec<(usize, Cow<'a, str>)>,
     /// False when the block has no closing fence (it then runs to the end of
     /// the file or of its container).
     pub terminated: bool,
 }
 
 /// Finds the `nslab` blocks in `source[body_start..]`.
-pub(crate) fn find(source: &str, body_start: usize, diags: &mut Diagnostics) -> Vec<Block> {
+pub(crate) fn find<'a>(
+    source: &'a str,
+    body_start: usize,
+    diags: &mut Diagnostics,
+) -> Vec<Block<'a>> {
     let body = source.get(body_start..).unwrap_or("");
     let mut blocks = Vec::new();
     let mut current: Option<(Block, LineBuilder)> = None;
@@ -46,9 +52,11 @@ pub(crate) fn find(source: &str, body_start: usize, diags: &mut Diagnostics) -> 
                     None => StepKind::Step,
                     Some("exercise") => StepKind::Exercise,
                     Some(other) => {
-                        let at = source[opening.clone()].find(other).map_or(opening.clone(), |i| {
-                            opening.start + i..opening.start + i + other.len()
-                        });
+                        let at = source[opening.clone()]
+                            .find(other)
+                            .map_or(opening.clone(), |i| {
+                                opening.start + i..opening.start + i + other.len()
+                            });
                         diags.error_help(
                             at,
                             format!("unknown block kind `{other}`"),
@@ -58,7 +66,10 @@ pub(crate) fn find(source: &str, body_start: usize, diags: &mut Diagnostics) -> 
                     }
                 };
                 if let Some(extra) = words.next() {
-                    diags.error(opening.clone(), format!("unexpected `{extra}` after the block kind"));
+                    diags.error(
+                        opening.clone(),
+                        format!("unexpected `{extra}` after the block kind"),
+                    );
                 }
                 let terminated = is_terminated(source, range.clone());
                 current = Some((
@@ -69,13 +80,16 @@ pub(crate) fn find(source: &str, body_start: usize, diags: &mut Diagnostics) -> 
                         lines: Vec::new(),
                         terminated,
                     },
-                    LineBuilder::default(),
+                    LineBuilder::new(source),
                 ));
             }
             Event::Text(text) => {
                 if let Some((_, lines)) = current.as_mut() {
-                    let exact = source.get(range.clone()) == Some(&*text);
-                    lines.push(&text, range.start, exact);
+                    if source.get(range.clone()) == Some(&*text) {
+                        lines.push_exact(range);
+                    } else {
+                        lines.push_rewritten(&text, range.start);
+                    }
                 }
             }
             Event::End(TagEnd::CodeBlock) => {
@@ -91,41 +105,82 @@ pub(crate) fn find(source: &str, body_start: usize, diags: &mut Diagnostics) -> 
 }
 
 /// Joins the text chunks of a code block into lines with source offsets.
-#[derive(Debug, Default)]
-struct LineBuilder {
-    done: Vec<(usize, String)>,
-    open: Option<(usize, String)>,
+#[derive(Debug)]
+struct LineBuilder<'a> {
+    source: &'a str,
+    done: Vec<(usize, Cow<'a, str>)>,
+    /// A line not yet ended by `\n`.
+    open: Option<(usize, Cow<'a, str>)>,
 }
 
-impl LineBuilder {
-    /// Adds a chunk found at `at`; when `exact`, the chunk is a verbatim slice of
-    /// the source and offsets within it are exact, else its lines are placed at `at`.
-    fn push(&mut self, text: &str, at: usize, exact: bool) {
-        let mut offset = at;
-        for piece in text.split_inclusive('\n') {
-            let (content, ends_line) = match piece.strip_suffix('\n') {
-                Some(content) => (content, true),
-                None => (piece, false),
-            };
-            self.open
-                .get_or_insert_with(|| (offset, String::new()))
-                .1
-                .push_str(content);
-            if ends_line && let Some((start, mut line)) = self.open.take() {
-                if line.ends_with('\r') {
-                    line.pop();
-                }
-                self.done.push((start, line));
-            }
-            if exact {
-                offset += piece.len();
-            }
+impl<'a> LineBuilder<'a> {
+    fn new(source: &'a str) -> Self {
+        LineBuilder {
+            source,
+            done: Vec::new(),
+            open: None,
         }
     }
 
-    fn finish(mut self) -> Vec<(usize, String)> {
-        if let Some(last) = self.open.take() {
-            self.done.push(last);
+    /// Adds the chunk `source[range]`, verbatim source text: its lines are
+    /// borrowed and their offsets exact.
+    fn push_exact(&mut self, range: Range<usize>) {
+        let source = self.source;
+        let mut offset = range.start;
+        for piece in source[range].split_inclusive('\n') {
+            let len = piece.strip_suffix('\n').map_or(piece.len(), str::len);
+            let line = match self.open.take() {
+                // Continues a borrowed line right before it in the source.
+                Some((start, Cow::Borrowed(prev))) if start + prev.len() == offset => {
+                    (start, Cow::Borrowed(&source[start..offset + len]))
+                }
+                Some((start, prev)) => (start, Cow::Owned(prev.into_owned() + &piece[..len])),
+                None => (offset, Cow::Borrowed(&source[offset..offset + len])),
+            };
+            self.end_or_keep(line, len < piece.len());
+            offset += piece.len();
+        }
+    }
+
+    /// Adds a chunk that pulldown-cmark rewrote (e.g. in a container): its lines
+    /// are copied and placed at `at`.
+    fn push_rewritten(&mut self, text: &str, at: usize) {
+        for piece in text.split_inclusive('\n') {
+            let content = piece.strip_suffix('\n');
+            let text = content.unwrap_or(piece);
+            let line = match self.open.take() {
+                Some((start, prev)) => (start, Cow::Owned(prev.into_owned() + text)),
+                None => (at, Cow::Owned(text.to_string())),
+            };
+            self.end_or_keep(line, content.is_some());
+        }
+    }
+
+    fn end_or_keep(&mut self, line: (usize, Cow<'a, str>), ended: bool) {
+        if ended {
+            self.end(line);
+        } else {
+            self.open = Some(line);
+        }
+    }
+
+    /// Stores a complete line, without a final `\r`.
+    fn end(&mut self, (start, line): (usize, Cow<'a, str>)) {
+        let line = match line {
+            Cow::Borrowed(l) => Cow::Borrowed(l.strip_suffix('\r').unwrap_or(l)),
+            Cow::Owned(mut l) => {
+                if l.ends_with('\r') {
+                    l.pop();
+                }
+                Cow::Owned(l)
+            }
+        };
+        self.done.push((start, line));
+    }
+
+    fn finish(mut self) -> Vec<(usize, Cow<'a, str>)> {
+        if let Some(line) = self.open.take() {
+            self.end(line);
         }
         self.done
     }
@@ -142,7 +197,7 @@ fn opening_line(source: &str, range: Range<usize>) -> Range<usize> {
 /// The fence character and length of a fence line (container markers `>` and
 /// indentation skipped).
 fn fence(line: &str) -> Option<(u8, usize, &str)> {
-    let line = line.trim_start_matches(|c: char| c == '>' || c == ' ' || c == '\t');
+    let line = line.trim_start_matches(['>', ' ', '\t']);
     let c = *line.as_bytes().first()?;
     if c != b'`' && c != b'~' {
         return None;
@@ -169,7 +224,7 @@ fn is_terminated(source: &str, range: Range<usize>) -> bool {
 mod tests {
     use super::*;
 
-    fn blocks(src: &str) -> Vec<Block> {
+    fn blocks(src: &str) -> Vec<Block<'_>> {
         let mut d = Diagnostics::default();
         let b = find(src, 0, &mut d);
         assert!(d.is_empty());
@@ -179,9 +234,9 @@ mod tests {
     fn texts(b: &Block, src: &str) -> Vec<String> {
         // Every exact line offset points at its text in the source.
         for (at, line) in &b.lines {
-            assert!(src[*at..].starts_with(line.as_str()), "{at} {line:?}");
+            assert!(src[*at..].starts_with(&**line), "{at} {line:?}");
         }
-        b.lines.iter().map(|(_, l)| l.clone()).collect()
+        b.lines.iter().map(|(_, l)| l.to_string()).collect()
     }
 
     #[test]
@@ -189,7 +244,10 @@ mod tests {
         let src = "text\n```sh\nstart x: net\n```\n\n```nslab\nstart box: uts\nexpect: box uts changed\n```\n~~~nslab exercise\ngoal: g\n~~~\n";
         let b = blocks(src);
         assert_eq!(b.len(), 2);
-        assert_eq!(texts(&b[0], src), ["start box: uts", "expect: box uts changed"]);
+        assert_eq!(
+            texts(&b[0], src),
+            ["start box: uts", "expect: box uts changed"]
+        );
         assert!(b[0].terminated && b[1].terminated);
         assert_eq!(b[1].kind, StepKind::Exercise);
         assert_eq!(&src[b[0].opening.clone()], "```nslab");
@@ -214,7 +272,12 @@ mod tests {
             assert_eq!(b.len(), 1, "{src:?}");
             assert!(!b[0].terminated, "{src:?}");
         }
-        for src in ["```nslab\n```", "```nslab\nrun: x\n`````  \n", "> ```nslab\n> run: x\n> ```\n", "  ```nslab\n  run: x\n  ```\n"] {
+        for src in [
+            "```nslab\n```",
+            "```nslab\nrun: x\n`````  \n",
+            "> ```nslab\n> run: x\n> ```\n",
+            "  ```nslab\n  run: x\n  ```\n",
+        ] {
             let b = blocks(src);
             assert!(b[0].terminated, "{src:?}");
         }

@@ -3,11 +3,12 @@
 //! expectations that fit their step. It resolves names to processes or pins and
 //! records what each step uses and defines.
 
-use std::collections::{BTreeSet, HashMap};
+use std::borrow::Cow;
+use std::collections::HashMap;
 use std::ops::Range;
 
 use super::diagnostic::Diagnostics;
-use super::model::{Action, Expectation, RunTarget, Save, StepKind, Subject};
+use super::model::{Action, Expectation, ExpectedStatus, RunTarget, Save, StepKind, Subject};
 use super::step::{Item, StepDraft};
 use super::syntax::{closest, slug};
 use crate::ns::NsKind;
@@ -56,21 +57,42 @@ pub(crate) struct Checked {
 
 /// The running state of the names while walking the steps in order.
 struct Scope<'d> {
+    /// The lesson source the items' token ranges point into.
+    source: &'d str,
     live: HashMap<String, Def>,
     /// Why a name is no longer defined: "stopped in step 3".
     gone: HashMap<String, String>,
-    /// The first step that defines each name, for "defined later" help.
-    first_def: HashMap<String, usize>,
+    /// Names used while undefined, reported after the walk (when the help can
+    /// say where they are defined later).
+    undefined: Vec<Undefined>,
     diags: &'d mut Diagnostics,
+}
+
+/// A use of an undefined name, waiting to be reported.
+struct Undefined {
+    /// The name as shown (`box`, `@old`).
+    key: String,
+    /// The bare name.
+    name: String,
+    want: Want,
+    range: Range<usize>,
+    step: usize,
+    /// A live name it may be a typo of.
+    similar: Option<String>,
 }
 
 /// Checks `drafts` (numbered from 1 in order); returns the id, uses and
 /// defines of each, and resolves process names that denote pins.
-pub(crate) fn check(drafts: &mut [StepDraft], diags: &mut Diagnostics) -> Vec<Checked> {
+pub(crate) fn check(
+    source: &str,
+    drafts: &mut [StepDraft],
+    diags: &mut Diagnostics,
+) -> Vec<Checked> {
     let mut scope = Scope {
+        source,
         live: HashMap::new(),
         gone: HashMap::new(),
-        first_def: first_definitions(drafts),
+        undefined: Vec::new(),
         diags,
     };
     let ids = step_ids(drafts, scope.diags);
@@ -78,8 +100,8 @@ pub(crate) fn check(drafts: &mut [StepDraft], diags: &mut Diagnostics) -> Vec<Ch
     for ((i, step), id) in drafts.iter_mut().enumerate().zip(ids) {
         let number = i + 1;
         structure(step, scope.diags);
-        let mut uses = BTreeSet::new();
-        let mut defines = BTreeSet::new();
+        let mut uses = Vec::new();
+        let mut defines = Vec::new();
         // Extra actions are an error, but their names count, to avoid follow-on errors.
         for action in &mut step.actions {
             scope.action(action, number, &mut uses, &mut defines);
@@ -115,14 +137,42 @@ pub(crate) fn check(drafts: &mut [StepDraft], diags: &mut Diagnostics) -> Vec<Ch
                 format!("this step's action is `{action_word}`"),
             );
         }
-        out.push(Checked {
-            id,
-            // What a step defines itself is not a dependency on earlier steps.
-            uses: uses.difference(&defines).cloned().collect(),
-            defines: defines.into_iter().collect(),
-        });
+        defines.sort_unstable();
+        defines.dedup();
+        // What a step defines itself is not a dependency on earlier steps.
+        uses.retain(|u| defines.binary_search(u).is_err());
+        uses.sort_unstable();
+        uses.dedup();
+        out.push(Checked { id, uses, defines });
+    }
+    let undefined = std::mem::take(&mut scope.undefined);
+    if !undefined.is_empty() {
+        report_undefined(undefined, &first_definitions(drafts), scope.diags);
     }
     out
+}
+
+/// Reports uses of undefined names, saying where a name is defined later.
+fn report_undefined(
+    undefined: Vec<Undefined>,
+    first_def: &HashMap<String, usize>,
+    diags: &mut Diagnostics,
+) {
+    for u in undefined {
+        let name = &u.name;
+        let help = if let Some(later) = first_def.get(&u.key).filter(|s| **s >= u.step) {
+            format!("it is first defined in step {later}; steps run in document order")
+        } else if let Some(similar) = u.similar {
+            format!("did you mean `{similar}`?")
+        } else {
+            match u.want {
+                Want::Capture => format!("save it first, e.g. `save box net as @{name}`"),
+                Want::Pin => format!("pin a namespace first, e.g. `pin box net as {name}`"),
+                _ => format!("start it first, e.g. `start {name}: uts`"),
+            }
+        };
+        diags.error_help(u.range, format!("`{}` is not defined here", u.key), help);
+    }
 }
 
 /// The step-level rules: one action, at least one expectation, exercise lines.
@@ -140,7 +190,10 @@ fn structure(step: &StepDraft, diags: &mut Diagnostics) {
         for extra in &step.actions[1..] {
             diags.error_help(
                 extra.range.clone(),
-                format!("a second action in one step (the first is `{}`)", first.value.keyword()),
+                format!(
+                    "a second action in one step (the first is `{}`)",
+                    first.value.keyword()
+                ),
                 "a step does one thing; split this into two steps",
             );
         }
@@ -155,35 +208,56 @@ fn structure(step: &StepDraft, diags: &mut Diagnostics) {
     if step.kind == StepKind::Exercise {
         for (key, value) in [("goal", &step.goal), ("solution", &step.solution)] {
             if value.is_none() {
-                diags.error(step.opening.clone(), format!("this exercise has no `{key}:`"));
+                diags.error(
+                    step.opening.clone(),
+                    format!("this exercise has no `{key}:`"),
+                );
             }
         }
     }
 }
 
-/// The id of every step, reporting invalid derived ids and duplicates.
+/// The id of every step, reporting duplicates.
 fn step_ids(drafts: &[StepDraft], diags: &mut Diagnostics) -> Vec<String> {
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    let mut ids = Vec::with_capacity(drafts.len());
-    for (i, step) in drafts.iter().enumerate() {
-        let number = i + 1;
-        let (id, range, derived) = match (&step.id, &step.title) {
-            (Some((id, r)), _) => (id.clone(), r.clone(), None),
-            (None, Some((title, r))) if !slug(title).is_empty() => (slug(title), r.clone(), Some("the title")),
-            (None, _) => (format!("step-{number}"), step.opening.clone(), Some("the step's number")),
-        };
-        if let Some(first) = seen.get(&id) {
+    let ids: Vec<(String, Range<usize>, Option<&str>)> = drafts
+        .iter()
+        .enumerate()
+        .map(|(i, step)| {
+            let title_slug = step
+                .title
+                .as_ref()
+                .map(|(t, r)| (slug(t), r))
+                .filter(|(s, _)| !s.is_empty());
+            match (&step.id, title_slug) {
+                (Some((id, r)), _) => (id.clone(), r.clone(), None),
+                (None, Some((slug, r))) => (slug, r.clone(), Some("the title")),
+                (None, None) => (
+                    format!("step-{}", i + 1),
+                    step.opening.clone(),
+                    Some("the step's number"),
+                ),
+            }
+        })
+        .collect();
+    let mut seen: HashMap<&str, usize> = HashMap::with_capacity(ids.len());
+    for (i, (id, range, derived)) in ids.iter().enumerate() {
+        if let Some(first) = seen.get(id.as_str()) {
             let help = match derived {
-                Some(from) => format!("the id is derived from {from}; give this step its own `id:` line"),
+                Some(from) => {
+                    format!("the id is derived from {from}; give this step its own `id:` line")
+                }
                 None => "step ids must be unique in a lesson".to_string(),
             };
-            diags.error_help(range, format!("duplicate step id `{id}` (step {first} has it too)"), help);
+            diags.error_help(
+                range.clone(),
+                format!("duplicate step id `{id}` (step {first} has it too)"),
+                help,
+            );
         } else {
-            seen.insert(id.clone(), number);
+            seen.insert(id, i + 1);
         }
-        ids.push(id);
     }
-    ids
+    ids.into_iter().map(|(id, _, _)| id).collect()
 }
 
 /// The first step defining each name (processes and pins by name, captures as `@name`).
@@ -211,13 +285,13 @@ impl Scope<'_> {
     /// Checks that `name` is defined as `want` here, reporting at `range`.
     /// Returns its definition.
     fn lookup(&mut self, name: &str, want: Want, range: Range<usize>, step: usize) -> Option<Def> {
-        let key = if want == Want::Capture {
-            format!("@{name}")
+        let key: Cow<'_, str> = if want == Want::Capture {
+            Cow::Owned(format!("@{name}"))
         } else {
-            name.to_string()
+            Cow::Borrowed(name)
         };
-        let shown = key.clone();
-        match (self.live.get(&key), want) {
+        let shown = &*key;
+        match (self.live.get(shown), want) {
             (Some(Def::Unknown), _) => Some(Def::Unknown),
             (Some(d @ Def::Process), Want::Process | Want::ProcessOrPin)
             | (Some(d @ Def::Pin { .. }), Want::Pin | Want::ProcessOrPin)
@@ -234,23 +308,24 @@ impl Scope<'_> {
                 None
             }
             (None, _) => {
-                let help = if let Some(why) = self.gone.get(&key) {
-                    format!("it was {why}")
-                } else if let Some(later) = self.first_def.get(&key).filter(|s| **s >= step) {
-                    format!("it is first defined in step {later}; steps run in document order")
-                } else if let Some(similar) = self.similar(&key, want) {
-                    format!("did you mean `{similar}`?")
+                if let Some(why) = self.gone.get(shown) {
+                    self.diags.error_help(
+                        range,
+                        format!("`{shown}` is not defined here"),
+                        format!("it was {why}"),
+                    );
                 } else {
-                    match want {
-                        Want::Capture => format!("save it first, e.g. `save box net as @{name}`"),
-                        Want::Pin => format!("pin a namespace first, e.g. `pin box net as {name}`"),
-                        _ => format!("start it first, e.g. `start {name}: uts`"),
-                    }
-                };
-                self.diags
-                    .error_help(range, format!("`{shown}` is not defined here"), help);
+                    self.undefined.push(Undefined {
+                        key: shown.to_string(),
+                        name: name.to_string(),
+                        want,
+                        range,
+                        step,
+                        similar: self.similar(shown, want),
+                    });
+                }
                 // Report each undefined name once.
-                self.live.insert(key, Def::Unknown);
+                self.live.insert(key.into_owned(), Def::Unknown);
                 None
             }
         }
@@ -272,19 +347,26 @@ impl Scope<'_> {
     }
 
     /// Defines `key`, reporting a clash with a live name.
-    fn define(&mut self, key: String, def: Def, range: Range<usize>, defines: &mut BTreeSet<String>) {
+    fn define(&mut self, key: String, def: Def, range: Range<usize>, defines: &mut Vec<String>) {
         if let Some(old) = self.live.get(&key).filter(|d| !matches!(d, Def::Unknown)) {
             let help = match old {
                 Def::Process => format!("stop it first with `stop {key}`, or choose another name"),
-                Def::Pin { .. } => format!("unpin it first with `unpin {key}`, or choose another name"),
-                Def::Capture { .. } | Def::Unknown => "choose another name for the capture".to_string(),
+                Def::Pin { .. } => {
+                    format!("unpin it first with `unpin {key}`, or choose another name")
+                }
+                Def::Capture { .. } | Def::Unknown => {
+                    "choose another name for the capture".to_string()
+                }
             };
-            self.diags
-                .error_help(range, format!("`{key}` is already defined as {}", old.noun()), help);
+            self.diags.error_help(
+                range,
+                format!("`{key}` is already defined as {}", old.noun()),
+                help,
+            );
             return;
         }
         self.gone.remove(&key);
-        defines.insert(key.clone());
+        defines.push(key.clone());
         self.live.insert(key, def);
     }
 
@@ -294,68 +376,78 @@ impl Scope<'_> {
         self.gone.insert(key.to_string(), why);
     }
 
-    fn action(&mut self, item: &mut Item<Action>, step: usize, uses: &mut BTreeSet<String>, defines: &mut BTreeSet<String>) {
-        let range = |item: &Item<Action>, name: &str| item.at(name);
-        match item.value.clone() {
+    fn action(
+        &mut self,
+        item: &mut Item<Action>,
+        step: usize,
+        uses: &mut Vec<String>,
+        defines: &mut Vec<String>,
+    ) {
+        let source = self.source;
+        let at = |name: &str| item.at(source, name);
+        match &item.value {
             Action::Start { name, inside, .. } => {
-                if let Some(other) = &inside {
-                    uses.insert(other.clone());
-                    self.lookup(other, Want::Process, range(item, other), step);
+                if let Some(other) = inside {
+                    note(uses, other);
+                    self.lookup(other, Want::Process, at(other), step);
                 }
-                self.define(name.clone(), Def::Process, range(item, &name), defines);
+                self.define(name.clone(), Def::Process, at(name), defines);
             }
             Action::Run {
                 target: RunTarget::Process(name),
-                command,
+                ..
             } => {
-                uses.insert(name.clone());
-                if let Some(Def::Pin { .. }) = self.lookup(&name, Want::ProcessOrPin, range(item, &name), step) {
-                    item.value = Action::Run {
-                        target: RunTarget::Pin(name),
-                        command,
-                    };
+                let name = name.clone();
+                note(uses, &name);
+                let found = self.lookup(&name, Want::ProcessOrPin, at(&name), step);
+                if let (Some(Def::Pin { .. }), Action::Run { target, .. }) =
+                    (found, &mut item.value)
+                {
+                    *target = RunTarget::Pin(name);
                 }
             }
             Action::Pin { process, kind, pin } => {
                 if process != "host" {
-                    uses.insert(process.clone());
-                    self.lookup(&process, Want::Process, range(item, &process), step);
+                    note(uses, process);
+                    self.lookup(process, Want::Process, at(process), step);
                 }
-                self.define(pin.clone(), Def::Pin { kind }, range(item, &pin), defines);
+                self.define(pin.clone(), Def::Pin { kind: *kind }, at(pin), defines);
             }
             Action::Unpin { pin } => {
-                uses.insert(pin.clone());
-                if self.lookup(&pin, Want::Pin, range(item, &pin), step).is_some() {
-                    self.undefine(&pin, format!("unpinned in step {step}"));
+                note(uses, pin);
+                if self.lookup(pin, Want::Pin, at(pin), step).is_some() {
+                    self.undefine(pin, format!("unpinned in step {step}"));
                 }
             }
             Action::Stop { name } => {
-                uses.insert(name.clone());
-                if self.lookup(&name, Want::Process, range(item, &name), step).is_some() {
-                    self.undefine(&name, format!("stopped in step {step}"));
+                note(uses, name);
+                if self.lookup(name, Want::Process, at(name), step).is_some() {
+                    self.undefine(name, format!("stopped in step {step}"));
                 }
             }
             Action::Run { .. } | Action::Unshare { .. } | Action::Lsns { .. } => {}
         }
     }
 
-    /// Resolves a subject written as a name: a process, or a pin of kind `kind`.
-    /// Captures are looked up and their kind compared. Returns the resolved
-    /// subject and the kind of namespace it denotes.
+    /// Resolves a subject in place: a name becomes a process, or a pin (whose
+    /// kind must be `kind`); a capture is looked up and its kind compared.
+    /// Returns the kind of namespace the subject denotes.
     fn subject(
         &mut self,
-        subject: &Subject,
+        subject: &mut Subject,
         kind: Option<NsKind>,
         token: impl Fn(&str) -> Range<usize>,
         step: usize,
-        uses: &mut BTreeSet<String>,
-    ) -> (Subject, Option<NsKind>) {
+        uses: &mut Vec<String>,
+    ) -> Option<NsKind> {
         match subject {
-            Subject::Host => (Subject::Host, kind),
+            Subject::Host => kind,
             Subject::Capture(name) => {
-                uses.insert(format!("@{name}"));
-                let at = token(&format!("@{name}"));
-                match self.lookup(name, Want::Capture, at.clone(), step) {
+                let key = format!("@{name}");
+                let at = token(&key);
+                let found = self.lookup(name, Want::Capture, at.clone(), step);
+                note(uses, &key);
+                match found {
                     Some(Def::Capture { kind: captured }) => {
                         if let Some(k) = kind.filter(|k| *k != captured) {
                             self.diags.error(
@@ -363,34 +455,47 @@ impl Scope<'_> {
                                 format!("@{name} holds a {captured} namespace, so it cannot be compared with a {k} namespace"),
                             );
                         }
-                        (subject.clone(), Some(captured))
+                        Some(captured)
                     }
-                    _ => (subject.clone(), kind),
+                    _ => kind,
                 }
             }
             Subject::Process(name) | Subject::Pin(name) => {
-                uses.insert(name.clone());
+                note(uses, name);
                 let at = token(name);
                 match self.lookup(name, Want::ProcessOrPin, at.clone(), step) {
                     Some(Def::Pin { kind: pinned }) => {
                         if let Some(k) = kind.filter(|k| *k != pinned) {
-                            self.diags
-                                .error(at, format!("`{name}` pins a {pinned} namespace, not a {k} namespace"));
+                            self.diags.error(
+                                at,
+                                format!("`{name}` pins a {pinned} namespace, not a {k} namespace"),
+                            );
                         }
-                        (Subject::Pin(name.clone()), Some(pinned))
+                        let name = std::mem::take(name);
+                        *subject = Subject::Pin(name);
+                        Some(pinned)
                     }
-                    _ => (Subject::Process(name.clone()), kind),
+                    _ => kind,
                 }
             }
         }
     }
 
-    fn save(&mut self, item: &mut Item<Save>, step: usize, uses: &mut BTreeSet<String>, defines: &mut BTreeSet<String>) {
-        let Save { subject, kind, capture } = item.value.clone();
-        let (subject, _) = self.subject(&subject, Some(kind), |t| item.at(t), step, uses);
-        item.value.subject = subject;
-        let at = item.at(&format!("@{capture}"));
-        self.define(format!("@{capture}"), Def::Capture { kind }, at, defines);
+    fn save(
+        &mut self,
+        item: &mut Item<Save>,
+        step: usize,
+        uses: &mut Vec<String>,
+        defines: &mut Vec<String>,
+    ) {
+        let source = self.source;
+        let kind = item.value.kind;
+        let (tokens, line) = (&item.tokens, &item.range);
+        let token = |t: &str| tokens.find(source, t).unwrap_or_else(|| line.clone());
+        self.subject(&mut item.value.subject, Some(kind), token, step, uses);
+        let key = format!("@{}", item.value.capture);
+        let at = item.at(source, &key);
+        self.define(key, Def::Capture { kind }, at, defines);
     }
 
     fn expectation(
@@ -398,19 +503,23 @@ impl Scope<'_> {
         item: &mut Item<Expectation>,
         step: usize,
         started: Option<&str>,
-        uses: &mut BTreeSet<String>,
+        uses: &mut Vec<String>,
     ) {
-        let mut value = item.value.clone();
+        // Take the value out to resolve it while the item's tokens are read.
+        let placeholder = Expectation::Status {
+            status: ExpectedStatus::Nonzero,
+        };
+        let mut value = std::mem::replace(&mut item.value, placeholder);
         let range = item.range.clone();
-        let token = |t: &str| item.at(t);
+        let source = self.source;
+        let token = |t: &str| item.at(source, t);
         if let Some(ns) = expectation_ns_mut(&mut value) {
-            let (subject, kind) = self.subject(&ns.subject, ns.kind, token, step, uses);
-            let is_capture = matches!(subject, Subject::Capture(_));
-            ns.subject = subject;
-            if !is_capture {
+            let kind = self.subject(&mut ns.subject, ns.kind, token, step, uses);
+            if !matches!(ns.subject, Subject::Capture(_)) {
                 ns.kind = kind;
             }
         }
+        let changed = matches!(value, Expectation::Changed { .. });
         let ns_kind = value.ns().and_then(|ns| match &ns.subject {
             Subject::Capture(name) => match self.live.get(&format!("@{name}")) {
                 Some(Def::Capture { kind }) => Some(*kind),
@@ -420,11 +529,7 @@ impl Scope<'_> {
         });
         match &mut value {
             Expectation::Changed { ns } | Expectation::Unchanged { ns } => {
-                let word = if matches!(item.value, Expectation::Changed { .. }) {
-                    "changed"
-                } else {
-                    "same"
-                };
+                let word = if changed { "changed" } else { "same" };
                 match &ns.subject {
                     Subject::Capture(_) | Subject::Pin(_) => {
                         let what = if matches!(ns.subject, Subject::Capture(_)) {
@@ -449,16 +554,17 @@ impl Scope<'_> {
                 }
             }
             Expectation::SameAs { other, .. } | Expectation::DiffersFrom { other, .. } => {
-                let (resolved, _) = self.subject(&other.clone(), ns_kind, token, step, uses);
-                *other = resolved;
+                self.subject(other, ns_kind, token, step, uses);
             }
             Expectation::PinnedAt { ns, pin } => {
-                uses.insert(pin.clone());
+                note(uses, pin);
                 if let Some(Def::Pin { kind }) = self.lookup(pin, Want::Pin, token(pin), step)
                     && let Some(k) = ns_kind.filter(|k| *k != kind)
                 {
                     let message = match &ns.subject {
-                        Subject::Capture(_) => format!("`{pin}` pins a {kind} namespace, but {ns} holds a {k} namespace"),
+                        Subject::Capture(_) => format!(
+                            "`{pin}` pins a {kind} namespace, but {ns} holds a {k} namespace"
+                        ),
                         _ => format!("`{pin}` pins a {kind} namespace, not a {k} namespace"),
                     };
                     self.diags.error(token(pin), message);
@@ -467,6 +573,13 @@ impl Scope<'_> {
             _ => {}
         }
         item.value = value;
+    }
+}
+
+/// Adds `name` to a step's uses unless it is there already.
+fn note(uses: &mut Vec<String>, name: &str) {
+    if !uses.iter().any(|u| u == name) {
+        uses.push(name.to_string());
     }
 }
 
@@ -514,8 +627,14 @@ mod tests {
     #[test]
     fn name_flow() {
         let cases: &[(&str, &[&str])] = &[
-            ("start a: uts\nexpect: a uts differs from host\n===stop a\nexpect: host uts same\n", &[]),
-            ("run in a: x\nexpect: status 0\n", &["2:8 `a` is not defined here"]),
+            (
+                "start a: uts\nexpect: a uts differs from host\n===stop a\nexpect: host uts same\n",
+                &[],
+            ),
+            (
+                "run in a: x\nexpect: status 0\n",
+                &["2:8 `a` is not defined here"],
+            ),
             (
                 "stop a\nexpect: host uts same\n===start a: uts\nexpect: a uts differs from host\n",
                 &["2:6 `a` is not defined here"],
@@ -532,25 +651,45 @@ mod tests {
                 "start a: uts in b\nexpect: a uts differs from host\n",
                 &["2:17 `b` is not defined here"],
             ),
-            ("unpin p\nexpect: host net same\n", &["2:7 `p` is not defined here"]),
+            (
+                "unpin p\nexpect: host net same\n",
+                &["2:7 `p` is not defined here"],
+            ),
             (
                 "start a: net\nexpect: a net differs from host\n===pin a net as p\nexpect: @x in lsns\n===unpin a\nexpect: host net same\n",
-                &["7:9 `@x` is not defined here", "10:7 `a` is a process, not a pin"],
+                &[
+                    "7:9 `@x` is not defined here",
+                    "10:7 `a` is a process, not a pin",
+                ],
             ),
             (
                 "save host net as @h\nlsns\nexpect: @h in lsns\n===lsns\nsave host uts as @h\nexpect: @h in lsns\n",
                 &["8:18 `@h` is already defined as a capture"],
             ),
-            ("start a: uts\nexpect: a uts changed\n", &["3:9 `a` starts in this step, so there is no `before` to compare with"]),
+            (
+                "start a: uts\nexpect: a uts changed\n",
+                &["3:9 `a` starts in this step, so there is no `before` to compare with"],
+            ),
             (
                 "save host net as @h\nlsns\nexpect: @h changed\n",
-                &["4:1 `changed` compares with before the step, but @h is a capture, which never changes"],
+                &[
+                    "4:1 `changed` compares with before the step, but @h is a capture, which never changes",
+                ],
             ),
             // Each undefined name is reported once.
-            ("lsns\nexpect: x net same\nexpect: x uts same\n", &["3:9 `x` is not defined here"]),
+            (
+                "lsns\nexpect: x net same\nexpect: x uts same\n",
+                &["3:9 `x` is not defined here"],
+            ),
             // A definition with an error does not cascade.
-            ("start a: bogus\nexpect: a uts same as host\n===stop a\nexpect: host uts same\n", &["2:10 unknown namespace kind `bogus`"]),
-            ("strat a: uts\nexpect: a uts same as host\n", &["2:1 unknown step line `strat`"]),
+            (
+                "start a: bogus\nexpect: a uts same as host\n===stop a\nexpect: host uts same\n",
+                &["2:10 unknown namespace kind `bogus`"],
+            ),
+            (
+                "strat a: uts\nexpect: a uts same as host\n",
+                &["2:1 unknown step line `strat`"],
+            ),
         ];
         for (steps, want) in cases {
             assert_eq!(&problems(steps), want, "{steps}");
@@ -562,9 +701,18 @@ mod tests {
         let cases: &[(&str, &[&str])] = &[
             ("lsns\n", &["1:1 this step has no expectation"]),
             ("expect: host net same\n", &["1:1 this step has no action"]),
-            ("lsns\nlsns\nexpect: host net same\n", &["3:1 a second action in one step (the first is `lsns`)"]),
-            ("lsns\nexpect: status 0\n", &["3:1 status and output can only be checked after a command"]),
-            ("lsns\nstdin: x\nexpect: host net same\n", &["3:1 `stdin:` is only for a step that runs a command"]),
+            (
+                "lsns\nlsns\nexpect: host net same\n",
+                &["3:1 a second action in one step (the first is `lsns`)"],
+            ),
+            (
+                "lsns\nexpect: status 0\n",
+                &["3:1 status and output can only be checked after a command"],
+            ),
+            (
+                "lsns\nstdin: x\nexpect: host net same\n",
+                &["3:1 `stdin:` is only for a step that runs a command"],
+            ),
             (
                 "title: A\nlsns\nexpect: host net same\n===title: a!\nlsns\nexpect: host net same\n",
                 &["7:8 duplicate step id `a` (step 1 has it too)"],
@@ -588,7 +736,10 @@ mod tests {
         let [start, pin, run] = lesson.steps.as_slice() else {
             panic!("three steps");
         };
-        assert_eq!((start.uses.clone(), start.defines.clone()), (vec![], vec!["a".to_string()]));
+        assert_eq!(
+            (start.uses.clone(), start.defines.clone()),
+            (vec![], vec!["a".to_string()])
+        );
         assert_eq!(pin.uses, ["a"]);
         assert_eq!(pin.defines, ["@n", "p"]);
         assert_eq!(pin.saves[0].value.subject, Subject::Pin("p".into()));
@@ -600,6 +751,9 @@ mod tests {
             }
         );
         assert_eq!(run.uses, ["a", "p"]);
-        assert_eq!(run.expectations[0].value.describe(), "the net namespace pinned at p is the same as a's");
+        assert_eq!(
+            run.expectations[0].value.describe(),
+            "the net namespace pinned at p is the same as a's"
+        );
     }
 }

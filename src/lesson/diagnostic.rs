@@ -169,7 +169,12 @@ fn place(path: &Path, index: &LineIndex<'_>, raw: RawDiagnostic) -> Diagnostic {
     let mut shown = line_range.clone();
     let (mut prefix, mut suffix) = ("", "");
     if shown.len() > MAX_SHOWN_LINE {
-        let from = floor_boundary(source, start.saturating_sub(MAX_SHOWN_LINE / 3).max(line_range.start));
+        let from = floor_boundary(
+            source,
+            start
+                .saturating_sub(MAX_SHOWN_LINE / 3)
+                .max(line_range.start),
+        );
         let to = ceil_boundary(source, (from + MAX_SHOWN_LINE).min(line_range.end));
         if from > line_range.start {
             prefix = "…";
@@ -261,7 +266,12 @@ pub fn render(diagnostics: &[Diagnostic], colored: bool) -> String {
                 .snippet
                 .as_ref()
                 .map_or(String::new(), |s| " ".repeat(s.line.to_string().len() + 1));
-            let _ = writeln!(out, "{pad}{} {}", gutter.apply_to("= help:"), printable(help));
+            let _ = writeln!(
+                out,
+                "{pad}{} {}",
+                gutter.apply_to("= help:"),
+                printable(help)
+            );
         }
     }
     out

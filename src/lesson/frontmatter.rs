@@ -78,7 +78,11 @@ pub(crate) fn parse(source: &str, index: &LineIndex<'_>, diags: &mut Diagnostics
         let at = start + (line.len() - trimmed.len());
         let whole = at..start + line.trim_end().len();
         let Some((key, value)) = trimmed.split_once(':') else {
-            diags.error_help(whole, "expected `key: value`", "front matter keys are id, title, needs, duration");
+            diags.error_help(
+                whole,
+                "expected `key: value`",
+                "front matter keys are id, title, needs, duration",
+            );
             valid = false;
             continue;
         };
@@ -89,7 +93,9 @@ pub(crate) fn parse(source: &str, index: &LineIndex<'_>, diags: &mut Diagnostics
         let value_range = value_at..value_at + value.len();
         let Some(&known) = KEYS.iter().find(|k| **k == key) else {
             let help = match closest(key, &KEYS) {
-                Some(k) => format!("did you mean `{k}`? front matter keys are id, title, needs, duration"),
+                Some(k) => {
+                    format!("did you mean `{k}`? front matter keys are id, title, needs, duration")
+                }
                 None => "front matter keys are id, title, needs, duration".to_string(),
             };
             diags.error_help(key_range, format!("unknown front matter key `{key}`"), help);
@@ -108,7 +114,11 @@ pub(crate) fn parse(source: &str, index: &LineIndex<'_>, diags: &mut Diagnostics
                     id = Some(value.to_string());
                 } else {
                     diags.error_help(
-                        if value.is_empty() { key_range } else { value_range },
+                        if value.is_empty() {
+                            key_range
+                        } else {
+                            value_range
+                        },
                         format!("invalid lesson id `{value}`"),
                         "a lesson id uses only a-z, 0-9 and `-`, e.g. `uts-basics`",
                     );
@@ -131,7 +141,11 @@ pub(crate) fn parse(source: &str, index: &LineIndex<'_>, diags: &mut Diagnostics
                 Some(m) => duration_minutes = Some(m),
                 None => {
                     diags.error_help(
-                        if value.is_empty() { key_range } else { value_range },
+                        if value.is_empty() {
+                            key_range
+                        } else {
+                            value_range
+                        },
                         format!("invalid duration `{value}`"),
                         "write the estimated duration in whole minutes, e.g. `10 min`",
                     );
@@ -170,7 +184,9 @@ pub(crate) fn parse(source: &str, index: &LineIndex<'_>, diags: &mut Diagnostics
 
 /// True for `[a-z0-9-]+`.
 pub(crate) fn is_lesson_id(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 /// Parses `root, userns, kernel 5.6` or `nothing`.
@@ -191,7 +207,10 @@ fn parse_needs(value: &str, range: Range<usize>, diags: &mut Diagnostics) -> Opt
             "userns" => needs.userns = true,
             "nothing" => nothing = true,
             _ => {
-                let version = item.strip_prefix("kernel").map(str::trim).and_then(parse_kernel);
+                let version = item
+                    .strip_prefix("kernel")
+                    .map(str::trim)
+                    .and_then(parse_kernel);
                 match version {
                     Some(v) => needs.min_kernel = Some(v),
                     None => {
@@ -229,7 +248,10 @@ fn parse_kernel(s: &str) -> Option<KernelVersion> {
             patch.parse::<u32>().ok()?;
         }
     }
-    parts.next().is_none().then_some(KernelVersion { major, minor })
+    parts
+        .next()
+        .is_none()
+        .then_some(KernelVersion { major, minor })
 }
 
 /// Parses `10 min` into 10.
@@ -270,7 +292,10 @@ mod tests {
         assert_eq!(meta.id, "uts");
         assert_eq!(meta.title, "The UTS#1 namespace");
         assert!(meta.needs.userns && !meta.needs.root);
-        assert_eq!(meta.needs.min_kernel, Some(KernelVersion { major: 5, minor: 6 }));
+        assert_eq!(
+            meta.needs.min_kernel,
+            Some(KernelVersion { major: 5, minor: 6 })
+        );
         assert_eq!(meta.duration_minutes, Some(10));
         assert_eq!(&src[fm.body_start..], "body");
     }
@@ -286,18 +311,33 @@ mod tests {
             ),
             (
                 "---\nid: x\ntitel: t\n---\n",
-                &["1:1 the front matter has no `title`", "3:1 unknown front matter key `titel`"],
+                &[
+                    "1:1 the front matter has no `title`",
+                    "3:1 unknown front matter key `titel`",
+                ],
             ),
             (
                 "---\nid: x\ntitle: t\nneeds: root, wings, nothing\n---\n",
-                &["4:8 `nothing` cannot be combined with other needs", "4:14 unknown need `wings`"],
+                &[
+                    "4:8 `nothing` cannot be combined with other needs",
+                    "4:14 unknown need `wings`",
+                ],
             ),
             (
                 "---\nid: x\ntitle: t\nduration: ten minutes\n---\n",
                 &["4:11 invalid duration `ten minutes`"],
             ),
-            ("---\nid: x\nid: y\ntitle: t\n---\n", &["3:1 `id` is given twice"]),
-            ("---\nid x\ntitle: t\n---\n", &["1:1 the front matter has no `id`", "2:1 expected `key: value`"]),
+            (
+                "---\nid: x\nid: y\ntitle: t\n---\n",
+                &["3:1 `id` is given twice"],
+            ),
+            (
+                "---\nid x\ntitle: t\n---\n",
+                &[
+                    "1:1 the front matter has no `id`",
+                    "2:1 expected `key: value`",
+                ],
+            ),
         ];
         for (src, want) in cases {
             let (fm, msgs) = run(src);

@@ -16,6 +16,7 @@ mod span;
 mod step;
 mod syntax;
 
+use std::collections::HashSet;
 use std::fs::File;
 use std::io::Read;
 use std::path::Path;
@@ -24,8 +25,8 @@ pub use author::{NewLessonError, check_paths, lesson_files, new_lesson};
 pub use blocks::FENCE_WORD;
 pub use diagnostic::{Diagnostic, Location, MAX_DIAGNOSTICS, Snippet, render};
 pub use model::{
-    Action, Exercise, ExpectedStatus, Expectation, KernelVersion, Lesson, LessonMeta, Needs, NsRef, RunTarget, Save,
-    Step, StepKind, Stream, Subject,
+    Action, Exercise, Expectation, ExpectedStatus, KernelVersion, Lesson, LessonMeta, Needs, NsRef,
+    RunTarget, Save, Step, StepKind, Stream, Subject,
 };
 pub use output::{ANY_LINES, LinePattern, OutputMatcher, WILDCARD, line_matches, lines_match};
 pub use span::{LineIndex, Span, Spanned};
@@ -62,7 +63,9 @@ pub fn check_file(path: &Path) -> Result<Lesson, Vec<Diagnostic>> {
 fn too_big(path: &Path, len: u64) -> Diagnostic {
     Diagnostic::whole_file(
         path,
-        format!("the file is {len} bytes; a lesson may be at most {MAX_LESSON_BYTES} bytes (10 MiB)"),
+        format!(
+            "the file is {len} bytes; a lesson may be at most {MAX_LESSON_BYTES} bytes (10 MiB)"
+        ),
     )
     .with_help("split it into several lessons")
 }
@@ -75,8 +78,11 @@ pub fn parse_bytes(bytes: &[u8], path: &Path) -> Result<Lesson, Vec<Diagnostic>>
     }
     if let Some(nul) = bytes.iter().position(|b| *b == 0) {
         let (line, col) = byte_line_col(bytes, nul);
-        let mut d = Diagnostic::whole_file(path, format!("this looks like a binary file: NUL byte at byte {nul}"))
-            .with_help("a lesson is a UTF-8 Markdown text file");
+        let mut d = Diagnostic::whole_file(
+            path,
+            format!("this looks like a binary file: NUL byte at byte {nul}"),
+        )
+        .with_help("a lesson is a UTF-8 Markdown text file");
         d.location = Some(Location {
             line,
             col,
@@ -105,9 +111,15 @@ pub fn parse_bytes(bytes: &[u8], path: &Path) -> Result<Lesson, Vec<Diagnostic>>
 /// The 1-based line and column of byte `at` in possibly non-UTF-8 `bytes`.
 fn byte_line_col(bytes: &[u8], at: usize) -> (usize, usize) {
     let before = &bytes[..at.min(bytes.len())];
-    let line_start = before.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+    let line_start = before
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |i| i + 1);
     let line = before.iter().filter(|b| **b == b'\n').count() + 1;
-    let col = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
+    let col = String::from_utf8_lossy(&before[line_start..])
+        .chars()
+        .count()
+        + 1;
     (line, col)
 }
 
@@ -133,6 +145,7 @@ pub fn parse_lesson(source: &str, path: &Path) -> Result<Lesson, Vec<Diagnostic>
     let mut drafts = Vec::with_capacity(found.len());
     let mut prose = Vec::with_capacity(found.len());
     let mut prev_end = front.body_start;
+    let mut regexes = HashSet::new();
     for block in &found {
         if !block.terminated {
             let fence: String = source[block.opening.clone()]
@@ -147,7 +160,7 @@ pub fn parse_lesson(source: &str, path: &Path) -> Result<Lesson, Vec<Diagnostic>
             );
             continue;
         }
-        drafts.push(step::parse(block, &mut diags));
+        drafts.push(step::parse(block, &mut regexes, &mut diags));
         prose.push(prev_end.min(block.range.start)..block.range.start);
         // The prose after a block starts on the line after its closing fence.
         let rest = &source.as_bytes()[block.range.end.min(source.len())..];
@@ -158,12 +171,15 @@ pub fn parse_lesson(source: &str, path: &Path) -> Result<Lesson, Vec<Diagnostic>
                 _ => 0,
             };
     }
-    let checked = check::check(&mut drafts, &mut diags);
+    let checked = check::check(source, &mut drafts, &mut diags);
     let meta = match front.meta {
         Some(meta) if diags.is_empty() => meta,
         _ => {
             if diags.is_empty() {
-                diags.whole_file("the front matter is incomplete", "give it `id:` and `title:` lines");
+                diags.whole_file(
+                    "the front matter is incomplete",
+                    "give it `id:` and `title:` lines",
+                );
             }
             return Err(diags.finish(path, &index));
         }
@@ -174,7 +190,11 @@ pub fn parse_lesson(source: &str, path: &Path) -> Result<Lesson, Vec<Diagnostic>
             // The checker reported a step without an action; unreachable with no diagnostics.
             continue;
         };
-        fn spanned<T>(index: &LineIndex<'_>, range: std::ops::Range<usize>, value: T) -> Spanned<T> {
+        fn spanned<T>(
+            index: &LineIndex<'_>,
+            range: std::ops::Range<usize>,
+            value: T,
+        ) -> Spanned<T> {
             Spanned::new(value, index.span(range))
         }
         steps.push(Step {
@@ -183,7 +203,11 @@ pub fn parse_lesson(source: &str, path: &Path) -> Result<Lesson, Vec<Diagnostic>
             kind: draft.kind,
             title: draft.title.map(|(t, _)| t),
             action: spanned(&index, action.range, action.value),
-            saves: draft.saves.into_iter().map(|s| spanned(&index, s.range, s.value)).collect(),
+            saves: draft
+                .saves
+                .into_iter()
+                .map(|s| spanned(&index, s.range, s.value))
+                .collect(),
             expectations: draft
                 .expectations
                 .into_iter()

@@ -263,7 +263,11 @@ impl fmt::Display for Action {
     /// Writes the action back in lesson syntax.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Action::Start { name, kinds, inside } => {
+            Action::Start {
+                name,
+                kinds,
+                inside,
+            } => {
                 write!(f, "start {name}: {kinds}")?;
                 if let Some(other) = inside {
                     write!(f, " in {other}")?;
@@ -498,7 +502,10 @@ pub enum Expectation {
 impl Expectation {
     /// True for expectations about a command's status or output.
     pub fn needs_command(&self) -> bool {
-        matches!(self, Expectation::Status { .. } | Expectation::Output { .. })
+        matches!(
+            self,
+            Expectation::Status { .. } | Expectation::Output { .. }
+        )
     }
 
     /// The namespace this expectation is about, if any.

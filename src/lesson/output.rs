@@ -91,7 +91,10 @@ pub fn lines_match(patterns: &[LinePattern], actual: &str) -> bool {
     let lines: Vec<&str> = if actual.is_empty() {
         Vec::new()
     } else {
-        actual.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)).collect()
+        actual
+            .split('\n')
+            .map(|l| l.strip_suffix('\r').unwrap_or(l))
+            .collect()
     };
     // Split the patterns into runs of plain lines separated by `...`.
     let mut segments: Vec<Vec<&str>> = vec![Vec::new()];
@@ -106,7 +109,11 @@ pub fn lines_match(patterns: &[LinePattern], actual: &str) -> bool {
         }
     }
     let seg_matches_at = |seg: &[&str], at: usize| {
-        at + seg.len() <= lines.len() && seg.iter().zip(&lines[at..]).all(|(p, l)| line_matches(p, l))
+        at + seg.len() <= lines.len()
+            && seg
+                .iter()
+                .zip(&lines[at..])
+                .all(|(p, l)| line_matches(p, l))
     };
     if segments.len() == 1 {
         return segments[0].len() == lines.len() && seg_matches_at(&segments[0], 0);
@@ -147,7 +154,11 @@ mod tests {
             ("x[..]", "y", false),
         ];
         for (pattern, actual, want) in cases {
-            assert_eq!(line_matches(pattern, actual), want, "{pattern:?} vs {actual:?}");
+            assert_eq!(
+                line_matches(pattern, actual),
+                want,
+                "{pattern:?} vs {actual:?}"
+            );
         }
     }
 

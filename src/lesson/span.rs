@@ -64,8 +64,13 @@ pub struct LineIndex<'a> {
 impl<'a> LineIndex<'a> {
     /// Indexes `source`.
     pub fn new(source: &'a str) -> Self {
-        let mut line_starts = vec![0];
-        line_starts.extend(memchr_newlines(source.as_bytes()).map(|i| i + 1));
+        let mut line_starts = Vec::with_capacity(source.len() / 32 + 1);
+        line_starts.push(0);
+        for (i, b) in source.bytes().enumerate() {
+            if b == b'\n' {
+                line_starts.push(i + 1);
+            }
+        }
         LineIndex {
             source,
             line_starts,
@@ -126,14 +131,6 @@ impl<'a> LineIndex<'a> {
         }
         start..end
     }
-}
-
-/// Offsets of every `\n` in `bytes`.
-fn memchr_newlines(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
-    bytes
-        .iter()
-        .enumerate()
-        .filter_map(|(i, b)| (*b == b'\n').then_some(i))
 }
 
 /// The greatest character boundary of `s` at or before `i`.

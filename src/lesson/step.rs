@@ -1,24 +1,29 @@
 //! The line grammar inside an `nslab` block: one action, `save` lines,
 //! `expect:` lines and step settings, parsed into a draft for the checker.
 
+use std::collections::HashSet;
 use std::ops::Range;
 use std::time::Duration;
 
 use super::blocks::Block;
 use super::diagnostic::Diagnostics;
-use super::model::{Action, ExpectedStatus, Expectation, NsRef, RunTarget, Save, StepKind, Stream, Subject};
+use super::model::{
+    Action, Expectation, ExpectedStatus, NsRef, RunTarget, Save, StepKind, Stream, Subject,
+};
 use super::output::{ANY_LINES, LinePattern, OutputMatcher};
-use super::syntax::{closest, is_name, is_step_id, words};
+use super::syntax::{InlineVec, Words, closest, is_name, is_step_id, words};
 use crate::ns::{KindSet, NsKind};
 
 /// Every word a step line may start with.
 const LINE_WORDS: [&str; 16] = [
-    "id", "title", "start", "run", "unshare", "pin", "unpin", "stop", "lsns", "save", "expect", "hint",
-    "timeout", "stdin", "goal", "solution",
+    "id", "title", "start", "run", "unshare", "pin", "unpin", "stop", "lsns", "save", "expect",
+    "hint", "timeout", "stdin", "goal", "solution",
 ];
 
 /// The words that may follow `SUBJ KIND` (or `@cap`) in an expectation.
-const PREDICATES: [&str; 7] = ["changed", "same", "differs", "in", "gone", "nprocs", "pinned"];
+const PREDICATES: [&str; 7] = [
+    "changed", "same", "differs", "in", "gone", "nprocs", "pinned",
+];
 
 /// The longest regex accepted in `matches:`.
 const MAX_REGEX_LEN: usize = 1000;
@@ -38,17 +43,34 @@ pub(crate) struct Item<T> {
     pub value: T,
     /// The whole line (for a multi-line output block, through its last `|` line).
     pub range: Range<usize>,
-    /// Names, `@captures` and kinds in the line, with their ranges.
-    pub tokens: Vec<(String, Range<usize>)>,
+    /// The names, `@captures` and kinds in the line.
+    pub tokens: Tokens,
 }
 
 impl<T> Item<T> {
-    /// The range of the token `text`, or of the whole line.
-    pub fn at(&self, text: &str) -> Range<usize> {
+    /// The range of the token `text` in `source`, or of the whole line.
+    pub fn at(&self, source: &str, text: &str) -> Range<usize> {
         self.tokens
+            .find(source, text)
+            .unwrap_or_else(|| self.range.clone())
+    }
+}
+
+/// The byte ranges of the names and kinds in a line (inline up to six).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Tokens(InlineVec<(usize, usize), 6>);
+
+impl Tokens {
+    fn push(&mut self, range: Range<usize>) {
+        self.0.push((range.start, range.end));
+    }
+
+    /// The range of the token whose text in `source` is `text`.
+    pub fn find(&self, source: &str, text: &str) -> Option<Range<usize>> {
+        self.0
             .iter()
-            .find(|(t, _)| t == text)
-            .map_or(self.range.clone(), |(_, r)| r.clone())
+            .map(|(start, end)| *start..*end)
+            .find(|r| source.get(r.clone()) == Some(text))
     }
 }
 
@@ -91,7 +113,14 @@ enum Continued {
 }
 
 /// Parses the content lines of `block`.
-pub(crate) fn parse(block: &Block, diags: &mut Diagnostics) -> StepDraft {
+///
+/// `regexes` holds the patterns already found valid in this lesson, so each
+/// distinct pattern is compiled once.
+pub(crate) fn parse(
+    block: &Block,
+    regexes: &mut HashSet<String>,
+    diags: &mut Diagnostics,
+) -> StepDraft {
     let mut step = StepDraft {
         kind: block.kind,
         block: block.range.clone(),
@@ -157,20 +186,19 @@ pub(crate) fn parse(block: &Block, diags: &mut Diagnostics) -> StepDraft {
                     None => step.tentative.extend(would_define(word, rest)),
                 }
             }
-            "save" => {
-                match line.save() {
-                    Some(save) => step.saves.push(save),
-                    None => step.tentative.extend(would_define(word, rest)),
-                }
-            }
+            "save" => match line.save() {
+                Some(save) => step.saves.push(save),
+                None => step.tentative.extend(would_define(word, rest)),
+            },
             "expect" => {
                 step.expectation_lines += 1;
-                if let Some((value, at)) = line.value() {
-                    if let Some((item, multi)) = parse_expectation(value, at, range.clone(), diags) {
-                        step.expectations.push(item);
-                        if multi {
-                            open = Some((Continued::Output(step.expectations.len() - 1), range, false));
-                        }
+                if let Some((value, at)) = line.value()
+                    && let Some((item, multi)) =
+                        parse_expectation(value, at, range.clone(), regexes, diags)
+                {
+                    step.expectations.push(item);
+                    if multi {
+                        open = Some((Continued::Output(step.expectations.len() - 1), range, false));
                     }
                 }
             }
@@ -233,7 +261,11 @@ pub(crate) fn parse(block: &Block, diags: &mut Diagnostics) -> StepDraft {
             }
             "goal" | "solution" => {
                 if let Some((value, _)) = line.value() {
-                    let slot = if word == "goal" { &mut step.goal } else { &mut step.solution };
+                    let slot = if word == "goal" {
+                        &mut step.goal
+                    } else {
+                        &mut step.solution
+                    };
                     if block.kind != StepKind::Exercise {
                         diags.error_help(
                             range,
@@ -258,7 +290,11 @@ pub(crate) fn parse(block: &Block, diags: &mut Diagnostics) -> StepDraft {
                              `save`, `expect:`, `id:`, `title:`, `hint:`, `timeout:` or `stdin:`"
                         .to_string(),
                 };
-                let end = if word.is_empty() { range.end } else { at + word.len() };
+                let end = if word.is_empty() {
+                    range.end
+                } else {
+                    at + word.len()
+                };
                 diags.error_help(at..end, format!("unknown step line `{shown}`"), help);
             }
         }
@@ -326,7 +362,10 @@ impl<'a> Line<'a, '_> {
     fn value(&mut self) -> Option<(&'a str, usize)> {
         let (value, at) = self.value_or_empty()?;
         if value.is_empty() {
-            self.diags.error(self.range.clone(), format!("`{}:` needs a value", self.word));
+            self.diags.error(
+                self.range.clone(),
+                format!("`{}:` needs a value", self.word),
+            );
             return None;
         }
         Some((value, at))
@@ -336,20 +375,26 @@ impl<'a> Line<'a, '_> {
     fn value_or_empty(&mut self) -> Option<(&'a str, usize)> {
         let after = self.rest.trim_start();
         let Some(value) = after.strip_prefix(':') else {
-            self.diags.error(self.range.clone(), format!("expected `{}: …`", self.word));
+            self.diags
+                .error(self.range.clone(), format!("expected `{}: …`", self.word));
             return None;
         };
         let value_trimmed = value.trim();
-        let at = self.rest_at + (self.rest.len() - value.len()) + (value.len() - value.trim_start().len());
+        let at = self.rest_at
+            + (self.rest.len() - value.len())
+            + (value.len() - value.trim_start().len());
         Some((value_trimmed, at))
     }
 
     /// `head: tail` where head is the part after the first word; `None` (with a
     /// diagnostic showing `usage`) when there is no colon.
-    fn head_tail(&mut self, usage: &str) -> Option<(Vec<(usize, &'a str)>, &'a str, usize)> {
+    fn head_tail(&mut self, usage: &str) -> Option<(Words<'a>, &'a str, usize)> {
         let Some(colon) = self.rest.find(':') else {
-            self.diags
-                .error_help(self.range.clone(), format!("expected `{usage}`"), format!("write `{usage}`"));
+            self.diags.error_help(
+                self.range.clone(),
+                format!("expected `{usage}`"),
+                format!("write `{usage}`"),
+            );
             return None;
         };
         let head = words(&self.rest[..colon], self.rest_at);
@@ -363,7 +408,12 @@ impl<'a> Line<'a, '_> {
     }
 
     /// A process name (or `host`, when `host_ok`), recorded as a token.
-    fn name(&mut self, (at, name): (usize, &str), host_ok: bool, tokens: &mut Vec<(String, Range<usize>)>) -> Option<String> {
+    fn name(
+        &mut self,
+        (at, name): (usize, &str),
+        host_ok: bool,
+        tokens: &mut Tokens,
+    ) -> Option<String> {
         let range = at..at + name.len();
         if name == "host" && !host_ok {
             self.diags.error_help(
@@ -381,17 +431,20 @@ impl<'a> Line<'a, '_> {
             );
             return None;
         }
-        tokens.push((name.to_string(), range));
+        tokens.push(range);
         Some(name.to_string())
     }
 
     /// A list of kinds, each recorded as a token; `None` if any is bad.
-    fn kinds(&mut self, list: &[(usize, &str)], tokens: &mut Vec<(String, Range<usize>)>) -> Option<KindSet> {
+    fn kinds(&mut self, list: &[(usize, &str)], tokens: &mut Tokens) -> Option<KindSet> {
         if list.len() > NsKind::ALL.len() {
             let (first, last) = (list[0], list[list.len() - 1]);
             self.diags.error_help(
                 first.0..last.0 + last.1.len(),
-                format!("{} namespace kinds listed; there are only eight", list.len()),
+                format!(
+                    "{} namespace kinds listed; there are only eight",
+                    list.len()
+                ),
                 "kinds are cgroup, ipc, mnt, net, pid, time, user, uts, each listed once",
             );
             return None;
@@ -406,7 +459,7 @@ impl<'a> Line<'a, '_> {
                 }
                 Some(k) => {
                     set.insert(k);
-                    tokens.push((word.to_string(), *at..at + word.len()));
+                    tokens.push(*at..at + word.len());
                 }
                 None => ok = false,
             }
@@ -416,17 +469,23 @@ impl<'a> Line<'a, '_> {
 
     /// An action line.
     fn action(&mut self) -> Option<Item<Action>> {
-        let mut tokens = Vec::new();
+        let mut tokens = Tokens::default();
         let value = match self.word {
             "start" => self.start(&mut tokens)?,
             "run" => {
-                let (head, command, _) = self.head_tail("run: COMMAND` or `run in NAME: COMMAND")?;
+                let (head, command, _) =
+                    self.head_tail("run: COMMAND` or `run in NAME: COMMAND")?;
                 let target = match head.as_slice() {
                     [] => RunTarget::Host,
                     [(_, "in"), (_, "host")] => RunTarget::Host,
-                    [(_, "in"), name] => RunTarget::Process(self.name(*name, false, &mut tokens)?),
+                    [(_, "in"), name] => {
+                        RunTarget::Process(self.name(*name, false, &mut tokens)?)
+                    }
                     _ => {
-                        self.error(self.range.clone(), "expected `run: COMMAND` or `run in NAME: COMMAND`");
+                        self.error(
+                            self.range.clone(),
+                            "expected `run: COMMAND` or `run in NAME: COMMAND`",
+                        );
                         return None;
                     }
                 };
@@ -438,7 +497,10 @@ impl<'a> Line<'a, '_> {
             "unshare" => {
                 let (head, command, _) = self.head_tail("unshare KIND…: COMMAND")?;
                 if head.is_empty() {
-                    self.error(self.range.clone(), "`unshare` needs at least one namespace kind");
+                    self.error(
+                        self.range.clone(),
+                        "`unshare` needs at least one namespace kind",
+                    );
                     return None;
                 }
                 let kinds = self.kinds(&head, &mut tokens);
@@ -456,7 +518,7 @@ impl<'a> Line<'a, '_> {
                 };
                 let process = self.name(*name, true, &mut tokens);
                 let k = kind(kind_word, *kind_at, self.diags);
-                tokens.push((kind_word.to_string(), *kind_at..kind_at + kind_word.len()));
+                tokens.push(*kind_at..kind_at + kind_word.len());
                 let pin = self.pin_name(*pin_at, pin, &mut tokens);
                 Action::Pin {
                     process: process?,
@@ -490,10 +552,13 @@ impl<'a> Line<'a, '_> {
     }
 
     /// `start NAME: KIND… [in OTHER]`.
-    fn start(&mut self, tokens: &mut Vec<(String, Range<usize>)>) -> Option<Action> {
+    fn start(&mut self, tokens: &mut Tokens) -> Option<Action> {
         let (head, _, tail_at) = self.head_tail("start NAME: KIND…")?;
         let [name] = head.as_slice() else {
-            self.error(self.range.clone(), "expected `start NAME: KIND…` with one name before the colon");
+            self.error(
+                self.range.clone(),
+                "expected `start NAME: KIND…` with one name before the colon",
+            );
             return None;
         };
         let name = self.name(*name, false, tokens);
@@ -507,7 +572,10 @@ impl<'a> Line<'a, '_> {
                     list.truncate(i);
                 }
                 _ => {
-                    self.error(self.range.clone(), "expected `start NAME: KIND… in OTHER`, with one name after `in`");
+                    self.error(
+                        self.range.clone(),
+                        "expected `start NAME: KIND… in OTHER`, with one name after `in`",
+                    );
                     return None;
                 }
             }
@@ -532,10 +600,12 @@ impl<'a> Line<'a, '_> {
     }
 
     /// `lsns` or `lsns: -t KIND…`.
-    fn lsns(&mut self, tokens: &mut Vec<(String, Range<usize>)>) -> Option<Action> {
+    fn lsns(&mut self, tokens: &mut Tokens) -> Option<Action> {
         let after = self.rest.trim_start();
         if after.is_empty() {
-            return Some(Action::Lsns { kinds: KindSet::EMPTY });
+            return Some(Action::Lsns {
+                kinds: KindSet::EMPTY,
+            });
         }
         let Some(args) = after.strip_prefix(':') else {
             self.error(self.range.clone(), "expected `lsns` or `lsns: -t KIND`");
@@ -586,7 +656,7 @@ impl<'a> Line<'a, '_> {
     }
 
     /// A pin name, which must not be a path.
-    fn pin_name(&mut self, at: usize, pin: &str, tokens: &mut Vec<(String, Range<usize>)>) -> Option<String> {
+    fn pin_name(&mut self, at: usize, pin: &str, tokens: &mut Tokens) -> Option<String> {
         let range = at..at + pin.len();
         if pin.contains('/') {
             self.diags.error_help(
@@ -606,12 +676,12 @@ impl<'a> Line<'a, '_> {
             self.error(self.range.clone(), "expected `save NAME KIND as @capture`");
             return None;
         };
-        let mut tokens = Vec::new();
+        let mut tokens = Tokens::default();
         let subject = self.name(*name, true, &mut tokens);
         let k = kind(kind_word, *kind_at, self.diags);
-        tokens.push((kind_word.to_string(), *kind_at..kind_at + kind_word.len()));
+        tokens.push(*kind_at..kind_at + kind_word.len());
         let capture = capture(cap, *cap_at, self.diags);
-        tokens.push((cap.to_string(), *cap_at..cap_at + cap.len()));
+        tokens.push(*cap_at..cap_at + cap.len());
         let subject = subject?;
         Some(Item {
             value: Save {
@@ -662,10 +732,16 @@ fn kind(word: &str, at: usize, diags: &mut Diagnostics) -> Option<NsKind> {
                 _ if bare != word && bare.parse::<NsKind>().is_ok() => {
                     "separate kinds with spaces, not commas: `uts net`".to_string()
                 }
-                Some(k) => format!("did you mean `{k}`? kinds are cgroup, ipc, mnt, net, pid, time, user, uts"),
+                Some(k) => format!(
+                    "did you mean `{k}`? kinds are cgroup, ipc, mnt, net, pid, time, user, uts"
+                ),
                 None => "kinds are cgroup, ipc, mnt, net, pid, time, user, uts".to_string(),
             };
-            diags.error_help(at..at + word.len(), format!("unknown namespace kind `{}`", shorten(word)), help);
+            diags.error_help(
+                at..at + word.len(),
+                format!("unknown namespace kind `{}`", shorten(word)),
+                help,
+            );
             None
         }
     }
@@ -711,9 +787,14 @@ fn parse_expectation(
     value: &str,
     at: usize,
     range: Range<usize>,
+    regexes: &mut HashSet<String>,
     diags: &mut Diagnostics,
 ) -> Option<(Item<Expectation>, bool)> {
-    let item = |value, tokens| Item { value, range: range.clone(), tokens };
+    let item = |value, tokens| Item {
+        value,
+        range: range.clone(),
+        tokens,
+    };
     for (stream, word) in [(Stream::Stdout, "stdout"), (Stream::Stderr, "stderr")] {
         let Some(after) = value.strip_prefix(word) else {
             continue;
@@ -721,12 +802,17 @@ fn parse_expectation(
         if !(after.is_empty() || after.starts_with(':') || after.starts_with(char::is_whitespace)) {
             continue;
         }
-        return parse_output(stream, after, at + word.len(), diags).map(|(matcher, multi)| {
-            (item(Expectation::Output { stream, matcher }, Vec::new()), multi)
-        });
+        return parse_output(stream, after, at + word.len(), regexes, diags).map(
+            |(matcher, multi)| {
+                (
+                    item(Expectation::Output { stream, matcher }, Tokens::default()),
+                    multi,
+                )
+            },
+        );
     }
     let w = words(value, at);
-    let mut tokens = Vec::new();
+    let mut tokens = Tokens::default();
     let whole = at..at + value.len();
     let (first_at, first) = *w.first()?;
     if first == "status" {
@@ -738,14 +824,18 @@ fn parse_expectation(
         return match status {
             Some(status) => Some((item(Expectation::Status { status }, tokens), false)),
             None => {
-                diags.error_help(whole, "expected `status N` or `status nonzero`", "N is an exit status from 0 to 255");
+                diags.error_help(
+                    whole,
+                    "expected `status N` or `status nonzero`",
+                    "N is an exit status from 0 to 255",
+                );
                 None
             }
         };
     }
     // The namespace: `@cap`, or `SUBJ KIND`.
     let (ns, pred) = if first.starts_with('@') {
-        tokens.push((first.to_string(), first_at..first_at + first.len()));
+        tokens.push(first_at..first_at + first.len());
         let name = capture(first, first_at, diags)?;
         (
             NsRef {
@@ -755,7 +845,7 @@ fn parse_expectation(
             &w[1..],
         )
     } else if first == "host" || is_name(first) {
-        tokens.push((first.to_string(), first_at..first_at + first.len()));
+        tokens.push(first_at..first_at + first.len());
         let Some(&(kind_at, kind_word)) = w.get(1) else {
             diags.error_help(
                 whole,
@@ -773,25 +863,35 @@ fn parse_expectation(
             return None;
         }
         let k = kind(kind_word, kind_at, diags)?;
-        tokens.push((kind_word.to_string(), kind_at..kind_at + kind_word.len()));
+        tokens.push(kind_at..kind_at + kind_word.len());
         let subject = if first == "host" {
             Subject::Host
         } else {
             Subject::Process(first.to_string())
         };
-        (NsRef { subject, kind: Some(k) }, &w[2..])
+        (
+            NsRef {
+                subject,
+                kind: Some(k),
+            },
+            &w[2..],
+        )
     } else {
         let help = match closest(first, &["status", "stdout", "stderr"]) {
             Some(w) => format!("did you mean `{w}`?"),
             None => EXPECTATION_FORMS.to_string(),
         };
-        diags.error_help(first_at..first_at + first.len(), format!("unknown expectation `{}`", shorten(value)), help);
+        diags.error_help(
+            first_at..first_at + first.len(),
+            format!("unknown expectation `{}`", shorten(value)),
+            help,
+        );
         return None;
     };
     let plain: Vec<&str> = pred.iter().map(|(_, w)| *w).collect();
-    let mut other = |word: (usize, &str), tokens: &mut Vec<(String, Range<usize>)>| -> Option<Subject> {
+    let mut other = |word: (usize, &str), tokens: &mut Tokens| -> Option<Subject> {
         let (o_at, o) = word;
-        tokens.push((o.to_string(), o_at..o_at + o.len()));
+        tokens.push(o_at..o_at + o.len());
         if o == "host" {
             Some(Subject::Host)
         } else if o.starts_with('@') {
@@ -824,7 +924,10 @@ fn parse_expectation(
             Ok(count) => Expectation::Nprocs { ns, count },
             Err(_) => {
                 let (n_at, n) = pred[1];
-                diags.error(n_at..n_at + n.len(), format!("`{}` is not a process count", shorten(n)));
+                diags.error(
+                    n_at..n_at + n.len(),
+                    format!("`{}` is not a process count", shorten(n)),
+                );
                 return None;
             }
         },
@@ -839,10 +942,13 @@ fn parse_expectation(
                 return None;
             }
             if !is_name(pin) {
-                diags.error(p_at..p_at + pin.len(), format!("invalid pin name `{}`", shorten(pin)));
+                diags.error(
+                    p_at..p_at + pin.len(),
+                    format!("invalid pin name `{}`", shorten(pin)),
+                );
                 return None;
             }
-            tokens.push((pin.to_string(), p_at..p_at + pin.len()));
+            tokens.push(p_at..p_at + pin.len());
             Expectation::PinnedAt {
                 ns,
                 pin: pin.to_string(),
@@ -870,12 +976,21 @@ fn parse_expectation(
 }
 
 /// Parses what follows `stdout`/`stderr` (starting at `at`).
-fn parse_output(stream: Stream, after: &str, at: usize, diags: &mut Diagnostics) -> Option<(OutputMatcher, bool)> {
+fn parse_output(
+    stream: Stream,
+    after: &str,
+    at: usize,
+    regexes: &mut HashSet<String>,
+    diags: &mut Diagnostics,
+) -> Option<(OutputMatcher, bool)> {
     let trimmed = after.trim_start();
     let t_at = at + (after.len() - trimmed.len());
     // A suffix `s` of `trimmed`, trimmed, with the offset where it starts.
     fn text_of<'t>(s: &'t str, trimmed: &str, t_at: usize) -> (&'t str, usize) {
-        (s.trim(), t_at + (trimmed.len() - s.len()) + (s.len() - s.trim_start().len()))
+        (
+            s.trim(),
+            t_at + (trimmed.len() - s.len()) + (s.len() - s.trim_start().len()),
+        )
     }
     if let Some(text) = trimmed.strip_prefix(':') {
         let (text, _) = text_of(text, trimmed, t_at);
@@ -884,7 +999,10 @@ fn parse_output(stream: Stream, after: &str, at: usize, diags: &mut Diagnostics)
         } else if text == ANY_LINES {
             (OutputMatcher::Lines(vec![LinePattern::AnyLines]), false)
         } else {
-            (OutputMatcher::Lines(vec![LinePattern::Text(text.to_string())]), false)
+            (
+                OutputMatcher::Lines(vec![LinePattern::Text(text.to_string())]),
+                false,
+            )
         });
     }
     for (word, is_regex) in [("contains", false), ("matches", true)] {
@@ -907,11 +1025,20 @@ fn parse_output(stream: Stream, after: &str, at: usize, diags: &mut Diagnostics)
         }
         let range = text_at..text_at + text.len();
         if text.len() > MAX_REGEX_LEN {
-            diags.error(range, format!("the regex is longer than {MAX_REGEX_LEN} bytes"));
+            diags.error(
+                range,
+                format!("the regex is longer than {MAX_REGEX_LEN} bytes"),
+            );
             return None;
         }
+        if regexes.contains(text) {
+            return Some((OutputMatcher::Matches(text.to_string()), false));
+        }
         return match regex::RegexBuilder::new(text).size_limit(1 << 20).build() {
-            Ok(_) => Some((OutputMatcher::Matches(text.to_string()), false)),
+            Ok(_) => {
+                regexes.insert(text.to_string());
+                Some((OutputMatcher::Matches(text.to_string()), false))
+            }
             Err(e) => {
                 diags.error(range, format!("invalid regex: {}", regex_reason(&e)));
                 None
@@ -920,7 +1047,9 @@ fn parse_output(stream: Stream, after: &str, at: usize, diags: &mut Diagnostics)
     }
     diags.error_help(
         at - stream.to_string().len()..t_at + trimmed.len(),
-        format!("expected `{stream}: TEXT`, `{stream} contains: TEXT` or `{stream} matches: REGEX`"),
+        format!(
+            "expected `{stream}: TEXT`, `{stream} contains: TEXT` or `{stream} matches: REGEX`"
+        ),
         format!("for several lines, write `expect: {stream}:` and then `| ` lines"),
     );
     None
@@ -933,7 +1062,10 @@ fn regex_reason(e: &regex::Error) -> String {
     text.lines()
         .rev()
         .find_map(|l| l.trim().strip_prefix("error: "))
-        .map_or_else(|| text.lines().last().unwrap_or("").trim().to_string(), str::to_string)
+        .map_or_else(
+            || text.lines().last().unwrap_or("").trim().to_string(),
+            str::to_string,
+        )
 }
 
 #[cfg(test)]
@@ -948,7 +1080,7 @@ mod tests {
         let src = format!("```nslab\n{content}\n```\n");
         let mut d = Diagnostics::default();
         let blocks = find(&src, 0, &mut d);
-        let step = parse(&blocks[0], &mut d);
+        let step = parse(&blocks[0], &mut HashSet::new(), &mut d);
         let msgs = d
             .finish(Path::new("x"), &LineIndex::new(&src))
             .into_iter()
@@ -975,7 +1107,10 @@ mod tests {
         } else {
             Subject::Process(name.into())
         };
-        NsRef { subject, kind: Some(kind) }
+        NsRef {
+            subject,
+            kind: Some(kind),
+        }
     }
 
     fn cap(name: &str) -> NsRef {
@@ -1034,9 +1169,19 @@ mod tests {
                     pin: "netns1".into(),
                 },
             ),
-            ("unpin netns1", Action::Unpin { pin: "netns1".into() }),
+            (
+                "unpin netns1",
+                Action::Unpin {
+                    pin: "netns1".into(),
+                },
+            ),
             ("stop box", Action::Stop { name: "box".into() }),
-            ("lsns", Action::Lsns { kinds: KindSet::EMPTY }),
+            (
+                "lsns",
+                Action::Lsns {
+                    kinds: KindSet::EMPTY,
+                },
+            ),
             (
                 "lsns: -t net -t uts",
                 Action::Lsns {
@@ -1057,14 +1202,29 @@ mod tests {
         let cases: &[(&str, &[&str])] = &[
             ("start box: netw", &["1:12 unknown namespace kind `netw`"]),
             ("start box: net net", &["1:16 `net` is listed twice"]),
-            ("start box:", &["1:1 `start` needs at least one namespace kind"]),
+            (
+                "start box:",
+                &["1:1 `start` needs at least one namespace kind"],
+            ),
             ("start box uts", &["1:1 expected `start NAME: KIND…`"]),
-            ("start host: uts", &["1:7 `host` is not a process name here"]),
+            (
+                "start host: uts",
+                &["1:7 `host` is not a process name here"],
+            ),
             ("start Box: uts", &["1:7 invalid name `Box`"]),
-            ("start a: uts in", &["1:1 expected `start NAME: KIND… in OTHER`, with one name after `in`"]),
+            (
+                "start a: uts in",
+                &["1:1 expected `start NAME: KIND… in OTHER`, with one name after `in`"],
+            ),
             ("run:", &["1:1 the command is empty"]),
-            ("run on box: x", &["1:1 expected `run: COMMAND` or `run in NAME: COMMAND`"]),
-            ("unshare: x", &["1:1 `unshare` needs at least one namespace kind"]),
+            (
+                "run on box: x",
+                &["1:1 expected `run: COMMAND` or `run in NAME: COMMAND`"],
+            ),
+            (
+                "unshare: x",
+                &["1:1 `unshare` needs at least one namespace kind"],
+            ),
             ("pin box net as /tmp/x", &["1:16 pin `/tmp/x` is a path"]),
             ("pin box net to x", &["1:1 expected `pin NAME KIND as PIN`"]),
             ("stop host", &["1:6 `host` is not a process name here"]),
@@ -1078,7 +1238,10 @@ mod tests {
             ("goal: x", &["1:1 `goal:` belongs in an exercise"]),
             ("title", &["1:1 expected `title: …`"]),
             ("| stray", &["1:1 a `|` line outside an output block"]),
-            ("expect: stdout:", &["1:1 expected output with nothing after the colon needs `| ` lines below it"]),
+            (
+                "expect: stdout:",
+                &["1:1 expected output with nothing after the colon needs `| ` lines below it"],
+            ),
         ];
         for (line, want) in cases {
             let (_, msgs) = draft(line);
@@ -1089,8 +1252,18 @@ mod tests {
     #[test]
     fn expectations() {
         let cases = [
-            ("box net changed", Expectation::Changed { ns: ns("box", NsKind::Net) }),
-            ("host uts same", Expectation::Unchanged { ns: ns("host", NsKind::Uts) }),
+            (
+                "box net changed",
+                Expectation::Changed {
+                    ns: ns("box", NsKind::Net),
+                },
+            ),
+            (
+                "host uts same",
+                Expectation::Unchanged {
+                    ns: ns("host", NsKind::Uts),
+                },
+            ),
             (
                 "box uts same as host",
                 Expectation::SameAs {
@@ -1106,9 +1279,23 @@ mod tests {
                 },
             ),
             ("@old in lsns", Expectation::InLsns { ns: cap("old") }),
-            ("@old gone from lsns", Expectation::GoneFromLsns { ns: cap("old") }),
-            ("box pid in lsns", Expectation::InLsns { ns: ns("box", NsKind::Pid) }),
-            ("@old nprocs 2", Expectation::Nprocs { ns: cap("old"), count: 2 }),
+            (
+                "@old gone from lsns",
+                Expectation::GoneFromLsns { ns: cap("old") },
+            ),
+            (
+                "box pid in lsns",
+                Expectation::InLsns {
+                    ns: ns("box", NsKind::Pid),
+                },
+            ),
+            (
+                "@old nprocs 2",
+                Expectation::Nprocs {
+                    ns: cap("old"),
+                    count: 2,
+                },
+            ),
             (
                 "@old pinned at netns1",
                 Expectation::PinnedAt {
@@ -1116,8 +1303,18 @@ mod tests {
                     pin: "netns1".into(),
                 },
             ),
-            ("status 0", Expectation::Status { status: ExpectedStatus::Code(0) }),
-            ("status nonzero", Expectation::Status { status: ExpectedStatus::Nonzero }),
+            (
+                "status 0",
+                Expectation::Status {
+                    status: ExpectedStatus::Code(0),
+                },
+            ),
+            (
+                "status nonzero",
+                Expectation::Status {
+                    status: ExpectedStatus::Nonzero,
+                },
+            ),
             (
                 "stdout: net:[..]",
                 Expectation::Output {
@@ -1155,10 +1352,16 @@ mod tests {
             ("status 256", "1:9 expected `status N` or `status nonzero`"),
             ("stdout matches: (", "1:25 invalid regex: unclosed group"),
             ("stdout contains:", "1:9 `stdout contains:` needs a text"),
-            ("stdout is x", "1:9 expected `stdout: TEXT`, `stdout contains: TEXT` or `stdout matches: REGEX`"),
+            (
+                "stdout is x",
+                "1:9 expected `stdout: TEXT`, `stdout contains: TEXT` or `stdout matches: REGEX`",
+            ),
             ("@old nprocs many", "1:21 `many` is not a process count"),
             ("@old pinned at a/b", "1:24 pin `a/b` is a path"),
-            ("Box net changed", "1:9 unknown expectation `Box net changed`"),
+            (
+                "Box net changed",
+                "1:9 unknown expectation `Box net changed`",
+            ),
             ("box net same as Other", "1:25 invalid name `Other`"),
         ];
         for (line, want) in cases {
@@ -1168,7 +1371,9 @@ mod tests {
 
     #[test]
     fn multi_line_output_and_stdin() {
-        let (step, msgs) = draft("run: x\nexpect: stdout:\n| a [..]\n\n| ...\n|\n  | last  \nstdin:\n| one\n| two\nexpect: status 0");
+        let (step, msgs) = draft(
+            "run: x\nexpect: stdout:\n| a [..]\n\n| ...\n|\n  | last  \nstdin:\n| one\n| two\nexpect: status 0",
+        );
         assert!(msgs.is_empty(), "{msgs:?}");
         let Expectation::Output {
             matcher: OutputMatcher::Lines(lines),
@@ -1186,7 +1391,10 @@ mod tests {
                 LinePattern::Text("last".into()),
             ]
         );
-        assert_eq!(step.stdin.as_ref().map(|s| s.0.as_str()), Some("one\ntwo\n"));
+        assert_eq!(
+            step.stdin.as_ref().map(|s| s.0.as_str()),
+            Some("one\ntwo\n")
+        );
         assert_eq!(step.expectations.len(), 2);
     }
 

@@ -13,13 +13,93 @@ pub(crate) fn lines(text: &str, base: usize) -> impl Iterator<Item = (usize, &st
     })
 }
 
+/// A list that keeps up to `N` items inline and only allocates beyond that:
+/// step lines have a handful of words and tokens, and parsing a big lesson
+/// should not allocate for each of them.
+#[derive(Debug, Clone)]
+pub(crate) struct InlineVec<T: Copy + Default, const N: usize> {
+    inline: [T; N],
+    len: usize,
+    /// All the items, once there are more than `N`.
+    spilled: Vec<T>,
+}
+
+impl<T: Copy + Default, const N: usize> Default for InlineVec<T, N> {
+    fn default() -> Self {
+        InlineVec {
+            inline: [T::default(); N],
+            len: 0,
+            spilled: Vec::new(),
+        }
+    }
+}
+
+impl<T: Copy + Default, const N: usize> InlineVec<T, N> {
+    /// Appends `item`.
+    pub(crate) fn push(&mut self, item: T) {
+        if self.len < N {
+            self.inline[self.len] = item;
+        } else {
+            if self.spilled.is_empty() {
+                self.spilled.extend_from_slice(&self.inline);
+            }
+            self.spilled.push(item);
+        }
+        self.len += 1;
+    }
+
+    /// Keeps the first `len` items.
+    pub(crate) fn truncate(&mut self, len: usize) {
+        if len < self.len {
+            if self.len > N {
+                self.spilled.truncate(len);
+                if len <= N {
+                    self.inline[..len].copy_from_slice(&self.spilled[..len]);
+                    self.spilled.clear();
+                }
+            }
+            self.len = len;
+        }
+    }
+
+    /// The items.
+    pub(crate) fn as_slice(&self) -> &[T] {
+        if self.len <= N {
+            &self.inline[..self.len]
+        } else {
+            &self.spilled
+        }
+    }
+}
+
+impl<T: Copy + Default, const N: usize> std::ops::Deref for InlineVec<T, N> {
+    type Target = [T];
+
+    fn deref(&self) -> &[T] {
+        self.as_slice()
+    }
+}
+
+/// Words of a line: inline up to eight.
+pub(crate) type Words<'a> = InlineVec<(usize, &'a str), 8>;
+
 /// The whitespace separated words of `text` (which starts at byte `base`),
 /// each with its offset.
-pub(crate) fn words(text: &str, base: usize) -> Vec<(usize, &str)> {
-    let mut out = Vec::new();
+pub(crate) fn words(text: &str, base: usize) -> Words<'_> {
+    let mut out = Words::default();
     let mut start = None;
-    for (i, c) in text.char_indices() {
-        match (c.is_whitespace(), start) {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        // ASCII is decided from the byte; anything else decodes one character.
+        let (space, len) = match bytes[i] {
+            b if b.is_ascii() => (b.is_ascii_whitespace(), 1),
+            _ => match text[i..].chars().next() {
+                Some(c) => (c.is_whitespace(), c.len_utf8()),
+                None => break,
+            },
+        };
+        match (space, start) {
             (true, Some(s)) => {
                 out.push((base + s, &text[s..i]));
                 start = None;
@@ -27,6 +107,7 @@ pub(crate) fn words(text: &str, base: usize) -> Vec<(usize, &str)> {
             (false, None) => start = Some(i),
             _ => {}
         }
+        i += len;
     }
     if let Some(s) = start {
         out.push((base + s, &text[s..]));
@@ -57,7 +138,9 @@ pub(crate) fn is_name(s: &str) -> bool {
 /// True for a step id: `[a-z0-9][a-z0-9_-]*`.
 pub(crate) fn is_step_id(s: &str) -> bool {
     let mut bytes = s.bytes();
-    bytes.next().is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    bytes
+        .next()
+        .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
         && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
 }
 
@@ -105,7 +188,11 @@ fn edit_distance(a: &str, b: &str) -> usize {
         row[0] = i + 1;
         for (j, cb) in b.iter().enumerate() {
             let cur = row[j + 1];
-            row[j + 1] = if ca == *cb { prev } else { 1 + prev.min(cur).min(row[j]) };
+            row[j + 1] = if ca == *cb {
+                prev
+            } else {
+                1 + prev.min(cur).min(row[j])
+            };
             prev = cur;
         }
     }
@@ -125,7 +212,34 @@ mod tests {
 
     #[test]
     fn words_keep_offsets() {
-        assert_eq!(words("  start  box:\tuts ", 5), vec![(7, "start"), (14, "box:"), (19, "uts")]);
+        assert_eq!(
+            words("  start  box:\tuts ", 5).as_slice(),
+            [(7, "start"), (14, "box:"), (19, "uts")]
+        );
+        let many = words("a b c d e f g h i j", 0);
+        assert_eq!(many.len(), 10);
+        assert_eq!(many[9], (18, "j"));
+        // Unicode spaces separate words too; other characters do not.
+        assert_eq!(
+            words("é\u{a0}ü x", 0).as_slice(),
+            [(0, "é"), (4, "ü"), (7, "x")]
+        );
+    }
+
+    #[test]
+    fn inline_vec_spills_and_truncates() {
+        let mut v: InlineVec<u8, 2> = InlineVec::default();
+        for i in 0..5 {
+            v.push(i);
+        }
+        assert_eq!(v.as_slice(), [0, 1, 2, 3, 4]);
+        v.truncate(3);
+        assert_eq!(v.as_slice(), [0, 1, 2]);
+        v.truncate(1);
+        assert_eq!(v.as_slice(), [0]);
+        v.push(7);
+        v.push(8);
+        assert_eq!(v.as_slice(), [0, 7, 8]);
     }
 
     #[test]
