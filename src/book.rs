@@ -185,6 +185,7 @@ fn describe_action(action: &Action) -> (String, Option<String>) {
         ),
         Action::Unpin { pin } => (format!("Unmount the pin <b>{}</b>.", escape(pin)), None),
         Action::Stop { name } => (format!("Stop <b>{}</b> (it is killed and reaped).", escape(name)), None),
+        Action::YourTurn => ("Your turn: reach the goal with your own commands.".into(), None),
         Action::Lsns { kinds } if kinds.is_empty() => ("List every namespace (lsns).".into(), None),
         Action::Lsns { kinds } => (format!("List the {kinds} namespaces (lsns)."), None),
     }

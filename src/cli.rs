@@ -184,6 +184,9 @@ pub struct CheckArgs {
     /// When to use colour.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    /// Also prove every exercise fair: it fails with nothing done and passes with its solution.
+    #[arg(long)]
+    pub solutions: bool,
 }
 
 /// `nslab new`.

@@ -266,6 +266,7 @@ pub fn run(args: &crate::cli::RunArgs) -> Result<i32, CmdError> {
         junit: args.junit.clone(),
         from: args.from.clone(),
         record: args.record,
+        check_solutions: false,
     };
     // No paths: the built-in lessons, from the first unfinished one.
     let mut progress = progress::Progress::load(progress::state_dir().as_deref());
@@ -359,7 +360,37 @@ pub fn reset(args: &crate::cli::ResetArgs) -> Result<i32, CmdError> {
 pub fn check(args: &crate::cli::CheckArgs) -> Result<i32, CmdError> {
     let color = use_color(args.color);
     let clean = crate::lesson::check_paths(&args.paths, &mut std::io::stdout().lock(), color).map_err(CmdError::Output)?;
-    Ok(if clean { 0 } else { crate::run::EXIT_INVALID })
+    if !clean {
+        return Ok(crate::run::EXIT_INVALID);
+    }
+    if args.solutions {
+        return check_solutions(&args.paths, color);
+    }
+    Ok(0)
+}
+
+/// `nslab check --solutions`: every exercise must fail with nothing done and
+/// pass with its reference solution.
+fn check_solutions(paths: &[PathBuf], color: bool) -> Result<i32, CmdError> {
+    use crate::lesson::StepKind;
+    use crate::run::{self, RunOptions, progress::Progress};
+    let lessons = crate::catalog::load(paths).map_err(|d| CmdError::Usage(crate::lesson::render(&d, false)))?;
+    let with_exercises: Vec<_> = lessons.into_iter().filter(|l| l.steps.iter().any(|s| s.kind == StepKind::Exercise)).collect();
+    let opts = RunOptions { color, check_solutions: true, ..RunOptions::default() };
+    let (code, results) = run::run_lessons_with_results(&with_exercises, &opts, &mut Progress::ephemeral());
+    let mut total = 0;
+    let mut fair = 0;
+    for (lesson, result) in with_exercises.iter().zip(&results) {
+        for step in lesson.steps.iter().filter(|s| s.kind == StepKind::Exercise) {
+            total += 1;
+            if result.steps.iter().any(|s| s.id == step.id && s.outcome == "passed") {
+                fair += 1;
+            }
+        }
+    }
+    let noun = if total == 1 { "exercise" } else { "exercises" };
+    println!("\n{total} {noun}: {fair} fair, {} not", total - fair);
+    Ok(if code >= 128 { code } else if fair == total { 0 } else { run::EXIT_FAILED })
 }
 
 /// `nslab new`.

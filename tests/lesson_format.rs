@@ -403,3 +403,42 @@ mod reference {
         );
     }
 }
+
+mod exercises {
+    use super::*;
+    use nslab::lesson::{Action, Subject};
+
+    const HEAD: &str = "---\nid: ex\ntitle: Ex\n---\n\n";
+
+    #[test]
+    fn an_exercise_needs_no_action_and_may_name_the_shell_and_its_pins() {
+        let text = format!(
+            "{HEAD}```nslab exercise\ngoal: pin a net namespace\ncreates: mynet net\nsolution:\n| touch mynet\n| unshare -n sh -c 'mount --bind /proc/$$/ns/net mynet'\nexpect: mynet net nprocs 0\nexpect: shell uts same as host\n```\n"
+        );
+        let lesson = parse_lesson(&text, Path::new("ex.md")).unwrap_or_else(|d| panic!("{}", render(&d, false)));
+        let step = &lesson.steps[0];
+        assert_eq!(step.action.value, Action::YourTurn);
+        let ex = step.exercise.as_ref().unwrap();
+        assert_eq!(ex.creates, vec![("mynet".to_string(), nslab::ns::NsKind::Net)]);
+        assert_eq!(ex.solution, "touch mynet\nunshare -n sh -c 'mount --bind /proc/$$/ns/net mynet'\n");
+        assert_eq!(step.expectations[1].value.ns().unwrap().subject, Subject::Shell);
+    }
+
+    #[test]
+    fn shell_and_creates_belong_in_exercises_and_their_pins_end_with_them() {
+        let cases = [
+            ("```nslab\nrun: true\nexpect: shell uts same as host\n```\n", "`shell` is the learner's shell, which exists only in an exercise"),
+            ("```nslab\nrun: true\ncreates: mynet net\nexpect: status 0\n```\n", "`creates:` belongs in an exercise"),
+            ("```nslab exercise\ngoal: g\nsolution: s\ncreates: mynet\nexpect: host net same\n```\n", "expected `creates: NAME KIND`"),
+            (
+                "```nslab exercise\ngoal: g\nsolution: s\ncreates: mynet net\nexpect: mynet net nprocs 0\n```\n\n```nslab\nrun in mynet: true\nexpect: status 0\n```\n",
+                "`mynet` is not defined here",
+            ),
+        ];
+        for (body, want) in cases {
+            let diags = parse_lesson(&format!("{HEAD}{body}"), Path::new("ex.md")).unwrap_err();
+            let text = render(&diags, false);
+            assert!(text.contains(want), "{body}\n{text}");
+        }
+    }
+}

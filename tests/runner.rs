@@ -161,7 +161,6 @@ fn interrupted_runs_tear_down_and_leave_nothing() {
             let got = interrupt(who, fixtures.path(), signal);
             assert_eq!(got, Some(code), "{who:?} signal {signal}");
             before.assert_restored(&format!("{who:?} run interrupted by signal {signal}"));
-            assert!(!sh_ok("pgrep -f '[l]ab-init' >/dev/null"), "no lab init left");
         }
     }
 }
@@ -297,4 +296,93 @@ fn interactive_terminal_step_skip_hint_retry_quit() {
         assert_eq!(pty.wait(20), Some(1), "{who:?}: a failed step makes the exit code 1");
         before.assert_restored("an interactive run");
     }
+}
+
+/// A learner at a terminal works the exercises: solves one in their shell,
+/// fails one and takes a hint, views the solution and tries again, and quits
+/// in the middle of the last; nothing is left behind.
+#[test]
+fn interactive_exercises_in_a_live_shell() {
+    let _guard = serial();
+    let fixtures = support::fixtures("run");
+    state_dir(fixtures.path());
+    let before = HostState::now();
+    for who in As::BOTH {
+        let mut cmd = command_as(who, nslab_path(), &["run", "--color", "never", "exercise.md"]);
+        cmd.current_dir(fixtures.path()).env("XDG_STATE_HOME", fixtures.path().join("state")).env("TERM", "xterm").env("SHELL", "/bin/sh");
+        let mut pty = support::Pty::spawn(cmd);
+        pty.expect("[Enter] run", 20);
+        pty.send("\r");
+        pty.expect("✔ the net namespace of box differs", 20);
+        // Exercise 1: solved in a nested shell.
+        pty.expect("Your turn: put a shell in a new uts namespace", 20);
+        pty.expect("[Enter] open the shell", 20);
+        pty.send("\r");
+        pty.expect("[nslab fixture-exercise", 20);
+        pty.send("unshare -u sh\n");
+        pty.send("hostname lab; check\n");
+        pty.expect("✔ the uts namespace of your shell differs from the host's", 20);
+        pty.expect("All of it holds", 20);
+        pty.send("exit\n");
+        pty.send("exit\n");
+        pty.expect("[3/4] Join the box", 20);
+        // Exercise 2: a wrong try, a hint, the solution, then solved.
+        pty.expect("[Enter] open the shell", 20);
+        pty.send("\r");
+        pty.expect("[nslab fixture-exercise", 20);
+        pty.send("check\n");
+        pty.expect("✘ the net namespace of your shell is the same as box's", 20);
+        pty.send("exit\n");
+        pty.expect("[v] view the solution", 20);
+        pty.send("h");
+        pty.expect("hint: your shell is not in the net namespace of box: nsenter -t $NSLAB_PID_BOX -n joins it", 20);
+        pty.send("v");
+        pty.expect("nsenter -t $NSLAB_PID_BOX -n sh -c check", 20);
+        pty.send("r");
+        pty.expect("[nslab fixture-exercise", 20);
+        pty.send("nsenter -t $NSLAB_PID_BOX -n sh\n");
+        pty.send("check\n");
+        pty.expect("✔ the net namespace of your shell is the same as box's", 20);
+        pty.send("exit\n");
+        pty.send("exit\n");
+        pty.expect("[4/4] Keep one alive", 20);
+        // Exercise 3: the learner leaves at once, then quits.
+        pty.expect("[Enter] open the shell", 20);
+        pty.send("\r");
+        pty.expect("[nslab fixture-exercise", 20);
+        pty.send("sleep 300 &\nexit\n");
+        pty.expect("[v] view the solution", 20);
+        pty.send("q");
+        assert_eq!(pty.wait(20), Some(1), "{who:?}: the unsolved exercise failed");
+        before.assert_restored(&format!("{who:?} interactive exercises"));
+        assert!(!Command::new("pgrep").args(["-f", "sleep 300"]).status().unwrap().success(), "the learner's background job was killed");
+    }
+}
+
+#[test]
+fn exercises_run_their_solution_without_a_terminal_and_are_proven_fair() {
+    let _guard = serial();
+    let fixtures = support::fixtures("run");
+    state_dir(fixtures.path());
+    let before = HostState::now();
+    for who in As::BOTH {
+        let out = run_as(who, fixtures.path(), &["--yes", "exercise.md"]);
+        assert_eq!(out.status.code(), Some(0), "{who:?}:\n{}", stdout(&out));
+        let mut cmd = command_as(who, nslab_path(), &["check", "--solutions", "--color", "never", "exercise.md"]);
+        cmd.current_dir(fixtures.path());
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{who:?}:\n{}", stdout(&out));
+        assert!(stdout(&out).trim_end().ends_with("3 exercises: 3 fair, 0 not"), "{}", stdout(&out));
+        before.assert_restored("exercises");
+    }
+    // An exercise whose check holds whatever the learner does is not fair.
+    let unfair = fixtures.path().join("unfair.md");
+    std::fs::write(&unfair, "---\nid: unfair\ntitle: Unfair\n---\n\n```nslab exercise\ngoal: anything\nsolution: true\nexpect: host net same as host\n```\n").unwrap();
+    support::set_mode(&unfair, 0o644);
+    let mut cmd = command_as(As::Caller, nslab_path(), &["check", "--solutions", "--color", "never", "unfair.md"]);
+    cmd.current_dir(fixtures.path());
+    let out = cmd.output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stdout(&out).contains("it passes with nothing done"), "{}", stdout(&out));
+    assert!(stdout(&out).trim_end().ends_with("1 exercise: 0 fair, 1 not"), "{}", stdout(&out));
 }

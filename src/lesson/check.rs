@@ -66,6 +66,8 @@ struct Scope<'d> {
     /// say where they are defined later).
     undefined: Vec<Undefined>,
     diags: &'d mut Diagnostics,
+    /// True while checking an exercise (where `shell` is a subject).
+    in_exercise: bool,
 }
 
 /// A use of an undefined name, waiting to be reported.
@@ -94,6 +96,7 @@ pub(crate) fn check(
         gone: HashMap::new(),
         undefined: Vec::new(),
         diags,
+        in_exercise: false,
     };
     let ids = step_ids(drafts, scope.diags);
     let mut out = Vec::with_capacity(drafts.len());
@@ -102,6 +105,12 @@ pub(crate) fn check(
         structure(step, scope.diags);
         let mut uses = Vec::new();
         let mut defines = Vec::new();
+        scope.in_exercise = step.kind == StepKind::Exercise;
+        // Pins the learner creates exist within the exercise only.
+        let mut local = Vec::new();
+        for (name, kind, range) in &step.creates {
+            scope.define(name.clone(), Def::Pin { kind: *kind }, range.clone(), &mut local);
+        }
         // Extra actions are an error, but their names count, to avoid follow-on errors.
         for action in &mut step.actions {
             scope.action(action, number, &mut uses, &mut defines);
@@ -136,6 +145,9 @@ pub(crate) fn check(
                 "`stdin:` is only for a step that runs a command",
                 format!("this step's action is `{action_word}`"),
             );
+        }
+        for name in &local {
+            scope.undefine(name, format!("removed at the end of exercise {number}"));
         }
         defines.sort_unstable();
         defines.dedup();
@@ -179,7 +191,7 @@ fn report_undefined(
 fn structure(step: &StepDraft, diags: &mut Diagnostics) {
     // A line that was not understood may be a misspelt action or `expect:`;
     // it is reported already.
-    if step.action_lines == 0 && step.unknown_lines == 0 {
+    if step.action_lines == 0 && step.unknown_lines == 0 && step.kind != StepKind::Exercise {
         diags.error_help(
             step.opening.clone(),
             "this step has no action",
@@ -425,7 +437,7 @@ impl Scope<'_> {
                     self.undefine(name, format!("stopped in step {step}"));
                 }
             }
-            Action::Run { .. } | Action::Unshare { .. } | Action::Lsns { .. } => {}
+            Action::Run { .. } | Action::Unshare { .. } | Action::Lsns { .. } | Action::YourTurn => {}
         }
     }
 
@@ -442,6 +454,16 @@ impl Scope<'_> {
     ) -> Option<NsKind> {
         match subject {
             Subject::Host => kind,
+            Subject::Shell => {
+                if !self.in_exercise {
+                    self.diags.error_help(
+                        token("shell"),
+                        "`shell` is the learner's shell, which exists only in an exercise",
+                        "open the block with ```nslab exercise, or name a process",
+                    );
+                }
+                kind
+            }
             Subject::Capture(name) => {
                 let key = format!("@{name}");
                 let at = token(&key);

@@ -186,9 +186,14 @@ pub fn parse_lesson(source: &str, path: &Path) -> Result<Lesson, Vec<Diagnostic>
     };
     let mut steps = Vec::with_capacity(drafts.len());
     for (i, ((draft, facts), prose)) in drafts.into_iter().zip(checked).zip(prose).enumerate() {
-        let Some(action) = draft.actions.into_iter().next() else {
+        let action = match draft.actions.into_iter().next() {
+            Some(action) => action,
+            // An exercise may leave the action to the learner.
+            None if draft.kind == crate::lesson::StepKind::Exercise => {
+                step::Item { value: Action::YourTurn, range: draft.opening.clone(), tokens: Default::default() }
+            }
             // The checker reported a step without an action; unreachable with no diagnostics.
-            continue;
+            None => continue,
         };
         fn spanned<T>(
             index: &LineIndex<'_>,
@@ -217,7 +222,11 @@ pub fn parse_lesson(source: &str, path: &Path) -> Result<Lesson, Vec<Diagnostic>
             timeout: draft.timeout,
             stdin: draft.stdin.map(|(s, _)| s),
             exercise: match (draft.goal, draft.solution) {
-                (Some(goal), Some(solution)) => Some(Exercise { goal, solution }),
+                (Some(goal), Some(solution)) => Some(Exercise {
+                    goal,
+                    solution,
+                    creates: draft.creates.into_iter().map(|(n, k, _)| (n, k)).collect(),
+                }),
                 _ => None,
             },
             uses: facts.uses,

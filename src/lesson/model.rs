@@ -126,8 +126,11 @@ pub enum StepKind {
 pub struct Exercise {
     /// What the learner must achieve (`goal:`).
     pub goal: String,
-    /// The reference solution, a shell command (`solution:`).
+    /// The reference solution, shell commands (`solution:`, or `| ` lines).
     pub solution: String,
+    /// Pins the learner is to create in the run folder (`creates: NAME KIND`),
+    /// checked by the exercise and removed when it ends.
+    pub creates: Vec<(String, NsKind)>,
 }
 
 /// One runnable block: an action, the identities to save after it, and what must
@@ -232,6 +235,8 @@ pub enum Action {
         #[serde(serialize_with = "serialize_kinds")]
         kinds: KindSet,
     },
+    /// An exercise without a set-up action: the learner does the work.
+    YourTurn,
 }
 
 impl Action {
@@ -255,6 +260,7 @@ impl Action {
             Action::Unpin { .. } => "unpin",
             Action::Stop { .. } => "stop",
             Action::Lsns { .. } => "lsns",
+            Action::YourTurn => "your turn",
         }
     }
 }
@@ -286,6 +292,7 @@ impl fmt::Display for Action {
             Action::Pin { process, kind, pin } => write!(f, "pin {process} {kind} as {pin}"),
             Action::Unpin { pin } => write!(f, "unpin {pin}"),
             Action::Stop { name } => write!(f, "stop {name}"),
+            Action::YourTurn => f.write_str("your turn"),
             Action::Lsns { kinds } if kinds.is_empty() => f.write_str("lsns"),
             Action::Lsns { kinds } => {
                 f.write_str("lsns:")?;
@@ -333,13 +340,16 @@ pub enum Subject {
     Capture(String),
     /// A namespace pinned with `pin … as NAME`.
     Pin(String),
+    /// The learner's shell, in an exercise: the shell from which they typed
+    /// `check` (or the one nslab opened for them).
+    Shell,
 }
 
 impl Subject {
     /// The name as it is used in a step's `uses`, e.g. `box` or `@old`; `None` for host.
     pub fn reference(&self) -> Option<String> {
         match self {
-            Subject::Host => None,
+            Subject::Host | Subject::Shell => None,
             Subject::Process(n) | Subject::Pin(n) => Some(n.clone()),
             Subject::Capture(n) => Some(format!("@{n}")),
         }
@@ -350,6 +360,7 @@ impl Subject {
     fn possessive(&self) -> String {
         match self {
             Subject::Host => "the host's".to_string(),
+            Subject::Shell => "your shell's".to_string(),
             Subject::Process(n) => format!("{n}'s"),
             Subject::Capture(n) => format!("the one saved as @{n}"),
             Subject::Pin(n) => format!("the one pinned at {n}"),
@@ -362,6 +373,7 @@ impl fmt::Display for Subject {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Subject::Host => f.write_str("host"),
+            Subject::Shell => f.write_str("shell"),
             Subject::Process(n) | Subject::Pin(n) => f.write_str(n),
             Subject::Capture(n) => write!(f, "@{n}"),
         }
@@ -385,6 +397,7 @@ impl NsRef {
         match (&self.subject, self.kind) {
             (Subject::Capture(n), _) => format!("the namespace saved as @{n}"),
             (Subject::Host, Some(k)) => format!("the host's {k} namespace"),
+            (Subject::Shell, Some(k)) => format!("the {k} namespace of your shell"),
             (Subject::Process(n), Some(k)) => format!("the {k} namespace of {n}"),
             (Subject::Pin(n), Some(k)) => format!("the {k} namespace pinned at {n}"),
             (s, None) => format!("the namespace of {s}"),

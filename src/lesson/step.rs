@@ -15,9 +15,9 @@ use super::syntax::{InlineVec, Words, closest, is_name, is_step_id, words};
 use crate::ns::{KindSet, NsKind};
 
 /// Every word a step line may start with.
-const LINE_WORDS: [&str; 16] = [
+const LINE_WORDS: [&str; 17] = [
     "id", "title", "start", "run", "unshare", "pin", "unpin", "stop", "lsns", "save", "expect",
-    "hint", "timeout", "stdin", "goal", "solution",
+    "hint", "timeout", "stdin", "goal", "solution", "creates",
 ];
 
 /// The words that may follow `SUBJ KIND` (or `@cap`) in an expectation.
@@ -100,6 +100,8 @@ pub(crate) struct StepDraft {
     pub stdin: Option<(String, Range<usize>)>,
     pub goal: Option<String>,
     pub solution: Option<String>,
+    /// `creates: NAME KIND` lines of an exercise, with the range of each.
+    pub creates: Vec<(String, NsKind, Range<usize>)>,
     /// Names (`@name` for captures) that a `start`, `pin` or `save` line with an
     /// error would have defined; the checker accepts them quietly.
     pub tentative: Vec<String>,
@@ -110,6 +112,8 @@ enum Continued {
     /// The expectation at this index of `expectations`.
     Output(usize),
     Stdin,
+    /// An exercise's `solution:`.
+    Solution,
 }
 
 /// Parses the content lines of `block`.
@@ -138,6 +142,7 @@ pub(crate) fn parse(
         stdin: None,
         goal: None,
         solution: None,
+        creates: Vec::new(),
         tentative: Vec::new(),
     };
     // The open `stdout:` / `stdin:` block, with its opener's range and whether it got a line.
@@ -259,6 +264,33 @@ pub(crate) fn parse(
                     }
                 }
             }
+            "creates" => {
+                if let Some((value, at)) = line.value() {
+                    let words: Vec<&str> = value.split_whitespace().collect();
+                    if block.kind != StepKind::Exercise {
+                        diags.error_help(range, "`creates:` belongs in an exercise", "open the block with ```nslab exercise");
+                    } else if let [name, kind_word] = words[..] {
+                        let kind_at = at + value.find(kind_word).unwrap_or(0);
+                        if !is_name(name) {
+                            diags.error_help(at..at + name.len(), format!("invalid pin name `{}`", shorten(name)), "a pin is a file name in the run folder: a-z, 0-9, `-` and `_`");
+                        } else if let Some(k) = kind(kind_word, kind_at, diags) {
+                            step.creates.push((name.to_string(), k, range.clone()));
+                        }
+                    } else {
+                        diags.error_help(range, "expected `creates: NAME KIND`", "e.g. `creates: mynet net`: the learner pins a net namespace at `mynet`");
+                    }
+                }
+            }
+            "solution" if line.value_or_empty().is_some_and(|(v, _)| v.is_empty()) => {
+                if block.kind != StepKind::Exercise {
+                    diags.error_help(range, "`solution:` belongs in an exercise", "open the block with ```nslab exercise");
+                } else if step.solution.is_some() {
+                    diags.error(range, "`solution:` is given twice in this step");
+                } else {
+                    step.solution = Some(String::new());
+                    open = Some((Continued::Solution, range, false));
+                }
+            }
             "goal" | "solution" => {
                 if let Some((value, _)) = line.value() {
                     let slot = if word == "goal" {
@@ -330,6 +362,12 @@ fn continue_block(step: &mut StepDraft, target: &Continued, text: &str, range: R
                 r.end = range.end;
             }
         }
+        Continued::Solution => {
+            if let Some(solution) = step.solution.as_mut() {
+                solution.push_str(text);
+                solution.push('\n');
+            }
+        }
     }
 }
 
@@ -339,6 +377,7 @@ fn close_block(open: Option<(Continued, Range<usize>, bool)>, diags: &mut Diagno
         let what = match target {
             Continued::Output(_) => "expected output",
             Continued::Stdin => "`stdin:`",
+            Continued::Solution => "`solution:`",
         };
         diags.error_help(
             range,
@@ -685,10 +724,10 @@ impl<'a> Line<'a, '_> {
         let subject = subject?;
         Some(Item {
             value: Save {
-                subject: if subject == "host" {
-                    Subject::Host
-                } else {
-                    Subject::Process(subject)
+                subject: match subject.as_str() {
+                    "host" => Subject::Host,
+                    "shell" => Subject::Shell,
+                    _ => Subject::Process(subject),
                 },
                 kind: k?,
                 capture: capture?,
@@ -864,10 +903,10 @@ fn parse_expectation(
         }
         let k = kind(kind_word, kind_at, diags)?;
         tokens.push(kind_at..kind_at + kind_word.len());
-        let subject = if first == "host" {
-            Subject::Host
-        } else {
-            Subject::Process(first.to_string())
+        let subject = match first {
+            "host" => Subject::Host,
+            "shell" => Subject::Shell,
+            _ => Subject::Process(first.to_string()),
         };
         (
             NsRef {
@@ -894,6 +933,8 @@ fn parse_expectation(
         tokens.push(o_at..o_at + o.len());
         if o == "host" {
             Some(Subject::Host)
+        } else if o == "shell" {
+            Some(Subject::Shell)
         } else if o.starts_with('@') {
             capture(o, o_at, diags).map(Subject::Capture)
         } else if is_name(o) {

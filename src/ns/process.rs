@@ -169,6 +169,7 @@ pub struct Spawn {
     time_offsets: Option<TimeOffsets>,
     death_signal: Option<i32>,
     new_process_group: bool,
+    cwd: Option<PathBuf>,
     stdio: [Stdio; 3],
     env: Vec<(OsString, OsString)>,
 }
@@ -187,6 +188,7 @@ impl Spawn {
             time_offsets: None,
             death_signal: None,
             new_process_group: false,
+            cwd: None,
             stdio: [Stdio::Inherit, Stdio::Inherit, Stdio::Inherit],
             env: Vec::new(),
         }
@@ -269,6 +271,12 @@ impl Spawn {
     /// forks can be killed together ([`Process::kill_group`]).
     pub fn new_process_group(&mut self, yes: bool) -> &mut Self {
         self.new_process_group = yes;
+        self
+    }
+
+    /// The working directory the program starts in.
+    pub fn cwd(&mut self, dir: impl Into<PathBuf>) -> &mut Self {
+        self.cwd = Some(dir.into());
         self
     }
 
@@ -414,6 +422,7 @@ impl Spawn {
             mount_proc: self.mount_proc,
             death_signal: self.death_signal,
             new_process_group: self.new_process_group,
+            cwd: self.cwd.as_deref().map(|d| to_c(d.as_os_str())).transpose()?,
             via_intermediate: clone_flags & libc::CLONE_NEWPID as u64 != 0 && pid_ns_pending(),
             stdio,
             candidates,

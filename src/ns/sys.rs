@@ -362,6 +362,8 @@ pub struct ChildPlan {
     pub via_intermediate: bool,
     /// Descriptors to install as 0, 1 and 2 (`None` keeps the inherited one).
     pub stdio: [Option<OwnedFd>; 3],
+    /// The working directory to change to before exec.
+    pub cwd: Option<CString>,
     /// Candidate paths to execve, in order (PATH search done in advance).
     pub candidates: Vec<CString>,
     /// The argument vector.
@@ -768,6 +770,11 @@ fn child_main(plan: &ChildPlan, exec: &ExecVectors, creator: Creator, sock: RawF
         let n = libc::recv(sock, go.as_mut_ptr().cast(), go.len(), 0);
         if n <= 0 || go[0] != MSG_GO {
             libc::_exit(1);
+        }
+        if let Some(dir) = &plan.cwd
+            && libc::chdir(dir.as_ptr()) < 0
+        {
+            fail(sock, Stage::Stdio, 3, 1);
         }
         for (target, fd) in plan.stdio.iter().enumerate() {
             if let Some(fd) = fd

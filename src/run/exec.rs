@@ -123,6 +123,7 @@ pub fn perform(
         Action::Stop { name } => {
             session.stop(name).ok_or_else(|| ActionError::NotRunning(name.clone()))?;
         }
+        Action::YourTurn => {}
         Action::Lsns { kinds } => {
             let kinds = if kinds.is_empty() { KindSet::ALL } else { *kinds };
             result.display = Some(lsns_table(kinds));

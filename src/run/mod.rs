@@ -9,6 +9,7 @@
 //! lab dies and the lab's mounts (the pins) go with its mount namespace.
 
 pub mod exec;
+pub mod exercise;
 pub mod observe;
 pub mod progress;
 pub mod report;
@@ -60,6 +61,9 @@ pub struct RunOptions {
     pub from: Option<String>,
     /// Rewrite output expectations from what was observed.
     pub record: bool,
+    /// Prove each exercise fair instead of running it: it must fail with
+    /// nothing done and pass with its reference solution.
+    pub check_solutions: bool,
 }
 
 impl Default for RunOptions {
@@ -73,6 +77,7 @@ impl Default for RunOptions {
             junit: None,
             from: None,
             record: false,
+            check_solutions: false,
         }
     }
 }
@@ -126,6 +131,11 @@ pub fn catch_signals() {
 /// Runs `lessons` one after another, each in its own worker and lab, and
 /// returns the exit code.
 pub fn run_lessons(lessons: &[Lesson], opts: &RunOptions, progress: &mut progress::Progress) -> i32 {
+    run_lessons_with_results(lessons, opts, progress).0
+}
+
+/// [`run_lessons`], also returning each lesson's result.
+pub fn run_lessons_with_results(lessons: &[Lesson], opts: &RunOptions, progress: &mut progress::Progress) -> (i32, Vec<LessonResult>) {
     catch_signals();
     let fds_at_start = open_fds();
     let mut results = Vec::new();
@@ -164,16 +174,16 @@ pub fn run_lessons(lessons: &[Lesson], opts: &RunOptions, progress: &mut progres
         let _ = std::fs::write(path, report.to_string());
     }
     let sig = INTERRUPTED.load(Ordering::SeqCst);
-    if sig != 0 {
-        return 128 + sig;
-    }
-    if results.iter().any(|r| r.counts().1 > 0) {
+    let code = if sig != 0 {
+        128 + sig
+    } else if results.iter().any(|r| r.counts().1 > 0) {
         EXIT_FAILED
     } else if results.iter().any(|r| r.cannot_run.is_some()) {
         EXIT_CANNOT_RUN
     } else {
         EXIT_OK
-    }
+    };
+    (code, results)
 }
 
 /// Forks a worker for `lesson`, and collects its result from a pipe.
@@ -287,7 +297,7 @@ fn worker_main(lesson: &Lesson, opts: &RunOptions) -> LessonResult {
                 }
             }
         }
-        let mut r = run_step(&mut session, step, opts);
+        let mut r = perform_step(&mut session, lesson, step, opts, quiet);
         if let Some(rec) = recorder.as_mut() {
             rec.observe(step, r.command.as_ref());
             record_outputs(step, &mut r);
@@ -302,9 +312,9 @@ fn worker_main(lesson: &Lesson, opts: &RunOptions) -> LessonResult {
         }
         if opts.interactive && r.outcome == StepOutcome::Failed {
             loop {
-                match term::after_failure(step, opts.color) {
+                match term::after_failure(step, &r.hints, opts.color) {
                     term::Choice::Run => {
-                        r = run_step(&mut session, step, opts);
+                        r = perform_step(&mut session, lesson, step, opts, false);
                         out.step_finished(&lesson.meta.id, &r);
                         if r.outcome == StepOutcome::Passed {
                             break;
@@ -413,6 +423,37 @@ fn summary(r: &StepResult) -> StepSummary {
     StepSummary { id: r.step.clone(), outcome: outcome.into(), message, duration_ms: r.duration_ms }
 }
 
+/// Runs a step, or an exercise: by the learner at a terminal, else with its
+/// reference solution — or, for `check --solutions`, both ways round.
+fn perform_step(session: &mut Session, lesson: &Lesson, step: &Step, opts: &RunOptions, quiet: bool) -> StepResult {
+    use exercise::Mode;
+    if step.kind != crate::lesson::StepKind::Exercise {
+        return run_step(session, step, opts);
+    }
+    if !opts.check_solutions {
+        let mode = if opts.interactive && !quiet { Mode::Learner } else { Mode::Solution };
+        return exercise::run_exercise(session, lesson, step, opts, mode);
+    }
+    let unsolved = exercise::run_exercise(session, lesson, step, opts, Mode::Nothing);
+    let mut solved = exercise::run_exercise(session, lesson, step, opts, Mode::Solution);
+    let mut problems = Vec::new();
+    if unsolved.outcome == StepOutcome::Passed {
+        problems.push("it passes with nothing done: an expectation holds whatever the learner does".to_string());
+    }
+    if solved.outcome != StepOutcome::Passed {
+        let why: Vec<String> = solved.verdicts.iter().filter(|v| !v.holds).map(|v| format!("{} ({})", v.expected, v.observed)).collect();
+        problems.push(format!("its reference solution fails: {}", solved.error.clone().unwrap_or_else(|| why.join("; "))));
+    }
+    solved.outcome = if problems.is_empty() { StepOutcome::Passed } else { StepOutcome::Failed };
+    solved.error = (!problems.is_empty()).then(|| problems.join("; and "));
+    solved.display = Some(if problems.is_empty() {
+        "fair: fails with nothing done, passes with the reference solution".into()
+    } else {
+        "NOT fair".into()
+    });
+    solved
+}
+
 /// Runs one step: snapshot, action, saves, snapshot, verdicts.
 pub fn run_step(session: &mut Session, step: &Step, opts: &RunOptions) -> StepResult {
     let started = Instant::now();
@@ -432,6 +473,7 @@ pub fn run_step(session: &mut Session, step: &Step, opts: &RunOptions) -> StepRe
         let s = &save.value;
         let id: Option<NsId> = match &s.subject {
             Subject::Host => after.host.get(s.kind),
+            Subject::Shell => after.shell.as_ref().and_then(|v| v.get(s.kind)),
             Subject::Process(n) => after.process(n, s.kind),
             Subject::Pin(p) => after.pins.get(p).copied().flatten().map(|(_, id)| id),
             Subject::Capture(c) => session.captured(c).map(|(_, id)| id),

@@ -22,6 +22,9 @@ pub struct Snapshot {
     /// The lsns listing, read only when a step's expectations need it.
     #[serde(skip)]
     pub listing: Option<Listing>,
+    /// In an exercise: the learner's shell's namespaces, when it is alive.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shell: Option<NsView>,
 }
 
 impl Snapshot {
@@ -45,7 +48,16 @@ impl Snapshot {
             })
             .collect();
         let listing = with_listing.then(|| Scanner::default().scan_bare().unwrap_or_default());
-        Snapshot { host, processes, pins, listing }
+        Snapshot { host, processes, pins, listing, shell: None }
+    }
+
+    /// Adds the namespaces held at files the learner was to create in the
+    /// run folder (an exercise's `creates:`), by name.
+    pub fn add_created_pins(&mut self, run_dir: &std::path::Path, creates: &[(String, NsKind)]) {
+        for (name, _) in creates {
+            let id = crate::ns::process::namespace_of_file(&run_dir.join(name), None).ok();
+            self.pins.insert(name.clone(), id);
+        }
     }
 
     /// The namespace of `kind` of a named process, if it is alive and readable.

@@ -46,6 +46,7 @@ pub struct Session {
     pins: BTreeMap<String, PathBuf>,
     captures: BTreeMap<String, (NsKind, NsId)>,
     run_dir: PathBuf,
+    checker: Option<super::exercise::Checker>,
 }
 
 impl Session {
@@ -75,7 +76,7 @@ impl Session {
         init.args(["lab-init", "host"]).death_signal(libc::SIGKILL).mount_proc(true);
         init.stdio(Stdio::Null, Stdio::Null, Stdio::Null);
         let lab_init = init.start()?;
-        Ok(Session { lab_init, processes: BTreeMap::new(), pins: BTreeMap::new(), captures: BTreeMap::new(), run_dir })
+        Ok(Session { lab_init, processes: BTreeMap::new(), pins: BTreeMap::new(), captures: BTreeMap::new(), run_dir, checker: None })
     }
 
     /// The pid of the lab's init, whose namespaces are the lesson's "host".
@@ -184,6 +185,19 @@ impl Session {
             env.push((var("PIN", name), path.display().to_string()));
         }
         env
+    }
+
+    /// Sets up the `check` command for exercises (once per session).
+    pub fn prepare_checker(&mut self) -> std::io::Result<()> {
+        if self.checker.is_none() {
+            self.checker = Some(super::exercise::Checker::new(&self.run_dir)?);
+        }
+        Ok(())
+    }
+
+    /// The `check` machinery, once prepared.
+    pub fn checker(&self) -> Option<&super::exercise::Checker> {
+        self.checker.as_ref()
     }
 
     /// Kills every process and releases every pin. Also done on drop.

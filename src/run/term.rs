@@ -98,26 +98,42 @@ pub fn before_step(lesson: &Lesson, step: &Step, color: bool) -> Choice {
     if !prose.trim().is_empty() {
         let _ = term.write_str(&render_markdown(prose, color));
     }
-    match prompt(&term, step, color, "  [Enter] run  [s] skip  [h] hint  [q] quit ") {
+    let keys = match &step.exercise {
+        Some(ex) => {
+            let goal = Style::new().bold().force_styling(color).apply_to(format!("  Your turn: {}", ex.goal));
+            let _ = term.write_line(&goal.to_string());
+            let _ = term.write_line("  nslab opens a shell in the lab; reach the goal, type `check` there, and leave it (exit) to go on.");
+            "  [Enter] open the shell  [s] skip  [h] hint  [q] quit "
+        }
+        None => "  [Enter] run  [s] skip  [h] hint  [q] quit ",
+    };
+    match prompt(&term, &step.hints, None, color, keys) {
         Pressed::Enter | Pressed::Retry => Choice::Run,
         Pressed::Skip => Choice::Skip,
         Pressed::Quit => Choice::Quit,
     }
 }
 
-/// After a failure: `r` retries, Enter or `c` goes on, `h` shows the hint, `q` quits.
-pub fn after_failure(step: &Step, color: bool) -> Choice {
+/// After a failure: `r` retries, Enter or `c` goes on, `h` shows the next
+/// hint (`hints`: computed from what was seen, then the lesson's), `v` shows
+/// an exercise's solution, `q` quits.
+pub fn after_failure(step: &Step, hints: &[String], color: bool) -> Choice {
     let term = Term::stdout();
-    match prompt(&term, step, color, "  [r] retry  [Enter] continue  [h] hint  [q] quit ") {
+    let (keys, solution) = match &step.exercise {
+        Some(ex) => ("  [r] try again  [h] next hint  [v] view the solution  [Enter] continue  [q] quit ", Some(ex.solution.as_str())),
+        None => ("  [r] retry  [Enter] continue  [h] hint  [q] quit ", None),
+    };
+    match prompt(&term, hints, solution, color, keys) {
         Pressed::Retry => Choice::Run,
         Pressed::Enter | Pressed::Skip => Choice::Skip,
         Pressed::Quit => Choice::Quit,
     }
 }
 
-/// Reads keys until one of the prompt's; `h` shows the next hint and asks again.
-fn prompt(term: &Term, step: &Step, color: bool, keys: &str) -> Pressed {
-    let mut hints = step.hints.iter();
+/// Reads keys until one of the prompt's; `h` shows the next hint and `v` the
+/// solution, and it asks again.
+fn prompt(term: &Term, all_hints: &[String], solution: Option<&str>, color: bool, keys: &str) -> Pressed {
+    let mut hints = all_hints.iter();
     loop {
         let _ = term.write_str(keys);
         let key = term.read_key();
@@ -130,10 +146,16 @@ fn prompt(term: &Term, step: &Step, color: bool, keys: &str) -> Pressed {
             Ok(Key::Char('h' | 'H')) => {
                 let text = match hints.next() {
                     Some(h) => format!("  hint: {h}"),
-                    None if step.hints.is_empty() => "  (this step has no hint)".to_string(),
+                    None if all_hints.is_empty() => "  (this step has no hint)".to_string(),
                     None => "  (no more hints)".to_string(),
                 };
                 let _ = term.write_line(&Style::new().yellow().force_styling(color).apply_to(text).to_string());
+            }
+            Ok(Key::Char('v' | 'V')) if solution.is_some() => {
+                let _ = term.write_line("  the reference solution:");
+                for line in solution.unwrap_or("").lines() {
+                    let _ = term.write_line(&format!("    {}", Style::new().cyan().force_styling(color).apply_to(line)));
+                }
             }
             _ => {}
         }

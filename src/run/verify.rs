@@ -44,6 +44,7 @@ fn show(kind: NsKind, id: Option<NsId>) -> String {
 fn resolve(subject: &Subject, kind: Option<NsKind>, snap: &Snapshot, ev: &Evidence) -> Option<(NsKind, NsId)> {
     match subject {
         Subject::Host => kind.and_then(|k| snap.host.get(k).map(|id| (k, id))),
+        Subject::Shell => kind.and_then(|k| snap.shell.as_ref()?.get(k).map(|id| (k, id))),
         Subject::Process(n) => kind.and_then(|k| snap.process(n, k).map(|id| (k, id))),
         Subject::Pin(p) => snap.pins.get(p).copied().flatten().filter(|(k, _)| kind.is_none_or(|w| w == *k)),
         Subject::Capture(c) => (ev.captures)(c),

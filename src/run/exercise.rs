@@ -1,0 +1,384 @@
+//! Exercises: the learner reaches a goal with their own commands in a shell
+//! nslab opens in the lab, types `check`, and nslab verifies the kernel state
+//! — of the shell `check` was typed in, and of the pins the exercise names.
+//!
+//! `check` is nslab itself (bind-mounted into the lab as `check`): it connects
+//! to the worker's socket, and the worker learns who asked from the socket's
+//! peer credentials — the kernel's word, not the shell's — and takes the
+//! caller's parent as "your shell".
+
+use std::collections::HashSet;
+use std::io::{Read, Write};
+use std::os::fd::AsFd;
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use super::observe::Snapshot;
+use super::report::{StepOutcome, StepResult};
+use super::session::Session;
+use super::verify::{self, Verdict};
+use super::{RunOptions, exec};
+use crate::lesson::{Expectation, Lesson, NsRef, Step, Subject};
+use crate::ns::{self, NsKind, NsView, Spawn, Stdio};
+
+/// How an exercise is worked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// A learner at a terminal, in their own shell.
+    Learner,
+    /// The reference solution runs instead (no terminal, `--yes`, CI).
+    Solution,
+    /// Nothing is done: a plain shell checks at once. Used to prove that an
+    /// exercise cannot pass before it is solved.
+    Nothing,
+}
+
+const SOCKET: &str = ".check.sock";
+
+/// `check` inside an exercise shell: asks nslab to verify, prints the answer,
+/// and exits 0 when every expectation holds, 1 when not, 2 outside an exercise.
+pub fn client_main() -> ! {
+    let Some(dir) = std::env::var_os("NSLAB_RUN_DIR") else {
+        eprintln!("check: not in an nslab exercise (NSLAB_RUN_DIR is not set)");
+        std::process::exit(2);
+    };
+    let mut stream = match UnixStream::connect(Path::new(&dir).join(SOCKET)) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("check: cannot reach nslab: {e}");
+            std::process::exit(2);
+        }
+    };
+    let _ = stream.write_all(b"check\n");
+    let mut reply = String::new();
+    let _ = stream.read_to_string(&mut reply);
+    let (status, text) = reply.split_once('\n').unwrap_or(("2", &reply));
+    print!("{text}");
+    std::process::exit(status.trim().parse().unwrap_or(2));
+}
+
+/// The exercise machinery of a session: the `check` command and its socket.
+pub struct Checker {
+    listener: UnixListener,
+    bin_dir: PathBuf,
+}
+
+impl Checker {
+    /// Sets up `check` in the run folder: a socket, and nslab's own binary
+    /// bind-mounted at `bin/check`.
+    pub fn new(run_dir: &Path) -> std::io::Result<Checker> {
+        let socket = run_dir.join(SOCKET);
+        let _ = std::fs::remove_file(&socket);
+        let listener = UnixListener::bind(&socket)?;
+        listener.set_nonblocking(true)?;
+        let bin_dir = run_dir.join("bin");
+        std::fs::create_dir_all(&bin_dir)?;
+        let check = bin_dir.join("check");
+        std::fs::write(&check, b"")?;
+        // By its path, not through /proc/self/exe: that link points into the
+        // mount namespace nslab started in, and a bind mount must come from
+        // the lab's own.
+        let exe = std::fs::read_link(ns::view::proc_root().join("self/exe"))?;
+        if let Err(e) = ns::sys::bind_mount(&exe, &check) {
+            let _ = std::fs::remove_file(&check);
+            return Err(e);
+        }
+        Ok(Checker { listener, bin_dir })
+    }
+}
+
+/// Runs an exercise step in `mode` and returns its result.
+pub fn run_exercise(session: &mut Session, lesson: &Lesson, step: &Step, opts: &RunOptions, mode: Mode) -> StepResult {
+    let started = Instant::now();
+    let mut result = StepResult {
+        step: step.id.clone(),
+        number: step.number,
+        title: step.display_title().to_string(),
+        action: step.action.value.to_string(),
+        outcome: StepOutcome::Failed,
+        error: None,
+        verdicts: Vec::new(),
+        command: None,
+        before: None,
+        observed: None,
+        hints: step.hints.clone(),
+        display: None,
+        duration_ms: 0,
+        overhead_us: 0,
+    };
+    let before = Snapshot::take(session, false);
+    let timeout = step.timeout.unwrap_or(opts.timeout);
+    if let Err(e) = exec::perform(session, &step.action.value, None, timeout) {
+        result.error = Some(e.to_string());
+        return result;
+    }
+    if let Err(e) = session.prepare_checker() {
+        result.error = Some(format!("cannot set up `check`: {e}"));
+        return result;
+    }
+    let Some(checker) = session.checker() else { return result };
+    let lab_before = lab_processes(session);
+    let mounts_before = mount_points();
+    let creates = step.exercise.as_ref().map(|e| e.creates.clone()).unwrap_or_default();
+
+    let spawn = shell(session, &checker.bin_dir, lesson, step, mode);
+    let mut shell_proc = match spawn.start() {
+        Ok(p) => p,
+        Err(e) => {
+            result.error = Some(e.to_string());
+            return result;
+        }
+    };
+    let terminal = (mode == Mode::Learner).then(|| Foreground::give_to(shell_proc.pid()));
+    let deadline = (mode != Mode::Learner).then(|| Instant::now() + timeout);
+
+    // Verify at each `check`, and once more when the shell is gone.
+    let mut best: Option<(Vec<Verdict>, Snapshot)> = None;
+    let mut checks = 0;
+    loop {
+        if exec::INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst) != 0 {
+            break;
+        }
+        if deadline.is_some_and(|d| Instant::now() > d) {
+            result.error = Some(format!("the solution did not finish within {:.1} s", timeout.as_secs_f64()));
+            break;
+        }
+        use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+        let mut fds = [
+            PollFd::new(shell_proc.pidfd().as_fd(), PollFlags::POLLIN),
+            PollFd::new(checker.listener.as_fd(), PollFlags::POLLIN),
+        ];
+        let _ = poll(&mut fds, PollTimeout::from(200u16));
+        let (exited, asked) = (fds[0].revents().is_some_and(|r| !r.is_empty()), fds[1].revents().is_some_and(|r| !r.is_empty()));
+        if asked {
+            while let Ok((mut stream, _)) = checker.listener.accept() {
+                checks += 1;
+                let shell_pid = peer_parent(&stream);
+                let (verdicts, after) = verify_now(session, step, &before, shell_pid, &creates);
+                let passed = verdicts.iter().all(|v| v.holds);
+                let text = reply_text(step, &verdicts, passed, mode, opts.color);
+                let _ = stream.set_nonblocking(false);
+                let _ = stream.write_all(format!("{}\n{text}", u8::from(!passed)).as_bytes());
+                if passed || best.as_ref().is_none_or(|(v, _)| !v.iter().all(|v| v.holds)) {
+                    best = Some((verdicts, after));
+                }
+            }
+        }
+        if exited {
+            break;
+        }
+    }
+    let _ = shell_proc.kill_group();
+    drop(terminal);
+    // A last look once the learner's shell is gone: what they left (a pin, a
+    // process) may be the goal itself.
+    let (final_verdicts, final_after) = verify_now(session, step, &before, None, &creates);
+    let final_passed = final_verdicts.iter().all(|v| v.holds);
+    let (verdicts, after) = match best {
+        Some((v, a)) if v.iter().all(|v| v.holds) || !final_passed => (v, a),
+        _ => (final_verdicts, final_after),
+    };
+    clean_up(session, &lab_before, &mounts_before);
+    let passed = result.error.is_none() && verdicts.iter().all(|v| v.holds);
+    result.outcome = if passed { StepOutcome::Passed } else { StepOutcome::Failed };
+    if !passed {
+        result.hints = computed_hints(step, &verdicts).into_iter().chain(step.hints.iter().cloned()).collect();
+        if checks == 0 && mode == Mode::Learner {
+            result.hints.insert(0, "type `check` in the shell to have nslab look, before you leave it".into());
+        }
+    }
+    result.verdicts = verdicts;
+    result.before = Some(before);
+    result.observed = Some(after);
+    result.duration_ms = started.elapsed().as_millis() as u64;
+    result
+}
+
+/// The shell for `mode`: the learner's `$SHELL` with the lesson and step in
+/// its prompt, the reference solution, or a shell that checks at once.
+fn shell(session: &Session, bin_dir: &Path, lesson: &Lesson, step: &Step, mode: Mode) -> Spawn {
+    let solution = step.exercise.as_ref().map_or("", |e| e.solution.as_str());
+    let mut spawn = match mode {
+        Mode::Learner => {
+            let program = std::env::var("SHELL").ok().filter(|s| !s.is_empty()).unwrap_or_else(|| "/bin/sh".into());
+            let mut s = Spawn::new(&program);
+            if Path::new(&program).file_name().is_some_and(|n| n == "bash") {
+                // bash reads ~/.bashrc and may set PS1 there; ask it not to.
+                s.args(["--norc", "-i"]);
+            } else {
+                s.args(["-i"]);
+            }
+            s
+        }
+        Mode::Solution => Spawn::shell(solution),
+        Mode::Nothing => Spawn::shell("check >/dev/null"),
+    };
+    for (k, v) in session.env() {
+        spawn.env(k, v);
+    }
+    let path = std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin".into());
+    spawn.env("PATH", format!("{}:{path}", bin_dir.display()));
+    spawn.env("PS1", format!("[nslab {} · {}] \\w \\$ ", lesson.meta.id, step.id));
+    spawn.env("NSLAB_LESSON", &lesson.meta.id).env("NSLAB_STEP", &step.id);
+    spawn.cwd(session.run_dir()).new_process_group(true).death_signal(libc::SIGKILL);
+    if mode != Mode::Learner {
+        spawn.stdio(Stdio::Null, Stdio::Null, Stdio::Null);
+    }
+    spawn
+}
+
+/// The pid (in nslab's pid namespace) of the shell that ran `check`: the
+/// parent of the process at the other end of the socket.
+fn peer_parent(stream: &UnixStream) -> Option<i32> {
+    use nix::sys::socket::{getsockopt, sockopt::PeerCredentials};
+    let cred = getsockopt(stream, PeerCredentials).ok()?;
+    let status = std::fs::read_to_string(ns::view::proc_root().join(cred.pid().to_string()).join("status")).ok()?;
+    status.lines().find_map(|l| l.strip_prefix("PPid:")).and_then(|v| v.trim().parse().ok()).filter(|p| *p > 0)
+}
+
+fn verify_now(session: &Session, step: &Step, before: &Snapshot, shell: Option<i32>, creates: &[(String, NsKind)]) -> (Vec<Verdict>, Snapshot) {
+    let needs_listing = step.expectations.iter().any(|e| {
+        matches!(e.value, Expectation::InLsns { .. } | Expectation::GoneFromLsns { .. } | Expectation::Nprocs { .. } | Expectation::PinnedAt { .. })
+    });
+    let mut after = Snapshot::take(session, needs_listing);
+    after.shell = shell.and_then(|pid| NsView::read(&ns::view::proc_root(), pid).ok());
+    after.add_created_pins(session.run_dir(), creates);
+    let captures = |name: &str| session.captured(name);
+    let pin_path = |name: &str| session.pin_path(name);
+    let evidence = verify::Evidence { before, after: &after, command: None, captures: &captures, pin_path: &pin_path };
+    (verify::verify(step, &evidence), after)
+}
+
+/// Hints computed from what was seen, e.g. "the uts namespace of your shell is
+/// still the host's: was -u given to unshare?".
+pub fn computed_hints(step: &Step, verdicts: &[Verdict]) -> Vec<String> {
+    let flag = |k: NsKind| format!("-{} (--{})", k.short_flag(), if k == NsKind::Mnt { "mount" } else { k.name() });
+    step.expectations
+        .iter()
+        .zip(verdicts)
+        .filter(|(_, v)| !v.holds)
+        .filter_map(|(e, v)| match &e.value {
+            Expectation::DiffersFrom { ns: NsRef { subject: Subject::Shell, kind: Some(k) }, other: Subject::Host }
+            | Expectation::Changed { ns: NsRef { subject: Subject::Shell, kind: Some(k) } } => {
+                if v.observed.contains("nothing") {
+                    Some("nslab could not see your shell: type `check` in it while it runs".into())
+                } else {
+                    Some(format!("the {k} namespace of your shell is still the host's: was {} given to unshare?", flag(*k)))
+                }
+            }
+            Expectation::SameAs { ns: NsRef { subject: Subject::Shell, kind: Some(k) }, other: Subject::Process(p) } => Some(format!(
+                "your shell is not in the {k} namespace of {p}: nsenter -t $NSLAB_PID_{} {} joins it",
+                p.to_ascii_uppercase().replace('-', "_"),
+                flag(*k).split(' ').next().unwrap_or("")
+            )),
+            Expectation::SameAs { ns: NsRef { subject: Subject::Shell, kind: Some(k) }, other: Subject::Host } => {
+                Some(format!("your shell has a {k} namespace of its own: leave it (exit) or do not unshare {k}"))
+            }
+            Expectation::PinnedAt { pin, .. } | Expectation::InLsns { ns: NsRef { subject: Subject::Pin(pin), .. } } => Some(format!(
+                "nothing holds a namespace at {pin}: `touch {pin}; mount --bind /proc/PID/ns/KIND {pin}` keeps one there (in the run folder, $NSLAB_RUN_DIR)"
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+fn reply_text(step: &Step, verdicts: &[Verdict], passed: bool, mode: Mode, color: bool) -> String {
+    use console::Style;
+    let st = |s: Style| s.force_styling(color && mode == Mode::Learner);
+    let mut out = String::new();
+    for v in verdicts {
+        if v.holds {
+            out.push_str(&format!("{} {}\n", st(Style::new().green()).apply_to("✔"), v.expected));
+        } else {
+            out.push_str(&format!("{} {}\n      observed: {}\n", st(Style::new().red().bold()).apply_to("✘"), v.expected, v.observed.replace('\n', "\n        ")));
+        }
+    }
+    if passed {
+        out.push_str("All of it holds. Leave the shell (exit, or Ctrl-D) to go on.\n");
+    } else if let Some(h) = computed_hints(step, verdicts).first() {
+        out.push_str(&format!("{} {h}\n", st(Style::new().yellow()).apply_to("hint:")));
+    }
+    out
+}
+
+/// The processes in the lab's pid namespace (or one below it), by pid in
+/// nslab's own pid namespace.
+fn lab_processes(session: &Session) -> HashSet<i32> {
+    let root = ns::view::proc_root();
+    let Some(lab) = NsView::read(&root, session.host_pid()).ok().and_then(|v| v.get(NsKind::Pid)) else {
+        return HashSet::new();
+    };
+    let Ok(dir) = std::fs::read_dir(&root) else { return HashSet::new() };
+    dir.flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            let Ok(fd) = ns::sys::open_ns(&root.join(pid.to_string()).join("ns/pid")) else { return false };
+            let mut cur = Some(fd);
+            // Walk up the pid namespace tree (NS_GET_PARENT) to the lab's.
+            for _ in 0..32 {
+                let Some(fd) = cur.take() else { break };
+                match ns::sys::ns_id_of_fd(&fd) {
+                    Ok(Some(id)) if id == lab => return true,
+                    _ => {}
+                }
+                cur = ns::sys::parent_ns(&fd).ok();
+            }
+            false
+        })
+        .collect()
+}
+
+fn mount_points() -> Vec<String> {
+    let text = std::fs::read_to_string(ns::view::proc_root().join("self/mountinfo")).unwrap_or_default();
+    text.lines().filter_map(|l| l.split(' ').nth(4).map(str::to_owned)).collect()
+}
+
+/// Kills what the learner started in the lab and unmounts what they mounted.
+fn clean_up(session: &Session, lab_before: &HashSet<i32>, mounts_before: &[String]) {
+    let keep: HashSet<i32> = session.process_names().filter_map(|n| session.pid(n)).chain([session.host_pid()]).collect();
+    for pid in lab_processes(session) {
+        if !lab_before.contains(&pid) && !keep.contains(&pid) {
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+        }
+    }
+    let before: HashSet<&str> = mounts_before.iter().map(String::as_str).collect();
+    for point in mount_points().into_iter().rev() {
+        if !before.contains(point.as_str()) {
+            let path = PathBuf::from(point.replace("\\040", " "));
+            let _ = nix::mount::umount2(&path, nix::mount::MntFlags::MNT_DETACH);
+        }
+    }
+}
+
+/// Hands the terminal to the learner's shell for the exercise, and takes it
+/// back after, so that Ctrl-C and job control reach the shell, not nslab.
+struct Foreground {
+    ours: Option<nix::unistd::Pid>,
+}
+
+impl Foreground {
+    fn give_to(shell: i32) -> Foreground {
+        let stdin = std::io::stdin();
+        let ours = nix::unistd::tcgetpgrp(&stdin).ok();
+        let _ = nix::unistd::tcsetpgrp(&stdin, nix::unistd::Pid::from_raw(shell));
+        Foreground { ours }
+    }
+}
+
+impl Drop for Foreground {
+    fn drop(&mut self) {
+        use nix::sys::signal::{SigHandler, Signal, signal};
+        if let Some(pgrp) = self.ours {
+            // A background process that sets the foreground gets SIGTTOU.
+            // SAFETY: SIG_IGN and restoring the previous disposition.
+            unsafe {
+                let old = signal(Signal::SIGTTOU, SigHandler::SigIgn);
+                let _ = nix::unistd::tcsetpgrp(std::io::stdin(), pgrp);
+                if let Ok(old) = old {
+                    let _ = signal(Signal::SIGTTOU, old);
+                }
+            }
+        }
+    }
+}
