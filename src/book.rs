@@ -160,13 +160,22 @@ fn inline(s: &str) -> String {
     out
 }
 
+/// "a new uts namespace" or "new uts and net namespaces".
+fn new_namespaces(kinds: crate::ns::KindSet) -> String {
+    let names: Vec<&str> = kinds.iter().map(|k| k.name()).collect();
+    match names.as_slice() {
+        [one] => format!("a new {one} namespace"),
+        [rest @ .., last] => format!("new {} and {last} namespaces", rest.join(", ")),
+        [] => "no new namespace".into(),
+    }
+}
+
 /// What the action does, in words, and the shell command it runs, if any.
 fn describe_action(action: &Action) -> (String, Option<String>) {
     match action {
         Action::Start { name, kinds, inside } => {
-            let kinds = kinds.iter().map(|k| k.name()).collect::<Vec<_>>().join(", ");
             let place = inside.as_ref().map(|i| format!(", inside the namespaces of <b>{}</b>", escape(i))).unwrap_or_default();
-            (format!("Start a process <b>{}</b> in new {kinds} namespaces{place} (clone).", escape(name)), None)
+            (format!("Start a process <b>{}</b> in {}{place} (clone).", escape(name), new_namespaces(*kinds)), None)
         }
         Action::Run { target: RunTarget::Host, command } => ("Run on the host side:".into(), Some(command.clone())),
         Action::Run { target: RunTarget::Process(n), command } => {
@@ -175,10 +184,7 @@ fn describe_action(action: &Action) -> (String, Option<String>) {
         Action::Run { target: RunTarget::Pin(p), command } => {
             (format!("Run inside the namespace pinned at <b>{}</b> (setns):", escape(p)), Some(command.clone()))
         }
-        Action::Unshare { kinds, command } => {
-            let kinds = kinds.iter().map(|k| k.name()).collect::<Vec<_>>().join(", ");
-            (format!("Leave the {kinds} namespaces for new ones (unshare), then run:"), Some(command.clone()))
-        }
+        Action::Unshare { kinds, command } => (format!("Move into {} (unshare), then run:", new_namespaces(*kinds)), Some(command.clone())),
         Action::Pin { process, kind, pin } => (
             format!("Keep the {kind} namespace of <b>{}</b> alive with a bind mount at <b>{}</b> (like <code>mount --bind /proc/PID/ns/{kind} FILE</code>).", escape(process), escape(pin)),
             None,
