@@ -215,7 +215,22 @@ fn render_step(step: &Step, out: &mut String) {
     if !step.expectations.is_empty() {
         let _ = writeln!(out, "<p class=\"nslab-expect-title\">nslab then checks that:</p>\n<ul class=\"nslab-expect\">");
         for e in &step.expectations {
-            let _ = writeln!(out, "<li>{}</li>", inline(&e.value.describe()));
+            match &e.value {
+                // Several expected lines: show them, not just their count.
+                lesson::Expectation::Output { stream, matcher: lesson::OutputMatcher::Lines(lines) } if lines.len() > 1 => {
+                    let text: Vec<&str> = lines
+                        .iter()
+                        .map(|l| match l {
+                            lesson::LinePattern::Text(t) => t.as_str(),
+                            lesson::LinePattern::AnyLines => lesson::ANY_LINES,
+                        })
+                        .collect();
+                    let _ = writeln!(out, "<li>{stream} is:<pre><code>{}</code></pre></li>", escape(&text.join("\n")));
+                }
+                other => {
+                    let _ = writeln!(out, "<li>{}</li>", inline(&other.describe()));
+                }
+            }
         }
         out.push_str("</ul>\n");
     }
