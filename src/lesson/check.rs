@@ -125,6 +125,17 @@ pub(crate) fn check(
         for save in &mut step.saves {
             scope.save(save, number, &mut uses, &mut defines);
         }
+        // A command that plainly aims at the host is refused here, before anything runs.
+        for action in &step.actions {
+            if let Action::Run { command, .. } | Action::Unshare { command, .. } = &action.value
+                && let Some((why, help)) = super::hostile::refusal(command)
+            {
+                scope.diags.error_help(action.range.clone(), why, help);
+            }
+        }
+        if let Some((why, help)) = step.solution.as_deref().and_then(super::hostile::refusal) {
+            scope.diags.error_help(step.opening.clone(), format!("the solution: {why}"), help);
+        }
         let is_command = step.actions.first().map(|a| a.value.is_command());
         let action_word = step.actions.first().map_or("", |a| a.value.keyword());
         for e in &mut step.expectations {

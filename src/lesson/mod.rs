@@ -10,6 +10,7 @@ mod blocks;
 mod check;
 mod diagnostic;
 mod frontmatter;
+mod hostile;
 mod model;
 mod output;
 mod span;

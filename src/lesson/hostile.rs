@@ -1,0 +1,116 @@
+//! Commands a lesson may not run, refused when the lesson is checked: lessons
+//! run in a lab of their own, but a lesson that plainly aims at the host is a
+//! mistake or an attack either way.
+
+/// Why `command` is refused, with a help line; `None` when it is fine.
+pub fn refusal(command: &str) -> Option<(&'static str, &'static str)> {
+    // Each simple command of the line: split at ; & | and newlines.
+    for simple in command.split([';', '&', '|', '\n', '(', ')', '`']) {
+        let words: Vec<&str> = simple.split_whitespace().map(|w| w.trim_matches(['"', '\''])).collect();
+        let Some(at) = command_position(&words) else { continue };
+        let (program, args) = (words[at].rsplit('/').next().unwrap_or(""), &words[at + 1..]);
+        let operands: Vec<&str> = args.iter().copied().filter(|a| !a.starts_with('-') || *a == "-1").collect();
+        match program {
+            // `kill -9 -1`, `kill -KILL -1`, `kill -s KILL -1`, `kill -- -1`:
+            // every process the caller may signal.
+            "kill" if args.iter().skip(1).any(|a| *a == "-1") || args.contains(&"--") && args.last() == Some(&"-1") => {
+                return Some((
+                    "this command would signal every process it can reach (kill -1)",
+                    "signal one process, e.g. `kill $NSLAB_PID_BOX`",
+                ));
+            }
+            "mount" if operands.last() == Some(&"/") => {
+                return Some(("this command would mount over `/`", "mount somewhere below the run folder, e.g. `$NSLAB_RUN_DIR/mnt`"));
+            }
+            "umount" if operands.contains(&"/") => {
+                return Some(("this command would unmount `/`", "unmount only what the lesson mounted"));
+            }
+            "rm" if args.iter().any(|a| a.starts_with('-') && a.contains('r')) && operands.iter().any(|o| *o == "/" || *o == "/*") => {
+                return Some(("this command would delete the whole file system", "delete only what the lesson made"));
+            }
+            "reboot" | "poweroff" | "halt" | "shutdown" | "init" | "telinit" => {
+                return Some(("this command would stop or restart the machine", "leave the machine running"));
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Where the program word of a simple command is: after variable
+/// assignments and after wrappers that run a command (`sudo`, `env`,
+/// `nsenter -t 1 -m`, `unshare -m`, …) with their options.
+fn command_position(words: &[&str]) -> Option<usize> {
+    const WRAPPERS: [&str; 9] = ["sudo", "env", "exec", "command", "nohup", "nice", "setsid", "unshare", "nsenter"];
+    // Options of each wrapper that take a separate argument.
+    fn takes_arg(wrapper: &str, option: &str) -> bool {
+        match wrapper {
+            "sudo" => matches!(option, "-u" | "-g" | "-C" | "-D"),
+            "env" => matches!(option, "-u" | "-C" | "-S"),
+            "nice" => option == "-n",
+            "nsenter" => matches!(option, "-t" | "--target" | "-S" | "-G" | "--wd"),
+            _ => false,
+        }
+    }
+    let mut i = 0;
+    while i < words.len() {
+        let w = words[i];
+        if w.contains('=') && !w.starts_with('-') {
+            i += 1;
+            continue;
+        }
+        let name = w.rsplit('/').next().unwrap_or("");
+        if !WRAPPERS.contains(&name) {
+            return Some(i);
+        }
+        let wrapper = name;
+        i += 1;
+        while i < words.len() && words[i].starts_with('-') {
+            i += if takes_arg(wrapper, words[i]) { 2 } else { 1 };
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::refusal;
+
+    #[test]
+    fn hostile_commands_are_refused() {
+        for bad in [
+            "kill -9 -1",
+            "echo x; kill -KILL -1",
+            "kill -s KILL -1",
+            "kill -- -1",
+            "mount --bind /tmp /",
+            "mount -t tmpfs none /",
+            "umount -l /",
+            "rm -rf /",
+            "sudo rm -fr /*",
+            "nsenter -t 1 -m -u kill -9 -1",
+            "unshare -m mount --bind /tmp /",
+            "true && reboot",
+            "/sbin/poweroff",
+        ] {
+            assert!(refusal(bad).is_some(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn ordinary_commands_pass() {
+        for ok in [
+            "kill $NSLAB_PID_BOX",
+            "kill -1 $$",
+            "kill -9 1234",
+            "mount -t tmpfs none /mnt",
+            "mount --bind /proc/$$/ns/net mynet",
+            "umount mynet",
+            "rm -rf ./dir",
+            "echo reboot",
+            "hostname lab",
+        ] {
+            assert_eq!(refusal(ok), None, "{ok}");
+        }
+    }
+}
