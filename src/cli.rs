@@ -75,6 +75,12 @@ pub enum Command {
         #[command(subcommand)]
         query: Option<MdbookQuery>,
     },
+    /// Print lessons as parsed, in JSON (for tools and benchmarks).
+    #[command(hide = true)]
+    LessonJson {
+        /// Lesson files or folders.
+        paths: Vec<std::path::PathBuf>,
+    },
     /// The init of a lesson's lab (internal).
     #[command(hide = true)]
     LabInit {

@@ -466,3 +466,18 @@ pub fn doctor(args: &crate::cli::DoctorArgs) -> Result<i32, CmdError> {
     std::io::stdout().lock().write_all(out.as_bytes()).map_err(CmdError::Output)?;
     Ok(report.exit_code())
 }
+
+/// `nslab lesson-json`: the parsed lessons, as JSON.
+pub fn lesson_json(paths: &[PathBuf]) -> Result<i32, CmdError> {
+    match crate::catalog::load(paths) {
+        Ok(lessons) => {
+            let text = serde_json::to_string_pretty(&lessons).map_err(|e| CmdError::Usage(e.to_string()))?;
+            println!("{text}");
+            Ok(0)
+        }
+        Err(diags) => {
+            print_diagnostics(&diags);
+            Ok(crate::run::EXIT_INVALID)
+        }
+    }
+}

@@ -26,6 +26,7 @@ fn main() -> ExitCode {
         Some(Command::Doctor(args)) => cmd::doctor(&args),
         Some(Command::Completions { shell }) => cmd::completions(shell),
         Some(Command::Man) => cmd::man(),
+        Some(Command::LessonJson { paths }) => cmd::lesson_json(&paths),
         Some(Command::LabInit { .. }) => nslab::run::session::lab_init(),
     };
     match result {
