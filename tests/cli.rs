@@ -56,3 +56,18 @@ fn doctor_on_this_machine_says_everything_works() {
         assert!(!text.contains("fails"), "{who:?}:\n{text}");
     }
 }
+
+/// The lessons are built into the binary: an installed nslab lists and runs
+/// them from anywhere, without the repository.
+#[test]
+fn lessons_are_built_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = support::command_as(As::Caller, support::nslab_path(), &["list"]);
+    cmd.current_dir(dir.path()).env("XDG_STATE_HOME", dir.path());
+    let out = cmd.output().unwrap();
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}");
+    let shipped = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/lessons")).unwrap().flatten().filter(|e| e.path().extension().is_some_and(|x| x == "md")).count();
+    assert_eq!(text.lines().count(), shipped, "every shipped lesson is listed:\n{text}");
+    assert!(text.lines().all(|l| l.contains("not started")), "{text}");
+}
