@@ -5,7 +5,7 @@
 mod support;
 
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use support::{As, HostState, command_as, nslab_path, serial, stderr, stdout};
@@ -15,22 +15,9 @@ fn run_as(who: As, dir: &Path, args: &[&str]) -> Output {
     let mut cmd = command_as(who, nslab_path(), &[&["run", "--color", "never"], args].concat());
     cmd.current_dir(dir).env("XDG_STATE_HOME", dir.join("state"));
     let child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    wait_bounded(child, Duration::from_secs(60))
+    support::wait_bounded(child, Duration::from_secs(60))
 }
 
-/// Waits for `child` at most `limit`, killing it past that: a hung run fails
-/// the test instead of hanging it.
-fn wait_bounded(mut child: Child, limit: Duration) -> Output {
-    let start = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if start.elapsed() > limit {
-            child.kill().unwrap();
-            panic!("nslab run did not finish within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.wait_with_output().unwrap()
-}
 
 fn state_dir(dir: &Path) {
     let state = dir.join("state");
@@ -138,7 +125,7 @@ fn interrupt(who: As, dir: &Path, signal: i32) -> Option<i32> {
     }
     // SAFETY: kill with a valid pid and signal.
     unsafe { libc::kill(child.id() as i32, signal) };
-    let out = wait_bounded(child, Duration::from_secs(30));
+    let out = support::wait_bounded(child, Duration::from_secs(30));
     let _ = &mut out.stdout.clone();
     out.status.code().or_else(|| {
         use std::os::unix::process::ExitStatusExt;

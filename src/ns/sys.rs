@@ -72,6 +72,21 @@ fn ns_ioctl_fd(fd: &OwnedFd, request: libc::c_ulong) -> io::Result<OwnedFd> {
     Ok(unsafe { OwnedFd::from_raw_fd(new) })
 }
 
+/// The namespace's unique serial number (NS_GET_ID, Linux 6.18+), which
+/// unlike its inode is never reused; `None` on older kernels.
+pub fn ns_serial(fd: &OwnedFd) -> Option<u64> {
+    const NS_GET_ID: libc::c_ulong = 0x8008_b70d; // _IOR(0xb7, 13, __u64)
+    let mut id: u64 = 0;
+    // SAFETY: the ioctl writes one u64 into `id`.
+    let ret = unsafe { libc::ioctl(fd.as_raw_fd(), NS_GET_ID, &mut id as *mut u64) };
+    (ret == 0).then_some(id)
+}
+
+/// The serial of the namespace behind a file (see [`ns_serial`]).
+pub fn ns_serial_of(path: &Path) -> Option<u64> {
+    ns_serial(&open_ns(path).ok()?)
+}
+
 /// The user namespace that owns the namespace behind `fd` (NS_GET_USERNS).
 /// Fails with EPERM when that user namespace is outside the caller's view.
 pub fn owner_userns(fd: &OwnedFd) -> io::Result<OwnedFd> {

@@ -195,6 +195,85 @@ pub fn run_exercise(session: &mut Session, lesson: &Lesson, step: &Step, opts: &
     result
 }
 
+/// An exercise left open for a learner who works in a shell nslab did not
+/// start (`nslab serve`: the page asks, the learner's shell is attached to
+/// the lab from their own terminal). The scene is set and `check` listens;
+/// verification happens when asked, not in a loop around a shell.
+pub struct OpenExercise {
+    before: Snapshot,
+    lab_before: HashSet<i32>,
+    mounts_before: Vec<String>,
+    creates: Vec<(String, NsKind)>,
+    shell: Option<i32>,
+    started: Instant,
+}
+
+impl OpenExercise {
+    /// Performs the exercise's action (its scene) and sets up `check`.
+    pub fn open(session: &mut Session, step: &Step, opts: &RunOptions) -> Result<OpenExercise, String> {
+        let started = Instant::now();
+        let before = Snapshot::take(session, false);
+        exec::perform(session, &step.action.value, None, step.timeout.unwrap_or(opts.timeout)).map_err(|e| e.to_string())?;
+        session.prepare_checker().map_err(|e| format!("cannot set up `check`: {e}"))?;
+        let creates = step.exercise.as_ref().map(|e| e.creates.clone()).unwrap_or_default();
+        Ok(OpenExercise { before, lab_before: lab_processes(session), mounts_before: mount_points(), creates, shell: None, started })
+    }
+
+    /// The socket on which `check`, typed in a shell in the lab, asks.
+    pub fn socket(session: &Session) -> Option<std::os::fd::BorrowedFd<'_>> {
+        session.checker().map(|c| c.listener.as_fd())
+    }
+
+    /// The folder holding the `check` command, to put first on a shell's PATH.
+    pub fn bin_dir(session: &Session) -> Option<&Path> {
+        session.checker().map(|c| c.bin_dir.as_path())
+    }
+
+    /// Answers one `check` waiting on the socket: the shell it was typed in
+    /// becomes "your shell" (by the socket's peer credentials), the verdicts go
+    /// back to that terminal, and the result is returned.
+    pub fn answer(&mut self, session: &Session, step: &Step) -> Option<StepResult> {
+        let (mut stream, _) = session.checker()?.listener.accept().ok()?;
+        self.shell = peer_parent(&stream);
+        let r = self.verify(session, step);
+        let passed = r.outcome == StepOutcome::Passed;
+        let text = reply_text(step, &r.verdicts, passed, Mode::Learner, false);
+        let _ = stream.set_nonblocking(false);
+        let _ = stream.write_all(format!("{}\n{text}", u8::from(!passed)).as_bytes());
+        Some(r)
+    }
+
+    /// Verifies the exercise now, with the shell that last typed `check` (if
+    /// it is still alive) as "your shell".
+    pub fn verify(&self, session: &Session, step: &Step) -> StepResult {
+        let (verdicts, after) = verify_now(session, step, &self.before, self.shell, &self.creates);
+        let passed = verdicts.iter().all(|v| v.holds);
+        let hints = if passed { step.hints.clone() } else { computed_hints(step, &verdicts).into_iter().chain(step.hints.iter().cloned()).collect() };
+        StepResult {
+            step: step.id.clone(),
+            number: step.number,
+            title: step.display_title().to_string(),
+            action: step.action.value.to_string(),
+            outcome: if passed { StepOutcome::Passed } else { StepOutcome::Failed },
+            error: None,
+            verdicts,
+            command: None,
+            before: Some(self.before.clone()),
+            observed: Some(after),
+            hints,
+            display: None,
+            duration_ms: self.started.elapsed().as_millis() as u64,
+            overhead_us: 0,
+        }
+    }
+
+    /// Ends the exercise: kills what the learner started in the lab (their
+    /// attached shells too) and unmounts what they mounted.
+    pub fn close(self, session: &Session) {
+        clean_up(session, &self.lab_before, &self.mounts_before);
+    }
+}
+
 /// The shell for `mode`: the learner's `$SHELL` with the lesson and step in
 /// its prompt, the reference solution, or a shell that checks at once.
 fn shell(session: &Session, bin_dir: &Path, lesson: &Lesson, step: &Step, mode: Mode) -> Spawn {
@@ -246,7 +325,8 @@ fn verify_now(session: &Session, step: &Step, before: &Snapshot, shell: Option<i
     after.add_created_pins(session.run_dir(), creates);
     let captures = |name: &str| session.captured(name);
     let pin_path = |name: &str| session.pin_path(name);
-    let evidence = verify::Evidence { before, after: &after, command: None, captures: &captures, pin_path: &pin_path };
+    let serial = |subject: &Subject, kind| session.serial_of(subject, kind);
+    let evidence = verify::Evidence { before, after: &after, command: None, captures: &captures, pin_path: &pin_path, serial: &serial, path_serial: &crate::ns::sys::ns_serial_of };
     (verify::verify(step, &evidence), after)
 }
 

@@ -353,10 +353,16 @@ fn worker_main(lesson: &Lesson, opts: &RunOptions) -> LessonResult {
     result
 }
 
-/// Peak resident memory of this process, in KiB.
+/// Peak resident memory of this process, in KiB: VmHWM, the high-water mark
+/// of its own address space (getrusage's ru_maxrss would also count the
+/// process that forked and exec'd us).
 fn peak_rss_kib() -> u64 {
-    use nix::sys::resource::{UsageWho, getrusage};
-    getrusage(UsageWho::RUSAGE_SELF).map(|u| u.max_rss() as u64).unwrap_or(0)
+    let status = std::fs::read_to_string(ns::view::proc_root().join("self/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
 }
 
 /// Open descriptors of this process.
@@ -389,7 +395,8 @@ fn lab_failure_reason(err: &session::SessionError) -> String {
     }
 }
 
-fn skipped(step: &Step, reason: String) -> StepResult {
+/// The result of a step that was not run, and why.
+pub fn skipped(step: &Step, reason: String) -> StepResult {
     StepResult {
         step: step.id.clone(),
         number: step.number,
@@ -425,7 +432,7 @@ fn summary(r: &StepResult) -> StepSummary {
 
 /// Runs a step, or an exercise: by the learner at a terminal, else with its
 /// reference solution — or, for `check --solutions`, both ways round.
-fn perform_step(session: &mut Session, lesson: &Lesson, step: &Step, opts: &RunOptions, quiet: bool) -> StepResult {
+pub fn perform_step(session: &mut Session, lesson: &Lesson, step: &Step, opts: &RunOptions, quiet: bool) -> StepResult {
     use exercise::Mode;
     if step.kind != crate::lesson::StepKind::Exercise {
         return run_step(session, step, opts);
@@ -468,7 +475,7 @@ pub fn run_step(session: &mut Session, step: &Step, opts: &RunOptions) -> StepRe
         Ok(a) => (a, None),
         Err(e) => (exec::ActionResult::default(), Some(e.to_string())),
     };
-    let after = Snapshot::take(session, needs_listing);
+    let mut after = Snapshot::take(session, needs_listing);
     for save in &step.saves {
         let s = &save.value;
         let id: Option<NsId> = match &s.subject {
@@ -479,19 +486,42 @@ pub fn run_step(session: &mut Session, step: &Step, opts: &RunOptions) -> StepRe
             Subject::Capture(c) => session.captured(c).map(|(_, id)| id),
         };
         if let Some(id) = id {
-            session.capture(&s.capture, s.kind, id);
+            let serial = session.serial_of(&s.subject, s.kind);
+            session.capture(&s.capture, s.kind, id, serial);
         }
     }
     let captures = |name: &str| session.captured(name);
     let pin_path = |name: &str| session.pin_path(name);
-    let evidence = verify::Evidence {
-        before: &before,
-        after: &after,
-        command: action.command.as_ref(),
-        captures: &captures,
-        pin_path: &pin_path,
+    let serial = |subject: &Subject, kind| session.serial_of(subject, kind);
+    let check = |after: &Snapshot| {
+        let evidence = verify::Evidence {
+            before: &before,
+            after,
+            command: action.command.as_ref(),
+            captures: &captures,
+            pin_path: &pin_path,
+            serial: &serial,
+            path_serial: &crate::ns::sys::ns_serial_of,
+        };
+        verify::verify(step, &evidence)
     };
-    let verdicts = verify::verify(step, &evidence);
+    let mut verdicts = check(&after);
+    // The kernel frees some namespaces after the last reference is gone, not
+    // at once (network namespaces in a workqueue), and a killed process may
+    // take a moment to leave its namespaces: look again for up to a second
+    // before saying that a namespace is not gone or a count is off.
+    let settling = |v: &[verify::Verdict]| {
+        v.iter().zip(&step.expectations).any(|(v, e)| {
+            use crate::lesson::Expectation::*;
+            !v.holds && matches!(e.value, GoneFromLsns { .. } | Nprocs { .. })
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(1);
+    while settling(&verdicts) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(25));
+        after = Snapshot::take(session, needs_listing);
+        verdicts = check(&after);
+    }
     let command_time = action.command.as_ref().map_or(Duration::ZERO, |c| c.elapsed);
     let passed = error.is_none() && verdicts.iter().all(|v| v.holds);
     StepResult {

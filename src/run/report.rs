@@ -44,7 +44,7 @@ pub struct StepResult {
     pub verdicts: Vec<Verdict>,
     /// The command's result, for command steps.
     pub command: Option<CommandResult>,
-    /// The namespaces observed after the step.
+    /// The namespaces observed before the step.
     #[serde(skip)]
     pub before: Option<Snapshot>,
     /// The namespaces observed after the step.
@@ -267,30 +267,8 @@ impl<W: Write> Reporter<W> {
     /// inode's last four digits), or `host` where it is the host's; cells that
     /// changed during the step are marked with `*`.
     pub fn table(&self, before: &Snapshot, after: &Snapshot) -> String {
-        let short = |id: Option<NsId>| id.map_or("-".to_string(), |id| format!("{:04}", id.ino % 10000));
-        let mut rows: Vec<(String, Vec<(String, bool)>)> = Vec::new();
-        let host_row = NsKind::ALL
-            .iter()
-            .map(|&k| (short(after.host.get(k)), before.host.get(k) != after.host.get(k)))
-            .collect();
-        rows.push(("host".into(), host_row));
-        for (name, view) in &after.processes {
-            // A process new in this step is compared with where it came from:
-            // the host (or the process it was started in, which the host
-            // approximates well enough for marking cells).
-            let was = before.processes.get(name).and_then(|v| v.as_ref()).unwrap_or(&before.host);
-            let cells = NsKind::ALL
-                .iter()
-                .map(|&k| {
-                    let now = view.as_ref().and_then(|v| v.get(k));
-                    let text = if now.is_some() && now == after.host.get(k) { "host".to_string() } else { short(now) };
-                    let changed = was.get(k) != now;
-                    (text, changed)
-                })
-                .collect();
-            rows.push((name.clone(), cells));
-        }
-        let name_w = rows.iter().map(|(n, _)| n.chars().count()).max().unwrap_or(4).max(4);
+        let rows = table_rows(before, after);
+        let name_w = rows.iter().map(|r| r.name.chars().count()).max().unwrap_or(4).max(4);
         let mut s = String::new();
         let head = self.style(Style::new().dim());
         let mut header = format!("    {:name_w$}", "");
@@ -299,9 +277,9 @@ impl<W: Write> Reporter<W> {
         }
         let _ = writeln!(s, "{}", head.apply_to(header.trim_end()));
         let mark = self.style(Style::new().yellow().bold());
-        for (name, cells) in rows {
-            let mut line = format!("    {name:name_w$}");
-            for (text, changed) in cells {
+        for row in rows {
+            let mut line = format!("    {:name_w$}", row.name);
+            for TableCell { text, changed } in row.cells {
                 let cell = if changed { format!("{text}*") } else { text };
                 let padded = format!(" {cell:<6}");
                 if changed {
@@ -340,6 +318,52 @@ impl<W: Write> Reporter<W> {
             }
         }
     }
+}
+
+/// One row of the process × kind table: `host`, then each named process.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct TableRow {
+    /// `host` or the process's name.
+    pub name: String,
+    /// One cell per kind, in [`NsKind::ALL`] order.
+    pub cells: Vec<TableCell>,
+}
+
+/// One cell of the table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct TableCell {
+    /// The namespace's short id (the inode's last four digits), `host` where
+    /// it is the host's, `-` where there is none.
+    pub text: String,
+    /// True when it changed during the step.
+    pub changed: bool,
+}
+
+/// The process × kind table as data, for the terminal and for `nslab serve`'s page.
+pub fn table_rows(before: &Snapshot, after: &Snapshot) -> Vec<TableRow> {
+    let short = |id: Option<NsId>| id.map_or("-".to_string(), |id| format!("{:04}", id.ino % 10000));
+    let mut rows = Vec::new();
+    let host_cells = NsKind::ALL
+        .iter()
+        .map(|&k| TableCell { text: short(after.host.get(k)), changed: before.host.get(k) != after.host.get(k) })
+        .collect();
+    rows.push(TableRow { name: "host".into(), cells: host_cells });
+    for (name, view) in &after.processes {
+        // A process new in this step is compared with where it came from:
+        // the host (or the process it was started in, which the host
+        // approximates well enough for marking cells).
+        let was = before.processes.get(name).and_then(|v| v.as_ref()).unwrap_or(&before.host);
+        let cells = NsKind::ALL
+            .iter()
+            .map(|&k| {
+                let now = view.as_ref().and_then(|v| v.get(k));
+                let text = if now.is_some() && now == after.host.get(k) { "host".to_string() } else { short(now) };
+                TableCell { text, changed: was.get(k) != now }
+            })
+            .collect();
+        rows.push(TableRow { name: name.clone(), cells });
+    }
+    rows
 }
 
 fn xml_escape(s: &str) -> String {

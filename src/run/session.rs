@@ -44,7 +44,7 @@ pub struct Session {
     lab_init: Process,
     processes: BTreeMap<String, Process>,
     pins: BTreeMap<String, PathBuf>,
-    captures: BTreeMap<String, (NsKind, NsId)>,
+    captures: BTreeMap<String, (NsKind, NsId, Option<u64>)>,
     run_dir: PathBuf,
     checker: Option<super::exercise::Checker>,
 }
@@ -158,14 +158,34 @@ impl Session {
         Ok(())
     }
 
-    /// Remembers a namespace identity under a capture name.
-    pub fn capture(&mut self, name: &str, kind: NsKind, id: NsId) {
-        self.captures.insert(name.to_string(), (kind, id));
+    /// Remembers a namespace identity under a capture name, with its serial
+    /// (NS_GET_ID) where the kernel has one: inodes of freed namespaces are
+    /// reused at once, so "gone" must not be fooled by a newcomer.
+    pub fn capture(&mut self, name: &str, kind: NsKind, id: NsId, serial: Option<u64>) {
+        self.captures.insert(name.to_string(), (kind, id, serial));
     }
 
     /// A captured identity.
     pub fn captured(&self, name: &str) -> Option<(NsKind, NsId)> {
-        self.captures.get(name).copied()
+        self.captures.get(name).map(|(k, id, _)| (*k, *id))
+    }
+
+    /// The serial of a capture, if the kernel gave one.
+    pub fn captured_serial(&self, name: &str) -> Option<u64> {
+        self.captures.get(name).and_then(|(_, _, s)| *s)
+    }
+
+    /// The serial (NS_GET_ID) of the `kind` namespace `subject` has now.
+    pub fn serial_of(&self, subject: &crate::lesson::Subject, kind: NsKind) -> Option<u64> {
+        use crate::lesson::Subject;
+        let proc_link = |pid: i32| ns::view::ns_path(&ns::view::proc_root(), pid, kind);
+        match subject {
+            Subject::Host => ns::sys::ns_serial_of(&proc_link(self.host_pid())),
+            Subject::Process(n) => ns::sys::ns_serial_of(&proc_link(self.pid(n)?)),
+            Subject::Pin(p) => ns::sys::ns_serial_of(&self.pin_path(p)),
+            Subject::Capture(c) => self.captured_serial(c),
+            Subject::Shell => None,
+        }
     }
 
     /// Environment variables that name the session's processes and pins for

@@ -1,5 +1,6 @@
 //! Checking a step's expectations against two snapshots of the kernel's state
-//! and the command's result. Pure: it reads only the values it is given.
+//! and the command's result. It reads the kernel only through the snapshots
+//! and the functions in [`Evidence`], so tests can hand it any state.
 
 use serde::Serialize;
 
@@ -31,6 +32,34 @@ pub struct Evidence<'a> {
     pub captures: &'a dyn Fn(&str) -> Option<(NsKind, NsId)>,
     /// The path a pin name stands for.
     pub pin_path: &'a dyn Fn(&str) -> std::path::PathBuf,
+    /// The serial (NS_GET_ID) of a subject's namespace now, where the kernel
+    /// has serials; captures keep the one they were saved with.
+    pub serial: &'a dyn Fn(&Subject, NsKind) -> Option<u64>,
+    /// The serial of the namespace behind a file (a listed namespace's path).
+    pub path_serial: &'a dyn Fn(&std::path::Path) -> Option<u64>,
+}
+
+/// False when both sides have serials and they differ: the same inode, but a
+/// namespace that was freed and another that reused its number.
+fn same_serial(ev: &Evidence, a: &Subject, b: &Subject, kind: NsKind) -> bool {
+    match ((ev.serial)(a, kind), (ev.serial)(b, kind)) {
+        (Some(x), Some(y)) => x == y,
+        _ => true,
+    }
+}
+
+/// The lsns row of the namespace `subject` denotes, checking a capture's
+/// serial against the listed namespace's (an inode can be reused).
+fn listed<'s>(ev: &Evidence<'s>, subject: &Subject, kind: NsKind, id: NsId) -> Option<&'s crate::ns::Namespace> {
+    let row = ev.after.listing.as_ref()?.find(id)?;
+    if let Subject::Capture(_) = subject
+        && let Some(saved) = (ev.serial)(subject, kind)
+        && let Some(now) = row.path.as_deref().and_then(ev.path_serial)
+        && saved != now
+    {
+        return None;
+    }
+    Some(row)
 }
 
 fn show(kind: NsKind, id: Option<NsId>) -> String {
@@ -104,14 +133,14 @@ fn check(e: &Expectation, step: &Step, ev: &Evidence) -> Verdict {
                 if matches!(other, Subject::Capture(_)) { "was" } else { "has" },
                 show(k, theirs.map(|(_, id)| id))
             );
-            let same = mine.is_some() && mine.map(|(_, id)| id) == theirs.map(|(_, id)| id);
+            let same = mine.is_some() && mine.map(|(_, id)| id) == theirs.map(|(_, id)| id) && same_serial(ev, &ns.subject, other, k);
             let want_same = matches!(e, Expectation::SameAs { .. });
             (mine.is_some() && theirs.is_some() && same == want_same, seen)
         }
         Expectation::InLsns { ns } | Expectation::GoneFromLsns { ns } => {
             let kind = kind_of(ns, ev);
             let id = resolve(&ns.subject, kind, ev.after, ev).or_else(|| resolve(&ns.subject, kind, ev.before, ev));
-            let listed = id.and_then(|(_, id)| ev.after.listing.as_ref()?.find(id));
+            let listed = id.and_then(|(k, id)| listed(ev, &ns.subject, k, id));
             let want = matches!(e, Expectation::InLsns { .. });
             let seen = match (id, listed) {
                 (None, _) => format!("{ns} could not be read, so it cannot be looked up"),
@@ -123,7 +152,7 @@ fn check(e: &Expectation, step: &Step, ev: &Evidence) -> Verdict {
         Expectation::Nprocs { ns, count } => {
             let kind = kind_of(ns, ev);
             let id = resolve(&ns.subject, kind, ev.after, ev);
-            let row = id.and_then(|(_, id)| ev.after.listing.as_ref()?.find(id));
+            let row = id.and_then(|(k, id)| listed(ev, &ns.subject, k, id));
             match row {
                 Some(row) => (row.nprocs == *count as usize, format!("{} holds {} processes", row.link(), row.nprocs)),
                 None => (false, format!("{ns} is not listed by lsns")),
@@ -132,7 +161,7 @@ fn check(e: &Expectation, step: &Step, ev: &Evidence) -> Verdict {
         Expectation::PinnedAt { ns, pin } => {
             let kind = kind_of(ns, ev);
             let id = resolve(&ns.subject, kind, ev.after, ev);
-            let row = id.and_then(|(_, id)| ev.after.listing.as_ref()?.find(id));
+            let row = id.and_then(|(k, id)| listed(ev, &ns.subject, k, id));
             let path = (ev.pin_path)(pin);
             match row {
                 Some(row) => {

@@ -239,3 +239,21 @@ impl Pty {
         }
     }
 }
+
+/// Waits for `child` at most `limit`, reading its output meanwhile (a full
+/// pipe would block it); past the limit it is killed and the test fails.
+pub fn wait_bounded(child: std::process::Child, limit: std::time::Duration) -> Output {
+    let pid = child.id() as i32;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(out) => out.expect("waiting for the child"),
+        Err(_) => {
+            // SAFETY: kill with a pid we started.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            panic!("the command did not finish within {limit:?}");
+        }
+    }
+}
