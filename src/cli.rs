@@ -81,6 +81,19 @@ pub enum Command {
         /// Lesson files or folders.
         paths: Vec<std::path::PathBuf>,
     },
+    /// Serve the book with live steps: Run, Check and the namespace table in the page
+    ///
+    /// Builds the mdBook in BOOK_DIR (or serves BOOK_DIR as an already built book) on
+    /// 127.0.0.1 only, and prints a URL with a random token: open it in a browser. Each
+    /// lesson page gets a lab session of its own, torn down when the page is closed, on
+    /// Reset, after the idle time-out, or when the server stops (Ctrl-C).
+    Serve(ServeArgs),
+    /// A lab session's worker for `nslab serve` (internal).
+    #[command(hide = true)]
+    ServeWorker {
+        /// `builtin:ID` or a lesson file.
+        source: String,
+    },
     /// The init of a lesson's lab (internal).
     #[command(hide = true)]
     LabInit {
@@ -319,4 +332,21 @@ pub struct NsenterArgs {
     /// The program and its arguments (default: $SHELL).
     #[arg(last = true, value_name = "CMD")]
     pub command: Vec<String>,
+}
+
+/// `nslab serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// An mdBook folder (with book.toml) to build, or a folder with a built book.
+    #[arg(value_name = "BOOK_DIR", default_value = "book")]
+    pub book: std::path::PathBuf,
+    /// The port to listen on, on 127.0.0.1 only (0: any free port).
+    #[arg(long, value_name = "N", default_value_t = 8470)]
+    pub port: u16,
+    /// The lessons the page may run (default: BOOK_DIR/../lessons, else the built-in ones).
+    #[arg(long, value_name = "DIR")]
+    pub lessons: Option<std::path::PathBuf>,
+    /// Tear a lab session down after this many seconds without a request.
+    #[arg(long, value_name = "SECONDS", default_value_t = 1800)]
+    pub idle_timeout: u64,
 }

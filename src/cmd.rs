@@ -481,3 +481,21 @@ pub fn lesson_json(paths: &[PathBuf]) -> Result<i32, CmdError> {
         }
     }
 }
+
+/// `nslab serve`: prints the URL to open, serves until Ctrl-C.
+pub fn serve(args: &crate::cli::ServeArgs) -> Result<i32, CmdError> {
+    use crate::serve::{self, ServeOptions};
+    let opts = ServeOptions {
+        book: args.book.clone(),
+        port: args.port,
+        lessons: args.lessons.clone(),
+        idle: std::time::Duration::from_secs(args.idle_timeout.max(1)),
+        max_sessions: serve::DEFAULT_MAX_SESSIONS,
+    };
+    let announce = |url: &str| {
+        println!("nslab serve: the book is live at {url}");
+        println!("  only this machine can reach it, and only with the token; Ctrl-C stops it and tears every lab down");
+        let _ = std::io::stdout().flush();
+    };
+    serve::serve(&opts, announce).map_err(|e| CmdError::Usage(e.to_string()))
+}

@@ -13,3 +13,4 @@ pub mod lesson;
 pub mod lsns;
 pub mod ns;
 pub mod run;
+pub mod serve;

@@ -27,6 +27,8 @@ fn main() -> ExitCode {
         Some(Command::Completions { shell }) => cmd::completions(shell),
         Some(Command::Man) => cmd::man(),
         Some(Command::LessonJson { paths }) => cmd::lesson_json(&paths),
+        Some(Command::Serve(args)) => cmd::serve(&args),
+        Some(Command::ServeWorker { source }) => Ok(nslab::serve::worker::main(&source)),
         Some(Command::LabInit { .. }) => nslab::run::session::lab_init(),
     };
     match result {

@@ -1,0 +1,363 @@
+//! A session's worker: the single-threaded process (`nslab serve-worker
+//! LESSON`, started by the server) that enters a lab of its own and runs the
+//! steps the page asks for — in lesson order, through the runner's own
+//! `perform_step`, reported by the runner's own JSON `Reporter`.
+//!
+//! It has a parent-death signal, and so has its lab's init: when the server
+//! kills it (tab closed, Reset, idle time-out, server stopped) or dies, every
+//! process of the lab dies and the lab's mounts go with its mount namespace.
+
+use std::collections::HashSet;
+use std::io::{BufRead, Read, Write};
+use std::os::fd::AsFd;
+
+use super::protocol::{Op, Request, StepView, WorkerLine};
+use crate::lesson::{Lesson, Step, StepKind};
+use crate::run::exercise::OpenExercise;
+use crate::run::report::{Format, Reporter, StepOutcome, StepResult, table_rows};
+use crate::run::session::Session;
+use crate::run::{self, RunOptions};
+
+/// The longest request line read from the server.
+const MAX_REQUEST: u64 = 16 * 1024;
+
+/// Where the lesson comes from: `builtin:ID` or a lesson file.
+pub fn load_lesson(source: &str) -> Result<Lesson, String> {
+    if let Some(id) = source.strip_prefix("builtin:") {
+        let lessons = crate::catalog::builtin().map_err(|d| crate::lesson::render(&d, false))?;
+        return crate::catalog::find(&lessons, id).cloned().ok_or_else(|| format!("no built-in lesson {id}"));
+    }
+    crate::lesson::check_file(std::path::Path::new(source)).map_err(|d| crate::lesson::render(&d, false))
+}
+
+/// The worker's main: returns the exit code.
+pub fn main(source: &str) -> i32 {
+    let lesson = match load_lesson(source) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("nslab serve-worker: {e}");
+            return run::EXIT_INVALID;
+        }
+    };
+    let mut out = Reporter::new(std::io::stdout(), Format::Json, false);
+    let path = lesson.source_path.display().to_string();
+    out.lesson_started(&lesson.meta.id, &lesson.meta.title, &path, lesson.steps.len());
+    if let Some(reason) = run::cannot_run_reason(&lesson.meta.needs) {
+        out.cannot_run(&lesson.meta.id, &reason);
+        return run::EXIT_CANNOT_RUN;
+    }
+    // Read before entering the lab: inside its user namespace we are root.
+    let rootless = !run::is_root();
+    let session = match Session::enter_lab(rootless) {
+        Ok(s) => s,
+        Err(e) => {
+            out.cannot_run(&lesson.meta.id, &format!("{e} (`nslab doctor` shows what this machine can do)"));
+            return run::EXIT_CANNOT_RUN;
+        }
+    };
+    let mut worker = Worker {
+        lesson: &lesson,
+        session,
+        opts: RunOptions { format: Format::Json, ..RunOptions::default() },
+        out,
+        done: vec![false; lesson.steps.len()],
+        failed_names: HashSet::new(),
+        failed_step: None,
+        exercise: None,
+        rootless,
+    };
+    say(&WorkerLine::Ready);
+    // Unbuffered stdin under our own buffer, whose emptiness we can see
+    // before waiting on the descriptor.
+    match std::io::stdin().as_fd().try_clone_to_owned() {
+        Ok(fd) => worker.serve(std::io::BufReader::new(std::fs::File::from(fd))),
+        Err(e) => eprintln!("nslab serve-worker: cannot read stdin: {e}"),
+    }
+    worker.close_exercise();
+    worker.session.teardown();
+    run::EXIT_OK
+}
+
+/// Writes one of the worker's own lines.
+fn say(line: &WorkerLine) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{}", serde_json::to_string(line).unwrap_or_default());
+    let _ = out.flush();
+}
+
+struct Worker<'a> {
+    lesson: &'a Lesson,
+    session: Session,
+    opts: RunOptions,
+    out: Reporter<std::io::Stdout>,
+    /// Steps that ran (or were skipped) in this session.
+    done: Vec<bool>,
+    /// Names a failed or skipped step was to define: steps using them are skipped.
+    failed_names: HashSet<String>,
+    failed_step: Option<String>,
+    /// The open exercise, by step index.
+    exercise: Option<(usize, OpenExercise)>,
+    /// The lab has a user namespace (the server is not root).
+    rootless: bool,
+}
+
+impl Worker<'_> {
+    /// Answers requests until stdin closes; between them, answers `check`
+    /// typed in a shell attached to the lab while an exercise is open.
+    fn serve(&mut self, mut reader: std::io::BufReader<std::fs::File>) {
+        loop {
+            if reader.buffer().is_empty() {
+                self.idle_until_request();
+            }
+            let mut line = String::new();
+            match reader.by_ref().take(MAX_REQUEST).read_line(&mut line) {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+            match serde_json::from_str::<Request>(line.trim_end()) {
+                Ok(req) => self.handle(&req),
+                Err(e) => eprintln!("nslab serve-worker: a request that does not parse: {e}"),
+            }
+        }
+    }
+
+    /// Waits for stdin to be readable (a request, or its end), answering
+    /// `check` on the exercise socket meanwhile.
+    fn idle_until_request(&mut self) {
+        use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+        loop {
+            let stdin = std::io::stdin();
+            let socket = self.exercise.as_ref().and(OpenExercise::socket(&self.session));
+            let mut fds = vec![PollFd::new(stdin.as_fd(), PollFlags::POLLIN)];
+            if let Some(s) = socket {
+                fds.push(PollFd::new(s, PollFlags::POLLIN));
+            }
+            if poll(&mut fds, PollTimeout::NONE).is_err() {
+                continue;
+            }
+            let ready = |i: usize| fds.get(i).and_then(|f| f.revents()).is_some_and(|r| !r.is_empty());
+            let (request, check) = (ready(0), ready(1));
+            drop(fds);
+            if check {
+                self.answer_check();
+            }
+            if request {
+                return;
+            }
+        }
+    }
+
+    fn handle(&mut self, req: &Request) {
+        say(&WorkerLine::Begin { id: req.id });
+        let error = match self.lesson.steps.iter().position(|s| s.id == req.step) {
+            None => Some(format!("lesson {} has no step {}", self.lesson.meta.id, req.step)),
+            Some(i) => match req.op {
+                Op::Run => self.run(i),
+                Op::Skip => self.skip(i),
+                Op::Check => self.check(i),
+            }
+            .err(),
+        };
+        say(&WorkerLine::Done { id: req.id, error });
+    }
+
+    fn step(&self, i: usize) -> &Step {
+        &self.lesson.steps[i]
+    }
+
+    fn started(&mut self, i: usize) {
+        let (lesson, step) = (self.lesson, &self.lesson.steps[i]);
+        self.out.step_started(&lesson.meta.id, step.number, lesson.steps.len(), &step.id, step.display_title(), &step.action.value.to_string());
+    }
+
+    /// Reports a finished step: its event, then what the terminal shows besides.
+    fn finished(&mut self, r: &StepResult) {
+        self.out.step_finished(&self.lesson.meta.id, r);
+        let table = match (&r.before, &r.observed) {
+            (Some(b), Some(a)) => table_rows(b, a),
+            _ => Vec::new(),
+        };
+        let kinds = crate::ns::NsKind::ALL.iter().map(|k| k.name().to_string()).collect();
+        say(&WorkerLine::View(StepView { step: r.step.clone(), kinds, table, hints: r.hints.clone(), display: r.display.clone() }));
+    }
+
+    /// Remembers how step `i` ended, for replays and dependencies.
+    fn record(&mut self, i: usize, r: &StepResult) {
+        self.done[i] = true;
+        let step = &self.lesson.steps[i];
+        match r.outcome {
+            StepOutcome::Failed => {
+                self.failed_names.extend(step.defines.iter().cloned());
+                self.failed_step.get_or_insert_with(|| step.id.clone());
+            }
+            StepOutcome::Passed => {
+                self.failed_names.retain(|n| !step.defines.contains(n));
+                if self.failed_step.as_deref() == Some(step.id.as_str()) {
+                    self.failed_step = None;
+                }
+            }
+            StepOutcome::Skipped(_) => {}
+        }
+    }
+
+    /// Why step `i` cannot run: it uses what a failed or skipped step was to set up.
+    fn skip_reason(&self, i: usize) -> Option<String> {
+        let step = self.step(i);
+        step.uses.iter().find(|u| self.failed_names.contains(*u)).map(|u| {
+            format!("depends on {u}, which a failed step ({}) was to set up", self.failed_step.as_deref().unwrap_or("?"))
+        })
+    }
+
+    /// Runs the steps before `i` that have not run in this session, quietly,
+    /// as `nslab run --from` does: only a failure is reported.
+    fn replay(&mut self, i: usize) {
+        for j in 0..i {
+            if self.done[j] {
+                continue;
+            }
+            if let Some(reason) = self.skip_reason(j) {
+                let r = run::skipped(self.step(j), reason);
+                self.out.step_finished(&self.lesson.meta.id, &r);
+                self.done[j] = true;
+                continue;
+            }
+            let r = run::perform_step(&mut self.session, self.lesson, &self.lesson.steps[j], &self.opts, true);
+            if r.outcome != StepOutcome::Passed {
+                self.finished(&r);
+            }
+            self.record(j, &r);
+        }
+    }
+
+    fn run(&mut self, i: usize) -> Result<(), String> {
+        if self.step(i).kind == StepKind::Exercise {
+            return self.open_exercise(i);
+        }
+        self.close_exercise();
+        self.replay(i);
+        self.started(i);
+        let r = match self.skip_reason(i) {
+            Some(reason) => run::skipped(self.step(i), reason),
+            None => run::perform_step(&mut self.session, self.lesson, &self.lesson.steps[i], &self.opts, false),
+        };
+        self.finished(&r);
+        self.record(i, &r);
+        Ok(())
+    }
+
+    fn skip(&mut self, i: usize) -> Result<(), String> {
+        self.close_exercise();
+        self.started(i);
+        let r = run::skipped(self.step(i), "skipped by the learner".into());
+        self.finished(&r);
+        let defines = self.step(i).defines.clone();
+        self.failed_names.extend(defines);
+        self.done[i] = true;
+        Ok(())
+    }
+
+    /// Opens exercise `i` (after the steps before it), unless it is open.
+    fn open_exercise(&mut self, i: usize) -> Result<(), String> {
+        if self.exercise.as_ref().is_none_or(|(e, _)| *e != i) {
+            self.close_exercise();
+            self.replay(i);
+            if let Some(reason) = self.skip_reason(i) {
+                self.started(i);
+                let r = run::skipped(self.step(i), reason);
+                self.finished(&r);
+                self.done[i] = true;
+                return Ok(());
+            }
+            let step = &self.lesson.steps[i];
+            match OpenExercise::open(&mut self.session, step, &self.opts) {
+                Ok(ex) => self.exercise = Some((i, ex)),
+                Err(e) => {
+                    self.started(i);
+                    let mut r = run::skipped(step, String::new());
+                    r.outcome = StepOutcome::Failed;
+                    r.error = Some(e);
+                    r.hints = step.hints.clone();
+                    self.finished(&r);
+                    self.record(i, &r);
+                    return Ok(());
+                }
+            }
+        }
+        say(&WorkerLine::Exercise { step: self.step(i).id.clone(), attach: self.attach_command(i) });
+        Ok(())
+    }
+
+    fn check(&mut self, i: usize) -> Result<(), String> {
+        if self.step(i).kind != StepKind::Exercise {
+            return Err(format!("step {} is not an exercise: there is nothing to check", self.step(i).id));
+        }
+        self.open_exercise(i)?;
+        let Some((_, ex)) = &self.exercise else { return Ok(()) };
+        let r = ex.verify(&self.session, &self.lesson.steps[i]);
+        self.started(i);
+        self.finished(&r);
+        self.record(i, &r);
+        Ok(())
+    }
+
+    /// `check` was typed in a shell attached to the lab.
+    fn answer_check(&mut self) {
+        let Some((i, ex)) = &mut self.exercise else { return };
+        let i = *i;
+        if let Some(r) = ex.answer(&self.session, &self.lesson.steps[i]) {
+            self.started(i);
+            self.finished(&r);
+            self.record(i, &r);
+        }
+    }
+
+    fn close_exercise(&mut self) {
+        if let Some((_, ex)) = self.exercise.take() {
+            ex.close(&self.session);
+        }
+    }
+
+    /// A command line that opens a shell in the lab's namespaces, in the run
+    /// folder, with `check` and the lesson's variables: what a learner types
+    /// in their own terminal, as the user that runs `nslab serve`.
+    fn attach_command(&self, i: usize) -> String {
+        let step = self.step(i);
+        // The lab's user namespace denies setgroups, which nsenter -U calls
+        // unless it keeps the caller's ids (which map to root there anyway).
+        let kinds = if self.rootless { "-U --preserve-credentials -m -u -i -n -p -C" } else { "-m -u -i -n -p -C" };
+        let mut vars: Vec<String> = self.session.env().into_iter().map(|(k, v)| format!("{k}={}", shell_quote(&v))).collect();
+        vars.push(format!("NSLAB_LESSON={}", self.lesson.meta.id));
+        vars.push(format!("NSLAB_STEP={}", step.id));
+        vars.push(format!("PS1={}", shell_quote(&format!("[nslab {} · {}] \\w \\$ ", self.lesson.meta.id, step.id))));
+        let bin = OpenExercise::bin_dir(&self.session).map(|b| b.display().to_string()).unwrap_or_default();
+        // nsenter opens a --wd folder before it enters the mount namespace,
+        // so the shell changes to the run folder itself.
+        format!(
+            "nsenter -t {} {kinds} env {} PATH={bin}:\"$PATH\" sh -c 'cd \"$NSLAB_RUN_DIR\" && exec \"${{SHELL:-sh}}\" -i'",
+            self.session.host_pid(),
+            vars.join(" ")
+        )
+    }
+}
+
+/// `s` as one shell word.
+fn shell_quote(s: &str) -> String {
+    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"/._-:=@".contains(&b)) {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shell_quote;
+
+    #[test]
+    fn quoting() {
+        assert_eq!(shell_quote("/run/nslab"), "/run/nslab");
+        assert_eq!(shell_quote("a b"), "'a b'");
+        assert_eq!(shell_quote("it's"), "'it'\\''s'");
+        assert_eq!(shell_quote(""), "''");
+    }
+}

@@ -1,0 +1,789 @@
+//! `nslab serve` over HTTP on loopback: the same events as `nslab run`,
+//! refusals that run nothing, sessions that stay apart and leave nothing
+//! behind, exercises checked from an attached shell, and a real headless
+//! Chromium pressing Run (with the Run-to-result benchmark).
+
+mod support;
+
+#[path = "e2e/cdp.rs"]
+mod cdp;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use support::{HostState, nslab_path, serial};
+
+// ---- a server under test ------------------------------------------------------------
+
+struct Server {
+    child: Child,
+    port: u16,
+    token: String,
+}
+
+impl Server {
+    /// `nslab serve --port 0 ARGS`, waiting for the URL it prints.
+    fn start(args: &[&str]) -> Server {
+        Server::start_as(support::As::Caller, args)
+    }
+
+    /// `nslab serve --port 0 ARGS` as `who`.
+    fn start_as(who: support::As, args: &[&str]) -> Server {
+        let mut child = support::command_as(who, nslab_path(), &[&["serve", "--port", "0"], args].concat())
+            .env("PATH", path_with_nslab())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("starting nslab serve");
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = out.read_line(&mut line);
+            let _ = tx.send(line);
+            // Keep reading so the server never blocks on a full pipe.
+            let _ = std::io::copy(&mut out, &mut std::io::sink());
+        });
+        let line = rx.recv_timeout(Duration::from_secs(120)).expect("nslab serve printed no URL");
+        let url = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap_or_else(|| panic!("no URL in {line:?}"));
+        let port = url["http://127.0.0.1:".len()..].split('/').next().unwrap().parse().unwrap();
+        let token = url.split("token=").nth(1).unwrap().to_string();
+        Server { child, port, token }
+    }
+
+    fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// A request with the token and the right Host.
+    fn call(&self, method: &str, path: &str, body: Option<Value>) -> Reply {
+        let mut headers = vec![("X-Nslab-Token".to_string(), self.token.clone())];
+        if body.is_some() {
+            headers.push(("Content-Type".into(), "application/json".into()));
+        }
+        http(self.port, method, path, &self.host(), &headers, body.map(|b| b.to_string()).unwrap_or_default().as_bytes())
+    }
+
+    fn open(&self, lesson: &str) -> String {
+        let r = self.call("POST", "/api/sessions", Some(json!({ "lesson": lesson })));
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.json()["session"].as_str().unwrap().to_string()
+    }
+
+    /// `op` on a step; the events it answered with.
+    fn step(&self, session: &str, op: &str, lesson: &str, step: &str) -> Vec<Value> {
+        let r = self.call("POST", &format!("/api/sessions/{session}/{op}"), Some(json!({ "lesson": lesson, "step": step })));
+        assert_eq!(r.status, 200, "{op} {step}: {}", r.body);
+        r.body.lines().filter(|l| !l.is_empty()).map(|l| serde_json::from_str(l).unwrap()).collect()
+    }
+
+    /// The server's children (the sessions' workers).
+    fn workers(&self) -> Vec<i32> {
+        children(self.child.id() as i32)
+    }
+
+    /// Stops it as Ctrl-C would, and waits.
+    fn stop(mut self) {
+        // SAFETY: signalling our own child.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while self.child.try_wait().unwrap().is_none() {
+            assert!(Instant::now() < deadline, "nslab serve did not stop on SIGTERM");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn path_with_nslab() -> std::ffi::OsString {
+    let mut dirs = vec![nslab_path().parent().unwrap().to_path_buf()];
+    dirs.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
+    if let Some(home) = std::env::var_os("HOME") {
+        dirs.push(Path::new(&home).join(".cargo/bin"));
+    }
+    std::env::join_paths(dirs).unwrap()
+}
+
+fn children(pid: i32) -> Vec<i32> {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .map(|d| {
+            d.flatten()
+                .flat_map(|t| std::fs::read_to_string(t.path().join("children")).unwrap_or_default().split_whitespace().filter_map(|p| p.parse().ok()).collect::<Vec<i32>>())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Waits until `f` holds (at most `secs`).
+fn eventually(secs: u64, what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !f() {
+        assert!(Instant::now() < deadline, "waited {secs} s for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+// ---- a minimal HTTP/1.1 client ----------------------------------------------------
+
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
+fn send_request(port: u16, method: &str, path: &str, host: &str, headers: &[(String, String)], body: &[u8]) -> TcpStream {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    s.write_all(head.as_bytes()).unwrap();
+    s.write_all(body).unwrap();
+    s
+}
+
+fn http(port: u16, method: &str, path: &str, host: &str, headers: &[(String, String)], body: &[u8]) -> Reply {
+    let mut s = send_request(port, method, path, host, headers, body);
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let mut lines = head.lines();
+    let status = lines.next().and_then(|l| l.split_whitespace().nth(1)).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let headers = lines.filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_string(), v.trim().to_string())).collect();
+    let chunked = text.to_ascii_lowercase().contains("transfer-encoding: chunked");
+    Reply { status, headers, body: if chunked { dechunk(body) } else { body.to_string() } }
+}
+
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 || rest.len() < n {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        body = rest[n..].strip_prefix("\r\n").unwrap_or(&rest[n..]);
+    }
+    out
+}
+
+/// An open event stream: (event name, data) pairs arrive on the channel.
+struct EventStream {
+    stream: TcpStream,
+    rx: mpsc::Receiver<(String, Value)>,
+}
+
+impl EventStream {
+    fn open(server: &Server, session: &str) -> EventStream {
+        let headers = vec![("X-Nslab-Token".to_string(), server.token.clone())];
+        let s = send_request(server.port, "GET", &format!("/api/sessions/{session}/events"), &server.host(), &headers, b"");
+        let reader = s.try_clone().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut name = String::new();
+            for line in BufReader::new(reader).lines() {
+                let Ok(line) = line else { return };
+                if let Some(n) = line.strip_prefix("event: ") {
+                    name = n.to_string();
+                } else if let Some(d) = line.strip_prefix("data: ")
+                    && let Ok(v) = serde_json::from_str(d)
+                    && tx.send((name.clone(), v)).is_err()
+                {
+                    return;
+                }
+            }
+        });
+        let es = EventStream { stream: s, rx };
+        es.wait_for(|n, _| n == "hello", "hello");
+        es
+    }
+
+    /// Waits for an event that `pick` accepts; returns it.
+    fn wait_for(&self, pick: impl Fn(&str, &Value) -> bool, what: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.rx.recv_timeout(left) {
+                Ok((n, v)) if pick(&n, &v) => return v,
+                Ok(_) => {}
+                Err(_) => panic!("no {what} event within 30 s"),
+            }
+        }
+    }
+
+    fn close(self) {
+        let _ = self.stream.shutdown(std::net::Shutdown::Both);
+    }
+}
+
+// ---- fixtures ---------------------------------------------------------------------------
+
+/// A folder with a stand-in built book and the given lessons.
+struct Fixture {
+    dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    fn new(lessons: &[(&str, &str)]) -> Fixture {
+        let dir = tempfile::Builder::new().prefix("nslab-serve-").tempdir().unwrap();
+        support::set_mode(dir.path(), 0o755);
+        std::fs::create_dir_all(dir.path().join("site")).unwrap();
+        std::fs::write(dir.path().join("site/index.html"), "<html><head><title>book</title></head><body>book</body></html>").unwrap();
+        std::fs::create_dir_all(dir.path().join("lessons")).unwrap();
+        for (name, text) in lessons {
+            std::fs::write(dir.path().join("lessons").join(name), text).unwrap();
+        }
+        Fixture { dir }
+    }
+
+    fn with_repo_lesson(name: &str) -> Fixture {
+        let text = std::fs::read_to_string(repo().join("lessons").join(name)).unwrap();
+        Fixture::new(&[(name, &text)])
+    }
+
+    fn with_fixture(name: &str) -> Fixture {
+        let text = std::fs::read_to_string(repo().join("tests/fixtures/run").join(name)).unwrap();
+        Fixture::new(&[(name, &text)])
+    }
+
+    fn lessons(&self) -> PathBuf {
+        self.dir.path().join("lessons")
+    }
+
+    fn server(&self, extra: &[&str]) -> Server {
+        self.server_as(support::As::Caller, extra)
+    }
+
+    fn server_as(&self, who: support::As, extra: &[&str]) -> Server {
+        let lessons = self.lessons();
+        let site = self.dir.path().join("site");
+        let mut args = vec!["--lessons", lessons.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        args.push(site.to_str().unwrap());
+        Server::start_as(who, &args)
+    }
+}
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Replaces what differs from lab to lab: inode numbers, timings.
+fn redact(events: &[Value]) -> Vec<Value> {
+    fn walk(v: &mut Value) {
+        match v {
+            Value::Object(map) => {
+                for (k, val) in map.iter_mut() {
+                    if matches!(k.as_str(), "ino" | "duration_ms" | "overhead_us") {
+                        *val = json!(0);
+                    } else {
+                        walk(val);
+                    }
+                }
+            }
+            Value::Array(a) => a.iter_mut().for_each(walk),
+            Value::String(s) => {
+                let re = regex::Regex::new(r"\d{6,}").unwrap();
+                *s = re.replace_all(s, "[INO]").into_owned();
+            }
+            _ => {}
+        }
+    }
+    events
+        .iter()
+        .cloned()
+        .map(|mut v| {
+            walk(&mut v);
+            v
+        })
+        .collect()
+}
+
+// ---- the tests -------------------------------------------------------------------------------
+
+#[test]
+fn a_step_run_returns_the_same_events_as_nslab_run() {
+    if !support::require_root("a_step_run_returns_the_same_events_as_nslab_run") {
+        return;
+    }
+    let _guard = serial();
+    let before = HostState::now();
+    for (fixture, lesson) in [(Fixture::with_repo_lesson("02-uts.md"), "uts"), (Fixture::with_fixture("pass.md"), "fixture-pass")] {
+        let file = std::fs::read_dir(fixture.lessons()).unwrap().next().unwrap().unwrap().path();
+        let run = Command::new(nslab_path()).args(["run", "--yes", "--format", "json"]).arg(&file).env("XDG_STATE_HOME", fixture.dir.path()).output().unwrap();
+        let expected: Vec<Value> = String::from_utf8_lossy(&run.stdout)
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .filter(|v| v["event"].as_str().is_some_and(|e| e.starts_with("step_")))
+            .collect();
+        assert!(!expected.is_empty());
+        let server = fixture.server(&[]);
+        let session = server.open(lesson);
+        let steps: Vec<String> = expected.iter().filter(|v| v["event"] == "step_started").map(|v| v["step"].as_str().unwrap().to_string()).collect();
+        let mut got = Vec::new();
+        for step in &steps {
+            got.extend(server.step(&session, "run", lesson, step));
+        }
+        assert_eq!(redact(&got), redact(&expected), "{lesson}: nslab serve and nslab run disagree");
+        assert!(got.iter().filter(|e| e["event"] == "step_passed").count() == steps.len(), "{lesson}: every step passes");
+
+        // Running a later step first replays the earlier ones quietly.
+        let fresh = server.open(lesson);
+        let last = steps.last().unwrap();
+        let events = server.step(&fresh, "run", lesson, last);
+        let names: Vec<&str> = events.iter().map(|e| e["event"].as_str().unwrap()).collect();
+        assert_eq!(names, ["step_started", "step_passed"], "{lesson}: {events:?}");
+        assert_eq!(events[1]["step"], json!(last));
+        server.stop();
+        before.assert_restored("nslab serve");
+    }
+}
+
+#[test]
+fn refused_requests_run_nothing() {
+    if !support::require_root("refused_requests_run_nothing") {
+        return;
+    }
+    let _guard = serial();
+    let marker_dir = tempfile::tempdir().unwrap();
+    let marker = marker_dir.path().join("ran");
+    let lesson = format!("---\nid: marker\ntitle: Marker\n---\n\n```nslab\nid: touch\nrun: touch {}\nexpect: status 0\n```\n", marker.display());
+    let fixture = Fixture::new(&[("marker.md", &lesson)]);
+    let before = HostState::now();
+    let server = fixture.server(&[]);
+    let session = server.open("marker");
+    let path = format!("/api/sessions/{session}/run");
+    let good = json!({ "lesson": "marker", "step": "touch" }).to_string();
+    let json_type = ("Content-Type".to_string(), "application/json".to_string());
+    let token = ("X-Nslab-Token".to_string(), server.token.clone());
+    let own_host = server.host();
+    // (what, headers, Host, body, the status expected)
+    type Case<'a> = (&'a str, Vec<(String, String)>, String, String, u16);
+    let cases: Vec<Case> = vec![
+        ("no token", vec![json_type.clone()], own_host.clone(), good.clone(), 403),
+        ("a wrong token", vec![json_type.clone(), ("X-Nslab-Token".into(), "0".repeat(64))], own_host.clone(), good.clone(), 403),
+        ("a token in the query of a POST", vec![json_type.clone()], own_host.clone(), good.clone(), 403),
+        ("a foreign Origin", vec![json_type.clone(), token.clone(), ("Origin".into(), "http://evil.example".into())], own_host.clone(), good.clone(), 403),
+        ("another port's Origin", vec![json_type.clone(), token.clone(), ("Origin".into(), "http://127.0.0.1:1".into())], own_host.clone(), good.clone(), 403),
+        ("a cross-site fetch", vec![json_type.clone(), token.clone(), ("Sec-Fetch-Site".into(), "cross-site".into())], own_host.clone(), good.clone(), 403),
+        ("a foreign Host (DNS rebinding)", vec![json_type.clone(), token.clone()], format!("evil.example:{}", server.port), good.clone(), 403),
+        ("a command", vec![json_type.clone(), token.clone()], own_host.clone(), json!({ "lesson": "marker", "step": "touch", "command": "touch /tmp/x" }).to_string(), 400),
+        ("a command instead of a step", vec![json_type.clone(), token.clone()], own_host.clone(), json!({ "lesson": "marker", "command": format!("touch {}", marker.display()) }).to_string(), 400),
+        ("a command as the step", vec![json_type.clone(), token.clone()], own_host.clone(), json!({ "lesson": "marker", "step": format!("touch {}", marker.display()) }).to_string(), 400),
+        ("an unknown step", vec![json_type.clone(), token.clone()], own_host.clone(), json!({ "lesson": "marker", "step": "nope" }).to_string(), 404),
+        ("another lesson", vec![json_type.clone(), token.clone()], own_host.clone(), json!({ "lesson": "uts", "step": "touch" }).to_string(), 400),
+        ("not JSON", vec![("Content-Type".into(), "text/plain".into()), token.clone()], own_host.clone(), good.clone(), 415),
+        ("a huge body", vec![json_type.clone(), token.clone()], own_host.clone(), format!("{{\"lesson\":\"marker\",\"step\":\"touch\",\"x\":\"{}\"}}", "a".repeat(10_000)), 413),
+    ];
+    for (what, headers, host, body, status) in cases {
+        let path = if what.contains("query") { format!("{path}?token={}", server.token) } else { path.clone() };
+        let r = http(server.port, "POST", &path, &host, &headers, body.as_bytes());
+        assert_eq!(r.status, status, "{what}: {}", r.body);
+        assert!(!marker.exists(), "{what}: the step ran");
+    }
+    // Sessions too: no token, a lesson it does not serve, a bad id.
+    let r = http(server.port, "POST", "/api/sessions", &own_host, std::slice::from_ref(&json_type), br#"{"lesson":"marker"}"#);
+    assert_eq!(r.status, 403);
+    let r = server.call("POST", "/api/sessions", Some(json!({ "lesson": "uts" })));
+    assert_eq!(r.status, 404, "{}", r.body);
+    let r = server.call("POST", "/api/sessions", Some(json!({ "lesson": "../../etc/passwd" })));
+    assert_eq!(r.status, 400, "{}", r.body);
+    // Pages too, and the token in the URL only turns into a cookie.
+    assert_eq!(http(server.port, "GET", "/", &own_host, &[], b"").status, 403);
+    assert_eq!(http(server.port, "GET", "/", &format!("localhost.evil.example:{}", server.port), std::slice::from_ref(&token), b"").status, 403);
+    let r = http(server.port, "GET", &format!("/?token={}", server.token), &own_host, &[], b"");
+    assert_eq!(r.status, 303);
+    assert_eq!(r.header("location"), Some("/"));
+    let cookie = r.header("set-cookie").unwrap().split(';').next().unwrap().to_string();
+    assert!(r.header("set-cookie").unwrap().contains("HttpOnly") && r.header("set-cookie").unwrap().contains("SameSite=Strict"));
+    let page = http(server.port, "GET", "/", &own_host, &[("Cookie".into(), cookie.clone())], b"");
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("/__nslab/live.js"), "{}", page.body);
+    assert_eq!(page.header("x-frame-options"), Some("DENY"));
+    assert_eq!(http(server.port, "GET", "/../../etc/passwd", &own_host, &[("Cookie".into(), cookie.clone())], b"").status, 404);
+    assert!(!marker.exists());
+    // The same request, done right, runs the step: the refusals were not vacuous.
+    let events = server.step(&session, "run", "marker", "touch");
+    assert_eq!(events[1]["event"], "step_passed");
+    assert!(marker.exists());
+    server.stop();
+    before.assert_restored("refused requests");
+}
+
+const APART: &str = "---\nid: apart\ntitle: Apart\n---\n\n\
+```nslab\nid: fresh\nrun: test ! -e /run/mark && hostname\nexpect: status 0\n```\n\n\
+```nslab\nid: mark\nrun: touch /run/mark && hostname marked\nexpect: status 0\n```\n\n\
+```nslab\nid: box\nstart box: uts net\nexpect: box uts differs from host\n```\n\n\
+```nslab\nid: see\nrun: test -e /run/mark && hostname\nexpect: stdout: marked\n```\n";
+
+#[test]
+fn many_sessions_at_once_stay_apart() {
+    if !support::require_root("many_sessions_at_once_stay_apart") {
+        return;
+    }
+    let _guard = serial();
+    let fixture = Fixture::new(&[("apart.md", APART)]);
+    let before = HostState::now();
+    let server = fixture.server(&[]);
+    // One session marks its lab; another, fresh, sees nothing of it.
+    let a = server.open("apart");
+    assert_eq!(server.step(&a, "run", "apart", "see")[1]["event"], "step_passed");
+    let b = server.open("apart");
+    assert_eq!(server.step(&b, "run", "apart", "fresh")[1]["event"], "step_passed", "b sees a's mark");
+    // Fourteen more at once: sixteen in all, each with labs of its own.
+    let ids: Vec<String> = (0..14).map(|_| server.open("apart")).collect();
+    let labs: Vec<Value> = std::thread::scope(|s| {
+        let handles: Vec<_> = ids.iter().map(|id| s.spawn(|| server.step(id, "run", "apart", "see"))).collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect::<Vec<_>>().into_iter().map(|events| {
+            assert_eq!(events[1]["event"], "step_passed", "{events:?}");
+            events[1]["observed"]["host"]["current"].clone()
+        }).collect()
+    });
+    for kind in ["uts", "net", "mnt", "pid", "ipc"] {
+        let mut inos: Vec<u64> = labs.iter().map(|l| l[kind]["ino"].as_u64().unwrap()).collect();
+        inos.sort();
+        inos.dedup();
+        assert_eq!(inos.len(), labs.len(), "every session has its own {kind} namespace");
+    }
+    // The seventeenth is refused, and runs nothing.
+    let workers = server.workers().len();
+    let r = server.call("POST", "/api/sessions", Some(json!({ "lesson": "apart" })));
+    assert_eq!(r.status, 429, "{}", r.body);
+    assert_eq!(server.workers().len(), workers);
+    assert_eq!(workers, 16);
+    server.stop();
+    before.assert_restored("sixteen sessions");
+}
+
+#[test]
+fn a_closed_session_leaves_nothing_behind() {
+    if !support::require_root("a_closed_session_leaves_nothing_behind") {
+        return;
+    }
+    let _guard = serial();
+    let fixture = Fixture::with_fixture("pass.md");
+    let before = HostState::now();
+    let server = fixture.server(&["--idle-timeout", "2"]);
+    let lesson = "fixture-pass";
+    // The lesson's fifth step pins a namespace: a mount and a namespace to leave behind.
+    let pin_step = "pin-the-box-s-net";
+    let mounts = || std::fs::read_to_string("/proc/self/mountinfo").unwrap().lines().filter(|l| l.contains(" - nsfs ")).count();
+    let nsfs_before = mounts();
+    let opened = |server: &Server| {
+        let s = server.open(lesson);
+        let events = server.step(&s, "run", lesson, pin_step);
+        assert_eq!(events[1]["event"], "step_passed", "{events:?}");
+        s
+    };
+    let gone = |server: &Server, what: &str| {
+        eventually(10, &format!("{what}: the worker to go"), || server.workers().is_empty());
+    };
+    // Closed by the page (DELETE, and the beacon's POST .../close).
+    let s = opened(&server);
+    assert_eq!(server.call("DELETE", &format!("/api/sessions/{s}"), None).status, 204);
+    gone(&server, "DELETE");
+    let s = opened(&server);
+    assert_eq!(server.call("POST", &format!("/api/sessions/{s}/close"), None).status, 204);
+    gone(&server, "close");
+    assert_eq!(server.call("POST", &format!("/api/sessions/{s}/run"), Some(json!({ "lesson": lesson, "step": pin_step }))).status, 404);
+    // Closed with the tab: its event stream goes away.
+    let s = opened(&server);
+    let stream = EventStream::open(&server, &s);
+    stream.close();
+    gone(&server, "the event stream closing");
+    // Reset: a new worker, and the old lab gone with the old one.
+    let s = opened(&server);
+    let old = server.workers();
+    let stream = EventStream::open(&server, &s);
+    assert_eq!(server.call("POST", &format!("/api/sessions/{s}/reset"), None).status, 204);
+    stream.wait_for(|n, _| n == "reset", "reset");
+    stream.wait_for(|n, _| n == "ready", "ready");
+    let new = server.workers();
+    assert_eq!(new.len(), 1);
+    assert_ne!(new, old);
+    // The fresh lab has no box: running the step after the pin replays from the start.
+    assert_eq!(server.step(&s, "run", lesson, "stop-the-box")[1]["event"], "step_passed");
+    stream.close();
+    gone(&server, "reset, then close");
+    // The idle time-out (2 s here).
+    let s = opened(&server);
+    let started = Instant::now();
+    gone(&server, "the idle time-out");
+    assert!(started.elapsed() >= Duration::from_millis(1500), "ended before it was idle");
+    assert_eq!(server.call("POST", &format!("/api/sessions/{s}/run"), Some(json!({ "lesson": lesson, "step": pin_step }))).status, 404);
+    // The server stopping.
+    let _s = opened(&server);
+    assert_eq!(mounts(), nsfs_before, "pins live in the lab's own mount namespace");
+    server.stop();
+    before.assert_restored("closed sessions");
+}
+
+const EXERCISE: &str = "tests/fixtures/run/exercise.md";
+
+#[test]
+fn exercises_are_checked_in_a_shell_attached_to_the_lab() {
+    if !support::require_root("exercises_are_checked_in_a_shell_attached_to_the_lab") {
+        return;
+    }
+    let _guard = serial();
+    let text = std::fs::read_to_string(repo().join(EXERCISE)).unwrap();
+    let fixture = Fixture::new(&[("exercise.md", &text)]);
+    let before = HostState::now();
+    let server = fixture.server(&[]);
+    let lesson = "fixture-exercise";
+    let s = server.open(lesson);
+    let stream = EventStream::open(&server, &s);
+    let exercise = "a-shell-with-a-host-name-of-its-own";
+    // Check with nothing done: it fails, and says why.
+    let events = server.step(&s, "check", lesson, exercise);
+    assert_eq!(events.last().unwrap()["event"], "step_failed", "{events:?}");
+    let attach = stream.wait_for(|n, _| n == "exercise", "exercise")["attach"].as_str().unwrap().to_string();
+    assert!(attach.starts_with("nsenter -t "), "{attach}");
+    let view = stream.wait_for(|n, v| n == "view" && v["step"] == exercise, "view");
+    assert!(view["hints"][0].as_str().unwrap().contains("type `check`"), "{view}");
+    // The learner opens a shell with the printed command and types `check` there.
+    let mut shell = Command::new("sh")
+        .args(["-c", &attach])
+        .env("SHELL", "/bin/sh")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = shell.stdin.take().unwrap();
+    input.write_all(b"unshare -u sh -c 'hostname lab && check; sleep 60'\n").unwrap();
+    // Its `check` reaches the page too.
+    let passed = stream.wait_for(|n, v| n == "report" && v["event"] != "step_started" && v["step"] == exercise, "the shell's check");
+    assert_eq!(passed["event"], "step_passed", "{passed}");
+    // Check in the page, while that shell lives: the same verdict.
+    let events = server.step(&s, "check", lesson, exercise);
+    assert_eq!(events.last().unwrap()["event"], "step_passed", "{events:?}");
+    // Moving on ends what the learner started there.
+    let pin_exercise = "keep-one-alive";
+    let events = server.step(&s, "run", lesson, pin_exercise);
+    assert!(events.is_empty(), "opening an exercise reports no verdict: {events:?}");
+    eventually(10, "the attached shell to be ended", || shell.try_wait().unwrap().is_some());
+    drop(input);
+    // A pin the learner makes from a shell that has since exited counts.
+    let attach = stream.wait_for(|n, v| n == "exercise" && v["step"] == pin_exercise, "exercise")["attach"].as_str().unwrap().to_string();
+    let out = Command::new("sh")
+        .args(["-c", &format!("echo \"touch mynet; unshare -n sh -c 'mount --bind /proc/\\$\\$/ns/net mynet'\" | {attach}")])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let events = server.step(&s, "check", lesson, pin_exercise);
+    assert_eq!(events.last().unwrap()["event"], "step_passed", "{events:?}");
+    stream.close();
+    eventually(10, "the session to end", || server.workers().is_empty());
+    server.stop();
+    before.assert_restored("exercises");
+}
+
+#[test]
+fn rootless_serve_runs_steps_and_attaches_shells() {
+    if !support::require_root("rootless_serve_runs_steps_and_attaches_shells") {
+        return;
+    }
+    let _guard = serial();
+    let text = std::fs::read_to_string(repo().join(EXERCISE)).unwrap();
+    let fixture = Fixture::new(&[("exercise.md", &text)]);
+    let before = HostState::now();
+    let server = fixture.server_as(support::As::Nobody, &[]);
+    let lesson = "fixture-exercise";
+    let s = server.open(lesson);
+    let stream = EventStream::open(&server, &s);
+    let exercise = "join-the-box";
+    assert!(server.step(&s, "run", lesson, exercise).is_empty());
+    let attach = stream.wait_for(|n, _| n == "exercise", "exercise")["attach"].as_str().unwrap().to_string();
+    assert!(attach.contains(" -U "), "a rootless lab is entered through its user namespace: {attach}");
+    let out = support::command_as(support::As::Nobody, Path::new("sh"), &["-c", &format!("echo 'nsenter -t $NSLAB_PID_BOX -n sh -c check' | {attach}")])
+        .env("SHELL", "/bin/sh")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("✔ the net namespace of your shell"), "{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let passed = stream.wait_for(|n, v| n == "report" && v["event"] != "step_started" && v["step"] == exercise, "the shell's check");
+    assert_eq!(passed["event"], "step_passed", "{passed}");
+    stream.close();
+    eventually(10, "the session to end", || server.workers().is_empty());
+    server.stop();
+    before.assert_restored("a rootless server");
+}
+
+// ---- the browser ------------------------------------------------------------------------------
+
+/// The repository's book, built once with the real mdBook (and this nslab
+/// as its preprocessor); `None` (a skip) outside CI when mdBook is missing.
+fn built_book() -> Option<&'static Path> {
+    static BOOK: std::sync::OnceLock<Option<tempfile::TempDir>> = std::sync::OnceLock::new();
+    BOOK.get_or_init(|| {
+        let out = tempfile::Builder::new().prefix("nslab-serve-book-").tempdir().unwrap();
+        let built = Command::new("mdbook").arg("build").arg(repo().join("book")).arg("-d").arg(out.path()).env("PATH", path_with_nslab()).output();
+        match built {
+            Ok(o) if o.status.success() => Some(out),
+            other => {
+                assert!(std::env::var_os("CI").is_none(), "CI needs mdBook to build the book: {other:?}");
+                eprintln!("skipping: mdBook is not installed");
+                None
+            }
+        }
+    })
+    .as_ref()
+    .map(|d| d.path())
+}
+
+fn browser_or_skip(test: &str) -> Option<PathBuf> {
+    let found = cdp::chromium();
+    if found.is_none() {
+        assert!(std::env::var_os("CI").is_none(), "{test}: CI needs Chromium at {} (apt-get install chromium)", cdp::CHROMIUM);
+        eprintln!("skipping {test}: no Chromium");
+    }
+    found
+}
+
+#[test]
+fn serve_builds_the_book_it_is_given() {
+    let _guard = serial();
+    if built_book().is_none() {
+        return;
+    }
+    let before = HostState::now();
+    let server = Server::start(&["--lessons", repo().join("lessons").to_str().unwrap(), repo().join("book").to_str().unwrap()]);
+    let page = server.call("GET", "/lessons/02-uts.html", None);
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("data-step=\"name-the-lab\""), "the preprocessor ran");
+    assert!(page.body.contains("<script src=\"/__nslab/live.js\" defer></script>"));
+    let js = server.call("GET", "/__nslab/live.js", None);
+    assert!(js.status == 200 && js.body.contains("nslabLive"));
+    server.stop();
+    before.assert_restored("serving the book");
+}
+
+/// Opens a lesson page in Chromium and waits for its lab.
+fn open_page(browser: &mut cdp::Browser, server: &Server, page: &str) -> (String, String) {
+    let (target, session) = browser.open(&format!("{}?token={}", server.url(page), server.token));
+    browser.wait_for(&session, "document.readyState === 'complete'", 30, "the page to load");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while browser.eval(&session, "!!(window.nslabLive && window.nslabLive.ready)") != json!(true) {
+        let state = browser.eval(&session, "location.href + ' | ' + (document.querySelector('.nslab-live-state') || {}).textContent");
+        assert!(Instant::now() < deadline, "the page's lab is not ready: {state}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    (target, session)
+}
+
+const RESULT: &str = "document.querySelector('#step-name-the-lab .nslab-live-result')";
+
+#[test]
+fn e2e_run_in_a_real_browser_shows_the_verified_result() {
+    if !support::require_root("e2e_run_in_a_real_browser_shows_the_verified_result") {
+        return;
+    }
+    let _guard = serial();
+    let Some(chromium) = browser_or_skip("e2e") else { return };
+    let Some(book) = built_book() else { return };
+    let before = HostState::now();
+    let server = Server::start(&["--lessons", repo().join("lessons").to_str().unwrap(), book.to_str().unwrap()]);
+    let mut browser = cdp::Browser::start(&chromium);
+    let (target, page) = open_page(&mut browser, &server, "/lessons/02-uts.html");
+    assert_eq!(server.workers().len(), 1, "the page has a lab");
+    browser.click(&page, "#step-name-the-lab .nslab-live-run");
+    let text = browser.wait_for(&page, &format!("{RESULT}.querySelector('table') && {RESULT}.innerText"), 30, "the result in the page");
+    let text = text.as_str().unwrap();
+    for words in ["✔ passed", "✔ the command exits with status 0", "✔ stdout is the 3 lines shown", "✔ the host's uts namespace stays the same", "│ lab.example", "host"] {
+        assert!(text.contains(words), "{words:?} not in:\n{text}");
+    }
+    // Running a later step first: its table shows box, with the new namespace marked.
+    browser.click(&page, "#step-start-box .nslab-live-run");
+    let table = browser.wait_for(&page, "document.querySelector('#step-start-box .nslab-live-result table')?.innerText", 30, "start-box's table");
+    let table = table.as_str().unwrap();
+    assert!(table.contains("box") && table.contains('*'), "{table}");
+    let changed = browser.eval(&page, "Array.from(document.querySelectorAll('#step-start-box td.changed')).length");
+    assert_eq!(changed, json!(1), "only box's uts cell changed:\n{table}");
+    // A hint, and a failure's words: nothing hidden shows until asked.
+    assert_eq!(browser.eval(&page, "getComputedStyle(document.querySelector('#step-start-box .nslab-hint')).display"), json!("none"));
+    browser.click(&page, "#step-start-box .nslab-live-hint");
+    assert_ne!(browser.eval(&page, "getComputedStyle(document.querySelector('#step-start-box .nslab-hint')).display"), json!("none"));
+    // Closing the tab ends the lab.
+    browser.close_tab(&target);
+    eventually(10, "the tab's lab to end", || server.workers().is_empty());
+    drop(browser);
+    server.stop();
+    before.assert_restored("the browser test");
+}
+
+/// The benchmark: from the Run button's click to the verified result shown,
+/// against `nslab run --yes` of the same step. Goal: at most 50 ms more.
+#[test]
+fn benchmark_run_button_against_nslab_run() {
+    if !support::require_root("benchmark_run_button_against_nslab_run") {
+        return;
+    }
+    let _guard = serial();
+    let Some(chromium) = browser_or_skip("benchmark") else { return };
+    let Some(book) = built_book() else { return };
+    const ROUNDS: usize = 15;
+    let before = HostState::now();
+    // The same step alone in a lesson, for nslab run.
+    let uts = std::fs::read_to_string(repo().join("lessons/02-uts.md")).unwrap();
+    let first_step_end = uts.find("```\n\n## A copy").unwrap() + 4;
+    let alone = tempfile::tempdir().unwrap();
+    let file = alone.path().join("one-step.md");
+    std::fs::write(&file, &uts[..first_step_end]).unwrap();
+    let mut cli = Vec::new();
+    for _ in 0..ROUNDS {
+        let t = Instant::now();
+        let out = Command::new(nslab_path()).args(["run", "--yes", "--format", "json"]).arg(&file).env("XDG_STATE_HOME", alone.path()).output().unwrap();
+        cli.push(t.elapsed().as_secs_f64() * 1000.0);
+        assert!(String::from_utf8_lossy(&out.stdout).contains("step_passed"));
+    }
+    let server = Server::start(&["--lessons", repo().join("lessons").to_str().unwrap(), book.to_str().unwrap()]);
+    let mut browser = cdp::Browser::start(&chromium);
+    let (_target, page) = open_page(&mut browser, &server, "/lessons/02-uts.html");
+    let mut web = Vec::new();
+    for _ in 0..ROUNDS {
+        browser.wait_for(&page, "!document.querySelector('#step-name-the-lab .nslab-live-run').disabled", 30, "the Run button");
+        browser.eval(&page, "delete window.nslabLive.timings['name-the-lab']; true");
+        browser.click(&page, "#step-name-the-lab .nslab-live-run");
+        let t = browser.wait_for(&page, "(t => t && t.shown !== undefined && t.shown - t.clicked)(window.nslabLive.timings['name-the-lab'])", 30, "the result");
+        web.push(t.as_f64().unwrap());
+    }
+    drop(browser);
+    server.stop();
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        v[v.len() / 2]
+    };
+    let (web_ms, cli_ms) = (median(&mut web), median(&mut cli));
+    eprintln!("benchmark: Run button to result in the page: median {web_ms:.1} ms; nslab run --yes of the same step: median {cli_ms:.1} ms ({ROUNDS} rounds each; page minus run: {:+.1} ms)", web_ms - cli_ms);
+    before.assert_restored("the benchmark");
+    assert!(web_ms < cli_ms + 50.0, "the page takes {web_ms:.1} ms, nslab run {cli_ms:.1} ms: more than 50 ms more");
+}
