@@ -476,3 +476,25 @@ fn mutations_turn_expectations_around() {
     assert_eq!((ms[1].expectation, ms[1].new_line.as_str()), (1, "| b-mutated"));
     assert_eq!(apply(&lesson, &ms[1]).lines().nth(11), Some("| b-mutated"));
 }
+
+/// Every exercise of the curriculum is fair — it fails with nothing done and
+/// passes with its reference solution — as root and as nobody; and most
+/// lessons have one.
+#[test]
+fn every_exercise_is_fair_as_root_and_as_nobody() {
+    let _guard = serial();
+    let lessons = lessons();
+    let with_exercises = lessons.iter().filter(|l| l.text.contains("```nslab exercise")).count();
+    assert!(with_exercises >= 6, "at least six lessons have an exercise ({with_exercises})");
+    let copy = curriculum_copy(&lessons);
+    let before = HostState::now();
+    let whos: &[As] = if nobody_too("every_exercise_is_fair_as_root_and_as_nobody") { &As::BOTH } else { &[As::Caller] };
+    for &who in whos {
+        let out = nslab_in(who, copy.path(), &copy.path().join("state"), &["check", "--solutions", "."], Duration::from_secs(120));
+        let text = stdout(&out);
+        assert_eq!(out.status.code(), Some(0), "{who:?}:\n{text}\n{}", stderr(&out));
+        let last = text.trim_end().lines().last().unwrap_or("");
+        assert!(last.ends_with(", 0 not") && last.contains(" fair"), "{who:?}: {last}");
+        before.assert_restored(&format!("check --solutions as {who:?}"));
+    }
+}
