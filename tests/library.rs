@@ -111,6 +111,7 @@ fn dropping_a_process_kills_and_reaps_it() {
 /// work rootless through a user namespace of its own.
 #[test]
 fn library_api_as_nobody() {
+    let _guard = serial();
     if !support::is_root() {
         return; // this run already is the unprivileged one
     }

@@ -1,0 +1,138 @@
+//! Reliability: interruptions at many moments, parallel runs, misbehaving
+//! commands, hostile lessons and resource use — each run checked for what it
+//! left behind, as root and as `nobody`.
+
+mod support;
+
+use std::path::Path;
+use std::process::{Child, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use support::{As, HostState, command_as, nslab_path, serial, stdout};
+
+/// A world-readable copy of the shipped lessons and the run fixtures.
+fn workspace() -> tempfile::TempDir {
+    let dir = support::fixtures("run");
+    let lessons = dir.path().join("lessons");
+    std::fs::create_dir(&lessons).unwrap();
+    support::set_mode(&lessons, 0o755);
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("lessons");
+    for entry in std::fs::read_dir(src).unwrap().flatten() {
+        if entry.path().extension().is_some_and(|e| e == "md") {
+            let to = lessons.join(entry.file_name());
+            std::fs::copy(entry.path(), &to).unwrap();
+            support::set_mode(&to, 0o644);
+        }
+    }
+    let state = dir.path().join("state");
+    std::fs::create_dir(&state).unwrap();
+    support::set_mode(&state, 0o777);
+    dir
+}
+
+fn spawn_run(who: As, dir: &Path, args: &[&str]) -> Child {
+    let mut cmd = command_as(who, nslab_path(), &[&["run", "--yes", "--color", "never"], args].concat());
+    cmd.current_dir(dir).env("XDG_STATE_HOME", dir.join("state"));
+    cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap()
+}
+
+
+fn code(out: &Output) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    out.status.code().unwrap_or_else(|| 128 + out.status.signal().unwrap_or(0))
+}
+
+/// SIGINT, SIGTERM and SIGKILL at many moments of a run of every lesson:
+/// early, mid-run, late. Afterwards the namespaces, nsfs mounts, processes and
+/// host name are as before; SIGINT and SIGTERM exit 130 and 143.
+#[test]
+fn interruptions_at_many_moments_leave_nothing() {
+    let _guard = serial();
+    let dir = workspace();
+    let before = HostState::now();
+    // How long a full run takes, to spread the moments over it.
+    let full = Instant::now();
+    let out = support::wait_bounded(spawn_run(As::Caller, dir.path(), &["lessons"]), Duration::from_secs(120));
+    assert_eq!(code(&out), 0, "the lessons pass uninterrupted:\n{}", stdout(&out));
+    let span = full.elapsed();
+    for who in As::BOTH {
+        for (i, signal) in [libc::SIGINT, libc::SIGTERM, libc::SIGKILL].into_iter().enumerate() {
+            for fraction in [0.0, 0.3, 0.7] {
+                let delay = span.mul_f64(fraction) + Duration::from_millis(7 * i as u64);
+                let child = spawn_run(who, dir.path(), &["lessons"]);
+                std::thread::sleep(delay);
+                // SAFETY: kill with a valid pid.
+                unsafe { libc::kill(child.id() as i32, signal) };
+                let out = support::wait_bounded(child, Duration::from_secs(60));
+                let got = code(&out);
+                let expected = 128 + signal;
+                // A run may finish before a late signal lands; then it passed.
+                assert!(got == expected || got == 0, "{who:?} signal {signal} after {delay:?}: exit {got}\n{}", stdout(&out));
+                before.assert_restored(&format!("{who:?}, signal {signal} after {delay:?}"));
+            }
+        }
+    }
+}
+
+/// Eight runs at once all pass: each has its own lab, run folder and pins.
+#[test]
+fn eight_parallel_runs_all_pass() {
+    let _guard = serial();
+    let dir = workspace();
+    let before = HostState::now();
+    for who in As::BOTH {
+        let children: Vec<Child> = (0..8).map(|_| spawn_run(who, dir.path(), &["lessons", "pass.md"])).collect();
+        for (i, child) in children.into_iter().enumerate() {
+            let out = support::wait_bounded(child, Duration::from_secs(180));
+            assert_eq!(code(&out), 0, "{who:?} run {i}:\n{}", stdout(&out));
+        }
+        before.assert_restored(&format!("eight parallel runs as {who:?}"));
+    }
+}
+
+/// Misbehaving commands are reported truthfully, within their time limit,
+/// and cleaned up.
+#[test]
+fn faults_inside_steps_are_reported_and_contained() {
+    let _guard = serial();
+    let dir = workspace();
+    let before = HostState::now();
+    for who in As::BOTH {
+        let started = Instant::now();
+        let out = support::wait_bounded(spawn_run(who, dir.path(), &["faults.md"]), Duration::from_secs(60));
+        let text = stdout(&out);
+        assert!(started.elapsed() < Duration::from_secs(30), "nothing waited for the 60 s daemons");
+        assert_eq!(code(&out), 1, "{text}");
+        for line in [
+            "✔ stdout is `daemon started`",
+            "✔ stdout is `stdin was empty`",
+            "the command timed out after 1.0 s and was killed",
+            "│ waiting",
+            "✔ the command exits with status 137",
+            "more bytes, not kept",
+            "✔ the command exits with status 143",
+            "✔ stdout is `fine`",
+            "fixture-faults: 6 passed, 1 failed, 0 skipped",
+        ] {
+            assert!(text.contains(line), "{who:?}: missing {line:?}:\n{text}");
+        }
+        before.assert_restored("faulty commands");
+    }
+}
+
+/// A run of every lesson keeps nslab's own peak memory under 20 MB and ends
+/// with no more open descriptors than it started with.
+#[test]
+fn resources_stay_bounded() {
+    let _guard = serial();
+    let dir = workspace();
+    let report = dir.path().join("resources.json");
+    let mut cmd = command_as(As::Caller, nslab_path(), &["run", "--yes", "lessons", "faults.md"]);
+    cmd.current_dir(dir.path()).env("XDG_STATE_HOME", dir.path().join("state")).env("NSLAB_RESOURCE_REPORT", &report);
+    let out = support::wait_bounded(cmd.stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap(), Duration::from_secs(180));
+    assert!(code(&out) <= 1);
+    let r: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let peak = r["peak_rss_kib"].as_u64().unwrap().max(r["worker_peak_rss_kib"].as_u64().unwrap());
+    assert!(peak > 0 && peak < 20 * 1024, "peak memory {peak} KiB: {r}");
+    assert!(r["fds_at_end"].as_u64() <= r["fds_at_start"].as_u64(), "descriptors leaked: {r}");
+}
