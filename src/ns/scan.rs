@@ -154,9 +154,9 @@ struct Partial {
     fd_holds: Vec<(NsLink, i32, Vec<u8>)>,
 }
 
-/// `ns/cgroup`, `ns/ipc`, … as C strings, for readlinkat.
+/// `cgroup`, `ipc`, … as C strings, for readlinkat in `/proc/PID/ns`.
 fn ns_names() -> [(NsKind, std::ffi::CString); 8] {
-    NsKind::ALL.map(|k| (k, std::ffi::CString::new(format!("ns/{}", k.name())).expect("no NUL")))
+    NsKind::ALL.map(|k| (k, std::ffi::CString::new(k.name()).expect("no NUL")))
 }
 
 /// Reads the namespaces (and open namespace files) of `pids`, in order.
@@ -167,9 +167,11 @@ fn scan_pids(root: &sys::DirHandle, pids: &[i32], kinds: KindSet, open_fds: bool
     let mut dents = vec![0u8; 32 * 1024];
     let mut fd_link = [0u8; 256];
     for &pid in pids {
-        let Ok(pid_name) = std::ffi::CString::new(pid.to_string()) else { continue };
+        // A handle on /proc/PID/ns: each link is then one short lookup (a
+        // name in /proc/PID itself is searched for among sixty entries).
+        let Ok(ns_dir) = std::ffi::CString::new(format!("{pid}/ns")) else { continue };
         // A process that exited meanwhile, or that we may not read, is skipped.
-        let Some(dir) = root.open_child(&pid_name) else { continue };
+        let Some(dir) = root.open_child(&ns_dir) else { continue };
         for (kind, name) in names.iter().filter(|(k, _)| kinds.contains(*k)) {
             // EACCES (not ours to read), ENOENT (gone, or a kind this kernel
             // lacks): skipped silently, as util-linux does.
@@ -183,7 +185,8 @@ fn scan_pids(root: &sys::DirHandle, pids: &[i32], kinds: KindSet, open_fds: bool
         if open_fds {
             // An nsfs file shows as `net:[4026531840]`, with no leading slash;
             // sockets and pipes look alike (`socket:[…]`) but name no kind.
-            dir.for_each_link(c"fd", &mut dents, &mut fd_link, |fd, target| {
+            let Ok(fd_dir) = std::ffi::CString::new(format!("{pid}/fd")) else { continue };
+            root.for_each_link(&fd_dir, &mut dents, &mut fd_link, |fd, target| {
                 if let Some(l) = NsLink::parse_bytes(target).filter(|l| kinds.contains(l.kind)) {
                     part.fd_holds.push((l, pid, fd.to_vec()));
                 }
