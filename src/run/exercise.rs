@@ -91,22 +91,7 @@ impl Checker {
 /// Runs an exercise step in `mode` and returns its result.
 pub fn run_exercise(session: &mut Session, lesson: &Lesson, step: &Step, opts: &RunOptions, mode: Mode) -> StepResult {
     let started = Instant::now();
-    let mut result = StepResult {
-        step: step.id.clone(),
-        number: step.number,
-        title: step.display_title().to_string(),
-        action: step.action.value.to_string(),
-        outcome: StepOutcome::Failed,
-        error: None,
-        verdicts: Vec::new(),
-        command: None,
-        before: None,
-        observed: None,
-        hints: step.hints.clone(),
-        display: None,
-        duration_ms: 0,
-        overhead_us: 0,
-    };
+    let mut result = StepResult::new(step, StepOutcome::Failed);
     let before = Snapshot::take(session, false);
     let timeout = step.timeout.unwrap_or(opts.timeout);
     if let Err(e) = exec::perform(session, &step.action.value, None, timeout) {
@@ -250,20 +235,12 @@ impl OpenExercise {
         let passed = verdicts.iter().all(|v| v.holds);
         let hints = if passed { step.hints.clone() } else { computed_hints(step, &verdicts).into_iter().chain(step.hints.iter().cloned()).collect() };
         StepResult {
-            step: step.id.clone(),
-            number: step.number,
-            title: step.display_title().to_string(),
-            action: step.action.value.to_string(),
-            outcome: if passed { StepOutcome::Passed } else { StepOutcome::Failed },
-            error: None,
             verdicts,
-            command: None,
             before: Some(self.before.clone()),
             observed: Some(after),
             hints,
-            display: None,
             duration_ms: self.started.elapsed().as_millis() as u64,
-            overhead_us: 0,
+            ..StepResult::new(step, if passed { StepOutcome::Passed } else { StepOutcome::Failed })
         }
     }
 

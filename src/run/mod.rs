@@ -397,22 +397,7 @@ fn lab_failure_reason(err: &session::SessionError) -> String {
 
 /// The result of a step that was not run, and why.
 pub fn skipped(step: &Step, reason: String) -> StepResult {
-    StepResult {
-        step: step.id.clone(),
-        number: step.number,
-        title: step.display_title().to_string(),
-        action: step.action.value.to_string(),
-        outcome: StepOutcome::Skipped(reason),
-        error: None,
-        verdicts: Vec::new(),
-        command: None,
-        before: None,
-        observed: None,
-        hints: Vec::new(),
-        display: None,
-        duration_ms: 0,
-        overhead_us: 0,
-    }
+    StepResult { hints: Vec::new(), ..StepResult::new(step, StepOutcome::Skipped(reason)) }
 }
 
 fn summary(r: &StepResult) -> StepSummary {
@@ -525,19 +510,14 @@ pub fn run_step(session: &mut Session, step: &Step, opts: &RunOptions) -> StepRe
     let command_time = action.command.as_ref().map_or(Duration::ZERO, |c| c.elapsed);
     let passed = error.is_none() && verdicts.iter().all(|v| v.holds);
     StepResult {
-        step: step.id.clone(),
-        number: step.number,
-        title: step.display_title().to_string(),
-        action: step.action.value.to_string(),
-        outcome: if passed { StepOutcome::Passed } else { StepOutcome::Failed },
         error,
         verdicts,
         command: action.command,
         before: Some(before),
         observed: Some(after),
-        hints: step.hints.clone(),
         display: action.display,
         duration_ms: started.elapsed().as_millis() as u64,
         overhead_us: started.elapsed().saturating_sub(command_time).as_micros() as u64,
+        ..StepResult::new(step, if passed { StepOutcome::Passed } else { StepOutcome::Failed })
     }
 }

@@ -62,6 +62,28 @@ pub struct StepResult {
     pub overhead_us: u64,
 }
 
+impl StepResult {
+    /// A result for `step` with `outcome` and nothing observed yet.
+    pub fn new(step: &crate::lesson::Step, outcome: StepOutcome) -> StepResult {
+        StepResult {
+            step: step.id.clone(),
+            number: step.number,
+            title: step.display_title().to_string(),
+            action: step.action.value.to_string(),
+            outcome,
+            error: None,
+            verdicts: Vec::new(),
+            command: None,
+            before: None,
+            observed: None,
+            hints: step.hints.clone(),
+            display: None,
+            duration_ms: 0,
+            overhead_us: 0,
+        }
+    }
+}
+
 /// A lesson's result, as data (sent from the worker to the coordinator).
 #[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 pub struct LessonResult {
