@@ -461,6 +461,7 @@ impl Spawn {
             Stage::TimeOffsets => "writing the time namespace offsets".into(),
             Stage::DeathSignal => "setting the parent-death signal".into(),
             Stage::Stdio => "setting up stdin, stdout and stderr".into(),
+            Stage::Chdir => format!("changing to {}", self.cwd.as_deref().unwrap_or(Path::new("?")).display()),
             Stage::Exec => return self.explain_exec(SpawnFailure::Child(f)),
         };
         EngineError::Child { what, source }

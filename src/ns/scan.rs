@@ -263,7 +263,7 @@ impl Scanner {
         }
         for (link, pid, fd) in fd_holds {
             let i = add(&mut namespaces, link);
-            let mut path = self.proc_root.join(itoa(pid));
+            let mut path = self.proc_root.join(pid.to_string());
             path.push("fd");
             path.push(OsStr::from_bytes(&fd));
             namespaces[i].held_by_fds.push(path);
@@ -300,7 +300,7 @@ impl Scanner {
         for ns in namespaces.iter_mut() {
             if let Some(pid) = ns.pid {
                 let (ppid, uid, command) = procs.entry(pid).or_insert_with(|| {
-                    let dir = self.proc_root.join(itoa(pid));
+                    let dir = self.proc_root.join(pid.to_string());
                     let ppid = if details.ppid { read_ppid(&dir) } else { None };
                     let uid = if details.user {
                         std::fs::metadata(&dir).ok().map(|m| std::os::unix::fs::MetadataExt::uid(&m))
@@ -374,10 +374,6 @@ fn unescape_octal(s: &[u8]) -> Vec<u8> {
         }
     }
     out
-}
-
-fn itoa(n: i32) -> String {
-    n.to_string()
 }
 
 /// The parent pid from `/proc/PID/stat` (the field after the `(comm)`, which

@@ -318,12 +318,14 @@ pub enum Stage {
     Stdio = 9,
     /// execve(2) of every candidate path.
     Exec = 10,
+    /// chdir(2) to the working directory.
+    Chdir = 11,
 }
 
 impl Stage {
     fn from_u8(b: u8) -> Option<Stage> {
         use Stage::*;
-        [Setns, Unshare, IdMap, MountPrivate, MountProc, TimeOffsets, Clone, DeathSignal, Stdio, Exec]
+        [Setns, Unshare, IdMap, MountPrivate, MountProc, TimeOffsets, Clone, DeathSignal, Stdio, Exec, Chdir]
             .into_iter()
             .find(|s| *s as u8 == b)
     }
@@ -789,7 +791,7 @@ fn child_main(plan: &ChildPlan, exec: &ExecVectors, creator: Creator, sock: RawF
         if let Some(dir) = &plan.cwd
             && libc::chdir(dir.as_ptr()) < 0
         {
-            fail(sock, Stage::Stdio, 3, 1);
+            fail(sock, Stage::Chdir, 0, 1);
         }
         for (target, fd) in plan.stdio.iter().enumerate() {
             if let Some(fd) = fd
@@ -862,7 +864,7 @@ pub fn enter_lab(flags: libc::c_int, map_root: bool) -> io::Result<()> {
     let creator = Creator::now();
     // SAFETY: unshare with flags only.
     cvt(unsafe { libc::unshare(flags) })?;
-    if map_root && !map_root_self(creator) {
+    if map_root && !self::map_root(creator) {
         return Err(io::Error::last_os_error());
     }
     if flags & libc::CLONE_NEWNS != 0 {
@@ -875,10 +877,6 @@ pub fn enter_lab(flags: libc::c_int, map_root: bool) -> io::Result<()> {
         loopback_up()?;
     }
     Ok(())
-}
-
-fn map_root_self(creator: Creator) -> bool {
-    map_root(creator)
 }
 
 /// Sets IFF_UP on `lo` (SIOCGIFFLAGS / SIOCSIFFLAGS).
