@@ -38,7 +38,9 @@ pub(crate) fn find<'a>(
 ) -> Vec<Block<'a>> {
     let body = source.get(body_start..).unwrap_or("");
     let mut blocks = Vec::new();
-    let mut current: Option<(Block, LineBuilder)> = None;
+    let mut current: Option<Block> = None;
+    // One builder serves every block, so its line buffer is reused.
+    let mut lines = LineBuilder::new(source);
     for (event, range) in Parser::new_ext(body, Options::empty()).into_offset_iter() {
         let range = range.start + body_start..range.end + body_start;
         match event {
@@ -72,28 +74,25 @@ pub(crate) fn find<'a>(
                     );
                 }
                 let terminated = is_terminated(source, range.clone());
-                current = Some((
-                    Block {
-                        kind,
-                        range,
-                        opening,
-                        lines: Vec::new(),
-                        terminated,
-                    },
-                    LineBuilder::new(source),
-                ));
+                lines.open = None;
+                lines.done.clear();
+                current = Some(Block {
+                    kind,
+                    range,
+                    opening,
+                    lines: Vec::new(),
+                    terminated,
+                });
             }
-            Event::Text(text) => {
-                if let Some((_, lines)) = current.as_mut() {
-                    if source.get(range.clone()) == Some(&*text) {
-                        lines.push_exact(range);
-                    } else {
-                        lines.push_rewritten(&text, range.start);
-                    }
+            Event::Text(text) if current.is_some() => {
+                if source.get(range.clone()) == Some(&*text) {
+                    lines.push_exact(range);
+                } else {
+                    lines.push_rewritten(&text, range.start);
                 }
             }
             Event::End(TagEnd::CodeBlock) => {
-                if let Some((mut block, lines)) = current.take() {
+                if let Some(mut block) = current.take() {
                     block.lines = lines.finish();
                     blocks.push(block);
                 }
@@ -127,8 +126,14 @@ impl<'a> LineBuilder<'a> {
     fn push_exact(&mut self, range: Range<usize>) {
         let source = self.source;
         let mut offset = range.start;
-        for piece in source[range].split_inclusive('\n') {
-            let len = piece.strip_suffix('\n').map_or(piece.len(), str::len);
+        while offset < range.end {
+            // The next line, with its `\n` if it has one.
+            let (len, piece_len) =
+                match memchr::memchr(b'\n', &source.as_bytes()[offset..range.end]) {
+                    Some(i) => (i, i + 1),
+                    None => (range.end - offset, range.end - offset),
+                };
+            let piece = &source[offset..offset + piece_len];
             let line = match self.open.take() {
                 // Continues a borrowed line right before it in the source.
                 Some((start, Cow::Borrowed(prev))) if start + prev.len() == offset => {
@@ -178,11 +183,13 @@ impl<'a> LineBuilder<'a> {
         self.done.push((start, line));
     }
 
-    fn finish(mut self) -> Vec<(usize, Cow<'a, str>)> {
+    /// The lines of the block, leaving the builder empty for the next one.
+    fn finish(&mut self) -> Vec<(usize, Cow<'a, str>)> {
         if let Some(line) = self.open.take() {
             self.end(line);
         }
-        self.done
+        // An exact-size copy: one allocation per block, none for growing.
+        self.done.drain(..).collect()
     }
 }
 

@@ -4,13 +4,12 @@
 //! records what each step uses and defines.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::ops::Range;
 
 use super::diagnostic::Diagnostics;
 use super::model::{Action, Expectation, ExpectedStatus, RunTarget, Save, StepKind, Subject};
 use super::step::{Item, StepDraft};
-use super::syntax::{closest, slug};
+use super::syntax::{FastMap, closest, slug};
 use crate::ns::NsKind;
 
 /// A name that is currently defined.
@@ -38,6 +37,25 @@ impl Def {
     }
 }
 
+/// Why a name is no longer defined; formatted only when an error shows it.
+#[derive(Debug, Clone, Copy)]
+enum Gone {
+    /// An exercise's `creates:` pin, at the end of exercise N.
+    Removed(usize),
+    Unpinned(usize),
+    Stopped(usize),
+}
+
+impl std::fmt::Display for Gone {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Gone::Removed(n) => write!(f, "removed at the end of exercise {n}"),
+            Gone::Unpinned(n) => write!(f, "unpinned in step {n}"),
+            Gone::Stopped(n) => write!(f, "stopped in step {n}"),
+        }
+    }
+}
+
 /// What a use of a name must refer to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Want {
@@ -59,9 +77,9 @@ pub(crate) struct Checked {
 struct Scope<'d> {
     /// The lesson source the items' token ranges point into.
     source: &'d str,
-    live: HashMap<String, Def>,
-    /// Why a name is no longer defined: "stopped in step 3".
-    gone: HashMap<String, String>,
+    live: FastMap<String, Def>,
+    /// Why a name is no longer defined (shown as "stopped in step 3").
+    gone: FastMap<String, Gone>,
     /// Names used while undefined, reported after the walk (when the help can
     /// say where they are defined later).
     undefined: Vec<Undefined>,
@@ -92,8 +110,8 @@ pub(crate) fn check(
 ) -> Vec<Checked> {
     let mut scope = Scope {
         source,
-        live: HashMap::new(),
-        gone: HashMap::new(),
+        live: FastMap::default(),
+        gone: FastMap::default(),
         undefined: Vec::new(),
         diags,
         in_exercise: false,
@@ -119,7 +137,7 @@ pub(crate) fn check(
             scope.live.entry(key.clone()).or_insert(Def::Unknown);
         }
         let started = match step.actions.first().map(|a| &a.value) {
-            Some(Action::Start { name, .. }) => Some(name.clone()),
+            Some(Action::Start { name, .. }) => Some(name.as_str()),
             _ => None,
         };
         for save in &mut step.saves {
@@ -146,7 +164,7 @@ pub(crate) fn check(
                     format!("this step's action is `{action_word}`; use `run`, `run in` or `unshare` to run a command"),
                 );
             }
-            scope.expectation(e, number, started.as_deref(), &mut uses);
+            scope.expectation(e, number, started, &mut uses);
         }
         if let Some((_, range)) = &step.stdin
             && is_command == Some(false)
@@ -158,7 +176,7 @@ pub(crate) fn check(
             );
         }
         for name in &local {
-            scope.undefine(name, format!("removed at the end of exercise {number}"));
+            scope.undefine(name, Gone::Removed(number));
         }
         defines.sort_unstable();
         defines.dedup();
@@ -178,7 +196,7 @@ pub(crate) fn check(
 /// Reports uses of undefined names, saying where a name is defined later.
 fn report_undefined(
     undefined: Vec<Undefined>,
-    first_def: &HashMap<String, usize>,
+    first_def: &FastMap<String, usize>,
     diags: &mut Diagnostics,
 ) {
     for u in undefined {
@@ -241,20 +259,25 @@ fn structure(step: &StepDraft, diags: &mut Diagnostics) {
 }
 
 /// The id of every step, reporting duplicates.
-fn step_ids(drafts: &[StepDraft], diags: &mut Diagnostics) -> Vec<String> {
+///
+/// The ids written in the drafts are moved out (nothing reads them later).
+fn step_ids(drafts: &mut [StepDraft], diags: &mut Diagnostics) -> Vec<String> {
     let ids: Vec<(String, Range<usize>, Option<&str>)> = drafts
-        .iter()
+        .iter_mut()
         .enumerate()
         .map(|(i, step)| {
+            if let Some((id, r)) = &mut step.id {
+                return (std::mem::take(id), r.clone(), None);
+            }
+            // The title's slug is only needed (and computed) without an `id:`.
             let title_slug = step
                 .title
                 .as_ref()
                 .map(|(t, r)| (slug(t), r))
                 .filter(|(s, _)| !s.is_empty());
-            match (&step.id, title_slug) {
-                (Some((id, r)), _) => (id.clone(), r.clone(), None),
-                (None, Some((slug, r))) => (slug, r.clone(), Some("the title")),
-                (None, None) => (
+            match title_slug {
+                Some((slug, r)) => (slug, r.clone(), Some("the title")),
+                None => (
                     format!("step-{}", i + 1),
                     step.opening.clone(),
                     Some("the step's number"),
@@ -262,7 +285,7 @@ fn step_ids(drafts: &[StepDraft], diags: &mut Diagnostics) -> Vec<String> {
             }
         })
         .collect();
-    let mut seen: HashMap<&str, usize> = HashMap::with_capacity(ids.len());
+    let mut seen: FastMap<&str, usize> = FastMap::with_capacity_and_hasher(ids.len(), Default::default());
     for (i, (id, range, derived)) in ids.iter().enumerate() {
         if let Some(first) = seen.get(id.as_str()) {
             let help = match derived {
@@ -284,8 +307,8 @@ fn step_ids(drafts: &[StepDraft], diags: &mut Diagnostics) -> Vec<String> {
 }
 
 /// The first step defining each name (processes and pins by name, captures as `@name`).
-fn first_definitions(drafts: &[StepDraft]) -> HashMap<String, usize> {
-    let mut first = HashMap::new();
+fn first_definitions(drafts: &[StepDraft]) -> FastMap<String, usize> {
+    let mut first = FastMap::default();
     for (i, step) in drafts.iter().enumerate() {
         let mut note = |name: String| {
             first.entry(name).or_insert(i + 1);
@@ -298,7 +321,7 @@ fn first_definitions(drafts: &[StepDraft]) -> HashMap<String, usize> {
             }
         }
         for s in &step.saves {
-            note(format!("@{}", s.value.capture));
+            note(capture_key(&s.value.capture));
         }
     }
     first
@@ -309,7 +332,7 @@ impl Scope<'_> {
     /// Returns its definition.
     fn lookup(&mut self, name: &str, want: Want, range: Range<usize>, step: usize) -> Option<Def> {
         let key: Cow<'_, str> = if want == Want::Capture {
-            Cow::Owned(format!("@{name}"))
+            Cow::Owned(capture_key(name))
         } else {
             Cow::Borrowed(name)
         };
@@ -394,9 +417,12 @@ impl Scope<'_> {
     }
 
     /// Removes `key`, remembering why.
-    fn undefine(&mut self, key: &str, why: String) {
-        self.live.remove(key);
-        self.gone.insert(key.to_string(), why);
+    fn undefine(&mut self, key: &str, why: Gone) {
+        let key = match self.live.remove_entry(key) {
+            Some((owned, _)) => owned,
+            None => key.to_string(),
+        };
+        self.gone.insert(key, why);
     }
 
     fn action(
@@ -420,12 +446,13 @@ impl Scope<'_> {
                 target: RunTarget::Process(name),
                 ..
             } => {
-                let name = name.clone();
-                note(uses, &name);
-                let found = self.lookup(&name, Want::ProcessOrPin, at(&name), step);
+                note(uses, name);
+                let found = self.lookup(name, Want::ProcessOrPin, at(name), step);
                 if let (Some(Def::Pin { .. }), Action::Run { target, .. }) =
                     (found, &mut item.value)
+                    && let RunTarget::Process(name) = target
                 {
+                    let name = std::mem::take(name);
                     *target = RunTarget::Pin(name);
                 }
             }
@@ -439,13 +466,13 @@ impl Scope<'_> {
             Action::Unpin { pin } => {
                 note(uses, pin);
                 if self.lookup(pin, Want::Pin, at(pin), step).is_some() {
-                    self.undefine(pin, format!("unpinned in step {step}"));
+                    self.undefine(pin, Gone::Unpinned(step));
                 }
             }
             Action::Stop { name } => {
                 note(uses, name);
                 if self.lookup(name, Want::Process, at(name), step).is_some() {
-                    self.undefine(name, format!("stopped in step {step}"));
+                    self.undefine(name, Gone::Stopped(step));
                 }
             }
             Action::Run { .. } | Action::Unshare { .. } | Action::Lsns { .. } | Action::YourTurn => {}
@@ -476,7 +503,7 @@ impl Scope<'_> {
                 kind
             }
             Subject::Capture(name) => {
-                let key = format!("@{name}");
+                let key = capture_key(name);
                 let at = token(&key);
                 let found = self.lookup(name, Want::Capture, at.clone(), step);
                 note(uses, &key);
@@ -526,7 +553,7 @@ impl Scope<'_> {
         let (tokens, line) = (&item.tokens, &item.range);
         let token = |t: &str| tokens.find(source, t).unwrap_or_else(|| line.clone());
         self.subject(&mut item.value.subject, Some(kind), token, step, uses);
-        let key = format!("@{}", item.value.capture);
+        let key = capture_key(&item.value.capture);
         let at = item.at(source, &key);
         self.define(key, Def::Capture { kind }, at, defines);
     }
@@ -554,7 +581,7 @@ impl Scope<'_> {
         }
         let changed = matches!(value, Expectation::Changed { .. });
         let ns_kind = value.ns().and_then(|ns| match &ns.subject {
-            Subject::Capture(name) => match self.live.get(&format!("@{name}")) {
+            Subject::Capture(name) => match self.live.get(&capture_key(name)) {
                 Some(Def::Capture { kind }) => Some(*kind),
                 _ => None,
             },
@@ -607,6 +634,15 @@ impl Scope<'_> {
         }
         item.value = value;
     }
+}
+
+/// The key of capture `name` among the live names: `@name` (built without
+/// `format!`, which costs several times more here).
+fn capture_key(name: &str) -> String {
+    let mut key = String::with_capacity(name.len() + 1);
+    key.push('@');
+    key.push_str(name);
+    key
 }
 
 /// Adds `name` to a step's uses unless it is there already.

@@ -2,14 +2,19 @@
 //! run in a lab of their own, but a lesson that plainly aims at the host is a
 //! mistake or an attack either way.
 
+use super::syntax::InlineVec;
+
 /// Why `command` is refused, with a help line; `None` when it is fine.
 pub fn refusal(command: &str) -> Option<(&'static str, &'static str)> {
     // Each simple command of the line: split at ; & | and newlines.
     for simple in command.split([';', '&', '|', '\n', '(', ')', '`']) {
-        let words: Vec<&str> = simple.split_whitespace().map(|w| w.trim_matches(['"', '\''])).collect();
+        let mut words = InlineVec::<&str, 16>::default();
+        for w in simple.split_whitespace() {
+            words.push(w.trim_matches(['"', '\'']));
+        }
         let Some(at) = command_position(&words) else { continue };
         let (program, args) = (words[at].rsplit('/').next().unwrap_or(""), &words[at + 1..]);
-        let operands: Vec<&str> = args.iter().copied().filter(|a| !a.starts_with('-') || *a == "-1").collect();
+        let operands = || args.iter().copied().filter(|a| !a.starts_with('-') || *a == "-1");
         match program {
             // `kill -9 -1`, `kill -KILL -1`, `kill -s KILL -1`, `kill -- -1`:
             // every process the caller may signal.
@@ -19,13 +24,13 @@ pub fn refusal(command: &str) -> Option<(&'static str, &'static str)> {
                     "signal one process, e.g. `kill $NSLAB_PID_BOX`",
                 ));
             }
-            "mount" if operands.last() == Some(&"/") => {
+            "mount" if operands().next_back() == Some("/") => {
                 return Some(("this command would mount over `/`", "mount somewhere below the run folder, e.g. `$NSLAB_RUN_DIR/mnt`"));
             }
-            "umount" if operands.contains(&"/") => {
+            "umount" if operands().any(|o| o == "/") => {
                 return Some(("this command would unmount `/`", "unmount only what the lesson mounted"));
             }
-            "rm" if args.iter().any(|a| a.starts_with('-') && a.contains('r')) && operands.iter().any(|o| *o == "/" || *o == "/*") => {
+            "rm" if args.iter().any(|a| a.starts_with('-') && a.contains('r')) && operands().any(|o| o == "/" || o == "/*") => {
                 return Some(("this command would delete the whole file system", "delete only what the lesson made"));
             }
             "reboot" | "poweroff" | "halt" | "shutdown" | "init" | "telinit" => {

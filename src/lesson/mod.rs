@@ -17,7 +17,6 @@ mod span;
 mod step;
 mod syntax;
 
-use std::collections::HashSet;
 use std::fs::File;
 use std::io::Read;
 use std::path::Path;
@@ -146,7 +145,7 @@ pub fn parse_lesson(source: &str, path: &Path) -> Result<Lesson, Vec<Diagnostic>
     let mut drafts = Vec::with_capacity(found.len());
     let mut prose = Vec::with_capacity(found.len());
     let mut prev_end = front.body_start;
-    let mut regexes = HashSet::new();
+    let mut regexes = syntax::FastSet::default();
     for block in &found {
         if !block.terminated {
             let fence: String = source[block.opening.clone()]
@@ -203,6 +202,10 @@ pub fn parse_lesson(source: &str, path: &Path) -> Result<Lesson, Vec<Diagnostic>
         ) -> Spanned<T> {
             Spanned::new(value, index.span(range))
         }
+        // Spans are looked up in source order (the prose, then the block and
+        // its lines), which keeps each line lookup short.
+        let prose = index.span(prose);
+        let span = index.span(draft.block);
         steps.push(Step {
             number: i + 1,
             id: facts.id,
@@ -232,8 +235,8 @@ pub fn parse_lesson(source: &str, path: &Path) -> Result<Lesson, Vec<Diagnostic>
             },
             uses: facts.uses,
             defines: facts.defines,
-            prose: index.span(prose),
-            span: index.span(draft.block),
+            prose,
+            span,
         });
     }
     Ok(Lesson {

@@ -66,11 +66,7 @@ impl<'a> LineIndex<'a> {
     pub fn new(source: &'a str) -> Self {
         let mut line_starts = Vec::with_capacity(source.len() / 32 + 1);
         line_starts.push(0);
-        for (i, b) in source.bytes().enumerate() {
-            if b == b'\n' {
-                line_starts.push(i + 1);
-            }
-        }
+        line_starts.extend(memchr::memchr_iter(b'\n', source.as_bytes()).map(|i| i + 1));
         LineIndex {
             source,
             line_starts,
@@ -83,21 +79,32 @@ impl<'a> LineIndex<'a> {
         self.source
     }
 
-    /// The 0-based line index holding byte `offset`.
-    fn line_of(&self, offset: usize) -> usize {
-        match self.line_starts.binary_search(&offset) {
-            Ok(i) => i,
-            Err(i) => i - 1,
+    /// The 0-based line index holding byte `offset`. Lookups mostly move
+    /// forward a little, so the search gallops forward from line `hint` when
+    /// `offset` is at or after it, and is a binary search otherwise.
+    fn line_of(&self, offset: usize, hint: usize) -> usize {
+        let starts = &self.line_starts;
+        if hint >= starts.len() || starts[hint] > offset {
+            return starts.partition_point(|s| *s <= offset) - 1;
         }
+        // starts[lo] <= offset; the line is in lo..hi.
+        let (mut lo, mut hi, mut step) = (hint, hint + 1, 1);
+        while hi < starts.len() && starts[hi] <= offset {
+            lo = hi;
+            step *= 2;
+            hi = lo + step;
+        }
+        let hi = hi.min(starts.len());
+        lo + starts[lo + 1..hi].partition_point(|s| *s <= offset)
     }
 
     /// The 1-based line and character column of byte `offset` (clamped to the
     /// source, and moved back to a character boundary).
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = floor_boundary(self.source, offset.min(self.source.len()));
-        let line = self.line_of(offset);
-        let line_start = self.line_starts[line];
         let (last_line, last_offset, last_col) = self.last.get();
+        let line = self.line_of(offset, last_line);
+        let line_start = self.line_starts[line];
         let col = if last_line == line && last_offset <= offset && last_offset >= line_start {
             last_col + self.source[last_offset..offset].chars().count()
         } else {

@@ -1,7 +1,6 @@
 //! The line grammar inside an `nslab` block: one action, `save` lines,
 //! `expect:` lines and step settings, parsed into a draft for the checker.
 
-use std::collections::HashSet;
 use std::ops::Range;
 use std::time::Duration;
 
@@ -11,7 +10,7 @@ use super::model::{
     Action, Expectation, ExpectedStatus, NsRef, RunTarget, Save, StepKind, Stream, Subject,
 };
 use super::output::{ANY_LINES, LinePattern, OutputMatcher};
-use super::syntax::{InlineVec, Words, closest, is_name, is_step_id, words};
+use super::syntax::{FastSet, InlineVec, TrimWs, Words, closest, is_name, is_step_id, words};
 use crate::ns::{KindSet, NsKind};
 
 /// Every word a step line may start with.
@@ -122,7 +121,7 @@ enum Continued {
 /// distinct pattern is compiled once.
 pub(crate) fn parse(
     block: &Block,
-    regexes: &mut HashSet<String>,
+    regexes: &mut FastSet<String>,
     diags: &mut Diagnostics,
 ) -> StepDraft {
     let mut step = StepDraft {
@@ -148,8 +147,8 @@ pub(crate) fn parse(
     // The open `stdout:` / `stdin:` block, with its opener's range and whether it got a line.
     let mut open: Option<(Continued, Range<usize>, bool)> = None;
     for (offset, line) in &block.lines {
-        let trimmed = line.trim();
-        let at = offset + (line.len() - line.trim_start().len());
+        let trimmed = line.trim_ws();
+        let at = offset + (line.len() - line.trim_start_ws().len());
         let range = at..at + trimmed.len();
         if let Some(rest) = trimmed.strip_prefix('|') {
             let text = rest.strip_prefix(' ').unwrap_or(rest);
@@ -337,7 +336,7 @@ pub(crate) fn parse(
 
 /// Adds one `| ` line to the open block.
 fn continue_block(step: &mut StepDraft, target: &Continued, text: &str, range: Range<usize>) {
-    let text = text.trim_end();
+    let text = text.trim_end_ws();
     match target {
         Continued::Output(i) => {
             if let Some(item) = step.expectations.get_mut(*i) {
@@ -412,16 +411,16 @@ impl<'a> Line<'a, '_> {
 
     /// The value of a `key: value` line, possibly empty.
     fn value_or_empty(&mut self) -> Option<(&'a str, usize)> {
-        let after = self.rest.trim_start();
+        let after = self.rest.trim_start_ws();
         let Some(value) = after.strip_prefix(':') else {
             self.diags
                 .error(self.range.clone(), format!("expected `{}: …`", self.word));
             return None;
         };
-        let value_trimmed = value.trim();
+        let value_trimmed = value.trim_ws();
         let at = self.rest_at
             + (self.rest.len() - value.len())
-            + (value.len() - value.trim_start().len());
+            + (value.len() - value.trim_start_ws().len());
         Some((value_trimmed, at))
     }
 
@@ -438,8 +437,8 @@ impl<'a> Line<'a, '_> {
         };
         let head = words(&self.rest[..colon], self.rest_at);
         let tail = &self.rest[colon + 1..];
-        let tail_at = self.rest_at + colon + 1 + (tail.len() - tail.trim_start().len());
-        Some((head, tail.trim(), tail_at))
+        let tail_at = self.rest_at + colon + 1 + (tail.len() - tail.trim_start_ws().len());
+        Some((head, tail.trim_ws(), tail_at))
     }
 
     fn error(&mut self, range: Range<usize>, message: impl Into<String>) {
@@ -640,7 +639,7 @@ impl<'a> Line<'a, '_> {
 
     /// `lsns` or `lsns: -t KIND…`.
     fn lsns(&mut self, tokens: &mut Tokens) -> Option<Action> {
-        let after = self.rest.trim_start();
+        let after = self.rest.trim_start_ws();
         if after.is_empty() {
             return Some(Action::Lsns {
                 kinds: KindSet::EMPTY,
@@ -807,7 +806,7 @@ fn parse_timeout(s: &str) -> Option<Duration> {
         Some(d) => (d, true),
         None => (s.strip_suffix('s')?, false),
     };
-    let digits = digits.trim_end();
+    let digits = digits.trim_end_ws();
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
@@ -826,7 +825,7 @@ fn parse_expectation(
     value: &str,
     at: usize,
     range: Range<usize>,
-    regexes: &mut HashSet<String>,
+    regexes: &mut FastSet<String>,
     diags: &mut Diagnostics,
 ) -> Option<(Item<Expectation>, bool)> {
     let item = |value, tokens| Item {
@@ -1021,16 +1020,16 @@ fn parse_output(
     stream: Stream,
     after: &str,
     at: usize,
-    regexes: &mut HashSet<String>,
+    regexes: &mut FastSet<String>,
     diags: &mut Diagnostics,
 ) -> Option<(OutputMatcher, bool)> {
-    let trimmed = after.trim_start();
+    let trimmed = after.trim_start_ws();
     let t_at = at + (after.len() - trimmed.len());
     // A suffix `s` of `trimmed`, trimmed, with the offset where it starts.
     fn text_of<'t>(s: &'t str, trimmed: &str, t_at: usize) -> (&'t str, usize) {
         (
-            s.trim(),
-            t_at + (trimmed.len() - s.len()) + (s.len() - s.trim_start().len()),
+            s.trim_ws(),
+            t_at + (trimmed.len() - s.len()) + (s.len() - s.trim_start_ws().len()),
         )
     }
     if let Some(text) = trimmed.strip_prefix(':') {
@@ -1050,7 +1049,7 @@ fn parse_output(
         let Some(rest) = trimmed.strip_prefix(word) else {
             continue;
         };
-        let Some(text) = rest.trim_start().strip_prefix(':') else {
+        let Some(text) = rest.trim_start_ws().strip_prefix(':') else {
             break;
         };
         let (text, text_at) = text_of(text, trimmed, t_at);
@@ -1121,7 +1120,7 @@ mod tests {
         let src = format!("```nslab\n{content}\n```\n");
         let mut d = Diagnostics::default();
         let blocks = find(&src, 0, &mut d);
-        let step = parse(&blocks[0], &mut HashSet::new(), &mut d);
+        let step = parse(&blocks[0], &mut FastSet::default(), &mut d);
         let msgs = d
             .finish(Path::new("x"), &LineIndex::new(&src))
             .into_iter()

@@ -1,6 +1,56 @@
 //! Small lexical helpers shared by the front matter and step parsers: lines with
 //! offsets, words with offsets, names, slugs and "did you mean".
 
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// A fast, non-cryptographic hasher (FxHash) for the parser's maps and sets of
+/// names and regexes: hashing with SipHash was a visible part of parsing a big
+/// lesson, and these tables only ever hold one lesson's own strings.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct FxHasher(u64);
+
+impl FxHasher {
+    const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(Self::SEED);
+    }
+}
+
+impl Hasher for FxHasher {
+    fn write(&mut self, mut bytes: &[u8]) {
+        while let Some((chunk, rest)) = bytes.split_first_chunk::<8>() {
+            self.add(u64::from_le_bytes(*chunk));
+            bytes = rest;
+        }
+        if let Some((chunk, rest)) = bytes.split_first_chunk::<4>() {
+            self.add(u64::from(u32::from_le_bytes(*chunk)));
+            bytes = rest;
+        }
+        for b in bytes {
+            self.add(u64::from(*b));
+        }
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A `HashMap` hashed with [`FxHasher`].
+pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+/// A `HashSet` hashed with [`FxHasher`].
+pub(crate) type FastSet<T> = HashSet<T, BuildHasherDefault<FxHasher>>;
+
 /// The lines of `text` (which starts at byte `base` of the source), each with
 /// the offset of its first byte; line endings (`\n`, `\r\n`) are dropped.
 pub(crate) fn lines(text: &str, base: usize) -> impl Iterator<Item = (usize, &str)> {
@@ -11,6 +61,44 @@ pub(crate) fn lines(text: &str, base: usize) -> impl Iterator<Item = (usize, &st
         let line = raw.strip_suffix('\n').unwrap_or(raw);
         (start, line.strip_suffix('\r').unwrap_or(line))
     })
+}
+
+/// `str::trim` and friends with a fast path for ASCII: the same results
+/// (whitespace as `char::is_whitespace`), without decoding ASCII characters.
+pub(crate) trait TrimWs {
+    fn trim_ws(&self) -> &str;
+    fn trim_start_ws(&self) -> &str;
+    fn trim_end_ws(&self) -> &str;
+}
+
+/// ASCII whitespace as `char::is_whitespace` sees it (which includes `\x0B`).
+fn is_ascii_space(b: u8) -> bool {
+    matches!(b, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ')
+}
+
+impl TrimWs for str {
+    fn trim_ws(&self) -> &str {
+        self.trim_start_ws().trim_end_ws()
+    }
+
+    fn trim_start_ws(&self) -> &str {
+        let bytes = self.as_bytes();
+        let i = bytes.iter().take_while(|b| is_ascii_space(**b)).count();
+        match bytes.get(i) {
+            Some(b) if !b.is_ascii() => self[i..].trim_start(),
+            _ => &self[i..],
+        }
+    }
+
+    fn trim_end_ws(&self) -> &str {
+        let bytes = self.as_bytes();
+        let n = bytes.iter().rev().take_while(|b| is_ascii_space(**b)).count();
+        let end = bytes.len() - n;
+        match end.checked_sub(1).map(|i| bytes[i]) {
+            Some(b) if !b.is_ascii() => self[..end].trim_end(),
+            _ => &self[..end],
+        }
+    }
 }
 
 /// A list that keeps up to `N` items inline and only allocates beyond that:
@@ -87,8 +175,25 @@ pub(crate) type Words<'a> = InlineVec<(usize, &'a str), 8>;
 /// each with its offset.
 pub(crate) fn words(text: &str, base: usize) -> Words<'_> {
     let mut out = Words::default();
-    let mut start = None;
     let bytes = text.as_bytes();
+    if text.is_ascii() {
+        // The common case, decided byte by byte without decoding.
+        let (mut i, n) = (0, bytes.len());
+        loop {
+            while i < n && bytes[i].is_ascii_whitespace() {
+                i += 1;
+            }
+            if i == n {
+                return out;
+            }
+            let start = i;
+            while i < n && !bytes[i].is_ascii_whitespace() {
+                i += 1;
+            }
+            out.push((base + start, &text[start..i]));
+        }
+    }
+    let mut start = None;
     let mut i = 0;
     while i < bytes.len() {
         // ASCII is decided from the byte; anything else decodes one character.
@@ -224,6 +329,17 @@ mod tests {
             words("é\u{a0}ü x", 0).as_slice(),
             [(0, "é"), (4, "ü"), (7, "x")]
         );
+    }
+
+    #[test]
+    fn trims_like_std() {
+        for s in [
+            "", " ", " a ", "\t\x0b\x0ca b\r\n", "\u{a0}x\u{2003}", " é ", "é", "a\u{a0}", "\u{3000} \u{3000}", " ü\u{a0} ",
+        ] {
+            assert_eq!(s.trim_ws(), s.trim(), "{s:?}");
+            assert_eq!(s.trim_start_ws(), s.trim_start(), "{s:?}");
+            assert_eq!(s.trim_end_ws(), s.trim_end(), "{s:?}");
+        }
     }
 
     #[test]
