@@ -125,6 +125,7 @@ fn library_api_as_nobody() {
         &exe,
         &["--test-threads=1", "long_lived_process_and_commands_inside_it", "unshare_mode_sends_pid_to_children_only", "dropping_a_process_kills_and_reaps_it"],
     )
+    .env("NSLAB_TEST_BIN", support::nslab_path())
     .output()
     .unwrap();
     let text = support::stdout(&out);

@@ -14,6 +14,27 @@ pub const LIVE_CSS: &str = include_str!("../../book/theme/live.css");
 /// Where the server answers with them.
 pub const LIVE_PREFIX: &str = "/__nslab/";
 
+/// The name of the folders books are built in: `nslab-serve-book-PID-…`.
+const BUILD_PREFIX: &str = "nslab-serve-book-";
+
+/// Removes the build folders of servers that are gone without cleaning up
+/// (killed with SIGKILL): ours by owner, theirs by a pid that is not alive.
+fn remove_stale_builds() {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else { return };
+    let me = nix::unistd::geteuid().as_raw();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(BUILD_PREFIX)) else { continue };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<i32>().ok()) else { continue };
+        let ours = entry.metadata().is_ok_and(|m| m.uid() == me && m.is_dir());
+        let alive = crate::ns::view::proc_root().join(pid.to_string()).exists();
+        if ours && !alive {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
 /// A built book on disk.
 #[derive(Debug)]
 pub struct Site {
@@ -27,7 +48,9 @@ impl Site {
     /// as it is.
     pub fn prepare(dir: &Path) -> Result<Site, ServeError> {
         if dir.join("book.toml").is_file() {
-            let out = tempfile::Builder::new().prefix("nslab-serve-book-").tempdir().map_err(|e| ServeError::Book(format!("cannot make a folder to build the book in: {e}")))?;
+            remove_stale_builds();
+            let prefix = format!("{BUILD_PREFIX}{}-", std::process::id());
+            let out = tempfile::Builder::new().prefix(&prefix).tempdir().map_err(|e| ServeError::Book(format!("cannot make a folder to build the book in: {e}")))?;
             build(dir, out.path())?;
             return Ok(Site { root: out.path().to_path_buf(), _built: Some(out) });
         }

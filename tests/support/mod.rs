@@ -31,18 +31,34 @@ pub fn require_root(test: &str) -> bool {
     false
 }
 
+/// The copy of the binary under test, removed when the test process exits.
+static TEST_BIN: OnceLock<PathBuf> = OnceLock::new();
+
+extern "C" fn remove_test_bin() {
+    if let Some(dir) = TEST_BIN.get().and_then(|p| p.parent()) {
+        if std::env::var_os("NSLAB_TEST_BIN").is_none() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
 /// The `nslab` binary under test, copied once into a world-readable folder so
 /// that `nobody` can run it even when the checkout is not reachable for it.
+/// The folder is removed when the test process exits; a test run that starts
+/// another one as `nobody` hands it the copy in `NSLAB_TEST_BIN`.
 pub fn nslab_path() -> &'static Path {
-    static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| {
+    TEST_BIN.get_or_init(|| {
+        if let Some(given) = std::env::var_os("NSLAB_TEST_BIN") {
+            return PathBuf::from(given);
+        }
         let built = PathBuf::from(env!("CARGO_BIN_EXE_nslab"));
-        let dir = std::env::temp_dir().join(format!("nslab-test-bin-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = tempfile::Builder::new().prefix("nslab-test-bin-").tempdir().unwrap().keep();
         set_mode(&dir, 0o755);
         let copy = dir.join("nslab");
         std::fs::copy(&built, &copy).unwrap();
         set_mode(&copy, 0o755);
+        // SAFETY: registers a plain function with no arguments.
+        unsafe { libc::atexit(remove_test_bin) };
         copy
     })
 }
