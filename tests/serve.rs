@@ -665,8 +665,16 @@ fn rootless_serve_runs_steps_and_attaches_shells() {
 /// as its preprocessor); `None` (a skip) outside CI when mdBook is missing.
 fn built_book() -> Option<&'static Path> {
     static BOOK: std::sync::OnceLock<Option<tempfile::TempDir>> = std::sync::OnceLock::new();
+    // A static is never dropped: remove the built book when the tests exit.
+    extern "C" fn remove_book() {
+        if let Some(Some(dir)) = BOOK.get() {
+            let _ = std::fs::remove_dir_all(dir.path());
+        }
+    }
     BOOK.get_or_init(|| {
-        let out = tempfile::Builder::new().prefix("nslab-serve-book-").tempdir().unwrap();
+        // SAFETY: registers a plain function with no arguments.
+        unsafe { libc::atexit(remove_book) };
+        let out = tempfile::Builder::new().prefix("nslab-test-book-").tempdir().unwrap();
         let built = Command::new("mdbook").arg("build").arg(repo().join("book")).arg("-d").arg(out.path()).env("PATH", path_with_nslab()).output();
         match built {
             Ok(o) if o.status.success() => Some(out),
