@@ -573,7 +573,7 @@ impl Scope<'_> {
         let range = item.range.clone();
         let source = self.source;
         let token = |t: &str| item.at(source, t);
-        if let Some(ns) = expectation_ns_mut(&mut value) {
+        if let Some(ns) = value.ns_mut() {
             let kind = self.subject(&mut ns.subject, ns.kind, token, step, uses);
             if !matches!(ns.subject, Subject::Capture(_)) {
                 ns.kind = kind;
@@ -649,21 +649,6 @@ fn capture_key(name: &str) -> String {
 fn note(uses: &mut Vec<String>, name: &str) {
     if !uses.iter().any(|u| u == name) {
         uses.push(name.to_string());
-    }
-}
-
-/// The namespace reference of an expectation, mutable.
-fn expectation_ns_mut(e: &mut Expectation) -> Option<&mut super::model::NsRef> {
-    match e {
-        Expectation::Changed { ns }
-        | Expectation::Unchanged { ns }
-        | Expectation::SameAs { ns, .. }
-        | Expectation::DiffersFrom { ns, .. }
-        | Expectation::InLsns { ns }
-        | Expectation::GoneFromLsns { ns }
-        | Expectation::Nprocs { ns, .. }
-        | Expectation::PinnedAt { ns, .. } => Some(ns),
-        Expectation::Status { .. } | Expectation::Output { .. } => None,
     }
 }
 

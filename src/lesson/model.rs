@@ -536,6 +536,22 @@ impl Expectation {
         }
     }
 
+    /// The namespace this expectation is about, for the checker to resolve
+    /// in place.
+    pub(crate) fn ns_mut(&mut self) -> Option<&mut NsRef> {
+        match self {
+            Expectation::Changed { ns }
+            | Expectation::Unchanged { ns }
+            | Expectation::SameAs { ns, .. }
+            | Expectation::DiffersFrom { ns, .. }
+            | Expectation::InLsns { ns }
+            | Expectation::GoneFromLsns { ns }
+            | Expectation::Nprocs { ns, .. }
+            | Expectation::PinnedAt { ns, .. } => Some(ns),
+            Expectation::Status { .. } | Expectation::Output { .. } => None,
+        }
+    }
+
     /// The expectation in plain English, e.g. "the net namespace of box changes".
     pub fn describe(&self) -> String {
         match self {

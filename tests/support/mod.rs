@@ -35,10 +35,10 @@ pub fn require_root(test: &str) -> bool {
 static TEST_BIN: OnceLock<PathBuf> = OnceLock::new();
 
 extern "C" fn remove_test_bin() {
-    if let Some(dir) = TEST_BIN.get().and_then(|p| p.parent()) {
-        if std::env::var_os("NSLAB_TEST_BIN").is_none() {
-            let _ = std::fs::remove_dir_all(dir);
-        }
+    if let Some(dir) = TEST_BIN.get().and_then(|p| p.parent())
+        && std::env::var_os("NSLAB_TEST_BIN").is_none()
+    {
+        let _ = std::fs::remove_dir_all(dir);
     }
 }
 
