@@ -169,6 +169,7 @@ pub struct Spawn {
     time_offsets: Option<TimeOffsets>,
     death_signal: Option<i32>,
     new_process_group: bool,
+    foreground: bool,
     cwd: Option<PathBuf>,
     stdio: [Stdio; 3],
     env: Vec<(OsString, OsString)>,
@@ -188,6 +189,7 @@ impl Spawn {
             time_offsets: None,
             death_signal: None,
             new_process_group: false,
+            foreground: false,
             cwd: None,
             stdio: [Stdio::Inherit, Stdio::Inherit, Stdio::Inherit],
             env: Vec::new(),
@@ -271,6 +273,15 @@ impl Spawn {
     /// forks can be killed together ([`Process::kill_group`]).
     pub fn new_process_group(&mut self, yes: bool) -> &mut Self {
         self.new_process_group = yes;
+        self
+    }
+
+    /// Puts the process in a process group of its own that is the terminal's
+    /// foreground group (of the terminal on stdin) from its first
+    /// instruction on, as a shell starts a job: an interactive program then
+    /// reads the terminal and receives Ctrl-C itself.
+    pub fn foreground(&mut self, yes: bool) -> &mut Self {
+        self.foreground = yes;
         self
     }
 
@@ -421,7 +432,8 @@ impl Spawn {
             make_private: self.new.contains(NsKind::Mnt),
             mount_proc: self.mount_proc,
             death_signal: self.death_signal,
-            new_process_group: self.new_process_group,
+            new_process_group: self.new_process_group || self.foreground,
+            foreground: self.foreground,
             cwd: self.cwd.as_deref().map(|d| to_c(d.as_os_str())).transpose()?,
             via_intermediate: clone_flags & libc::CLONE_NEWPID as u64 != 0 && pid_ns_pending(),
             stdio,

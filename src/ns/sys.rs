@@ -372,6 +372,10 @@ pub struct ChildPlan {
     pub death_signal: Option<libc::c_int>,
     /// Start a new process group (so the whole group can be killed at once).
     pub new_process_group: bool,
+    /// Make that group the foreground of the terminal on stdin before exec,
+    /// as a shell does for a job: an interactive shell started in the
+    /// background stops itself (SIGTTIN) and would wait for a SIGCONT.
+    pub foreground: bool,
     /// Create the process through an intermediate even without joins: needed
     /// for a new pid namespace when the caller has already unshared its own
     /// (clone fails with EINVAL unless the creator lives in its
@@ -798,6 +802,12 @@ fn child_main(plan: &ChildPlan, exec: &ExecVectors, creator: Creator, sock: RawF
                 && libc::dup2(fd.as_raw_fd(), target as libc::c_int) < 0 {
                     fail(sock, Stage::Stdio, target, 1);
                 }
+        }
+        if plan.foreground {
+            // A background group that sets the foreground gets SIGTTOU.
+            libc::signal(libc::SIGTTOU, libc::SIG_IGN);
+            libc::tcsetpgrp(0, libc::getpgrp());
+            libc::signal(libc::SIGTTOU, libc::SIG_DFL);
         }
         // Undo what the runner may have set for itself: ignored or handled
         // signals must not reach the program as ignored.

@@ -107,6 +107,9 @@ pub fn run_exercise(session: &mut Session, lesson: &Lesson, step: &Step, opts: &
     let mounts_before = mount_points();
     let creates = step.exercise.as_ref().map(|e| e.creates.clone()).unwrap_or_default();
 
+    // The shell takes the terminal itself, before it runs; nslab takes it
+    // back when the shell is gone.
+    let terminal = (mode == Mode::Learner).then(Foreground::remember);
     let spawn = shell(session, &checker.bin_dir, lesson, step, mode);
     let mut shell_proc = match spawn.start() {
         Ok(p) => p,
@@ -115,7 +118,6 @@ pub fn run_exercise(session: &mut Session, lesson: &Lesson, step: &Step, opts: &
             return result;
         }
     };
-    let terminal = (mode == Mode::Learner).then(|| Foreground::give_to(shell_proc.pid()));
     let deadline = (mode != Mode::Learner).then(|| Instant::now() + timeout);
 
     // Verify at each `check`, and once more when the shell is gone.
@@ -278,9 +280,10 @@ fn shell(session: &Session, bin_dir: &Path, lesson: &Lesson, step: &Step, mode: 
     spawn.env("PS1", format!("[nslab {} · {}] \\w \\$ ", lesson.meta.id, step.id));
     spawn.env("NSLAB_LESSON", &lesson.meta.id).env("NSLAB_STEP", &step.id);
     spawn.cwd(session.run_dir()).new_process_group(true).death_signal(libc::SIGKILL);
-    if mode != Mode::Learner {
-        spawn.stdio(Stdio::Null, Stdio::Null, Stdio::Null);
-    }
+    match mode {
+        Mode::Learner => spawn.foreground(true),
+        _ => spawn.stdio(Stdio::Null, Stdio::Null, Stdio::Null),
+    };
     spawn
 }
 
@@ -408,18 +411,16 @@ fn clean_up(session: &Session, lab_before: &HashSet<i32>, mounts_before: &[Strin
     }
 }
 
-/// Hands the terminal to the learner's shell for the exercise, and takes it
-/// back after, so that Ctrl-C and job control reach the shell, not nslab.
+/// The terminal's foreground group before the learner's shell took it
+/// (Ctrl-C and job control must reach the shell, not nslab), given back on
+/// drop.
 struct Foreground {
     ours: Option<nix::unistd::Pid>,
 }
 
 impl Foreground {
-    fn give_to(shell: i32) -> Foreground {
-        let stdin = std::io::stdin();
-        let ours = nix::unistd::tcgetpgrp(&stdin).ok();
-        let _ = nix::unistd::tcsetpgrp(&stdin, nix::unistd::Pid::from_raw(shell));
-        Foreground { ours }
+    fn remember() -> Foreground {
+        Foreground { ours: nix::unistd::tcgetpgrp(std::io::stdin()).ok() }
     }
 }
 
