@@ -10,7 +10,7 @@ use super::model::{
     Action, Expectation, ExpectedStatus, NsRef, RunTarget, Save, StepKind, Stream, Subject,
 };
 use super::output::{ANY_LINES, LinePattern, OutputMatcher};
-use super::syntax::{FastSet, InlineVec, TrimWs, Words, closest, is_name, is_step_id, words};
+use super::syntax::{FastSet, InlineVec, TrimWs, Words, closest, is_ascii_space, is_name, is_step_id, words};
 use crate::ns::{KindSet, NsKind};
 
 /// Every word a step line may start with.
@@ -55,20 +55,21 @@ impl<T> Item<T> {
     }
 }
 
-/// The byte ranges of the names and kinds in a line (inline up to six).
+/// The byte ranges of the names and kinds in a line (inline up to four),
+/// as 32-bit offsets: a lesson is at most 10 MB, and items are moved often.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Tokens(InlineVec<(usize, usize), 6>);
+pub(crate) struct Tokens(InlineVec<(u32, u32), 4>);
 
 impl Tokens {
     fn push(&mut self, range: Range<usize>) {
-        self.0.push((range.start, range.end));
+        self.0.push((range.start as u32, range.end as u32));
     }
 
     /// The range of the token whose text in `source` is `text`.
     pub fn find(&self, source: &str, text: &str) -> Option<Range<usize>> {
         self.0
             .iter()
-            .map(|(start, end)| *start..*end)
+            .map(|(start, end)| *start as usize..*end as usize)
             .find(|r| source.get(r.clone()) == Some(text))
     }
 }
@@ -169,9 +170,15 @@ pub(crate) fn parse(
             continue;
         }
         close_block(open.take(), diags);
-        let word_len = trimmed
-            .find(|c: char| c.is_whitespace() || c == ':')
-            .unwrap_or(trimmed.len());
+        // The first word ends at whitespace or `:`; decided byte by byte
+        // while the line is ASCII.
+        let word_len = match trimmed.bytes().position(|b| is_ascii_space(b) || b == b':' || !b.is_ascii()) {
+            Some(i) if !trimmed.as_bytes()[i].is_ascii() => {
+                i + trimmed[i..].find(|c: char| c.is_whitespace() || c == ':').unwrap_or(trimmed.len() - i)
+            }
+            Some(i) => i,
+            None => trimmed.len(),
+        };
         let word = &trimmed[..word_len];
         let rest = &trimmed[word_len..];
         let rest_at = at + word_len;
