@@ -7,6 +7,10 @@ use std::time::{Duration, Instant};
 
 use nslab::lesson::parse_lesson;
 
+/// The allocator the `nslab` binary uses, so the figure is nslab's.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// A valid lesson of about `bytes` bytes: groups of start / run in / stop steps
 /// with prose, saves, output expectations, regexes and hints.
 fn generate(bytes: usize) -> String {
