@@ -351,6 +351,62 @@ fn lsns_finds_pinned_and_fd_held_namespaces() {
     before.assert_restored("pinned namespaces");
 }
 
+/// A namespace file held past thousands of other descriptors is found too:
+/// listing that process's descriptors takes more than one read of the
+/// directory.
+#[test]
+fn lsns_finds_a_namespace_held_past_many_descriptors() {
+    let _guard = serial();
+    if !support::require_root("lsns_finds_a_namespace_held_past_many_descriptors") {
+        return;
+    }
+    let before = HostState::now();
+    let mut owner = Command::new("unshare").args(["-n", "sleep", "60"]).spawn().unwrap();
+    let ns_path = format!("/proc/{}/ns/net", owner.id());
+    let ino = loop {
+        let link = std::fs::read_link(&ns_path).unwrap();
+        if link.to_str().unwrap() != own_ns()["net"] {
+            break link.to_str().unwrap().trim_start_matches("net:[").trim_end_matches(']').parse::<u64>().unwrap();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    };
+    const HIGH: i32 = 3000;
+    let ns_c = std::ffi::CString::new(ns_path).unwrap();
+    let mut holder = Command::new("sleep");
+    holder.arg("60");
+    // SAFETY: only async-signal-safe calls (setrlimit, open, dup2, close).
+    unsafe {
+        use std::os::unix::process::CommandExt;
+        holder.pre_exec(move || {
+            let limit = libc::rlimit { rlim_cur: 4096, rlim_max: 4096 };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDONLY);
+            for fd in 10..HIGH {
+                libc::dup2(null, fd);
+            }
+            let ns = libc::open(ns_c.as_ptr(), libc::O_RDONLY);
+            if null < 0 || ns < 0 || libc::dup2(ns, HIGH) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            libc::close(ns);
+            libc::close(null);
+            Ok(())
+        });
+    }
+    let mut holder = holder.spawn().unwrap();
+    owner.kill().unwrap();
+    owner.wait().unwrap();
+    let listed = listing(&nslab(As::Caller, &["lsns", "-J", "-l", "-t", "net", "-o", "NS,NPROCS,PATH"]).stdout);
+    holder.kill().unwrap();
+    holder.wait().unwrap();
+    let n = listed.get(&ino).unwrap_or_else(|| panic!("namespace {ino} held at fd {HIGH} listed: {listed:?}"));
+    assert_eq!(n["nprocs"], 0);
+    assert_eq!(n["path"].as_str().unwrap(), format!("/proc/{}/fd/{HIGH}", holder.id()));
+    before.assert_restored("a namespace held past many descriptors");
+}
+
 /// A failed --persist undoes the pins it made: no mount, no process. (In a
 /// private mount namespace, so the host's mounts are never touched.)
 #[test]

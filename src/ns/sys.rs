@@ -997,6 +997,12 @@ impl DirHandle {
                 }
                 off += reclen;
             }
+            // procfs fills the buffer until the directory is exhausted, so
+            // room left for another entry means there is none: this saves
+            // the final empty getdents64 per process.
+            if n as usize + 512 < dents.len() {
+                return;
+            }
         }
     }
 }
