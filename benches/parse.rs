@@ -1,6 +1,6 @@
 //! Benchmark: parse and check a generated 1 MB lesson with thousands of steps.
 //!
-//! `cargo bench --bench parse` prints the median of 20 runs (target: < 10 ms).
+//! `cargo bench --bench parse` prints the median of 50 runs (target: < 10 ms).
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -94,7 +94,7 @@ fn main() {
             nslab::lesson::render(&diags, false)
         ),
     };
-    let runs = 20;
+    let runs = 50;
     let (mut wall, mut cpu) = (Vec::new(), Vec::new());
     for _ in 0..runs {
         let (started, cpu_started) = (Instant::now(), thread_cpu_time());
