@@ -40,7 +40,7 @@ impl OutputMatcher {
         match self {
             OutputMatcher::Lines(lines) => lines_match(lines, actual),
             OutputMatcher::Contains(text) => actual.contains(text.as_str()),
-            OutputMatcher::Matches(re) => regex::Regex::new(re).is_ok_and(|re| re.is_match(actual)),
+            OutputMatcher::Matches(re) => regex(re).is_ok_and(|re| re.is_match(actual)),
         }
     }
 
@@ -56,6 +56,13 @@ impl OutputMatcher {
             OutputMatcher::Matches(re) => format!("{stream} matches the regex `{re}`"),
         }
     }
+}
+
+/// The compiled form of a `matches:` regex. As in grep, `^` and `$` match at
+/// the start and end of every line: a command's output ends with a newline,
+/// and `stdout matches: ^box[0-9]+$` means a line that is `box` and digits.
+pub fn regex(pattern: &str) -> Result<regex::Regex, regex::Error> {
+    regex::RegexBuilder::new(pattern).multi_line(true).size_limit(1 << 20).build()
 }
 
 /// True when the line `actual` matches `pattern`, where `[..]` matches any run
@@ -136,6 +143,16 @@ pub fn lines_match(patterns: &[LinePattern], actual: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn regexes_anchor_at_lines() {
+        let m = |re: &str, out: &str| OutputMatcher::Matches(re.into()).matches(out);
+        assert!(m("^box[0-9]+$", "box1\n"), "a command's trailing newline is not in the way");
+        assert!(m("^box[0-9]+$", "lo\nbox2\n"), "any line may match");
+        assert!(!m("^box[0-9]+$", "a box1\n"));
+        assert!(!m("^box[0-9]+$", "box1 up\n"));
+        assert!(m("\\Abox1\\z", "box1"), "\\A and \\z still anchor at the whole output");
+    }
 
     #[test]
     fn wildcard_lines() {

@@ -1081,7 +1081,7 @@ fn parse_output(
         if regexes.contains(text) {
             return Some((OutputMatcher::Matches(text.to_string()), false));
         }
-        return match regex::RegexBuilder::new(text).size_limit(1 << 20).build() {
+        return match super::output::regex(text) {
             Ok(_) => {
                 regexes.insert(text.to_string());
                 Some((OutputMatcher::Matches(text.to_string()), false))
