@@ -120,6 +120,49 @@ fn faults_inside_steps_are_reported_and_contained() {
     }
 }
 
+/// A lesson's commands cannot name the host's namespaces: the /proc they see
+/// is the lab's, so no path leads to a host process's namespace files; an
+/// attempt to rename the host through each of them changes the lab, not the
+/// machine. As root, unmounting the lab's /proc uncovers nothing.
+#[test]
+fn commands_cannot_reach_the_hosts_namespaces() {
+    let _guard = serial();
+    let dir = workspace();
+    let attempt = "for p in $(awk '$9 == \"proc\" {print $5}' /proc/self/mountinfo); do for f in $p/[0-9]*/ns/*; do readlink $f; done; for f in $p/[0-9]*/ns/uts; do nsenter --uts=$f hostname escaped 2>/dev/null; done; done";
+    let write = |name: &str, command: &str| {
+        let lesson = dir.path().join(name);
+        std::fs::write(&lesson, format!("---\nid: {}\ntitle: Escape\n---\n\n```nslab\nrun: {command}; true\nexpect: status 0\n```\n", name.trim_end_matches(".md"))).unwrap();
+        support::set_mode(&lesson, 0o644);
+    };
+    write("escape.md", attempt);
+    write("escape-umount.md", &format!("umount -l /proc; {attempt}; ls /proc | wc -l"));
+    let host: Vec<String> = std::fs::read_dir("/proc/self/ns")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| std::fs::read_link(e.path()).ok())
+        .map(|l| l.display().to_string())
+        // The lab shares the host's user and time namespaces as root.
+        .filter(|l| !l.starts_with("user:") && !l.starts_with("time:"))
+        .collect();
+    let before = HostState::now();
+    let mut runs: Vec<(As, &str)> = As::BOTH.iter().map(|who| (*who, "escape.md")).collect();
+    runs.push((As::Caller, "escape-umount.md"));
+    for (who, lesson) in runs {
+        let out = support::wait_bounded(spawn_run(who, dir.path(), &[lesson]), Duration::from_secs(60));
+        let text = stdout(&out);
+        assert_eq!(code(&out), 0, "{who:?} {lesson}: {text}");
+        if lesson == "escape.md" {
+            assert!(text.contains("uts:["), "{who:?}: the lab's own links are readable:\n{text}");
+        } else {
+            assert!(text.contains("│ 0\n"), "an unmounted lab /proc leaves an empty folder:\n{text}");
+        }
+        for link in &host {
+            assert!(!text.contains(link.as_str()), "{who:?} {lesson}: a command read the host's {link}:\n{text}");
+        }
+        before.assert_restored(&format!("{who:?} {lesson}"));
+    }
+}
+
 /// A run of every lesson keeps nslab's own peak memory under 20 MB and ends
 /// with no more open descriptors than it started with.
 #[test]

@@ -166,6 +166,7 @@ pub struct Spawn {
     joins: Vec<JoinTarget>,
     map_root: bool,
     mount_proc: bool,
+    receive_mounts: bool,
     time_offsets: Option<TimeOffsets>,
     death_signal: Option<i32>,
     new_process_group: bool,
@@ -186,6 +187,7 @@ impl Spawn {
             joins: Vec::new(),
             map_root: false,
             mount_proc: false,
+            receive_mounts: false,
             time_offsets: None,
             death_signal: None,
             new_process_group: false,
@@ -254,6 +256,15 @@ impl Spawn {
     /// Mounts a fresh /proc (needs new pid and mount namespaces).
     pub fn mount_proc(&mut self, yes: bool) -> &mut Self {
         self.mount_proc = yes;
+        self
+    }
+
+    /// Makes a new mount namespace a receiver of the caller's: what the
+    /// caller mounts under its shared mounts appears in it too, and nothing
+    /// mounted in it comes back (`MS_SLAVE`). By default a new mount
+    /// namespace is made recursively private: nothing crosses either way.
+    pub fn receive_mounts(&mut self, yes: bool) -> &mut Self {
+        self.receive_mounts = yes;
         self
     }
 
@@ -429,7 +440,7 @@ impl Spawn {
             pre_map_root,
             pre_writes,
             map_root,
-            make_private: self.new.contains(NsKind::Mnt),
+            root_propagation: self.new.contains(NsKind::Mnt).then_some(if self.receive_mounts { libc::MS_SLAVE } else { libc::MS_PRIVATE }),
             mount_proc: self.mount_proc,
             death_signal: self.death_signal,
             new_process_group: self.new_process_group || self.foreground,

@@ -161,6 +161,14 @@ pub fn bind_mount(source: &Path, target: &Path) -> io::Result<()> {
         .map(drop)
 }
 
+/// Sets the propagation type of the mount at `target` (`MS_SHARED`,
+/// `MS_PRIVATE`, with `MS_REC` for the mounts below it too).
+pub fn set_propagation(target: &Path, flags: libc::c_ulong) -> io::Result<()> {
+    let t = cpath(target)?;
+    // SAFETY: a valid C string; null source, fstype and data are allowed here.
+    cvt(unsafe { libc::mount(std::ptr::null(), t.as_ptr(), std::ptr::null(), flags, std::ptr::null()) }).map(drop)
+}
+
 /// Unmounts `target` (one mount, not recursively).
 pub fn unmount(target: &Path) -> io::Result<()> {
     let t = cpath(target)?;
@@ -364,8 +372,10 @@ pub struct ChildPlan {
     /// Map the creator's uid and gid to root in the new user namespace, as
     /// `unshare -r` does (setgroups deny, then gid_map, then uid_map).
     pub map_root: bool,
-    /// Make `/` recursively private (new mount namespace).
-    pub make_private: bool,
+    /// The propagation to give `/` and everything below it in a new mount
+    /// namespace (`MS_PRIVATE`, or `MS_SLAVE` to keep receiving the
+    /// creator's mounts).
+    pub root_propagation: Option<libc::c_ulong>,
     /// Mount a fresh procfs on /proc.
     pub mount_proc: bool,
     /// Signal to receive when the parent dies.
@@ -775,12 +785,17 @@ fn child_main(plan: &ChildPlan, exec: &ExecVectors, creator: Creator, sock: RawF
         if plan.map_root && !map_root(creator) {
             fail(sock, Stage::IdMap, 0, 1);
         }
-        if plan.make_private
-            && libc::mount(c"none".as_ptr(), c"/".as_ptr(), std::ptr::null(), libc::MS_REC | libc::MS_PRIVATE, std::ptr::null()) < 0
+        if let Some(propagation) = plan.root_propagation
+            && libc::mount(c"none".as_ptr(), c"/".as_ptr(), std::ptr::null(), libc::MS_REC | propagation, std::ptr::null()) < 0
         {
             fail(sock, Stage::MountPrivate, 0, 1);
         }
         if plan.mount_proc {
+            // The old /proc goes first where it may (it may not in a user
+            // namespace, where it is locked): stacked under the new one, it
+            // would come back with an `umount /proc`, and with it the files of
+            // processes outside the new pid namespace.
+            libc::umount2(c"/proc".as_ptr(), libc::MNT_DETACH);
             let flags = libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC;
             if libc::mount(c"proc".as_ptr(), c"/proc".as_ptr(), c"proc".as_ptr(), flags, std::ptr::null()) < 0 {
                 fail(sock, Stage::MountProc, 0, 1);

@@ -6,25 +6,12 @@ use std::path::{Path, PathBuf};
 
 use super::{NsId, NsKind};
 
-/// The `/proc` this process reads other processes through: normally `/proc`.
-/// A lesson's lab worker mounts its lab's own procfs on `/proc` (so that, in
-/// the lab, `/proc` and pids agree) and reads the host's through a private
-/// bind mount instead; see [`set_proc_root`].
+/// The `/proc` nslab reads other processes through. It is always the one of
+/// nslab's own mount namespace: a lesson's lab gets a procfs of its own pid
+/// namespace, but in a mount namespace of the lab's (see `run::session`).
 pub fn proc_root() -> PathBuf {
-    match PROC_ROOT.lock() {
-        Ok(p) if !p.as_os_str().is_empty() => p.clone(),
-        _ => PathBuf::from("/proc"),
-    }
+    PathBuf::from("/proc")
 }
-
-/// Sets the `/proc` returned by [`proc_root`].
-pub fn set_proc_root(path: PathBuf) {
-    if let Ok(mut p) = PROC_ROOT.lock() {
-        *p = path;
-    }
-}
-
-static PROC_ROOT: std::sync::Mutex<PathBuf> = std::sync::Mutex::new(PathBuf::new());
 
 /// Which namespaces one process is in, as the kernel shows them at one moment.
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]

@@ -91,7 +91,9 @@ pub fn perform(
                 spawn.env(k, v);
             }
             match target {
-                RunTarget::Host => {}
+                RunTarget::Host => {
+                    spawn.join_all_of(session.host_pid())?;
+                }
                 RunTarget::Process(name) => {
                     spawn.join_all_of(pid_of(session, name)?)?;
                 }
@@ -107,7 +109,7 @@ pub fn perform(
             for (k, v) in session.env() {
                 spawn.env(k, v);
             }
-            spawn.new_namespaces(*kinds, Creation::Unshare);
+            spawn.join_all_of(session.host_pid())?.new_namespaces(*kinds, Creation::Unshare);
             result.command = Some(run_command(spawn, stdin, timeout)?);
         }
         Action::Pin { process, kind, pin } => {
@@ -126,16 +128,16 @@ pub fn perform(
         Action::YourTurn => {}
         Action::Lsns { kinds } => {
             let kinds = if kinds.is_empty() { KindSet::ALL } else { *kinds };
-            result.display = Some(lsns_table(kinds));
+            result.display = Some(lsns_table(session, kinds));
         }
     }
     Ok(result)
 }
 
 /// An lsns table of `kinds`, as `nslab lsns -l` prints it.
-pub fn lsns_table(kinds: KindSet) -> String {
+pub fn lsns_table(session: &Session, kinds: KindSet) -> String {
     use crate::lsns::{Column, Format, Layout};
-    let scanner = ns::Scanner { kinds, ..ns::Scanner::default() };
+    let scanner = session.scanner(kinds);
     let net_only = kinds == [ns::NsKind::Net].into_iter().collect();
     let columns = Column::defaults(net_only);
     let details = Column::details(&columns, None);

@@ -104,14 +104,13 @@ pub fn run_exercise(session: &mut Session, lesson: &Lesson, step: &Step, opts: &
     }
     let Some(checker) = session.checker() else { return result };
     let lab_before = lab_processes(session);
-    let mounts_before = mount_points();
+    let mounts_before = mount_points(session);
     let creates = step.exercise.as_ref().map(|e| e.creates.clone()).unwrap_or_default();
 
     // The shell takes the terminal itself, before it runs; nslab takes it
     // back when the shell is gone.
     let terminal = (mode == Mode::Learner).then(Foreground::remember);
-    let spawn = shell(session, &checker.bin_dir, lesson, step, mode);
-    let mut shell_proc = match spawn.start() {
+    let mut shell_proc = match shell(session, &checker.bin_dir, lesson, step, mode).and_then(|spawn| spawn.start()) {
         Ok(p) => p,
         Err(e) => {
             result.error = Some(e.to_string());
@@ -203,7 +202,7 @@ impl OpenExercise {
         exec::perform(session, &step.action.value, None, step.timeout.unwrap_or(opts.timeout)).map_err(|e| e.to_string())?;
         session.prepare_checker().map_err(|e| format!("cannot set up `check`: {e}"))?;
         let creates = step.exercise.as_ref().map(|e| e.creates.clone()).unwrap_or_default();
-        Ok(OpenExercise { before, lab_before: lab_processes(session), mounts_before: mount_points(), creates, shell: None, started })
+        Ok(OpenExercise { before, lab_before: lab_processes(session), mounts_before: mount_points(session), creates, shell: None, started })
     }
 
     /// The socket on which `check`, typed in a shell in the lab, asks.
@@ -255,7 +254,7 @@ impl OpenExercise {
 
 /// The shell for `mode`: the learner's `$SHELL` with the lesson and step in
 /// its prompt, the reference solution, or a shell that checks at once.
-fn shell(session: &Session, bin_dir: &Path, lesson: &Lesson, step: &Step, mode: Mode) -> Spawn {
+fn shell(session: &Session, bin_dir: &Path, lesson: &Lesson, step: &Step, mode: Mode) -> Result<Spawn, ns::EngineError> {
     let solution = step.exercise.as_ref().map_or("", |e| e.solution.as_str());
     let mut spawn = match mode {
         Mode::Learner => {
@@ -280,11 +279,14 @@ fn shell(session: &Session, bin_dir: &Path, lesson: &Lesson, step: &Step, mode: 
     spawn.env("PS1", format!("[nslab {} · {}] \\w \\$ ", lesson.meta.id, step.id));
     spawn.env("NSLAB_LESSON", &lesson.meta.id).env("NSLAB_STEP", &step.id);
     spawn.cwd(session.run_dir()).new_process_group(true).death_signal(libc::SIGKILL);
+    // In the lab, as every command of the lesson: never in nslab's own mount
+    // namespace, where the host's /proc is.
+    spawn.join_all_of(session.host_pid())?;
     match mode {
         Mode::Learner => spawn.foreground(true),
         _ => spawn.stdio(Stdio::Null, Stdio::Null, Stdio::Null),
     };
-    spawn
+    Ok(spawn)
 }
 
 /// The pid (in nslab's pid namespace) of the shell that ran `check`: the
@@ -302,7 +304,7 @@ fn verify_now(session: &Session, step: &Step, before: &Snapshot, shell: Option<i
     });
     let mut after = Snapshot::take(session, needs_listing);
     after.shell = shell.and_then(|pid| NsView::read(&ns::view::proc_root(), pid).ok());
-    after.add_created_pins(session.run_dir(), creates);
+    after.add_created_pins(&session.lab_path(session.run_dir()), creates);
     let captures = |name: &str| session.captured(name);
     let pin_path = |name: &str| session.pin_path(name);
     let serial = |subject: &Subject, kind| session.serial_of(subject, kind);
@@ -389,8 +391,9 @@ fn lab_processes(session: &Session) -> HashSet<i32> {
         .collect()
 }
 
-fn mount_points() -> Vec<String> {
-    let text = std::fs::read_to_string(ns::view::proc_root().join("self/mountinfo")).unwrap_or_default();
+/// The mount points of the lab, as it sees them.
+fn mount_points(session: &Session) -> Vec<String> {
+    let text = std::fs::read_to_string(session.mountinfo()).unwrap_or_default();
     text.lines().filter_map(|l| l.split(' ').nth(4).map(str::to_owned)).collect()
 }
 
@@ -403,10 +406,14 @@ fn clean_up(session: &Session, lab_before: &HashSet<i32>, mounts_before: &[Strin
         }
     }
     let before: HashSet<&str> = mounts_before.iter().map(String::as_str).collect();
-    for point in mount_points().into_iter().rev() {
-        if !before.contains(point.as_str()) {
-            let path = PathBuf::from(point.replace("\\040", " "));
-            let _ = nix::mount::umount2(&path, nix::mount::MntFlags::MNT_DETACH);
+    let new: Vec<String> = mount_points(session).into_iter().rev().filter(|p| !before.contains(p.as_str())).map(|p| p.replace("\\040", " ")).collect();
+    if !new.is_empty() {
+        // The mounts are in the lab's mount namespace, not nslab's: unmounted
+        // from inside it, newest first.
+        let mut umount = Spawn::new("umount");
+        umount.args(["--lazy", "--"]).args(&new);
+        if umount.join_all_of(session.host_pid()).is_ok() {
+            let _ = exec::run_command(umount, None, std::time::Duration::from_secs(5));
         }
     }
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::session::Session;
-use crate::ns::{NsId, NsKind, NsView, Scanner, scan::Listing};
+use crate::ns::{NsId, NsKind, NsView, scan::Listing};
 
 /// The namespaces of everything a lesson knows, read at one moment.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -47,7 +47,7 @@ impl Snapshot {
                 (name.to_string(), id)
             })
             .collect();
-        let listing = with_listing.then(|| Scanner::default().scan_bare().unwrap_or_default());
+        let listing = with_listing.then(|| session.scanner(crate::ns::KindSet::ALL).scan_bare().unwrap_or_default());
         Snapshot { host, processes, pins, listing, shell: None }
     }
 

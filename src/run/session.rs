@@ -12,9 +12,6 @@ use crate::ns::{self, Creation, KindSet, NsId, NsKind, Process, Spawn, Stdio};
 /// collide and nothing is left on the host.
 pub const RUN_DIR: &str = "/run/nslab";
 
-/// Where the worker keeps the host's /proc, under the lab's /run.
-const HOST_PROC: &str = "/run/.nslab-host-proc";
-
 /// The namespaces a lab gets, besides a user namespace when rootless: the
 /// lesson's "host" side is contained, so `run: hostname x` or a mount made by
 /// a step never reach the real host.
@@ -65,15 +62,18 @@ impl Session {
         ns::sys::mount_tmpfs(Path::new("/run")).map_err(SessionError::RunDir)?;
         let run_dir = PathBuf::from(RUN_DIR);
         std::fs::DirBuilder::new().mode(0o700).create(&run_dir).map_err(SessionError::RunDir)?;
-        // The lab gets a /proc of its own pid namespace (mounted by its init,
-        // below), so that inside the lab /proc/PID and pids agree; nslab keeps
-        // reading the host's /proc through a private bind mount.
-        let host_proc = PathBuf::from(HOST_PROC);
-        std::fs::DirBuilder::new().mode(0o700).create(&host_proc).map_err(SessionError::RunDir)?;
-        ns::sys::bind_mount(Path::new("/proc"), &host_proc).map_err(SessionError::Lab)?;
-        ns::view::set_proc_root(host_proc);
+        // Two mount namespaces: the worker's, where /proc stays the host's
+        // (nslab reads every process's namespaces there), and the lab's, made
+        // by the lab's init, with a /proc of the lab's own pid namespace — so
+        // inside the lab /proc/PID and pids agree, and nothing a lesson runs
+        // can reach a host process's namespace files. The lab receives what
+        // the worker mounts on /run (its pins, `check`); what the lab mounts
+        // stays in the lab, and nslab looks at it through the init's
+        // mountinfo and root.
+        ns::sys::set_propagation(Path::new("/run"), libc::MS_SHARED).map_err(SessionError::Lab)?;
         let mut init = Spawn::new("/proc/self/exe");
-        init.args(["lab-init", "host"]).death_signal(libc::SIGKILL).mount_proc(true);
+        init.args(["lab-init", "host"]).death_signal(libc::SIGKILL);
+        init.new_namespaces([NsKind::Mnt].into_iter().collect(), Creation::Clone).receive_mounts(true).mount_proc(true);
         init.stdio(Stdio::Null, Stdio::Null, Stdio::Null);
         let lab_init = init.start()?;
         Ok(Session { lab_init, processes: BTreeMap::new(), pins: BTreeMap::new(), captures: BTreeMap::new(), run_dir, checker: None })
@@ -82,6 +82,26 @@ impl Session {
     /// The pid of the lab's init, whose namespaces are the lesson's "host".
     pub fn host_pid(&self) -> i32 {
         self.lab_init.pid()
+    }
+
+    /// `path` as the lab's mount namespace shows it, for nslab, which lives
+    /// in a mount namespace of its own (through the init's `/proc/PID/root`).
+    pub fn lab_path(&self, path: &Path) -> PathBuf {
+        let mut at = ns::view::proc_root().join(self.host_pid().to_string()).join("root");
+        at.push(path.strip_prefix("/").unwrap_or(path));
+        at
+    }
+
+    /// The lab's mount table (`/proc/PID/mountinfo` of its init): pins nslab
+    /// made and mounts made in the lab, with paths as the lab sees them.
+    pub fn mountinfo(&self) -> PathBuf {
+        ns::view::proc_root().join(self.host_pid().to_string()).join("mountinfo")
+    }
+
+    /// A scanner of the machine's namespaces that sees the nsfs mounts of the
+    /// lab (not those of nslab's own mount namespace).
+    pub fn scanner(&self, kinds: KindSet) -> ns::Scanner {
+        ns::Scanner { kinds, mountinfo: Some(self.mountinfo()), ..ns::Scanner::default() }
     }
 
     /// The run's private folder (mode 0700), where pins live.
@@ -99,9 +119,7 @@ impl Session {
         // are usable.
         spawn.map_root(kinds.contains(NsKind::User));
         spawn.stdio(Stdio::Null, Stdio::Null, Stdio::Null);
-        if let Some(pid) = inside {
-            spawn.join_all_of(pid)?;
-        }
+        spawn.join_all_of(inside.unwrap_or(self.host_pid()))?;
         let process = spawn.start()?;
         let pid = process.pid();
         if let Some(mut old) = self.processes.insert(name.to_string(), process) {
