@@ -4,8 +4,10 @@
 //!
 //! `check` is nslab itself (bind-mounted into the lab as `check`): it connects
 //! to the worker's socket, and the worker learns who asked from the socket's
-//! peer credentials — the kernel's word, not the shell's — and takes the
-//! caller's parent as "your shell".
+//! peer credentials — the kernel's word, not the shell's. "Your shell" is
+//! where `check` runs: `check` inherits the namespaces of the shell it was
+//! typed in, and a shell may run its last command in its own place (`bash -c
+//! '… && check'` execs it), so the caller's parent is not always the shell.
 
 use std::collections::HashSet;
 use std::io::{Read, Write};
@@ -140,7 +142,7 @@ pub fn run_exercise(session: &mut Session, lesson: &Lesson, step: &Step, opts: &
         if asked {
             while let Ok((mut stream, _)) = checker.listener.accept() {
                 checks += 1;
-                let shell_pid = peer_parent(&stream);
+                let shell_pid = peer(&stream);
                 let (verdicts, after) = verify_now(session, step, &before, shell_pid, &creates);
                 let passed = verdicts.iter().all(|v| v.holds);
                 let text = reply_text(step, &verdicts, passed, mode, opts.color);
@@ -220,7 +222,7 @@ impl OpenExercise {
     /// back to that terminal, and the result is returned.
     pub fn answer(&mut self, session: &Session, step: &Step) -> Option<StepResult> {
         let (mut stream, _) = session.checker()?.listener.accept().ok()?;
-        self.shell = peer_parent(&stream);
+        self.shell = peer(&stream);
         let r = self.verify(session, step);
         let passed = r.outcome == StepOutcome::Passed;
         let text = reply_text(step, &r.verdicts, passed, Mode::Learner, false);
@@ -289,13 +291,11 @@ fn shell(session: &Session, bin_dir: &Path, lesson: &Lesson, step: &Step, mode: 
     Ok(spawn)
 }
 
-/// The pid (in nslab's pid namespace) of the shell that ran `check`: the
-/// parent of the process at the other end of the socket.
-fn peer_parent(stream: &UnixStream) -> Option<i32> {
+/// The pid (in nslab's pid namespace) of the `check` process at the other
+/// end of the socket: it stands for the shell it was typed in.
+fn peer(stream: &UnixStream) -> Option<i32> {
     use nix::sys::socket::{getsockopt, sockopt::PeerCredentials};
-    let cred = getsockopt(stream, PeerCredentials).ok()?;
-    let status = std::fs::read_to_string(ns::view::proc_root().join(cred.pid().to_string()).join("status")).ok()?;
-    status.lines().find_map(|l| l.strip_prefix("PPid:")).and_then(|v| v.trim().parse().ok()).filter(|p| *p > 0)
+    getsockopt(stream, PeerCredentials).ok().map(|cred| cred.pid()).filter(|p| *p > 0)
 }
 
 fn verify_now(session: &Session, step: &Step, before: &Snapshot, shell: Option<i32>, creates: &[(String, NsKind)]) -> (Vec<Verdict>, Snapshot) {
