@@ -12,9 +12,9 @@ use crate::lsns::Tree;
 #[derive(Debug, Parser)]
 #[command(name = "nslab", version, about, max_term_width = 100)]
 #[command(after_help = "Examples:
-  nslab                             continue with the next unfinished lesson
-  nslab run --yes lessons/          run every lesson straight through (CI, grading)
-  nslab lsns -t net                 list network namespaces, with NSID and nsfs mounts
+  nslab                                 continue with the next unfinished lesson
+  nslab run --yes lessons/              run every lesson straight through (CI, grading)
+  nslab lsns -t net                     list network namespaces, with NSID and nsfs mounts
   nslab unshare -r -u -f -- hostname    a new uts namespace as an unprivileged user
   nslab nsenter -t 4242 -n -- ip link   a command in the net namespace of pid 4242")]
 pub struct Cli {

@@ -425,7 +425,14 @@ pub fn mdbook(query: Option<&crate::cli::MdbookQuery>) -> Result<i32, CmdError> 
 
 /// `nslab completions SHELL`: generated from the clap definitions.
 pub fn completions(shell: clap_complete::Shell) -> Result<i32, CmdError> {
-    let mut cli = <crate::cli::Cli as clap::CommandFactory>::command();
+    let full = <crate::cli::Cli as clap::CommandFactory>::command();
+    // The generators would offer the hidden internal commands too
+    // (`lab-init`, `serve-worker`…): complete only what a user may type.
+    let root = clap::Command::new("nslab").version(env!("CARGO_PKG_VERSION"));
+    let mut cli = full.get_arguments().cloned().fold(root, clap::Command::arg);
+    for sub in full.get_subcommands().filter(|s| !s.is_hide_set()) {
+        cli = cli.subcommand(sub.clone());
+    }
     let mut out = Vec::new();
     clap_complete::generate(shell, &mut cli, "nslab", &mut out);
     std::io::stdout().lock().write_all(&out).map_err(CmdError::Output)?;
@@ -435,10 +442,25 @@ pub fn completions(shell: clap_complete::Shell) -> Result<i32, CmdError> {
 /// `nslab man`: the man page, generated from the clap definitions.
 pub fn man() -> Result<i32, CmdError> {
     let cli = <crate::cli::Cli as clap::CommandFactory>::command();
+    // The examples under `nslab --help` become an EXAMPLES section (the
+    // generator would call it EXTRA).
+    let examples = cli.get_after_help().map(|h| h.to_string()).unwrap_or_default();
     let mut out = Vec::new();
-    clap_mangen::Man::new(cli).render(&mut out).map_err(CmdError::Output)?;
+    clap_mangen::Man::new(cli.after_help(None::<&str>)).render(&mut out).map_err(CmdError::Output)?;
+    out.extend_from_slice(man_examples(&examples).as_bytes());
     std::io::stdout().lock().write_all(&out).map_err(CmdError::Output)?;
     Ok(0)
+}
+
+/// `Examples:` lines (`  COMMAND   what it does`) as a roff EXAMPLES section.
+fn man_examples(help: &str) -> String {
+    let roff = |s: &str| s.replace('\\', "\\\\").replace('-', "\\-");
+    let mut out = String::from(".SH EXAMPLES\n");
+    for line in help.lines().map(str::trim).filter(|l| l.starts_with("nslab")) {
+        let (command, what) = line.split_once("   ").map_or((line, ""), |(c, w)| (c, w.trim()));
+        out.push_str(&format!(".TP\n\\fB{}\\fR\n{}\n", roff(command.trim()), roff(what)));
+    }
+    out
 }
 
 /// The lab every lesson runs in, as the doctor judges requirements.

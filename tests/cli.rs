@@ -25,6 +25,9 @@ fn completions_are_generated_from_the_cli() {
     for sub in ["run", "lsns", "unshare", "nsenter", "doctor", "check", "mdbook"] {
         assert!(text.contains(sub), "{sub} completes");
     }
+    for internal in ["lab-init", "serve-worker", "lesson-json"] {
+        assert!(!text.contains(internal), "the internal command {internal} is not offered");
+    }
     insta::assert_snapshot!("completions_bash", text);
     for shell in ["zsh", "fish"] {
         assert!(nslab(As::Caller, &["completions", shell]).status.success());
@@ -37,6 +40,9 @@ fn man_page_is_generated() {
     let text = stdout(&out);
     assert!(out.status.success() && text.starts_with(".ie") && text.contains(".TH nslab 1"), "{text}");
     assert!(text.contains("doctor") && text.contains("unshare"));
+    assert!(text.contains(".SH EXAMPLES\n.TP\n\\fBnslab\\fR\ncontinue with the next unfinished lesson"), "{text}");
+    assert!(text.contains("\\fBnslab run \\-\\-yes lessons/\\fR"), "{text}");
+    assert!(!text.contains("EXTRA"), "{text}");
 }
 
 /// On this machine (root and user namespaces work), the doctor says every
@@ -51,9 +57,20 @@ fn doctor_on_this_machine_says_everything_works() {
         let failing: Vec<&serde_json::Value> = checks.iter().filter(|c| c["outcome"]["result"] == "fails").collect();
         assert!(checks.iter().any(|c| c["outcome"]["result"] == "works"), "{json}");
         assert!(failing.is_empty(), "{who:?}: {failing:?}");
-        let text = stdout(&nslab(who, &["doctor", "--color", "never"]));
+        assert_eq!(out.status.code(), Some(0), "{who:?}: every lesson can run here");
+        let out = nslab(who, &["doctor", "--color", "never"]);
+        let text = stdout(&out);
+        assert_eq!(out.status.code(), Some(0), "{who:?}:\n{text}");
         assert!(text.contains("user namespace") && text.contains("works"), "{text}");
-        assert!(!text.contains("fails"), "{who:?}:\n{text}");
+        assert!(!text.to_lowercase().contains("fails"), "{who:?}:\n{text}");
+        // Every built-in lesson is listed as running here, in both columns.
+        let lessons: Vec<&str> = text.lines().skip_while(|l| !l.starts_with("Lessons")).skip(1).take_while(|l| !l.trim().is_empty()).collect();
+        assert_eq!(lessons.len(), 12, "{who:?}:\n{text}");
+        // nobody cannot try root; the rootless column is the one it can.
+        let want: &[&str] = if who == As::Caller { &["runs", "runs"] } else { &["not", "tried", "runs"] };
+        for line in lessons {
+            assert_eq!(line.split_whitespace().skip(1).collect::<Vec<_>>(), want, "{who:?}: {line}");
+        }
     }
 }
 
