@@ -643,7 +643,8 @@ fn rootless_serve_runs_steps_and_attaches_shells() {
     let s = server.open(lesson);
     let stream = EventStream::open(&server, &s);
     let exercise = "join-the-box";
-    assert!(server.step(&s, "run", lesson, exercise).is_empty());
+    let events = server.step(&s, "run", lesson, exercise);
+    assert!(events.is_empty(), "{events:?}");
     let attach = stream.wait_for(|n, _| n == "exercise", "exercise")["attach"].as_str().unwrap().to_string();
     assert!(attach.contains(" -U "), "a rootless lab is entered through its user namespace: {attach}");
     let out = support::command_as(support::As::Nobody, Path::new("sh"), &["-c", &format!("echo 'nsenter -t $NSLAB_PID_BOX -n sh -c check' | {attach}")])
