@@ -434,6 +434,9 @@ mod exercises {
                 "```nslab exercise\ngoal: g\nsolution: s\ncreates: mynet net\nexpect: mynet net nprocs 0\n```\n\n```nslab\nrun in mynet: true\nexpect: status 0\n```\n",
                 "`mynet` is not defined here",
             ),
+            // No command of nslab's runs in an exercise: output could never match.
+            ("```nslab exercise\ngoal: g\nsolution: s\nexpect: stdout: mine\n```\n", "an exercise cannot check a command's status or output"),
+            ("```nslab exercise\ngoal: g\nsolution: s\nrun: true\nexpect: status 0\n```\n", "an exercise cannot check a command's status or output"),
         ];
         for (body, want) in cases {
             let diags = parse_lesson(&format!("{HEAD}{body}"), Path::new("ex.md")).unwrap_err();

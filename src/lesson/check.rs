@@ -157,7 +157,13 @@ pub(crate) fn check(
         let is_command = step.actions.first().map(|a| a.value.is_command());
         let action_word = step.actions.first().map_or("", |a| a.value.keyword());
         for e in &mut step.expectations {
-            if e.value.needs_command() && is_command == Some(false) {
+            if e.value.needs_command() && step.kind == StepKind::Exercise {
+                scope.diags.error_help(
+                    e.range.clone(),
+                    "an exercise cannot check a command's status or output",
+                    "the learner's commands are their own: check what the kernel shows, e.g. `expect: shell uts differs from host`",
+                );
+            } else if e.value.needs_command() && is_command == Some(false) {
                 scope.diags.error_help(
                     e.range.clone(),
                     "status and output can only be checked after a command",
