@@ -74,20 +74,50 @@ fn interruptions_at_many_moments_leave_nothing() {
     }
 }
 
-/// Eight runs at once all pass: each has its own lab, run folder and pins.
+/// Eight runs at once all pass: each has its own lab, run folder (mode 0700,
+/// on the lab's own tmpfs) and pins, even under the same names; and runs of
+/// different lessons sharing one state folder keep each other's progress.
 #[test]
 fn eight_parallel_runs_all_pass() {
     let _guard = serial();
     let dir = workspace();
+    let isolation = dir.path().join("isolation.md");
+    std::fs::write(
+        &isolation,
+        "---\nid: isolation\ntitle: Isolation\n---\n\n\
+         ```nslab\nrun: stat -c '%a %U' \"$NSLAB_RUN_DIR\" && findmnt -n -o FSTYPE /run\nexpect: stdout:\n| 700 root\n| tmpfs\n```\n\n\
+         ```nslab\nstart box: net\nexpect: box net differs from host\n```\n\n\
+         ```nslab\npin box net as same-name\nexpect: box net pinned at same-name\nexpect: same-name net same as box\n```\n",
+    )
+    .unwrap();
+    support::set_mode(&isolation, 0o644);
     let before = HostState::now();
     for who in As::BOTH {
-        let children: Vec<Child> = (0..8).map(|_| spawn_run(who, dir.path(), &["lessons", "pass.md"])).collect();
+        let children: Vec<Child> = (0..8).map(|_| spawn_run(who, dir.path(), &["lessons", "pass.md", "isolation.md"])).collect();
         for (i, child) in children.into_iter().enumerate() {
             let out = support::wait_bounded(child, Duration::from_secs(180));
             assert_eq!(code(&out), 0, "{who:?} run {i}:\n{}", stdout(&out));
         }
         before.assert_restored(&format!("eight parallel runs as {who:?}"));
     }
+    // Eight different lessons at once, one state folder: all eight are saved.
+    let state = dir.path().join("shared-state");
+    let mut lessons: Vec<String> = std::fs::read_dir(dir.path().join("lessons")).unwrap().flatten().map(|e| format!("lessons/{}", e.file_name().to_string_lossy())).collect();
+    lessons.sort();
+    let children: Vec<Child> = lessons[..8]
+        .iter()
+        .map(|lesson| {
+            let mut cmd = command_as(As::Caller, nslab_path(), &["run", "--yes", "--color", "never", lesson]);
+            cmd.current_dir(dir.path()).env("XDG_STATE_HOME", &state).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap()
+        })
+        .collect();
+    for child in children {
+        assert_eq!(code(&support::wait_bounded(child, Duration::from_secs(120))), 0);
+    }
+    let saved: serde_json::Value = serde_json::from_slice(&std::fs::read(state.join("nslab/progress.json")).unwrap()).unwrap();
+    let finished = saved.as_object().unwrap().values().filter(|l| l["finished"] == true).count();
+    assert_eq!(finished, 8, "every parallel run's progress is kept: {saved}");
+    before.assert_restored("eight lessons in parallel");
 }
 
 /// Misbehaving commands are reported truthfully, within their time limit,

@@ -23,6 +23,18 @@ pub struct LessonProgress {
 pub struct Progress {
     path: Option<PathBuf>,
     lessons: BTreeMap<String, LessonProgress>,
+    /// What this process changed, in order, to apply to the file as it is
+    /// when saving: runs in parallel each save only their own changes.
+    changes: Vec<Change>,
+}
+
+/// One change to the progress file.
+#[derive(Debug, Clone)]
+enum Change {
+    /// Steps of this lesson passed (merged with what the file has).
+    Recorded(String),
+    /// This lesson was reset, or (`None`) all of them.
+    Reset(Option<String>),
 }
 
 /// The state folder: `$XDG_STATE_HOME/nslab`, else `~/.local/state/nslab`.
@@ -43,7 +55,7 @@ impl Progress {
             .and_then(|p| std::fs::read(p).ok())
             .and_then(|b| serde_json::from_slice(&b).ok())
             .unwrap_or_default();
-        Progress { path, lessons }
+        Progress { path, lessons, changes: Vec::new() }
     }
 
     /// A progress that is never saved (for graders and tests).
@@ -51,12 +63,35 @@ impl Progress {
         Progress::default()
     }
 
-    /// Writes the progress file (atomically: a temporary file, then rename).
-    pub fn save(&self) -> std::io::Result<()> {
-        let Some(path) = &self.path else { return Ok(()) };
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
+    /// Applies this process's changes to the progress file as it is now,
+    /// under a lock, and writes it atomically (a temporary file, then
+    /// rename): a run never undoes what a parallel run saved meanwhile.
+    pub fn save(&mut self) -> std::io::Result<()> {
+        let Some(path) = self.path.clone() else { return Ok(()) };
+        let dir = path.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir)?;
+        let lock = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(dir.join("progress.lock"))?;
+        let _locked = nix::fcntl::Flock::lock(lock, nix::fcntl::FlockArg::LockExclusive).map_err(|(_, e)| std::io::Error::from(e))?;
+        let mut fresh = Progress::load(Some(dir)).lessons;
+        for change in std::mem::take(&mut self.changes) {
+            match change {
+                Change::Reset(None) => fresh.clear(),
+                Change::Reset(Some(id)) => {
+                    fresh.remove(&id);
+                }
+                Change::Recorded(id) => {
+                    let Some(ours) = self.lessons.get(&id) else { continue };
+                    let entry = fresh.entry(id).or_default();
+                    for step in &ours.passed {
+                        if !entry.passed.contains(step) {
+                            entry.passed.push(step.clone());
+                        }
+                    }
+                    entry.finished |= ours.finished;
+                }
+            }
         }
+        self.lessons = fresh;
         let tmp = path.with_extension(format!("json.{}", std::process::id()));
         std::fs::write(&tmp, serde_json::to_vec_pretty(&self.lessons).unwrap_or_default())?;
         std::fs::rename(tmp, path)
@@ -74,6 +109,7 @@ impl Progress {
             }
         }
         entry.finished = lesson.steps.iter().all(|s| entry.passed.contains(&s.id));
+        self.changes.push(Change::Recorded(lesson.meta.id.clone()));
     }
 
     /// The progress of the lesson with id `id`.
@@ -89,6 +125,7 @@ impl Progress {
 
     /// Forgets one lesson's progress, or all of it.
     pub fn reset(&mut self, id: Option<&str>) -> bool {
+        self.changes.push(Change::Reset(id.map(str::to_owned)));
         match id {
             Some(id) => self.lessons.remove(id).is_some(),
             None => {
