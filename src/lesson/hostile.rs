@@ -16,8 +16,9 @@ pub fn refusal(command: &str) -> Option<(&'static str, &'static str)> {
     if !TRIGGERS.is_match(command) {
         return None;
     }
-    // Each simple command of the line: split at ; & | and newlines.
-    for simple in command.split([';', '&', '|', '\n', '(', ')', '`']) {
+    // Each simple command of the line: split at ; & | newlines, subshells
+    // and groups.
+    for simple in command.split([';', '&', '|', '\n', '(', ')', '`', '{', '}']) {
         let mut words = InlineVec::<&str, 16>::default();
         for w in simple.split_whitespace() {
             words.push(w.trim_matches(['"', '\'']));
@@ -34,13 +35,13 @@ pub fn refusal(command: &str) -> Option<(&'static str, &'static str)> {
                     "signal one process, e.g. `kill $NSLAB_PID_BOX`",
                 ));
             }
-            "mount" if operands().next_back() == Some("/") => {
+            "mount" if operands().next_back().is_some_and(is_root) => {
                 return Some(("this command would mount over `/`", "mount somewhere below the run folder, e.g. `$NSLAB_RUN_DIR/mnt`"));
             }
-            "umount" if operands().any(|o| o == "/") => {
+            "umount" if operands().any(is_root) => {
                 return Some(("this command would unmount `/`", "unmount only what the lesson mounted"));
             }
-            "rm" if args.iter().any(|a| a.starts_with('-') && a.contains('r')) && operands().any(|o| o == "/" || o == "/*") => {
+            "rm" if args.iter().any(|a| a.starts_with('-') && a.contains('r')) && operands().any(|o| is_root(o) || is_root(o.trim_end_matches('*'))) => {
                 return Some(("this command would delete the whole file system", "delete only what the lesson made"));
             }
             "reboot" | "poweroff" | "halt" | "shutdown" | "init" | "telinit" => {
@@ -52,11 +53,20 @@ pub fn refusal(command: &str) -> Option<(&'static str, &'static str)> {
     None
 }
 
+/// True for a path that names `/` (`/`, `//`, `/.`, `/..`, …).
+fn is_root(path: &str) -> bool {
+    path.starts_with('/') && path.split('/').all(|c| matches!(c, "" | "." | ".."))
+}
+
 /// Where the program word of a simple command is: after variable
-/// assignments and after wrappers that run a command (`sudo`, `env`,
-/// `nsenter -t 1 -m`, `unshare -m`, …) with their options.
+/// assignments, shell keywords, and wrappers that run a command (`sudo`,
+/// `env`, `timeout 5`, `nsenter -t 1 -m`, `sh -c`, …) with their options.
 fn command_position(words: &[&str]) -> Option<usize> {
-    const WRAPPERS: [&str; 9] = ["sudo", "env", "exec", "command", "nohup", "nice", "setsid", "unshare", "nsenter"];
+    const KEYWORDS: [&str; 10] = ["if", "then", "else", "elif", "while", "until", "do", "time", "!", "exec"];
+    const WRAPPERS: [&str; 20] = [
+        "sudo", "env", "command", "nohup", "nice", "setsid", "unshare", "nsenter", "timeout", "stdbuf", "ionice",
+        "chroot", "chrt", "taskset", "xargs", "sh", "bash", "dash", "zsh", "busybox",
+    ];
     // Options of each wrapper that take a separate argument.
     fn takes_arg(wrapper: &str, option: &str) -> bool {
         match wrapper {
@@ -64,13 +74,21 @@ fn command_position(words: &[&str]) -> Option<usize> {
             "env" => matches!(option, "-u" | "-C" | "-S"),
             "nice" => option == "-n",
             "nsenter" => matches!(option, "-t" | "--target" | "-S" | "-G" | "--wd"),
+            "timeout" => matches!(option, "-s" | "--signal" | "-k" | "--kill-after"),
+            "ionice" => matches!(option, "-c" | "-n" | "-p"),
+            "xargs" => matches!(option, "-n" | "-I" | "-P" | "-d" | "-L" | "-s" | "-a" | "-E"),
             _ => false,
         }
+    }
+    // Operands a wrapper takes before the command: `timeout 5 CMD`, `chroot
+    // DIR CMD`, `chrt 10 CMD`, `taskset 3 CMD`.
+    fn leading_operands(wrapper: &str) -> usize {
+        usize::from(matches!(wrapper, "timeout" | "chroot" | "chrt" | "taskset"))
     }
     let mut i = 0;
     while i < words.len() {
         let w = words[i];
-        if w.contains('=') && !w.starts_with('-') {
+        if KEYWORDS.contains(&w) || (w.contains('=') && !w.starts_with('-')) {
             i += 1;
             continue;
         }
@@ -83,6 +101,7 @@ fn command_position(words: &[&str]) -> Option<usize> {
         while i < words.len() && words[i].starts_with('-') {
             i += if takes_arg(wrapper, words[i]) { 2 } else { 1 };
         }
+        i += leading_operands(wrapper);
     }
     None
 }
@@ -111,6 +130,16 @@ mod tests {
             "shutdown -h now",
             "init 0",
             "telinit 6",
+            "bash -c 'kill -9 -1'",
+            "sh -c \"kill -KILL -1\"",
+            "timeout 5 kill -9 -1",
+            "time kill -9 -1",
+            "{ kill -9 -1; }",
+            "if true; then kill -9 -1; fi",
+            "mount --bind /tmp /.",
+            "umount //",
+            "rm -rf /..",
+            "sudo -u root env X=1 timeout -s KILL 3 nsenter -t 1 -m rm -rf /*",
         ] {
             assert!(refusal(bad).is_some(), "{bad}");
         }
@@ -128,6 +157,10 @@ mod tests {
             "rm -rf ./dir",
             "echo reboot",
             "hostname lab",
+            "sh -c 'hostname lab && check'",
+            "timeout 5 sleep 1",
+            "mount --bind /tmp ./dir",
+            "if true; then echo kill -1; fi",
         ] {
             assert_eq!(refusal(ok), None, "{ok}");
         }
