@@ -146,7 +146,7 @@ fn faults_inside_steps_are_reported_and_contained() {
         ] {
             assert!(text.contains(line), "{who:?}: missing {line:?}:\n{text}");
         }
-        assert!(!text.contains("not reached"), "the shell whose child killed it went no further:\n{text}");
+        assert!(!text.contains("│ not reached"), "the shell whose child killed it went no further:\n{text}");
         before.assert_restored("faulty commands");
     }
 }
