@@ -429,7 +429,8 @@ fn config_option(kind: NsKind) -> &'static str {
     }
 }
 
-fn missing_kind(kind: NsKind) -> Explanation {
+/// Why a kernel without `kind` namespaces cannot run what needs them.
+pub fn missing_kind(kind: NsKind) -> Explanation {
     if kind == NsKind::Time {
         return Explanation::new(
             "this kernel has no time namespaces (they came with Linux 5.6, CONFIG_TIME_NS)",

@@ -561,3 +561,44 @@ fn rootless_probe_inner() {
     assert_eq!(report.exit_code(), if some_need_root { nslab::doctor::EXIT_SOME_CANNOT_RUN } else { 0 });
     before.assert_released("the rootless probe");
 }
+
+/// The runner gives the doctor's reason, and the fix, when a lesson or its
+/// lab cannot run here — not a raw errno.
+#[test]
+fn the_runner_explains_in_the_doctors_words() {
+    use nslab::run::session::SessionError;
+    use nslab::run::{lab_blocked, lesson_blocked};
+    let lesson = nslab::lesson::parse_lesson(
+        "---\nid: t\ntitle: T\n---\n\n```nslab\nstart box: time\nexpect: box time differs from host\n```\n",
+        Path::new("t.md"),
+    )
+    .unwrap();
+    // A 6.1 kernel built without CONFIG_TIME_NS: refused before anything runs.
+    let mut settings = Settings {
+        kernel: Some(KernelVersion { major: 6, minor: 1 }),
+        namespace_kinds: Some(KindSet::ALL.iter().filter(|k| *k != NsKind::Time).collect()),
+        proc_is_procfs: true,
+        ..Settings::default()
+    };
+    assert_eq!(
+        lesson_blocked(&lesson, &settings, true).as_deref(),
+        Some("it uses time namespaces, but this kernel has no time namespaces (they came with Linux 5.6, CONFIG_TIME_NS) — fix: needs Linux 5.6 or later (CONFIG_TIME_NS)")
+    );
+    settings.namespace_kinds = Some(KindSet::ALL);
+    assert_eq!(lesson_blocked(&lesson, &settings, true), None);
+
+    // user.max_user_namespaces = 0: the rootless lab fails with ENOSPC.
+    let no_userns = Settings { max_user_namespaces: Some(0), ..settings.clone() };
+    let err = SessionError::Lab(std::io::Error::from_raw_os_error(libc::ENOSPC));
+    assert_eq!(
+        lab_blocked(&err, &no_userns, false),
+        "user namespaces are switched off: user.max_user_namespaces is 0 — fix: sudo sysctl -w user.max_user_namespaces=15000 (`nslab doctor` tells more)"
+    );
+    // Root without CAP_SYS_ADMIN (a container): EPERM.
+    let no_cap = Settings { cap_sys_admin: Some(false), ..settings.clone() };
+    let err = SessionError::Lab(std::io::Error::from_raw_os_error(libc::EPERM));
+    assert!(lab_blocked(&err, &no_cap, true).starts_with("this root lacks CAP_SYS_ADMIN, which creating namespaces needs — fix: "), "{}", lab_blocked(&err, &no_cap, true));
+    // Ubuntu's AppArmor restriction, for an unprivileged user.
+    let apparmor = Settings { apparmor_restrict_unprivileged_userns: Some(true), ..settings.clone() };
+    assert!(lab_blocked(&err, &apparmor, false).contains("fix: sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0"));
+}

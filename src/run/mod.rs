@@ -23,8 +23,8 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::lesson::{Lesson, Needs, Step, Subject};
-use crate::ns::{self, NsId};
+use crate::lesson::{Lesson, Step, Subject};
+use crate::ns::{self, NsId, NsKind};
 use exec::INTERRUPTED;
 use observe::Snapshot;
 use report::{Format, LessonResult, Reporter, StepOutcome, StepResult, StepSummary};
@@ -87,20 +87,28 @@ pub fn is_root() -> bool {
     nix::unistd::geteuid().is_root()
 }
 
-/// Why a lesson with `needs` cannot run here, if it cannot.
-pub fn cannot_run_reason(needs: &Needs) -> Option<String> {
-    if needs.root && !is_root() {
+/// Why `lesson` cannot run here, if it cannot: it needs root, a newer
+/// kernel, or a kind of namespace this kernel lacks (the doctor's words).
+pub fn cannot_run_reason(lesson: &Lesson) -> Option<String> {
+    lesson_blocked(lesson, &crate::doctor::Settings::read(&crate::doctor::Sources::host()), is_root())
+}
+
+/// [`cannot_run_reason`] on a machine with `settings`, as root or not.
+pub fn lesson_blocked(lesson: &Lesson, settings: &crate::doctor::Settings, root: bool) -> Option<String> {
+    let needs = &lesson.meta.needs;
+    if needs.root && !root {
         return Some("it needs root: run it with sudo (it cannot work inside an unprivileged user namespace)".into());
     }
-    if let Some(min) = needs.min_kernel {
-        let release = nix::sys::utsname::uname().ok()?.release().to_string_lossy().into_owned();
-        let mut parts = release.split(|c: char| !c.is_ascii_digit()).filter_map(|p| p.parse::<u32>().ok());
-        let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
-        if (major, minor) < (min.major, min.minor) {
-            return Some(format!("it needs Linux {min} or later; this kernel is {release}"));
-        }
+    if let (Some(min), Some(have)) = (needs.min_kernel, settings.kernel)
+        && have < min
+    {
+        let release = settings.kernel_release.clone().unwrap_or_else(|| have.to_string());
+        return Some(format!("it needs Linux {min} or later; this kernel is {release}"));
     }
-    None
+    let kinds = crate::doctor::Requirements::of(lesson).kinds;
+    let missing = NsKind::ALL.into_iter().find(|k| kinds.contains(*k) && settings.lacks(*k))?;
+    let e = crate::doctor::missing_kind(missing);
+    Some(format!("it uses {missing} namespaces, but {} — fix: {}", e.why, e.fix))
 }
 
 static WORKER: AtomicI32 = AtomicI32::new(0);
@@ -144,7 +152,7 @@ pub fn run_lessons_with_results(lessons: &[Lesson], opts: &RunOptions, progress:
         if INTERRUPTED.load(Ordering::SeqCst) != 0 {
             break;
         }
-        let result = match cannot_run_reason(&lesson.meta.needs) {
+        let result = match cannot_run_reason(lesson) {
             Some(reason) => {
                 stdout.cannot_run(&lesson.meta.id, &reason);
                 LessonResult { lesson: lesson.meta.id.clone(), title: lesson.meta.title.clone(), cannot_run: Some(reason), ..LessonResult::default() }
@@ -385,12 +393,22 @@ fn record_outputs(step: &Step, r: &mut StepResult) {
 }
 
 /// Why the lab could not be set up, in the doctor's words when the settings
-/// explain it (AppArmor, max_user_namespaces, …), with the command that fixes it.
-fn lab_failure_reason(err: &session::SessionError) -> String {
-    use crate::doctor::{Settings, Sources, unprivileged_block};
-    let settings = Settings::read(&Sources::host());
-    match (!is_root()).then(|| unprivileged_block(&settings)).flatten() {
-        Some(e) => format!("{} — fix: {} (nslab needs a user namespace to run without root; `nslab doctor` tells more)", e.why, e.fix),
+/// and the kernel's error explain it (AppArmor, max_user_namespaces, a
+/// container without CAP_SYS_ADMIN, a fake /proc…), with the command that
+/// fixes it.
+pub fn lab_failure_reason(err: &session::SessionError) -> String {
+    lab_blocked(err, &crate::doctor::Settings::read(&crate::doctor::Sources::host()), is_root())
+}
+
+/// [`lab_failure_reason`] on a machine with `settings`, as root or not.
+pub fn lab_blocked(err: &session::SessionError, settings: &crate::doctor::Settings, root: bool) -> String {
+    use crate::doctor::{Capability, Way, explain, unprivileged_block};
+    // Root makes the lab's namespaces directly; anyone else needs a user
+    // namespace first.
+    let (way, capability) = if root { (Way::AsRoot, Capability::Namespace(NsKind::Mnt)) } else { (Way::Rootless, Capability::Namespace(NsKind::User)) };
+    let blocked = (!root).then(|| unprivileged_block(settings)).flatten();
+    match blocked.or_else(|| explain(settings, capability, way, err.raw_os_error())) {
+        Some(e) => format!("{} — fix: {} (`nslab doctor` tells more)", e.why, e.fix),
         None => format!("{err} (`nslab doctor` shows what this machine can do)"),
     }
 }

@@ -31,6 +31,17 @@ pub enum SessionError {
     Engine(#[from] ns::EngineError),
 }
 
+impl SessionError {
+    /// The error number the kernel gave, if this is a failed system call.
+    pub fn raw_os_error(&self) -> Option<i32> {
+        match self {
+            SessionError::Lab(e) | SessionError::RunDir(e) => e.raw_os_error(),
+            SessionError::Engine(ns::EngineError::Io { source, .. } | ns::EngineError::Child { source, .. } | ns::EngineError::NeedsPrivilege { source, .. }) => source.raw_os_error(),
+            SessionError::Engine(_) => None,
+        }
+    }
+}
+
 /// A lesson's live state. Dropping it kills every process and releases every
 /// pin; if nslab is killed instead, the lab's init dies with it (parent-death
 /// signal), which ends every process in the lab's pid namespace, and the

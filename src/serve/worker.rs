@@ -42,7 +42,7 @@ pub fn main(source: &str) -> i32 {
     let mut out = Reporter::new(std::io::stdout(), Format::Json, false);
     let path = lesson.source_path.display().to_string();
     out.lesson_started(&lesson.meta.id, &lesson.meta.title, &path, lesson.steps.len());
-    if let Some(reason) = run::cannot_run_reason(&lesson.meta.needs) {
+    if let Some(reason) = run::cannot_run_reason(&lesson) {
         out.cannot_run(&lesson.meta.id, &reason);
         return run::EXIT_CANNOT_RUN;
     }
@@ -51,7 +51,7 @@ pub fn main(source: &str) -> i32 {
     let session = match Session::enter_lab(rootless) {
         Ok(s) => s,
         Err(e) => {
-            out.cannot_run(&lesson.meta.id, &format!("{e} (`nslab doctor` shows what this machine can do)"));
+            out.cannot_run(&lesson.meta.id, &run::lab_failure_reason(&e));
             return run::EXIT_CANNOT_RUN;
         }
     };
