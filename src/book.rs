@@ -170,12 +170,54 @@ fn new_namespaces(kinds: crate::ns::KindSet) -> String {
     }
 }
 
-/// What the action does, in words, and the shell command it runs, if any.
+/// `$NSLAB_PID_BOX`: how a lab's shell names the pid of process `name`.
+fn pid_var(name: &str) -> String {
+    format!("$NSLAB_PID_{}", name.to_ascii_uppercase().replace('-', "_"))
+}
+
+/// The namespace file of `kind` of `process` (`host`: the lab's pid 1).
+fn ns_file(process: &str, kind: crate::ns::NsKind) -> String {
+    match process {
+        "host" => format!("/proc/1/ns/{kind}"),
+        p => format!("/proc/{}/ns/{kind}", pid_var(p)),
+    }
+}
+
+/// `unshare` options for new namespaces of `kinds`, as a long-lived process
+/// gets them (`--fork` where only children enter, a root map for a user
+/// namespace).
+fn unshare_options(kinds: crate::ns::KindSet) -> String {
+    use crate::ns::NsKind;
+    let mut opts: Vec<&str> = Vec::new();
+    for k in kinds.iter() {
+        opts.push(match k {
+            NsKind::Cgroup => "--cgroup",
+            NsKind::Ipc => "--ipc",
+            NsKind::Mnt => "--mount",
+            NsKind::Net => "--net",
+            NsKind::Pid => "--pid",
+            NsKind::Time => "--time",
+            NsKind::User => "--user --map-root-user",
+            NsKind::Uts => "--uts",
+        });
+    }
+    if kinds.contains(NsKind::Pid) || kinds.contains(NsKind::Time) {
+        opts.push("--fork");
+    }
+    opts.join(" ")
+}
+
+/// What the action does, in words, and the shell command it runs — or, for
+/// an action nslab performs itself, the same done by hand with util-linux.
 fn describe_action(action: &Action) -> (String, Option<String>) {
     match action {
         Action::Start { name, kinds, inside } => {
             let place = inside.as_ref().map(|i| format!(", inside the namespaces of <b>{}</b>", escape(i))).unwrap_or_default();
-            (format!("Start a process <b>{}</b> in {}{place} (clone).", escape(name), new_namespaces(*kinds)), None)
+            let enter = inside.as_ref().map(|i| format!("nsenter -t {} -a ", pid_var(i))).unwrap_or_default();
+            (
+                format!("Start a process <b>{}</b> in {}{place} (clone). By hand:", escape(name), new_namespaces(*kinds)),
+                Some(format!("{enter}unshare {} sleep infinity &", unshare_options(*kinds))),
+            )
         }
         Action::Run { target: RunTarget::Host, command } => ("Run on the host side:".into(), Some(command.clone())),
         Action::Run { target: RunTarget::Process(n), command } => {
@@ -186,14 +228,17 @@ fn describe_action(action: &Action) -> (String, Option<String>) {
         }
         Action::Unshare { kinds, command } => (format!("Move into {} (unshare), then run:", new_namespaces(*kinds)), Some(command.clone())),
         Action::Pin { process, kind, pin } => (
-            format!("Keep the {kind} namespace of <b>{}</b> alive with a bind mount at <b>{}</b> (like <code>mount --bind /proc/PID/ns/{kind} FILE</code>).", escape(process), escape(pin)),
-            None,
+            format!("Keep the {kind} namespace of <b>{}</b> alive with a bind mount at <b>{}</b>. By hand:", escape(process), escape(pin)),
+            Some(format!("touch {pin} && mount --bind {} {pin}", ns_file(process, *kind))),
         ),
-        Action::Unpin { pin } => (format!("Unmount the pin <b>{}</b>.", escape(pin)), None),
-        Action::Stop { name } => (format!("Stop <b>{}</b> (it is killed and reaped).", escape(name)), None),
+        Action::Unpin { pin } => (format!("Unmount the pin <b>{}</b>. By hand:", escape(pin)), Some(format!("umount {pin} && rm {pin}"))),
+        Action::Stop { name } => (format!("Stop <b>{}</b> (it is killed and reaped). By hand:", escape(name)), Some(format!("kill -KILL {}", pid_var(name)))),
         Action::YourTurn => ("Your turn: reach the goal with your own commands.".into(), None),
-        Action::Lsns { kinds } if kinds.is_empty() => ("List every namespace (lsns).".into(), None),
-        Action::Lsns { kinds } => (format!("List the {kinds} namespaces (lsns)."), None),
+        Action::Lsns { kinds } if kinds.is_empty() => ("List every namespace:".into(), Some("lsns".into())),
+        Action::Lsns { kinds } => {
+            let types: Vec<String> = kinds.iter().map(|k| format!("-t {k}")).collect();
+            (format!("List the {kinds} namespaces:"), Some(format!("lsns {}", types.join(" "))))
+        }
     }
 }
 
@@ -211,6 +256,14 @@ fn render_step(step: &Step, out: &mut String) {
         if let Some(cmd) = command {
             let _ = writeln!(out, "<pre><code class=\"language-sh\">{}</code></pre>", escape(&cmd));
         }
+    }
+    for save in &step.saves {
+        let s = &save.value;
+        let whose = match &s.subject {
+            lesson::Subject::Host => "the host".to_string(),
+            other => format!("<b>{}</b>", escape(&other.to_string())),
+        };
+        let _ = writeln!(out, "<p class=\"nslab-save\">nslab notes the {} namespace of {whose} as <b>@{}</b>.</p>", s.kind, escape(&s.capture));
     }
     if !step.expectations.is_empty() {
         let _ = writeln!(out, "<p class=\"nslab-expect-title\">nslab then checks that:</p>\n<ul class=\"nslab-expect\">");

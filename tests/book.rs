@@ -129,17 +129,40 @@ fn the_book_builds_with_every_step_in_words() {
         assert!(html.contains(&html_escape(&lesson.meta.title)), "{}: title", lesson.meta.id);
         for step in &lesson.steps {
             steps += 1;
-            assert!(html.contains(&format!("id=\"step-{}\"", step.id)), "{}: step {}", lesson.meta.id, step.id);
-            for e in &step.expectations {
-                // Inline code in the words becomes <code>…</code>; compare the plain part.
-                let words = e.value.describe();
-                // Several expected lines are shown themselves: "stdout is:" and a block.
-                let words = if words.ends_with("lines shown") { words.replace(" the ", ":").split(':').next().unwrap_or("").to_string() + ":" } else { words };
-                let plain = words.split('`').next().unwrap_or(&words);
-                assert!(html.contains(&html_escape(plain)), "{}: step {}: {words:?} in words", lesson.meta.id, step.id);
+            let at = html.find(&format!("id=\"step-{}\"", step.id)).unwrap_or_else(|| panic!("{}: step {}", lesson.meta.id, step.id));
+            // This step's block: up to the next step's.
+            let block = &html[at..];
+            let block = &block[..block[1..].find("id=\"step-").map_or(block.len(), |i| i + 1)];
+            let what = format!("{} step {}", lesson.meta.id, step.id);
+            if step.action.value != lesson::Action::YourTurn {
+                assert!(block.contains("<pre><code class=\"language-sh\">"), "{what}: the action in a code block:\n{block}");
             }
+            for e in &step.expectations {
+                let words = e.value.describe();
+                match &e.value {
+                    // Several expected lines are shown themselves, in a block.
+                    lesson::Expectation::Output { stream, matcher: lesson::OutputMatcher::Lines(lines) } if lines.len() > 1 => {
+                        assert!(block.contains(&format!("{stream} is:")) && block.contains("<pre><code>"), "{what}: {words:?}");
+                        for line in lines {
+                            if let lesson::LinePattern::Text(t) = line {
+                                assert!(block.contains(&html_escape(t)), "{what}: expected line {t:?} shown");
+                            }
+                        }
+                    }
+                    // Inline code in the words becomes <code>…</code>: each part is there.
+                    _ => {
+                        for part in words.split('`').filter(|p| !p.is_empty()) {
+                            assert!(block.contains(&html_escape(part)), "{what}: {words:?} in words:\n{block}");
+                        }
+                    }
+                }
+            }
+            for save in &step.saves {
+                assert!(block.contains(&format!("as <b>@{}</b>", save.value.capture)), "{what}: the save of @{} is shown", save.value.capture);
+            }
+            assert_eq!(block.matches("<details class=\"nslab-hint\">").count(), step.hints.len(), "{what}: each hint collapsed");
         }
-        for raw in ["language-nslab", "```nslab", "\nexpect:", ">expect:", "\nhint:"] {
+        for raw in ["language-nslab", "```nslab", "\nexpect:", ">expect:", "\nhint:", "\nstart ", "\nsave ", "\nrun in ", "\n| ", "\nsolution:"] {
             assert!(!html.contains(raw), "{}: raw step syntax {raw:?} reached the page", lesson.meta.id);
         }
     }
