@@ -250,6 +250,10 @@ fn render_step(step: &Step, out: &mut String) {
     let _ = writeln!(out, "<div class=\"nslab-step-title\">{kind} {}{title}</div>", step.number);
     if let Some(ex) = &step.exercise {
         let _ = writeln!(out, "<p class=\"nslab-goal\">{}</p>", inline(&ex.goal));
+        if let Some(probe) = &ex.probe {
+            let _ = writeln!(out, "<p class=\"nslab-action\">When you type <code>check</code>, nslab runs this in your shell's namespaces:</p>");
+            let _ = writeln!(out, "<pre><code class=\"language-sh\">{}</code></pre>", escape(probe));
+        }
     } else {
         let (words, command) = describe_action(&step.action.value);
         let _ = writeln!(out, "<p class=\"nslab-action\">{words}</p>");

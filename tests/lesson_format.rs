@@ -419,9 +419,17 @@ mod exercises {
         let step = &lesson.steps[0];
         assert_eq!(step.action.value, Action::YourTurn);
         let ex = step.exercise.as_ref().unwrap();
+        assert_eq!(ex.probe, None);
         assert_eq!(ex.creates, vec![("mynet".to_string(), nslab::ns::NsKind::Net)]);
         assert_eq!(ex.solution, "touch mynet\nunshare -n sh -c 'mount --bind /proc/$$/ns/net mynet'\n");
         assert_eq!(step.expectations[1].value.ns().unwrap().subject, Subject::Shell);
+    }
+
+    #[test]
+    fn a_probe_is_the_command_an_exercises_output_expectations_are_about() {
+        let text = format!("{HEAD}```nslab exercise\ngoal: name it lab\nsolution: unshare -u sh -c 'hostname lab && check'\nprobe: hostname\nexpect: shell uts differs from host\nexpect: stdout: lab\n```\n");
+        let lesson = parse_lesson(&text, Path::new("ex.md")).unwrap_or_else(|d| panic!("{}", render(&d, false)));
+        assert_eq!(lesson.steps[0].exercise.as_ref().unwrap().probe.as_deref(), Some("hostname"));
     }
 
     #[test]
@@ -434,9 +442,12 @@ mod exercises {
                 "```nslab exercise\ngoal: g\nsolution: s\ncreates: mynet net\nexpect: mynet net nprocs 0\n```\n\n```nslab\nrun in mynet: true\nexpect: status 0\n```\n",
                 "`mynet` is not defined here",
             ),
-            // No command of nslab's runs in an exercise: output could never match.
-            ("```nslab exercise\ngoal: g\nsolution: s\nexpect: stdout: mine\n```\n", "an exercise cannot check a command's status or output"),
-            ("```nslab exercise\ngoal: g\nsolution: s\nrun: true\nexpect: status 0\n```\n", "an exercise cannot check a command's status or output"),
+            // Status and output in an exercise are its probe's; without one they could never hold.
+            ("```nslab exercise\ngoal: g\nsolution: s\nexpect: stdout: mine\n```\n", "status and output in an exercise are those of its `probe:`, and it has none"),
+            ("```nslab exercise\ngoal: g\nsolution: s\nrun: true\nexpect: status 0\n```\n", "status and output in an exercise are those of its `probe:`, and it has none"),
+            ("```nslab\nrun: true\nprobe: hostname\nexpect: status 0\n```\n", "`probe:` belongs in an exercise"),
+            ("```nslab exercise\ngoal: g\nsolution: s\nprobe: a\nprobe: b\nexpect: stdout: x\n```\n", "`probe:` is given twice in this step"),
+            ("```nslab exercise\ngoal: g\nsolution: s\nprobe: kill -9 -1\nexpect: status 0\n```\n", "the probe: this command would signal every process"),
         ];
         for (body, want) in cases {
             let diags = parse_lesson(&format!("{HEAD}{body}"), Path::new("ex.md")).unwrap_err();

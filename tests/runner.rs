@@ -306,8 +306,14 @@ fn interactive_exercises_in_a_live_shell() {
         pty.send("\r");
         pty.expect("[nslab fixture-exercise", 20);
         pty.send("unshare -u sh\n");
+        // The probe (`hostname`) runs in the shell's namespaces: a wrong name fails.
+        pty.send("hostname nope; check\n");
+        pty.expect("✘ stdout is `lab`", 20);
+        pty.expect("stdout was:", 20);
+        pty.expect("nope", 20);
         pty.send("hostname lab; check\n");
         pty.expect("✔ the uts namespace of your shell differs from the host's", 20);
+        pty.expect("✔ stdout is `lab`", 20);
         pty.expect("All of it holds", 20);
         pty.send("exit\n");
         pty.send("exit\n");

@@ -154,15 +154,22 @@ pub(crate) fn check(
         if let Some((why, help)) = step.solution.as_deref().and_then(super::hostile::refusal) {
             scope.diags.error_help(step.opening.clone(), format!("the solution: {why}"), help);
         }
+        if let Some((probe, range)) = &step.probe
+            && let Some((why, help)) = super::hostile::refusal(probe)
+        {
+            scope.diags.error_help(range.clone(), format!("the probe: {why}"), help);
+        }
         let is_command = step.actions.first().map(|a| a.value.is_command());
         let action_word = step.actions.first().map_or("", |a| a.value.keyword());
         for e in &mut step.expectations {
             if e.value.needs_command() && step.kind == StepKind::Exercise {
-                scope.diags.error_help(
-                    e.range.clone(),
-                    "an exercise cannot check a command's status or output",
-                    "the learner's commands are their own: check what the kernel shows, e.g. `expect: shell uts differs from host`",
-                );
+                if step.probe.is_none() {
+                    scope.diags.error_help(
+                        e.range.clone(),
+                        "status and output in an exercise are those of its `probe:`, and it has none",
+                        "add a probe, a command nslab runs in the learner's shell's namespaces, e.g. `probe: hostname` with `expect: stdout: lab`",
+                    );
+                }
             } else if e.value.needs_command() && is_command == Some(false) {
                 scope.diags.error_help(
                     e.range.clone(),

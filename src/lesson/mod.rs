@@ -230,6 +230,7 @@ pub fn parse_lesson(source: &str, path: &Path) -> Result<Lesson, Vec<Diagnostic>
                     goal,
                     solution,
                     creates: draft.creates.into_iter().map(|(n, k, _)| (n, k)).collect(),
+                    probe: draft.probe.map(|(p, _)| p),
                 }),
                 _ => None,
             },

@@ -131,6 +131,10 @@ pub struct Exercise {
     /// Pins the learner is to create in the run folder (`creates: NAME KIND`),
     /// checked by the exercise and removed when it ends.
     pub creates: Vec<(String, NsKind)>,
+    /// A command nslab runs in the namespaces of the learner's shell when it
+    /// checks (`probe: hostname`); the exercise's status and output
+    /// expectations are about it.
+    pub probe: Option<String>,
 }
 
 /// One runnable block: an action, the identities to save after it, and what must

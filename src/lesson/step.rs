@@ -14,9 +14,9 @@ use super::syntax::{FastSet, InlineVec, TrimWs, Words, closest, is_ascii_space, 
 use crate::ns::{KindSet, NsKind};
 
 /// Every word a step line may start with.
-const LINE_WORDS: [&str; 17] = [
+const LINE_WORDS: [&str; 18] = [
     "id", "title", "start", "run", "unshare", "pin", "unpin", "stop", "lsns", "save", "expect",
-    "hint", "timeout", "stdin", "goal", "solution", "creates",
+    "hint", "timeout", "stdin", "goal", "solution", "creates", "probe",
 ];
 
 /// The words that may follow `SUBJ KIND` (or `@cap`) in an expectation.
@@ -100,6 +100,8 @@ pub(crate) struct StepDraft {
     pub stdin: Option<(String, Range<usize>)>,
     pub goal: Option<String>,
     pub solution: Option<String>,
+    /// An exercise's `probe:` command, with its line.
+    pub probe: Option<(String, Range<usize>)>,
     /// `creates: NAME KIND` lines of an exercise, with the range of each.
     pub creates: Vec<(String, NsKind, Range<usize>)>,
     /// Names (`@name` for captures) that a `start`, `pin` or `save` line with an
@@ -142,6 +144,7 @@ pub(crate) fn parse(
         stdin: None,
         goal: None,
         solution: None,
+        probe: None,
         creates: Vec::new(),
         tentative: Vec::new(),
     };
@@ -295,6 +298,17 @@ pub(crate) fn parse(
                 } else {
                     step.solution = Some(String::new());
                     open = Some((Continued::Solution, range, false));
+                }
+            }
+            "probe" => {
+                if let Some((value, _)) = line.value() {
+                    if block.kind != StepKind::Exercise {
+                        diags.error_help(range, "`probe:` belongs in an exercise", "open the block with ```nslab exercise");
+                    } else if step.probe.is_some() {
+                        diags.error(range, "`probe:` is given twice in this step");
+                    } else {
+                        step.probe = Some((value.to_string(), range));
+                    }
                 }
             }
             "goal" | "solution" => {

@@ -7,7 +7,8 @@
 //! peer credentials — the kernel's word, not the shell's. "Your shell" is
 //! where `check` runs: `check` inherits the namespaces of the shell it was
 //! typed in, and a shell may run its last command in its own place (`bash -c
-//! '… && check'` execs it), so the caller's parent is not always the shell.
+//! '… && check'` execs it), so the caller's parent is the shell only when it
+//! is in the same namespaces.
 
 use std::collections::HashSet;
 use std::io::{Read, Write};
@@ -291,11 +292,23 @@ fn shell(session: &Session, bin_dir: &Path, lesson: &Lesson, step: &Step, mode: 
     Ok(spawn)
 }
 
-/// The pid (in nslab's pid namespace) of the `check` process at the other
-/// end of the socket: it stands for the shell it was typed in.
+/// The pid (in nslab's pid namespace) that stands for the learner's shell:
+/// the `check` process at the other end of the socket, or its parent when
+/// that is in exactly the same namespaces (the shell `check` was typed in,
+/// which outlives it, so a later check from the page still sees it).
 fn peer(stream: &UnixStream) -> Option<i32> {
     use nix::sys::socket::{getsockopt, sockopt::PeerCredentials};
-    getsockopt(stream, PeerCredentials).ok().map(|cred| cred.pid()).filter(|p| *p > 0)
+    let check = getsockopt(stream, PeerCredentials).ok().map(|cred| cred.pid()).filter(|p| *p > 0)?;
+    let root = ns::view::proc_root();
+    let parent = std::fs::read_to_string(root.join(check.to_string()).join("status"))
+        .ok()
+        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("PPid:")).and_then(|v| v.trim().parse::<i32>().ok()))
+        .filter(|p| *p > 0);
+    let same = |pid: i32| NsView::read(&root, pid).ok();
+    match parent {
+        Some(parent) if same(parent).is_some() && same(parent) == same(check) => Some(parent),
+        _ => Some(check),
+    }
 }
 
 fn verify_now(session: &Session, step: &Step, before: &Snapshot, shell: Option<i32>, creates: &[(String, NsKind)]) -> (Vec<Verdict>, Snapshot) {
@@ -305,11 +318,38 @@ fn verify_now(session: &Session, step: &Step, before: &Snapshot, shell: Option<i
     let mut after = Snapshot::take(session, needs_listing);
     after.shell = shell.and_then(|pid| NsView::read(&ns::view::proc_root(), pid).ok());
     after.add_created_pins(&session.lab_path(session.run_dir()), creates);
+    // The probe runs where the learner's shell is, while `check` waits there.
+    let probe = match (step.exercise.as_ref().and_then(|e| e.probe.as_deref()), shell) {
+        (Some(command), Some(pid)) => run_probe(session, command, pid),
+        _ => None,
+    };
     let captures = |name: &str| session.captured(name);
     let pin_path = |name: &str| session.pin_path(name);
     let serial = |subject: &Subject, kind| session.serial_of(subject, kind);
-    let evidence = verify::Evidence { before, after: &after, command: None, captures: &captures, pin_path: &pin_path, serial: &serial, path_serial: &crate::ns::sys::ns_serial_of };
-    (verify::verify(step, &evidence), after)
+    let evidence = verify::Evidence { before, after: &after, command: probe.as_ref(), captures: &captures, pin_path: &pin_path, serial: &serial, path_serial: &crate::ns::sys::ns_serial_of };
+    let mut verdicts = verify::verify(step, &evidence);
+    if probe.is_none() {
+        for (v, e) in verdicts.iter_mut().zip(&step.expectations) {
+            if e.value.needs_command() {
+                v.observed = "the probe did not run: nslab runs it only while `check` runs in your shell".into();
+            }
+        }
+    }
+    (verdicts, after)
+}
+
+/// How long an exercise's probe may take.
+const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Runs an exercise's `probe:` in every namespace of `pid` (the learner's
+/// `check`), with the lesson's variables; `None` if it could not start.
+fn run_probe(session: &Session, command: &str, pid: i32) -> Option<exec::CommandResult> {
+    let mut spawn = Spawn::shell(command);
+    for (k, v) in session.env() {
+        spawn.env(k, v);
+    }
+    spawn.join_all_of(pid).ok()?;
+    exec::run_command(spawn, None, PROBE_TIMEOUT).ok()
 }
 
 /// Hints computed from what was seen, e.g. "the uts namespace of your shell is
