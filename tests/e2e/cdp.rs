@@ -60,7 +60,9 @@ impl Browser {
             .arg("about:blank")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null());
+            .stderr(Stdio::null())
+            // Its own group, so its helper processes can be ended with it.
+            .process_group(0);
         // SAFETY: dup2 and fcntl are async-signal-safe.
         unsafe {
             command.pre_exec(move || {
@@ -174,9 +176,18 @@ impl Browser {
 }
 
 impl Drop for Browser {
+    /// Ends Chromium and every helper it started, then removes the profile:
+    /// a helper still writing there would leave it behind in /tmp.
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        // SAFETY: signalling the process group of our own child.
+        unsafe { libc::kill(-(self.child.id() as i32), libc::SIGKILL) };
         let _ = self.child.wait();
+        for _ in 0..100 {
+            match std::fs::remove_dir_all(self._profile.path()) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => std::thread::sleep(std::time::Duration::from_millis(20)),
+                _ => break,
+            }
+        }
     }
 }
 
