@@ -452,6 +452,13 @@ fn refused_requests_run_nothing() {
     assert_eq!(page.header("x-frame-options"), Some("DENY"));
     assert_eq!(http(server.port, "GET", "/../../etc/passwd", &own_host, &[("Cookie".into(), cookie.clone())], b"").status, 404);
     assert!(!marker.exists());
+    // Event streams, which outlive their requests, are bounded per session.
+    let mut streams: Vec<EventStream> = (0..4).map(|_| EventStream::open(&server, &session)).collect();
+    let r = http(server.port, "GET", &format!("/api/sessions/{session}/events"), &own_host, std::slice::from_ref(&token), b"");
+    assert_eq!(r.status, 503, "a fifth stream: {}", r.body);
+    // Closing all but one keeps the session (its last stream closing would end it).
+    let _kept = streams.remove(0);
+    drop(streams);
     // The same request, done right, runs the step: the refusals were not vacuous.
     let events = server.step(&session, "run", "marker", "touch");
     assert_eq!(events[1]["event"], "step_passed");

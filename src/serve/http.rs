@@ -38,6 +38,10 @@ use crate::lesson::StepKind;
 pub const MAX_BODY: usize = 4096;
 /// Requests handled at once; more are answered 503.
 pub const MAX_IN_FLIGHT: usize = 64;
+/// Event streams open on one session at once (a tab needs one; a reload may
+/// briefly hold two); more are answered 503. They outlive their request, so
+/// the in-flight bound does not count them.
+pub const MAX_STREAMS_PER_SESSION: usize = 4;
 
 /// What the handlers share.
 #[derive(Clone)]
@@ -279,7 +283,10 @@ async fn events(State(app): State<App>, Path(sid): Path<String>) -> Response {
         Err(res) => return res.into_response(),
     };
     s.touch();
-    s.streams.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    if s.streams.fetch_add(1, std::sync::atomic::Ordering::SeqCst) >= MAX_STREAMS_PER_SESSION {
+        s.streams.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        return error(StatusCode::SERVICE_UNAVAILABLE, "too many event streams on this session").into_response();
+    }
     // Subscribe first, then read readiness: a `ready` in between comes twice, never not at all.
     let rx = s.subscribe();
     let hello = SseEvent::default().event("hello").data(serde_json::json!({ "ready": s.is_ready() }).to_string());
