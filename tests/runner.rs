@@ -351,6 +351,34 @@ fn interactive_exercises_in_a_live_shell() {
     }
 }
 
+/// zsh and fish take no PS1 from the environment; their exercise shells show
+/// the lesson and step all the same, and `check` works in them.
+#[test]
+fn exercise_prompts_in_zsh_and_fish() {
+    let _guard = serial();
+    let fixtures = support::fixtures("run");
+    state_dir(fixtures.path());
+    let before = HostState::now();
+    for (shell, who) in [("/usr/bin/zsh", As::Caller), ("/usr/bin/fish", As::Caller), ("/usr/bin/zsh", As::Nobody), ("/usr/bin/fish", As::Nobody)] {
+        assert!(Path::new(shell).exists(), "{shell} is installed (.ci/run installs it)");
+        let mut cmd = command_as(who, nslab_path(), &["run", "--color", "never", "exercise.md"]);
+        cmd.current_dir(fixtures.path()).env("XDG_STATE_HOME", fixtures.path().join("state")).env("TERM", "xterm").env("SHELL", shell);
+        let mut pty = support::Pty::spawn(cmd);
+        pty.expect("[Enter] run", 20);
+        pty.send("\r");
+        pty.expect("[Enter] open the shell", 20);
+        pty.send("\r");
+        pty.expect("[nslab fixture-exercise · a-shell-with-a-host-name-of-its-own]", 20);
+        pty.send("check\n");
+        pty.expect("✘ the uts namespace of your shell differs from the host's", 20);
+        pty.send("exit\n");
+        pty.expect("[v] view the solution", 20);
+        pty.send("q");
+        assert_eq!(pty.wait(20), Some(1), "{shell} as {who:?}");
+        before.assert_restored(&format!("{shell} as {who:?}"));
+    }
+}
+
 #[test]
 fn exercises_run_their_solution_without_a_terminal_and_are_proven_fair() {
     let _guard = serial();

@@ -263,11 +263,27 @@ fn shell(session: &Session, bin_dir: &Path, lesson: &Lesson, step: &Step, mode: 
         Mode::Learner => {
             let program = std::env::var("SHELL").ok().filter(|s| !s.is_empty()).unwrap_or_else(|| "/bin/sh".into());
             let mut s = Spawn::new(&program);
-            if Path::new(&program).file_name().is_some_and(|n| n == "bash") {
-                // bash reads ~/.bashrc and may set PS1 there; ask it not to.
-                s.args(["--norc", "-i"]);
-            } else {
-                s.args(["-i"]);
+            let tag = format!("[nslab {} · {}]", lesson.meta.id, step.id);
+            // The prompt shows the lesson and step: each shell is told its own way,
+            // and the learner's own startup files (which may set a prompt) are not read.
+            match Path::new(&program).file_name().and_then(|n| n.to_str()) {
+                Some("bash") => {
+                    s.args(["--norc", "-i"]);
+                }
+                Some("zsh") => {
+                    // zsh takes no PS1 from the environment: a .zshrc of nslab's.
+                    let dir = session.run_dir().join(".zsh");
+                    let _ = std::fs::create_dir_all(&dir);
+                    let _ = std::fs::write(dir.join(".zshrc"), format!("PS1='{} %~ %# '\n", tag.replace('\'', "")));
+                    s.env("ZDOTDIR", &dir).args(["-i"]);
+                }
+                Some("fish") => {
+                    let prompt = format!("function fish_prompt; echo -n '{} '(prompt_pwd)' > '; end", tag.replace('\'', ""));
+                    s.args(["--no-config", "--init-command", &prompt, "--interactive"]);
+                }
+                _ => {
+                    s.args(["-i"]);
+                }
             }
             s
         }
