@@ -278,6 +278,21 @@ fn lsns_default_columns_match_util_linux() {
     }
 }
 
+/// `sleep 60` in a new net namespace (by util-linux unshare): the process,
+/// its namespace file, and the namespace's inode once it has moved there.
+fn in_a_new_net_namespace() -> (std::process::Child, String, u64) {
+    let child = Command::new("unshare").args(["-n", "sleep", "60"]).spawn().unwrap();
+    let path = format!("/proc/{}/ns/net", child.id());
+    loop {
+        let link = std::fs::read_link(&path).unwrap();
+        if link.to_str().unwrap() != own_ns()["net"] {
+            let ino = link.to_str().unwrap().trim_start_matches("net:[").trim_end_matches(']').parse::<u64>().unwrap();
+            return (child, path, ino);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
 /// Namespaces held only by a bind mount (`--persist`, `ip netns add`) or only
 /// by an open file descriptor are listed with NPROCS 0, and go when released.
 /// Mounts are made in a private mount namespace so the host is never touched.
@@ -328,15 +343,7 @@ fn lsns_finds_pinned_and_fd_held_namespaces() {
 
     // Held by an open descriptor only: this test process opens the namespace
     // file of a process, which then exits.
-    let mut holder = Command::new("unshare").args(["-n", "sleep", "60"]).spawn().unwrap();
-    let path = format!("/proc/{}/ns/net", holder.id());
-    let ino = loop {
-        let link = std::fs::read_link(&path).unwrap();
-        if link.to_str().unwrap() != own_ns()["net"] {
-            break link.to_str().unwrap().trim_start_matches("net:[").trim_end_matches(']').parse::<u64>().unwrap();
-        }
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    };
+    let (mut holder, path, ino) = in_a_new_net_namespace();
     let file = std::fs::File::open(&path).unwrap();
     holder.kill().unwrap();
     holder.wait().unwrap();
@@ -361,15 +368,7 @@ fn lsns_finds_a_namespace_held_past_many_descriptors() {
         return;
     }
     let before = HostState::now();
-    let mut owner = Command::new("unshare").args(["-n", "sleep", "60"]).spawn().unwrap();
-    let ns_path = format!("/proc/{}/ns/net", owner.id());
-    let ino = loop {
-        let link = std::fs::read_link(&ns_path).unwrap();
-        if link.to_str().unwrap() != own_ns()["net"] {
-            break link.to_str().unwrap().trim_start_matches("net:[").trim_end_matches(']').parse::<u64>().unwrap();
-        }
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    };
+    let (mut owner, ns_path, ino) = in_a_new_net_namespace();
     const HIGH: i32 = 3000;
     let ns_c = std::ffi::CString::new(ns_path).unwrap();
     let mut holder = Command::new("sleep");
