@@ -93,6 +93,9 @@ pub enum Command {
     ServeWorker {
         /// `builtin:ID` or a lesson file.
         source: String,
+        /// The digest of the text the server checked: a file that changed
+        /// since is refused.
+        digest: Option<String>,
     },
     /// The init of a lesson's lab (internal).
     #[command(hide = true)]

@@ -34,7 +34,7 @@ fn main() -> ExitCode {
         Some(Command::Man) => cmd::man(),
         Some(Command::LessonJson { paths }) => cmd::lesson_json(&paths),
         Some(Command::Serve(args)) => cmd::serve(&args),
-        Some(Command::ServeWorker { source }) => Ok(nslab::serve::worker::main(&source)),
+        Some(Command::ServeWorker { source, digest }) => Ok(nslab::serve::worker::main(&source, digest.as_deref())),
         Some(Command::LabInit { .. }) => nslab::run::session::lab_init(),
     };
     match result {

@@ -463,6 +463,15 @@ fn refused_requests_run_nothing() {
     let events = server.step(&session, "run", "marker", "touch");
     assert_eq!(events[1]["event"], "step_passed");
     assert!(marker.exists());
+    // A lesson edited after the server checked it is not run: the page may
+    // run only what was vetted (here a command that would leave a file).
+    std::fs::remove_file(&marker).unwrap();
+    let edited = lesson.replace("run: touch", "run: echo edited > /dev/null; touch");
+    std::fs::write(fixture.lessons().join("marker.md"), edited).unwrap();
+    let fresh = server.open("marker");
+    let r = server.call("POST", &format!("/api/sessions/{fresh}/run"), Some(json!({ "lesson": "marker", "step": "touch" })));
+    assert_ne!(r.status, 200, "the edited lesson ran: {}", r.body);
+    assert!(!marker.exists(), "the edited lesson's step ran");
     server.stop();
     before.assert_restored("refused requests");
 }

@@ -123,6 +123,15 @@ fn byte_line_col(bytes: &[u8], at: usize) -> (usize, usize) {
     (line, col)
 }
 
+/// A short fingerprint of a lesson's text, to tell whether a file still holds
+/// the text that was checked (not a defence against a deliberate collision).
+pub fn digest(text: &str) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut h);
+    format!("{:016x}", h.finish())
+}
+
 /// Parses lesson text. `path` is only recorded and used in diagnostics.
 pub fn parse_lesson(source: &str, path: &Path) -> Result<Lesson, Vec<Diagnostic>> {
     let index = LineIndex::new(source);

@@ -176,7 +176,7 @@ async fn open_session(State(app): State<App>, headers: HeaderMap, body: Bytes) -
     let Some(served) = app.lesson(&req.lesson) else {
         return error(StatusCode::NOT_FOUND, format!("this server has no lesson {}", req.lesson));
     };
-    match app.sessions.open(&served.lesson.meta.id, &served.source).await {
+    match app.sessions.open(&served.lesson.meta.id, &served.source, &crate::lesson::digest(&served.lesson.source)).await {
         Ok(s) => {
             let body = serde_json::json!({ "session": s.id, "lesson": s.lesson }).to_string();
             (StatusCode::CREATED, [(header::CONTENT_TYPE, "application/json")], body).into_response()

@@ -70,16 +70,16 @@ struct Worker {
 }
 
 impl Worker {
-    /// Starts `nslab serve-worker SOURCE` on a thread of its own, and a task
-    /// that reads its lines.
-    async fn start(source: String, events: broadcast::Sender<Event>) -> Result<Worker, SessionError> {
+    /// Starts `nslab serve-worker SOURCE DIGEST` on a thread of its own, and
+    /// a task that reads its lines.
+    async fn start(source: String, digest: String, events: broadcast::Sender<Event>) -> Result<Worker, SessionError> {
         let (ready_tx, ready_rx) = oneshot::channel::<Result<(OwnedFd, OwnedFd), String>>();
         let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
         let owner = std::thread::Builder::new()
             .name("nslab-session".into())
             .spawn(move || {
                 let mut spawn = Spawn::new("/proc/self/exe");
-                spawn.args(["serve-worker", source.as_str()]).stdio(Stdio::Piped, Stdio::Piped, Stdio::Inherit).death_signal(libc::SIGKILL);
+                spawn.args(["serve-worker", source.as_str(), digest.as_str()]).stdio(Stdio::Piped, Stdio::Piped, Stdio::Inherit).death_signal(libc::SIGKILL);
                 match spawn.start() {
                     Ok(mut process) => {
                         let fds = process.stdin.take().zip(process.stdout.take()).ok_or_else(|| "no pipes".to_string());
@@ -174,6 +174,8 @@ pub struct Session {
     /// The lesson it runs.
     pub lesson: String,
     source: String,
+    /// The digest of the lesson text the server checked.
+    digest: String,
     worker: Mutex<Option<Worker>>,
     turn: tokio::sync::Mutex<u64>,
     queued: AtomicUsize,
@@ -270,7 +272,7 @@ impl Session {
             w.end();
         }
         let _ = self.events.send(Event::Reset);
-        let fresh = Worker::start(self.source.clone(), self.events.clone()).await?;
+        let fresh = Worker::start(self.source.clone(), self.digest.clone(), self.events.clone()).await?;
         *self.worker.lock().unwrap_or_else(|p| p.into_inner()) = Some(fresh);
         Ok(())
     }
@@ -309,14 +311,16 @@ impl Sessions {
         Sessions { map: Mutex::new(HashMap::new()), max, idle }
     }
 
-    /// Opens a session for `lesson`, whose worker loads `source`.
-    pub async fn open(&self, lesson: &str, source: &str) -> Result<Arc<Session>, OpenError> {
+    /// Opens a session for `lesson`, whose worker loads `source` and refuses
+    /// it unless its text still has `digest`.
+    pub async fn open(&self, lesson: &str, source: &str, digest: &str) -> Result<Arc<Session>, OpenError> {
         let id = super::access::new_id().map_err(|e| SessionError::Start(e.to_string()))?;
         let (events, _) = broadcast::channel(1024);
         let session = Arc::new(Session {
             id: id.clone(),
             lesson: lesson.to_string(),
             source: source.to_string(),
+            digest: digest.to_string(),
             worker: Mutex::new(None),
             turn: tokio::sync::Mutex::new(0),
             queued: AtomicUsize::new(0),
@@ -333,7 +337,7 @@ impl Sessions {
             }
             map.insert(id.clone(), session.clone());
         }
-        match Worker::start(source.to_string(), events).await {
+        match Worker::start(source.to_string(), digest.to_string(), events).await {
             Ok(w) => {
                 *session.worker.lock().unwrap_or_else(|p| p.into_inner()) = Some(w);
                 Ok(session)

@@ -30,9 +30,17 @@ pub fn load_lesson(source: &str) -> Result<Lesson, String> {
     crate::lesson::check_file(std::path::Path::new(source)).map_err(|d| crate::lesson::render(&d, false))
 }
 
-/// The worker's main: returns the exit code.
-pub fn main(source: &str) -> i32 {
-    let lesson = match load_lesson(source) {
+/// The worker's main: returns the exit code. With `digest`, the lesson's
+/// text must be the one the server checked when it started: the browser may
+/// run only steps the server vetted.
+pub fn main(source: &str, digest: Option<&str>) -> i32 {
+    let loaded = load_lesson(source).and_then(|lesson| match digest {
+        Some(d) if crate::lesson::digest(&lesson.source) != d => {
+            Err(format!("{source} changed since nslab serve checked it; restart nslab serve to serve the new text"))
+        }
+        _ => Ok(lesson),
+    });
+    let lesson = match loaded {
         Ok(l) => l,
         Err(e) => {
             eprintln!("nslab serve-worker: {e}");
