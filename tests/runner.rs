@@ -155,7 +155,7 @@ fn interrupted_runs_tear_down_and_leave_nothing() {
 fn redact(text: &str) -> String {
     let rules = [
         (r"\b4026\d{6}\b", "[INO]"),
-        (r#""(dev|ino|pid|duration_ms|overhead_us)":\d+"#, "\"$1\":0"),
+        (r#""(dev|ino|pid|duration_ms|overhead_us|elapsed_ms)":\d+"#, "\"$1\":0"),
         (r"(?m)\b\d{4}(\*?)( |$)", "####$1$2"),
         (r"(\d+\.\d) s\b", "N.N s"),
     ];

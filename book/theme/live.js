@@ -223,7 +223,7 @@
       shownLines(e.command.stderr || "", 20);
       if (e.command.dropped_bytes > 0) line(out, null, "│ … and " + e.command.dropped_bytes + " more bytes, not kept");
       if (out.childNodes.length) r.appendChild(out);
-      if (e.command.timed_out) line(r, "nslab-live-bad", "⏱ the command timed out and was killed");
+      if (e.command.timed_out) line(r, "nslab-live-bad", "⏱ the command timed out after " + (e.command.elapsed_ms / 1000).toFixed(1) + " s and was killed");
     }
     if (e.error) line(r, "nslab-live-bad", "✘ the action failed: " + e.error);
     const verdicts = el("ul", "nslab-live-verdicts");

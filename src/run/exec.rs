@@ -10,6 +10,10 @@ use super::session::{Session, SessionError};
 use crate::lesson::{Action, RunTarget};
 use crate::ns::{self, Creation, JoinTarget, KindSet, Spawn, Stdio};
 
+fn millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u64(d.as_millis() as u64)
+}
+
 /// At most this much of each output stream is kept; the rest is counted.
 pub const OUTPUT_LIMIT: usize = 1 << 20;
 
@@ -26,8 +30,8 @@ pub struct CommandResult {
     pub timed_out: bool,
     /// Bytes of output dropped beyond the limit.
     pub dropped_bytes: usize,
-    /// How long it ran.
-    #[serde(skip)]
+    /// How long it ran (`elapsed_ms` in JSON).
+    #[serde(rename = "elapsed_ms", serialize_with = "millis")]
     pub elapsed: Duration,
 }
 
