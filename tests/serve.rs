@@ -313,7 +313,7 @@ fn redact(events: &[Value]) -> Vec<Value> {
         match v {
             Value::Object(map) => {
                 for (k, val) in map.iter_mut() {
-                    if matches!(k.as_str(), "ino" | "duration_ms" | "overhead_us") {
+                    if matches!(k.as_str(), "ino" | "duration_ms" | "overhead_us" | "elapsed_ms") {
                         *val = json!(0);
                     } else {
                         walk(val);
