@@ -281,15 +281,27 @@ fn lsns_default_columns_match_util_linux() {
 /// `sleep 60` in a new net namespace (by util-linux unshare): the process,
 /// its namespace file, and the namespace's inode once it has moved there.
 fn in_a_new_net_namespace() -> (std::process::Child, String, u64) {
-    let child = Command::new("unshare").args(["-n", "sleep", "60"]).spawn().unwrap();
+    let mut child = Command::new("unshare").args(["-n", "sleep", "60"]).spawn().unwrap();
     let path = format!("/proc/{}/ns/net", child.id());
-    loop {
-        let link = std::fs::read_link(&path).unwrap();
-        if link.to_str().unwrap() != own_ns()["net"] {
-            let ino = link.to_str().unwrap().trim_start_matches("net:[").trim_end_matches(']').parse::<u64>().unwrap();
-            return (child, path, ino);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let ino = loop {
+        let link = std::fs::read_link(&path).ok().map(|l| l.display().to_string());
+        if let Some(link) = link.filter(|l| *l != own_ns()["net"]) {
+            break link.trim_start_matches("net:[").trim_end_matches(']').parse::<u64>().ok();
+        }
+        if std::time::Instant::now() > deadline {
+            break None;
         }
         std::thread::sleep(std::time::Duration::from_millis(5));
+    };
+    match ino {
+        Some(ino) => (child, path, ino),
+        None => {
+            // Never leave the sleeper behind, even when failing.
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("unshare -n did not move its child into a new net namespace");
+        }
     }
 }
 

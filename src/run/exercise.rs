@@ -320,9 +320,9 @@ fn peer(stream: &UnixStream) -> Option<i32> {
         .ok()
         .and_then(|s| s.lines().find_map(|l| l.strip_prefix("PPid:")).and_then(|v| v.trim().parse::<i32>().ok()))
         .filter(|p| *p > 0);
-    let same = |pid: i32| NsView::read(&root, pid).ok();
+    let view = |pid: i32| NsView::read(&root, pid).ok();
     match parent {
-        Some(parent) if same(parent).is_some() && same(parent) == same(check) => Some(parent),
+        Some(parent) if view(parent).is_some_and(|p| Some(p) == view(check)) => Some(parent),
         _ => Some(check),
     }
 }
