@@ -14,9 +14,7 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// A valid lesson of about `bytes` bytes: groups of start / run in / stop steps
 /// with prose, saves, output expectations, regexes and hints.
 fn generate(bytes: usize) -> String {
-    let mut text = String::from(
-        "---\nid: big\ntitle: A big lesson\nneeds: userns\nduration: 600 min\n---\n\n",
-    );
+    let mut text = String::from("---\nid: big\ntitle: A big lesson\nneeds: userns\nduration: 600 min\n---\n\n");
     let mut i = 0;
     while text.len() < bytes {
         text.push_str(&format!(
@@ -64,10 +62,7 @@ expect: @net{i} gone from lsns
 /// CPU time used by this thread so far (less disturbed by a busy machine than
 /// wall time).
 fn thread_cpu_time() -> Duration {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: `ts` is a valid, writable timespec.
     let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
     if rc != 0 {
@@ -89,10 +84,7 @@ fn main() {
     let text = generate(1024 * 1024);
     let lesson = match parse_lesson(&text, Path::new("big.md")) {
         Ok(lesson) => lesson,
-        Err(diags) => panic!(
-            "the generated lesson must parse:\n{}",
-            nslab::lesson::render(&diags, false)
-        ),
+        Err(diags) => panic!("the generated lesson must parse:\n{}", nslab::lesson::render(&diags, false)),
     };
     let runs = 50;
     let (mut wall, mut cpu) = (Vec::new(), Vec::new());

@@ -86,10 +86,11 @@ fn lesson_file(src_dir: &Path, source: Option<&Path>) -> PathBuf {
     if let Ok(text) = std::fs::read_to_string(&wrapper) {
         let t = text.trim();
         if let Some(inner) = t.strip_prefix("{{#include ").and_then(|r| r.strip_suffix("}}"))
-            && !t[2..].contains("{{") {
-                let path = wrapper.parent().unwrap_or(src_dir).join(inner.trim());
-                return std::fs::canonicalize(&path).unwrap_or(path);
-            }
+            && !t[2..].contains("{{")
+        {
+            let path = wrapper.parent().unwrap_or(src_dir).join(inner.trim());
+            return std::fs::canonicalize(&path).unwrap_or(path);
+        }
     }
     wrapper
 }
@@ -129,12 +130,7 @@ pub fn render_lesson(lesson: &Lesson) -> String {
     }
     facts.push(if meta.needs.is_nothing() { "runs anywhere".to_string() } else { format!("needs {}", meta.needs) });
     facts.push(format!("{} steps", lesson.steps.len()));
-    let _ = writeln!(
-        out,
-        "<div class=\"nslab-lesson-meta\">{} · run it with <code>nslab run {}</code></div>\n",
-        escape(&facts.join(" · ")),
-        escape(&meta.id)
-    );
+    let _ = writeln!(out, "<div class=\"nslab-lesson-meta\">{} · run it with <code>nslab run {}</code></div>\n", escape(&facts.join(" · ")), escape(&meta.id));
     for step in &lesson.steps {
         out.push_str(lesson.prose(step));
         render_step(step, &mut out);
@@ -296,7 +292,11 @@ fn render_step(step: &Step, out: &mut String) {
         let _ = writeln!(out, "<details class=\"nslab-hint\"><summary>{label}</summary>{}</details>", inline(hint));
     }
     if let Some(ex) = &step.exercise {
-        let _ = writeln!(out, "<details class=\"nslab-solution\"><summary>Solution</summary><pre><code class=\"language-sh\">{}</code></pre></details>", escape(&ex.solution));
+        let _ = writeln!(
+            out,
+            "<details class=\"nslab-solution\"><summary>Solution</summary><pre><code class=\"language-sh\">{}</code></pre></details>",
+            escape(&ex.solution)
+        );
     }
     out.push_str("</div>\n\n");
 }
@@ -342,7 +342,11 @@ mod tests {
             assert_eq!(ch["path"], "demo.md");
             let content = ch["content"].as_str().unwrap();
             assert!(!content.contains("```nslab") && !content.contains("expect:"), "{content}");
-            assert!(content.contains("<li>the net namespace of box differs from the host&#x27;s</li>") || content.contains("<li>the net namespace of box differs from the host's</li>"), "{content}");
+            assert!(
+                content.contains("<li>the net namespace of box differs from the host&#x27;s</li>")
+                    || content.contains("<li>the net namespace of box differs from the host's</li>"),
+                "{content}"
+            );
             assert!(content.contains("<details class=\"nslab-hint\"><summary>Hint</summary>use <code>start</code></details>"), "{content}");
             assert!(content.contains("<pre><code class=\"language-sh\">hostname x &amp;&amp; hostname</code></pre>"), "{content}");
             assert!(content.contains("# Demo") && content.contains("## What you learned"));

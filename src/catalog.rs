@@ -40,7 +40,5 @@ pub fn load(paths: &[PathBuf]) -> Result<Vec<Lesson>, Vec<Diagnostic>> {
 
 /// Finds a lesson by id or file name among `lessons`.
 pub fn find<'a>(lessons: &'a [Lesson], name: &str) -> Option<&'a Lesson> {
-    lessons.iter().find(|l| {
-        l.meta.id == name || l.source_path.file_stem().is_some_and(|s| s == name) || l.source_path.file_name().is_some_and(|s| s == name)
-    })
+    lessons.iter().find(|l| l.meta.id == name || l.source_path.file_stem().is_some_and(|s| s == name) || l.source_path.file_name().is_some_and(|s| s == name))
 }

@@ -1,6 +1,5 @@
 //! The command line: clap definitions only. No behaviour lives here.
 
-
 use clap::{Args, Parser, Subcommand};
 
 use crate::lsns::Tree;

@@ -87,9 +87,7 @@ fn kind_flags(flags: &KindFlags) -> Vec<(NsKind, Option<PathBuf>)> {
         (NsKind::Cgroup, &flags.cgroup),
         (NsKind::Time, &flags.time),
     ];
-    all.into_iter()
-        .filter_map(|(k, v)| v.as_ref().map(|p| (k, (!p.is_empty()).then(|| PathBuf::from(p)))))
-        .collect()
+    all.into_iter().filter_map(|(k, v)| v.as_ref().map(|p| (k, (!p.is_empty()).then(|| PathBuf::from(p))))).collect()
 }
 
 /// The program to run: the given command, else `$SHELL`, else `/bin/sh`.
@@ -146,10 +144,7 @@ pub fn unshare(args: &UnshareArgs) -> Result<i32, CmdError> {
     let fork = args.fork || args.kill_child;
 
     let mut spawn = program(&args.command);
-    spawn
-        .new_namespaces(kinds, if fork { Creation::Clone } else { Creation::Unshare })
-        .map_root(args.map_root)
-        .mount_proc(args.mount_proc);
+    spawn.new_namespaces(kinds, if fork { Creation::Clone } else { Creation::Unshare }).map_root(args.map_root).mount_proc(args.mount_proc);
     if args.monotonic.is_some() || args.boottime.is_some() {
         spawn.time_offsets(TimeOffsets { monotonic: args.monotonic.unwrap_or(0), boottime: args.boottime.unwrap_or(0) });
     }
@@ -193,11 +188,7 @@ pub fn nsenter(args: &NsenterArgs) -> Result<i32, CmdError> {
             (Some(path), _) => JoinTarget::File { path, kind: Some(kind) },
             (None, Some(pid)) => JoinTarget::Process { pid, kind },
             (None, None) => {
-                return Err(CmdError::Usage(format!(
-                    "-{} needs a target: give -t PID, or --{}=FILE",
-                    kind.short_flag(),
-                    long_name(kind)
-                )));
+                return Err(CmdError::Usage(format!("-{} needs a target: give -t PID, or --{}=FILE", kind.short_flag(), long_name(kind))));
             }
         });
     }
@@ -205,9 +196,10 @@ pub fn nsenter(args: &NsenterArgs) -> Result<i32, CmdError> {
         return Err(CmdError::Usage("nothing to enter: give -a, or the namespaces to enter (-m -u -i -n -p -U -C -T)".into()));
     }
     if let Some(pid) = args.target
-        && !Path::new(&format!("/proc/{pid}")).exists() {
-            return Err(EngineError::NoSuchProcess(pid).into());
-        }
+        && !Path::new(&format!("/proc/{pid}")).exists()
+    {
+        return Err(EngineError::NoSuchProcess(pid).into());
+    }
     spawn.join(targets);
     let child = spawn.start()?;
     wait_for(child)
@@ -249,9 +241,10 @@ pub fn run(args: &crate::cli::RunArgs) -> Result<i32, CmdError> {
         return Err(CmdError::Usage(format!("--timeout {}: expected a positive number of seconds", args.timeout)));
     }
     if let Some(step) = &args.from
-        && !lessons.iter().any(|l| l.step(step).is_some()) {
-            return Err(CmdError::Usage(format!("--from {step}: no lesson here has a step with that id")));
-        }
+        && !lessons.iter().any(|l| l.step(step).is_some())
+    {
+        return Err(CmdError::Usage(format!("--from {step}: no lesson here has a step with that id")));
+    }
     let format = match args.format {
         crate::cli::OutputFormat::Human => run::report::Format::Human,
         crate::cli::OutputFormat::Json => run::report::Format::Json,
@@ -390,7 +383,13 @@ fn check_solutions(paths: &[PathBuf], color: bool) -> Result<i32, CmdError> {
     }
     let noun = if total == 1 { "exercise" } else { "exercises" };
     println!("\n{total} {noun}: {fair} fair, {} not", total - fair);
-    Ok(if code >= 128 { code } else if fair == total { 0 } else { run::EXIT_FAILED })
+    Ok(if code >= 128 {
+        code
+    } else if fair == total {
+        0
+    } else {
+        run::EXIT_FAILED
+    })
 }
 
 /// `nslab new`.
@@ -465,11 +464,7 @@ fn man_examples(help: &str) -> String {
 
 /// The lab every lesson runs in, as the doctor judges requirements.
 pub fn lab_requirements() -> crate::doctor::Requirements {
-    crate::doctor::Requirements {
-        kinds: crate::run::session::LAB_KINDS.into_iter().collect(),
-        mount_proc: true,
-        ..Default::default()
-    }
+    crate::doctor::Requirements { kinds: crate::run::session::LAB_KINDS.into_iter().collect(), mount_proc: true, ..Default::default() }
 }
 
 /// `nslab doctor`.

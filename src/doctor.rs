@@ -55,11 +55,7 @@ pub struct Sources {
 impl Sources {
     /// The real machine: `/proc`, `/` and this process's environment.
     pub fn host() -> Sources {
-        Sources {
-            proc_root: PathBuf::from("/proc"),
-            fs_root: PathBuf::from("/"),
-            container_env: std::env::var("container").ok().filter(|v| !v.is_empty()),
-        }
+        Sources { proc_root: PathBuf::from("/proc"), fs_root: PathBuf::from("/"), container_env: std::env::var("container").ok().filter(|v| !v.is_empty()) }
     }
 }
 
@@ -128,16 +124,13 @@ impl Settings {
         Settings {
             max_user_namespaces: text("sys/user/max_user_namespaces").and_then(|s| s.trim().parse().ok()),
             unprivileged_userns_clone: text("sys/kernel/unprivileged_userns_clone").and_then(|s| parse_switch(&s)),
-            apparmor_restrict_unprivileged_userns: text("sys/kernel/apparmor_restrict_unprivileged_userns")
-                .and_then(|s| parse_switch(&s)),
+            apparmor_restrict_unprivileged_userns: text("sys/kernel/apparmor_restrict_unprivileged_userns").and_then(|s| parse_switch(&s)),
             kernel: kernel_release.as_deref().and_then(parse_kernel_release),
             kernel_release,
             namespace_kinds: namespace_kinds(&proc.join("self/ns")),
             proc_is_procfs: is_procfs(proc),
             proc_covered: text("self/mountinfo").map(|m| covered_proc_mounts(&m)).unwrap_or_default(),
-            cap_sys_admin: status_field(&status, "CapEff")
-                .and_then(|v| u64::from_str_radix(v, 16).ok())
-                .map(|caps| caps & (1 << CAP_SYS_ADMIN_BIT) != 0),
+            cap_sys_admin: status_field(&status, "CapEff").and_then(|v| u64::from_str_radix(v, 16).ok()).map(|caps| caps & (1 << CAP_SYS_ADMIN_BIT) != 0),
             seccomp: status_field(&status, "Seccomp").and_then(|v| v.parse().ok()),
             container: container_hint(sources),
             initial_user_namespace: text("self/uid_map").map(|m| is_identity_map(&m)),
@@ -196,12 +189,7 @@ fn is_procfs(path: &Path) -> bool {
 /// mounted on a directory procfs keeps empty on purpose, which the kernel
 /// does not count, so it is left out.
 pub fn covered_proc_mounts(mountinfo: &str) -> Vec<String> {
-    mountinfo
-        .lines()
-        .filter_map(|l| l.split(' ').nth(4))
-        .filter(|m| m.starts_with("/proc/") && *m != "/proc/sys/fs/binfmt_misc")
-        .map(str::to_owned)
-        .collect()
+    mountinfo.lines().filter_map(|l| l.split(' ').nth(4)).filter(|m| m.starts_with("/proc/") && *m != "/proc/sys/fs/binfmt_misc").map(str::to_owned).collect()
 }
 
 /// The container runtime named by a `/proc/1/cgroup`, if any.
@@ -432,16 +420,10 @@ fn config_option(kind: NsKind) -> &'static str {
 /// Why a kernel without `kind` namespaces cannot run what needs them.
 pub fn missing_kind(kind: NsKind) -> Explanation {
     if kind == NsKind::Time {
-        return Explanation::new(
-            "this kernel has no time namespaces (they came with Linux 5.6, CONFIG_TIME_NS)",
-            "needs Linux 5.6 or later (CONFIG_TIME_NS)",
-        );
+        return Explanation::new("this kernel has no time namespaces (they came with Linux 5.6, CONFIG_TIME_NS)", "needs Linux 5.6 or later (CONFIG_TIME_NS)");
     }
     let option = config_option(kind);
-    Explanation::new(
-        format!("this kernel has no {kind} namespaces ({option} is off)"),
-        format!("needs a kernel built with {option}=y"),
-    )
+    Explanation::new(format!("this kernel has no {kind} namespaces ({option} is off)"), format!("needs a kernel built with {option}=y"))
 }
 
 /// Why unprivileged users may not have user namespaces here, when a setting
@@ -515,10 +497,7 @@ pub fn explain(settings: &Settings, capability: Capability, way: Way, errno: Opt
         } else {
             format!("sudo umount {}", settings.proc_covered[0])
         };
-        return Some(Explanation::new(
-            format!("parts of /proc are covered by mounts ({covered}), so the kernel refuses a new /proc in a user namespace"),
-            fix,
-        ));
+        return Some(Explanation::new(format!("parts of /proc are covered by mounts ({covered}), so the kernel refuses a new /proc in a user namespace"), fix));
     }
     if refused && way == Way::AsRoot && settings.cap_sys_admin == Some(false) {
         return Some(Explanation::new(
@@ -542,10 +521,7 @@ pub fn explain(settings: &Settings, capability: Capability, way: Way, errno: Opt
 }
 
 fn not_procfs() -> Explanation {
-    Explanation::new(
-        "/proc is not a procfs (a container or WSL?)",
-        "run nslab where /proc is a real procfs: on the host or in a VM",
-    )
+    Explanation::new("/proc is not a procfs (a container or WSL?)", "run nslab where /proc is a real procfs: on the host or in a VM")
 }
 
 // ---------------------------------------------------------------------------
@@ -615,10 +591,7 @@ impl Probe {
                                 explanation: Some(explanation),
                             },
                         },
-                        Err(f) => Outcome::Fails {
-                            explanation: explain(&settings, capability, way, f.errno),
-                            error: f.error,
-                        },
+                        Err(f) => Outcome::Fails { explanation: explain(&settings, capability, way, f.errno), error: f.error },
                     }
                 };
                 checks.push(Check::new(capability, way, outcome));
@@ -670,10 +643,7 @@ impl Probe {
                 Outcome::Works => {}
                 Outcome::Fails { explanation, error } => {
                     let why = explanation.as_ref().map_or(error, |e| &e.why);
-                    return Verdict::Blocked {
-                        reason: format!("{} fails: {why}", check.name),
-                        fix: explanation.as_ref().map(|e| e.fix.clone()),
-                    };
+                    return Verdict::Blocked { reason: format!("{} fails: {why}", check.name), fix: explanation.as_ref().map(|e| e.fix.clone()) };
                 }
                 Outcome::NotTried { reason } => {
                     return Verdict::NotTried { reason: format!("{} not tried: {reason}", check.name) };
@@ -693,12 +663,11 @@ fn attempt(capability: Capability, way: Way, ours: &NsView) -> Result<(), Failur
     // `cat` waits on its stdin: the child stays alive, in its namespaces,
     // until we have read them back, and then ends on its own with status 0.
     let mut spawn = Spawn::new("cat");
-    spawn
-        .new_namespaces(kinds, Creation::Clone)
-        .map_root(map_root)
-        .mount_proc(capability == Capability::MountProc)
-        .death_signal(libc::SIGKILL)
-        .stdio(Stdio::Piped, Stdio::Null, Stdio::Null);
+    spawn.new_namespaces(kinds, Creation::Clone).map_root(map_root).mount_proc(capability == Capability::MountProc).death_signal(libc::SIGKILL).stdio(
+        Stdio::Piped,
+        Stdio::Null,
+        Stdio::Null,
+    );
     let mut child = spawn.start()?;
     let verified = verify(capability, &child, kinds, ours);
     drop(child.stdin.take());
@@ -744,8 +713,7 @@ fn verify(capability: Capability, child: &Process, kinds: KindSet, ours: &NsView
             }
         }
         Capability::ReadNsLinks => {
-            let missing: Vec<&str> =
-                ours.current.keys().filter(|k| view.get(**k).is_none()).map(|k| k.name()).collect();
+            let missing: Vec<&str> = ours.current.keys().filter(|k| view.get(**k).is_none()).map(|k| k.name()).collect();
             if !missing.is_empty() {
                 return Err(Failure::new(format!("/proc/{pid}/ns lacks {}", missing.join(" "))));
             }
@@ -949,10 +917,7 @@ impl Report {
     /// what the runner needs around every lesson (its lab's namespaces and
     /// /proc).
     pub fn new(probe: Probe, lessons: &[Lesson], lab: Requirements) -> Report {
-        let lessons = lessons
-            .iter()
-            .map(|l| LessonReport::new(&l.meta.id, &l.meta.title, &Requirements::of(l).and(lab), &probe))
-            .collect();
+        let lessons = lessons.iter().map(|l| LessonReport::new(&l.meta.id, &l.meta.title, &Requirements::of(l).and(lab), &probe)).collect();
         Report { probe, lessons }
     }
 
@@ -997,18 +962,24 @@ impl Report {
             ("kernel.unprivileged_userns_clone", switch(s.unprivileged_userns_clone)),
             ("kernel.apparmor_restrict_unprivileged_userns", switch(s.apparmor_restrict_unprivileged_userns)),
             ("/proc", if s.proc_is_procfs { "procfs".into() } else { "not a procfs".into() }),
-            ("namespace kinds", match s.namespace_kinds {
-                None => "unknown".into(),
-                Some(k) if k == KindSet::ALL => "all eight".into(),
-                Some(k) => format!("only {k}"),
-            }),
+            (
+                "namespace kinds",
+                match s.namespace_kinds {
+                    None => "unknown".into(),
+                    Some(k) if k == KindSet::ALL => "all eight".into(),
+                    Some(k) => format!("only {k}"),
+                },
+            ),
             ("CAP_SYS_ADMIN", s.cap_sys_admin.map_or("unknown", |c| if c { "yes" } else { "no" }).into()),
-            ("seccomp", match s.seccomp {
-                None => "unknown".into(),
-                Some(0) => "off".into(),
-                Some(1) => "strict".into(),
-                Some(_) => "filter".into(),
-            }),
+            (
+                "seccomp",
+                match s.seccomp {
+                    None => "unknown".into(),
+                    Some(0) => "off".into(),
+                    Some(1) => "strict".into(),
+                    Some(_) => "filter".into(),
+                },
+            ),
         ];
         let width = settings.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
         for (key, value) in settings {
@@ -1041,10 +1012,8 @@ impl Report {
             let _ = writeln!(out, "\nThe as-root column: not tried, {reason}.");
         }
         if probe.as_root {
-            let _ = writeln!(
-                out,
-                "\nThe rootless column was tried as root, inside user namespaces; run `nslab doctor` as your own user to try it unprivileged."
-            );
+            let _ =
+                writeln!(out, "\nThe rootless column was tried as root, inside user namespaces; run `nslab doctor` as your own user to try it unprivileged.");
         }
         out
     }
@@ -1228,26 +1197,89 @@ mod tests {
         type Case = (&'static str, Tweak, Capability, Way, Option<i32>, Option<&'static str>);
         let cases: [Case; 12] = [
             ("nothing wrong", |_| {}, net, Way::Rootless, Some(libc::EINVAL), None),
-            ("apparmor", |s| s.apparmor_restrict_unprivileged_userns = Some(true), net, Way::Rootless, Some(libc::EPERM),
-                Some("sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0")),
+            (
+                "apparmor",
+                |s| s.apparmor_restrict_unprivileged_userns = Some(true),
+                net,
+                Way::Rootless,
+                Some(libc::EPERM),
+                Some("sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0"),
+            ),
             ("apparmor spares root", |s| s.apparmor_restrict_unprivileged_userns = Some(true), net, Way::AsRoot, Some(libc::EPERM), None),
-            ("max 0 before apparmor", |s| { s.max_user_namespaces = Some(0); s.apparmor_restrict_unprivileged_userns = Some(true) },
-                net, Way::Rootless, Some(libc::ENOSPC), Some("sudo sysctl -w user.max_user_namespaces=15000")),
-            ("clone 0", |s| s.unprivileged_userns_clone = Some(false), Capability::IdMaps, Way::Rootless, Some(libc::EPERM),
-                Some("sudo sysctl -w kernel.unprivileged_userns_clone=1")),
-            ("old kernel", |s| s.kernel = Some(KernelVersion { major: 5, minor: 4 }), time, Way::AsRoot, Some(libc::EINVAL),
-                Some("needs Linux 5.6 or later (CONFIG_TIME_NS)")),
-            ("no time link", |s| s.namespace_kinds = Some(KindSet::ALL.iter().filter(|k| *k != NsKind::Time).collect()),
-                time, Way::Rootless, Some(libc::EINVAL), Some("needs Linux 5.6 or later (CONFIG_TIME_NS)")),
+            (
+                "max 0 before apparmor",
+                |s| {
+                    s.max_user_namespaces = Some(0);
+                    s.apparmor_restrict_unprivileged_userns = Some(true)
+                },
+                net,
+                Way::Rootless,
+                Some(libc::ENOSPC),
+                Some("sudo sysctl -w user.max_user_namespaces=15000"),
+            ),
+            (
+                "clone 0",
+                |s| s.unprivileged_userns_clone = Some(false),
+                Capability::IdMaps,
+                Way::Rootless,
+                Some(libc::EPERM),
+                Some("sudo sysctl -w kernel.unprivileged_userns_clone=1"),
+            ),
+            (
+                "old kernel",
+                |s| s.kernel = Some(KernelVersion { major: 5, minor: 4 }),
+                time,
+                Way::AsRoot,
+                Some(libc::EINVAL),
+                Some("needs Linux 5.6 or later (CONFIG_TIME_NS)"),
+            ),
+            (
+                "no time link",
+                |s| s.namespace_kinds = Some(KindSet::ALL.iter().filter(|k| *k != NsKind::Time).collect()),
+                time,
+                Way::Rootless,
+                Some(libc::EINVAL),
+                Some("needs Linux 5.6 or later (CONFIG_TIME_NS)"),
+            ),
             ("net limit", |_| {}, net, Way::AsRoot, Some(libc::ENOSPC), Some("sudo sysctl -w user.max_net_namespaces=15000")),
-            ("not procfs", |s| s.proc_is_procfs = false, Capability::MountProc, Way::AsRoot, Some(libc::EPERM),
-                Some("run nslab where /proc is a real procfs: on the host or in a VM")),
-            ("covered /proc", |s| { s.proc_covered = vec!["/proc/kcore".into()]; s.container = Some(ContainerHint { runtime: "docker".into(), evidence: "/.dockerenv".into() }) },
-                Capability::MountProc, Way::Rootless, Some(libc::EPERM), Some("start the container with --security-opt systempaths=unconfined")),
-            ("root without CAP_SYS_ADMIN", |s| s.cap_sys_admin = Some(false), net, Way::AsRoot, Some(libc::EPERM),
-                Some("run nslab as root with CAP_SYS_ADMIN")),
-            ("container seccomp", |s| { s.seccomp = Some(2); s.container = Some(ContainerHint { runtime: "docker".into(), evidence: "/.dockerenv".into() }) },
-                net, Way::Rootless, Some(libc::EPERM), Some("start the container with --privileged (or --security-opt seccomp=unconfined)")),
+            (
+                "not procfs",
+                |s| s.proc_is_procfs = false,
+                Capability::MountProc,
+                Way::AsRoot,
+                Some(libc::EPERM),
+                Some("run nslab where /proc is a real procfs: on the host or in a VM"),
+            ),
+            (
+                "covered /proc",
+                |s| {
+                    s.proc_covered = vec!["/proc/kcore".into()];
+                    s.container = Some(ContainerHint { runtime: "docker".into(), evidence: "/.dockerenv".into() })
+                },
+                Capability::MountProc,
+                Way::Rootless,
+                Some(libc::EPERM),
+                Some("start the container with --security-opt systempaths=unconfined"),
+            ),
+            (
+                "root without CAP_SYS_ADMIN",
+                |s| s.cap_sys_admin = Some(false),
+                net,
+                Way::AsRoot,
+                Some(libc::EPERM),
+                Some("run nslab as root with CAP_SYS_ADMIN"),
+            ),
+            (
+                "container seccomp",
+                |s| {
+                    s.seccomp = Some(2);
+                    s.container = Some(ContainerHint { runtime: "docker".into(), evidence: "/.dockerenv".into() })
+                },
+                net,
+                Way::Rootless,
+                Some(libc::EPERM),
+                Some("start the container with --privileged (or --security-opt seccomp=unconfined)"),
+            ),
         ];
         for (what, tweak, capability, way, errno, want) in cases {
             let mut settings = host_like();

@@ -5,8 +5,8 @@
 //! `cli` are the command line.
 
 pub mod book;
-pub mod cli;
 pub mod catalog;
+pub mod cli;
 pub mod cmd;
 pub mod doctor;
 pub mod lesson;

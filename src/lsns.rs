@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::str::FromStr;
 
-use crate::ns::scan::{Details, NetNsId, Namespace};
+use crate::ns::scan::{Details, Namespace, NetNsId};
 
 /// One output column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -335,9 +335,7 @@ fn render_text(rows: &[Namespace], layout: &Layout) -> String {
         }
         return out;
     }
-    let widths: Vec<usize> = (0..layout.columns.len())
-        .map(|i| table.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
-        .collect();
+    let widths: Vec<usize> = (0..layout.columns.len()).map(|i| table.iter().map(|r| r[i].chars().count()).max().unwrap_or(0)).collect();
     for line in table {
         let mut text = String::new();
         for (i, cell) in line.iter().enumerate() {
@@ -381,9 +379,7 @@ fn json_row(ns: &Namespace, layout: &Layout) -> serde_json::Map<String, serde_js
     for &c in &layout.columns {
         let value = match c.cell(ns) {
             None => serde_json::Value::Null,
-            Some(text) if c.json_number() => {
-                text.parse::<u64>().map(serde_json::Value::from).unwrap_or(serde_json::Value::String(text))
-            }
+            Some(text) if c.json_number() => text.parse::<u64>().map(serde_json::Value::from).unwrap_or(serde_json::Value::String(text)),
             Some(text) => serde_json::Value::String(text),
         };
         obj.insert(c.name().to_ascii_lowercase(), value);
@@ -480,8 +476,7 @@ mod tests {
         let layout = Layout { columns: vec![Column::Ns, Column::Command], format: Format::Table, tree: Some(Tree::Process), headings: true };
         let text = render(&rows, &layout);
         assert_eq!(text, "NS COMMAND\n 1 cmd 1\n 2 cmd 1\n 3 └─cmd 5\n");
-        let json: serde_json::Value =
-            serde_json::from_str(&render(&rows, &Layout { format: Format::Json, ..layout })).unwrap();
+        let json: serde_json::Value = serde_json::from_str(&render(&rows, &Layout { format: Format::Json, ..layout })).unwrap();
         assert_eq!(json["namespaces"][1]["children"][0]["ns"], 3);
     }
 

@@ -19,13 +19,7 @@ fn repo() -> PathBuf {
 
 /// Runs `nslab mdbook` with `input` on stdin.
 fn preprocess(input: &str) -> std::process::Output {
-    let mut child = Command::new(support::nslab_path())
-        .arg("mdbook")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = Command::new(support::nslab_path()).arg("mdbook").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
     child.wait_with_output().unwrap()
 }
@@ -78,8 +72,7 @@ fn every_lesson_is_a_chapter() {
             continue;
         }
         lessons += 1;
-        let chapter = std::fs::read_to_string(repo().join("book/src/lessons").join(&name))
-            .unwrap_or_else(|_| panic!("book/src/lessons/{name} is missing"));
+        let chapter = std::fs::read_to_string(repo().join("book/src/lessons").join(&name)).unwrap_or_else(|_| panic!("book/src/lessons/{name} is missing"));
         assert_eq!(chapter.trim(), format!("{{{{#include ../../../lessons/{name}}}}}"), "{name}");
         assert!(summary.contains(&format!("(lessons/{name})")), "{name} is in SUMMARY.md");
     }

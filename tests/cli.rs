@@ -84,7 +84,11 @@ fn lessons_are_built_in() {
     let out = cmd.output().unwrap();
     let text = stdout(&out);
     assert!(out.status.success(), "{text}");
-    let shipped = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/lessons")).unwrap().flatten().filter(|e| e.path().extension().is_some_and(|x| x == "md")).count();
+    let shipped = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/lessons"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "md"))
+        .count();
     assert_eq!(text.lines().count(), shipped, "every shipped lesson is listed:\n{text}");
     assert!(text.lines().all(|l| l.contains("not started")), "{text}");
 }

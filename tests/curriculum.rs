@@ -40,11 +40,8 @@ fn lessons_dir() -> PathBuf {
 
 /// Every `lessons/*.md`, in file-name order.
 fn lessons() -> Vec<Lesson> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(lessons_dir())
-        .expect("lessons/")
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "md"))
-        .collect();
+    let mut files: Vec<PathBuf> =
+        std::fs::read_dir(lessons_dir()).expect("lessons/").map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "md")).collect();
     files.sort();
     assert!(!files.is_empty(), "no lessons in lessons/");
     files.iter().map(|p| parse(p.file_name().unwrap().to_str().unwrap(), &std::fs::read_to_string(p).unwrap())).collect()
@@ -184,10 +181,7 @@ fn every_lesson_follows_the_house_rules() {
             let expects: Vec<&str> = step.lines.iter().filter_map(|(_, l)| l.strip_prefix("expect:").map(str::trim)).collect();
             let runs_command = step.lines.iter().any(|(_, l)| l.starts_with("run:") || l.starts_with("run in ") || l.starts_with("unshare "));
             if runs_command {
-                assert!(
-                    expects.iter().any(|e| !e.starts_with("status")),
-                    "{file}:{at}: a command step must check more than its status"
-                );
+                assert!(expects.iter().any(|e| !e.starts_with("status")), "{file}:{at}: a command step must check more than its status");
             }
         }
     }
@@ -277,7 +271,9 @@ fn mutate(expect: &str) -> Option<(&'static str, String)> {
             return Some((kind, expect.replacen(from, to, 1)));
         }
     }
-    for (from, to, kind) in [(" gone from lsns", " in lsns", "gone"), (" in lsns", " gone from lsns", "in-lsns"), (" changed", " same", "changed"), (" same", " changed", "same")] {
+    for (from, to, kind) in
+        [(" gone from lsns", " in lsns", "gone"), (" in lsns", " gone from lsns", "in-lsns"), (" changed", " same", "changed"), (" same", " changed", "same")]
+    {
         if let Some(head) = expect.strip_suffix(from) {
             return Some((kind, format!("{head}{to}")));
         }
@@ -364,11 +360,8 @@ fn apply(lesson: &Lesson, m: &Mutant) -> String {
 /// Checks the JSON events of a mutant's run: the first failed step is the
 /// mutated one, failed at the mutated expectation and at no other.
 fn failed_where_mutated(m: &Mutant, events: &str) -> Result<(), String> {
-    let failed: Vec<serde_json::Value> = events
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter(|v| v["event"] == "step_failed")
-        .collect();
+    let failed: Vec<serde_json::Value> =
+        events.lines().filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok()).filter(|v| v["event"] == "step_failed").collect();
     let first = failed.first().ok_or("no step failed")?;
     if first["step"] != m.step.as_str() {
         return Err(format!("step {} failed first, not {}", first["step"], m.step));

@@ -8,8 +8,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use nslab::doctor::{
-    Capability, Check, ContainerHint, Explanation, LessonReport, Outcome, Probe, Report, Requirements, Settings, Sources,
-    Verdict, Way, explain,
+    Capability, Check, ContainerHint, Explanation, LessonReport, Outcome, Probe, Report, Requirements, Settings, Sources, Verdict, Way, explain,
 };
 use nslab::lesson::{KernelVersion, Lesson, Needs, check_file};
 use nslab::ns::{KindSet, NsKind};
@@ -71,9 +70,7 @@ fn lab() -> Requirements {
 }
 
 fn fixture_dir() -> PathBuf {
-    std::env::var_os(INNER_LESSONS)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lessons/ok"))
+    std::env::var_os(INNER_LESSONS).map(PathBuf::from).unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lessons/ok"))
 }
 
 // ---------------------------------------------------------------------------
@@ -126,9 +123,7 @@ fn explanations_from_fake_proc_trees() {
             machine: "Debian 10, unprivileged_userns_clone = 0",
             setup: || {
                 let m = FakeMachine::new(&[NsKind::Time]);
-                m.sysctl("user.max_user_namespaces", "31632")
-                    .sysctl("kernel.unprivileged_userns_clone", "0")
-                    .sysctl("kernel.osrelease", "4.19.0-27-amd64");
+                m.sysctl("user.max_user_namespaces", "31632").sysctl("kernel.unprivileged_userns_clone", "0").sysctl("kernel.osrelease", "4.19.0-27-amd64");
                 m
             },
             capability: Capability::Namespace(NsKind::User),
@@ -184,10 +179,7 @@ fn settings_read_from_a_fake_tree() {
         .sysctl("kernel.apparmor_restrict_unprivileged_userns", "1")
         .sysctl("kernel.osrelease", "5.4.0-150-generic")
         .write("proc/self/status", "Name:\tnslab\nUid:\t0\t0\t0\t0\nCapEff:\t00000000a80425fb\nSeccomp:\t2\n")
-        .write(
-            "proc/self/mountinfo",
-            "22 27 0:21 / /proc rw - proc proc rw\n31 22 0:5 /null /proc/kcore rw - devtmpfs udev rw\n",
-        )
+        .write("proc/self/mountinfo", "22 27 0:21 / /proc rw - proc proc rw\n31 22 0:5 /null /proc/kcore rw - devtmpfs udev rw\n")
         .write("proc/1/cgroup", "0::/system.slice/docker-3f1e.scope\n");
     let s = m.settings();
     assert_eq!(s.max_user_namespaces, Some(63432));
@@ -245,10 +237,9 @@ fn ubuntu_apparmor_probe() -> Probe {
         for capability in Capability::ALL {
             let outcome = match way {
                 Way::AsRoot => Outcome::Works,
-                Way::Rootless => Outcome::Fails {
-                    error: "works as root, but the kernel refuses it to unprivileged users".into(),
-                    explanation: explanation.clone(),
-                },
+                Way::Rootless => {
+                    Outcome::Fails { error: "works as root, but the kernel refuses it to unprivileged users".into(), explanation: explanation.clone() }
+                }
             };
             checks.push(Check::new(capability, way, outcome));
         }
@@ -260,11 +251,7 @@ fn ubuntu_apparmor_probe() -> Probe {
 /// from the fixtures, so the snapshots do not follow their wording).
 fn three_lessons(probe: &Probe) -> Vec<LessonReport> {
     let net_uts: KindSet = [NsKind::Net, NsKind::Uts].into_iter().collect();
-    let rootless = Requirements {
-        needs: Needs { userns: true, ..Needs::default() },
-        kinds: net_uts,
-        ..Requirements::default()
-    };
+    let rootless = Requirements { needs: Needs { userns: true, ..Needs::default() }, kinds: net_uts, ..Requirements::default() };
     let pins = Requirements {
         needs: Needs { root: true, userns: false, min_kernel: Some(KernelVersion { major: 5, minor: 6 }) },
         kinds: net_uts,
@@ -309,10 +296,7 @@ fn report_of_a_user_whose_rootless_pins_fail() {
     }
     let pins = Requirements { pins: true, kinds: [NsKind::Net].into_iter().collect(), ..Requirements::default() };
     let report = Report {
-        lessons: vec![
-            LessonReport::new("pins", "Pins", &pins, &probe),
-            LessonReport::new("plain", "Plain", &Requirements::default(), &probe),
-        ],
+        lessons: vec![LessonReport::new("pins", "Pins", &pins, &probe), LessonReport::new("plain", "Plain", &Requirements::default(), &probe)],
         probe,
     };
     assert!(matches!(report.lessons[0].rootless, Verdict::Blocked { .. }));
@@ -359,12 +343,8 @@ impl Holders {
             .filter(|t| NsKind::ALL.iter().any(|k| t.starts_with(&format!("{k}:["))))
             .collect();
         let prefix = format!("nslab-doctor-{}-", std::process::id());
-        let scratch_files = fs::read_dir(std::env::temp_dir())
-            .unwrap()
-            .flatten()
-            .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
-            .map(|e| e.path())
-            .collect();
+        let scratch_files =
+            fs::read_dir(std::env::temp_dir()).unwrap().flatten().filter(|e| e.file_name().to_string_lossy().starts_with(&prefix)).map(|e| e.path()).collect();
         Holders { children, nsfs_mounts, ns_fds, scratch_files }
     }
 
@@ -453,11 +433,7 @@ fn run_inner_as_nobody(inner: &str, wrapper: &[&str]) {
     let exe = exe.to_str().unwrap();
     let mut command: Vec<&str> = wrapper.to_vec();
     command.extend([exe, "--exact", inner, "--test-threads=1", "--nocapture"]);
-    let out = support::command_as(support::As::Nobody, Path::new(command[0]), &command[1..])
-        .env(INNER, inner)
-        .env(INNER_LESSONS, &lessons)
-        .output()
-        .unwrap();
+    let out = support::command_as(support::As::Nobody, Path::new(command[0]), &command[1..]).env(INNER, inner).env(INNER_LESSONS, &lessons).output().unwrap();
     let text = format!("{}\n{}", support::stdout(&out), support::stderr(&out));
     assert!(out.status.success() && text.contains("1 passed"), "{text}");
 }
@@ -568,11 +544,9 @@ fn rootless_probe_inner() {
 fn the_runner_explains_in_the_doctors_words() {
     use nslab::run::session::SessionError;
     use nslab::run::{lab_blocked, lesson_blocked};
-    let lesson = nslab::lesson::parse_lesson(
-        "---\nid: t\ntitle: T\n---\n\n```nslab\nstart box: time\nexpect: box time differs from host\n```\n",
-        Path::new("t.md"),
-    )
-    .unwrap();
+    let lesson =
+        nslab::lesson::parse_lesson("---\nid: t\ntitle: T\n---\n\n```nslab\nstart box: time\nexpect: box time differs from host\n```\n", Path::new("t.md"))
+            .unwrap();
     // A 6.1 kernel built without CONFIG_TIME_NS: refused before anything runs.
     let mut settings = Settings {
         kernel: Some(KernelVersion { major: 6, minor: 1 }),
@@ -582,7 +556,9 @@ fn the_runner_explains_in_the_doctors_words() {
     };
     assert_eq!(
         lesson_blocked(&lesson, &settings, true).as_deref(),
-        Some("it uses time namespaces, but this kernel has no time namespaces (they came with Linux 5.6, CONFIG_TIME_NS) — fix: needs Linux 5.6 or later (CONFIG_TIME_NS)")
+        Some(
+            "it uses time namespaces, but this kernel has no time namespaces (they came with Linux 5.6, CONFIG_TIME_NS) — fix: needs Linux 5.6 or later (CONFIG_TIME_NS)"
+        )
     );
     settings.namespace_kinds = Some(KindSet::ALL);
     assert_eq!(lesson_blocked(&lesson, &settings, true), None);
@@ -597,7 +573,11 @@ fn the_runner_explains_in_the_doctors_words() {
     // Root without CAP_SYS_ADMIN (a container): EPERM.
     let no_cap = Settings { cap_sys_admin: Some(false), ..settings.clone() };
     let err = SessionError::Lab(std::io::Error::from_raw_os_error(libc::EPERM));
-    assert!(lab_blocked(&err, &no_cap, true).starts_with("this root lacks CAP_SYS_ADMIN, which creating namespaces needs — fix: "), "{}", lab_blocked(&err, &no_cap, true));
+    assert!(
+        lab_blocked(&err, &no_cap, true).starts_with("this root lacks CAP_SYS_ADMIN, which creating namespaces needs — fix: "),
+        "{}",
+        lab_blocked(&err, &no_cap, true)
+    );
     // Ubuntu's AppArmor restriction, for an unprivileged user.
     let apparmor = Settings { apparmor_restrict_unprivileged_userns: Some(true), ..settings.clone() };
     assert!(lab_blocked(&err, &apparmor, false).contains("fix: sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0"));

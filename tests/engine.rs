@@ -15,10 +15,7 @@ const KINDS: [&str; 8] = ["cgroup", "ipc", "mnt", "net", "pid", "time", "user", 
 const SHOW_NS: &str = "for k in cgroup ipc mnt net pid time user uts; do echo $k $(readlink /proc/self/ns/$k); done";
 
 fn parse_ns(text: &str) -> BTreeMap<String, String> {
-    text.lines()
-        .filter_map(|l| l.split_once(' '))
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
+    text.lines().filter_map(|l| l.split_once(' ')).map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
 fn own_ns() -> BTreeMap<String, String> {
@@ -101,12 +98,8 @@ fn exit_status_passes_through() {
     let _guard = serial();
     for who in As::BOTH {
         let r = if who == As::Nobody { "-r" } else { "-U" };
-        let cases: [(&[&str], i32); 4] = [
-            (&["sh", "-c", "exit 7"], 7),
-            (&["/nonexistent/program"], 127),
-            (&["/etc/hostname"], 126),
-            (&["sh", "-c", "kill -TERM $$"], 128 + 15),
-        ];
+        let cases: [(&[&str], i32); 4] =
+            [(&["sh", "-c", "exit 7"], 7), (&["/nonexistent/program"], 127), (&["/etc/hostname"], 126), (&["sh", "-c", "kill -TERM $$"], 128 + 15)];
         for (cmd, code) in cases {
             let mut args = vec!["unshare", r, "-f", "--"];
             args.extend(cmd);
@@ -128,7 +121,26 @@ fn rootless_without_map_suggests_r() {
     let err = stderr(&out);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("net") && err.contains("-r"), "{err}");
-    let out = nslab(As::Nobody, &["unshare", "-r", "-n", "-u", "-i", "-m", "-p", "-C", "-T", "-f", "--mount-proc", "--", "sh", "-c", "id -u; echo $$; hostname lab; hostname; ps -e -o pid= | wc -l"]);
+    let out = nslab(
+        As::Nobody,
+        &[
+            "unshare",
+            "-r",
+            "-n",
+            "-u",
+            "-i",
+            "-m",
+            "-p",
+            "-C",
+            "-T",
+            "-f",
+            "--mount-proc",
+            "--",
+            "sh",
+            "-c",
+            "id -u; echo $$; hostname lab; hostname; ps -e -o pid= | wc -l",
+        ],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stdout(&out).split_whitespace().collect::<Vec<_>>(), ["0", "1", "lab", "3"], "root, pid 1, own host name, /proc shows sh ps wc");
     before.assert_restored("rootless unshare");
@@ -143,20 +155,13 @@ fn nsenter_joins_like_util_linux() {
         return;
     }
     let before = HostState::now();
-    let mut target = Command::new("unshare")
-        .args(["-u", "-n", "-i", "-p", "-f", "--kill-child", "sleep", "60"])
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut target = Command::new("unshare").args(["-u", "-n", "-i", "-p", "-f", "--kill-child", "sleep", "60"]).stdout(Stdio::null()).spawn().unwrap();
     let pid = wait_for_child_of(target.id());
-    let theirs = parse_ns(&stdout(&sh(&format!(
-        "for k in cgroup ipc mnt net pid time user uts; do echo $k $(readlink /proc/{pid}/ns/$k); done"
-    ))));
+    let theirs = parse_ns(&stdout(&sh(&format!("for k in cgroup ipc mnt net pid time user uts; do echo $k $(readlink /proc/{pid}/ns/$k); done"))));
     let pid_s = pid.to_string();
-    for args in [
-        vec!["nsenter", "-t", &pid_s, "-u", "-n", "-i", "-p", "--", "sh", "-c", SHOW_NS],
-        vec!["nsenter", "-t", &pid_s, "-a", "--", "sh", "-c", SHOW_NS],
-    ] {
+    for args in
+        [vec!["nsenter", "-t", &pid_s, "-u", "-n", "-i", "-p", "--", "sh", "-c", SHOW_NS], vec!["nsenter", "-t", &pid_s, "-a", "--", "sh", "-c", SHOW_NS]]
+    {
         let out = nslab(As::Caller, &args);
         assert!(out.status.success(), "{args:?}: {}", stderr(&out));
         let ours = parse_ns(&stdout(&out));

@@ -5,9 +5,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use nslab::lesson::{
-    self, Action, Lesson, MAX_LESSON_BYTES, check_file, parse_bytes, parse_lesson, render,
-};
+use nslab::lesson::{self, Action, Lesson, MAX_LESSON_BYTES, check_file, parse_bytes, parse_lesson, render};
 
 const FIXTURES: &str = "tests/fixtures/lessons";
 
@@ -31,19 +29,13 @@ fn fixtures(dir: &str) -> Vec<PathBuf> {
 }
 
 fn stem(path: &Path) -> String {
-    path.file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default()
+    path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
 }
 
 fn parse_ok(path: &Path) -> Lesson {
     match check_file(path) {
         Ok(lesson) => lesson,
-        Err(diags) => panic!(
-            "{} should parse:\n{}",
-            path.display(),
-            render(&diags, false)
-        ),
+        Err(diags) => panic!("{} should parse:\n{}", path.display(), render(&diags, false)),
     }
 }
 
@@ -65,11 +57,7 @@ mod models {
     #[test]
     fn prose_and_outro_hold_the_markdown_around_steps() {
         let lesson = parse_ok(&Path::new(FIXTURES).join("ok/uts.md"));
-        assert_eq!(
-            lesson.steps.len(),
-            3,
-            "the ````markdown example is not a step"
-        );
+        assert_eq!(lesson.steps.len(), 3, "the ````markdown example is not a step");
         let first = lesson.prose(&lesson.steps[0]);
         assert!(first.contains("# The UTS namespace") && first.contains("hostname"));
         assert!(!first.contains("id: uts"), "the front matter is not prose");
@@ -81,10 +69,7 @@ mod models {
         let stop = &lesson.steps[2];
         assert_eq!(stop.action.value, Action::Stop { name: "box".into() });
         assert_eq!(lesson.text(stop.action.span), "stop box");
-        assert_eq!(
-            stop.expectations[0].value.describe(),
-            "the namespace saved as @box-uts is gone from lsns"
-        );
+        assert_eq!(stop.expectations[0].value.describe(), "the namespace saved as @box-uts is gone from lsns");
     }
 
     #[test]
@@ -93,17 +78,10 @@ mod models {
             let lesson = parse_ok(&path);
             for step in &lesson.steps {
                 let block = lesson.text(step.span);
-                assert!(
-                    block.trim_start_matches(['>', ' ']).starts_with("```")
-                        || block.starts_with("~~~")
-                );
+                assert!(block.trim_start_matches(['>', ' ']).starts_with("```") || block.starts_with("~~~"));
                 assert!(block.contains(lesson.text(step.action.span)));
                 for e in &step.expectations {
-                    assert!(
-                        lesson.text(e.span).starts_with("expect:"),
-                        "{}",
-                        lesson.text(e.span)
-                    );
+                    assert!(lesson.text(e.span).starts_with("expect:"), "{}", lesson.text(e.span));
                 }
                 for s in &step.saves {
                     assert!(lesson.text(s.span).starts_with("save "));
@@ -138,14 +116,8 @@ mod diagnostics {
     fn every_problem_is_reported_in_one_run() {
         let diags = check_file(&Path::new(FIXTURES).join("broken/many-problems.md")).unwrap_err();
         assert!(diags.len() >= 7, "{}", render(&diags, false));
-        let lines: Vec<usize> = diags
-            .iter()
-            .filter_map(|d| d.location.map(|l| l.line))
-            .collect();
-        assert!(
-            lines.windows(2).all(|w| w[0] <= w[1]),
-            "sorted by place: {lines:?}"
-        );
+        let lines: Vec<usize> = diags.iter().filter_map(|d| d.location.map(|l| l.line)).collect();
+        assert!(lines.windows(2).all(|w| w[0] <= w[1]), "sorted by place: {lines:?}");
     }
 
     #[test]
@@ -167,17 +139,12 @@ mod hostile {
         let path = dir.path().join("huge.md");
         let file = fs::File::create(&path).expect("create");
         // A sparse file: 11 MiB long, nothing written, so reading it would be noticed only by time.
-        file.set_len(MAX_LESSON_BYTES + 1024 * 1024)
-            .expect("set_len");
+        file.set_len(MAX_LESSON_BYTES + 1024 * 1024).expect("set_len");
         let started = Instant::now();
         let diags = check_file(&path).unwrap_err();
         assert!(started.elapsed() < Duration::from_millis(100));
         assert_eq!(diags.len(), 1);
-        assert!(
-            diags[0].message.contains("at most 10485760 bytes"),
-            "{}",
-            diags[0].message
-        );
+        assert!(diags[0].message.contains("at most 10485760 bytes"), "{}", diags[0].message);
         // The same limit holds for bytes handed over directly.
         let bytes = vec![b'a'; MAX_LESSON_BYTES as usize + 1];
         assert!(parse_bytes(&bytes, &path).is_err());
@@ -189,10 +156,7 @@ mod hostile {
         let inputs = [
             format!("{FRONT}{long}\n"),
             format!("{FRONT}```nslab\nrun: echo {long}\nexpect: stdout: {long}\n```\n"),
-            format!(
-                "{FRONT}```nslab\nstart box: {}\nexpect: box net changed\n```\n",
-                "netw ".repeat(1024 * 1024)
-            ),
+            format!("{FRONT}```nslab\nstart box: {}\nexpect: box net changed\n```\n", "netw ".repeat(1024 * 1024)),
             format!("{FRONT}{}\n", "[*`_<".repeat(1024 * 1024)),
             format!("{FRONT}```nslab\n{}\n```\n", "| ".repeat(2 * 1024 * 1024)),
             format!("---\n{}\n---\n", "id: x # ".repeat(600_000)),
@@ -206,11 +170,7 @@ mod hostile {
             }
             let took = started.elapsed();
             // Generous for debug builds; quadratic behaviour would take minutes.
-            assert!(
-                took < Duration::from_secs(10),
-                "took {took:?} on {:?}…",
-                &input[..60]
-            );
+            assert!(took < Duration::from_secs(10), "took {took:?} on {:?}…", &input[..60]);
         }
     }
 
@@ -223,16 +183,10 @@ mod hostile {
         fs::write(&path, text).expect("write");
         let diags = check_file(&path).unwrap_err();
         let out = render(&diags, false);
-        let want = format!(
-            "line.md:6:{}: error: unknown namespace kind `netw`",
-            spaces.len() + 9
-        );
+        let want = format!("line.md:6:{}: error: unknown namespace kind `netw`", spaces.len() + 9);
         assert!(out.contains(&want), "{out}");
         assert!(out.contains("  -t netw\n"), "{out}");
-        assert!(
-            out.lines().all(|l| l.chars().count() < 400),
-            "long lines are windowed"
-        );
+        assert!(out.lines().all(|l| l.chars().count() < 400), "long lines are windowed");
     }
 
     #[test]
@@ -261,8 +215,7 @@ mod hostile {
 
     #[test]
     fn crlf_lessons_parse() {
-        let text =
-            "---\r\nid: a\r\ntitle: b\r\n---\r\n```nslab\r\nrun: x\r\nexpect: status 0\r\n```\r\n";
+        let text = "---\r\nid: a\r\ntitle: b\r\n---\r\n```nslab\r\nrun: x\r\nexpect: status 0\r\n```\r\n";
         let lesson = parse_lesson(text, Path::new("crlf.md")).expect("parses");
         assert_eq!(lesson.steps[0].action.value.to_string(), "run: x");
     }
@@ -283,18 +236,9 @@ mod author {
         assert!(!lesson.steps[0].hints.is_empty());
         assert!(lesson.text(lesson.outro).contains("What you learned"));
         // Never overwrites.
-        assert!(matches!(
-            new_lesson("uts-basics", &dir.path().join("lessons")),
-            Err(NewLessonError::Exists(_))
-        ));
+        assert!(matches!(new_lesson("uts-basics", &dir.path().join("lessons")), Err(NewLessonError::Exists(_))));
         for bad in ["", "Uts", "a/b", "../x", "a b"] {
-            assert!(
-                matches!(
-                    new_lesson(bad, dir.path()),
-                    Err(NewLessonError::InvalidName(_))
-                ),
-                "{bad}"
-            );
+            assert!(matches!(new_lesson(bad, dir.path()), Err(NewLessonError::InvalidName(_))), "{bad}");
         }
     }
 
@@ -310,28 +254,14 @@ mod author {
         assert!(clean);
         assert_eq!(String::from_utf8_lossy(&out), "checked 2 lessons: 2 ok\n");
 
-        fs::copy(
-            Path::new(FIXTURES).join("broken/two-actions.md"),
-            lessons.join("bad.md"),
-        )
-        .expect("copy");
-        fs::copy(
-            Path::new(FIXTURES).join("broken/pin-path.md"),
-            lessons.join("worse.md"),
-        )
-        .expect("copy");
+        fs::copy(Path::new(FIXTURES).join("broken/two-actions.md"), lessons.join("bad.md")).expect("copy");
+        fs::copy(Path::new(FIXTURES).join("broken/pin-path.md"), lessons.join("worse.md")).expect("copy");
         let mut out = Vec::new();
         let clean = check_paths(std::slice::from_ref(&lessons), &mut out, false).expect("check");
         let text = String::from_utf8_lossy(&out);
         assert!(!clean);
-        assert!(
-            text.ends_with("checked 4 lessons: 2 ok, 2 with 2 errors\n"),
-            "{text}"
-        );
-        assert!(
-            text.contains("bad.md:8:1: error: a second action in one step"),
-            "{text}"
-        );
+        assert!(text.ends_with("checked 4 lessons: 2 ok, 2 with 2 errors\n"), "{text}");
+        assert!(text.contains("bad.md:8:1: error: a second action in one step"), "{text}");
 
         let mut out = Vec::new();
         let clean = check_paths(&[dir.path().join("missing")], &mut out, false).expect("check");
@@ -376,8 +306,7 @@ mod reference {
 
     #[test]
     fn the_complete_example_in_the_reference_parses() {
-        let chapter =
-            fs::read_to_string("book/src/reference/lesson-format.md").expect("reference chapter");
+        let chapter = fs::read_to_string("book/src/reference/lesson-format.md").expect("reference chapter");
         let examples = markdown_examples(&chapter);
         let complete: Vec<&String> = examples.iter().filter(|e| e.starts_with("---\n")).collect();
         assert_eq!(complete.len(), 1, "one complete example lesson");
@@ -389,18 +318,11 @@ mod reference {
 
     #[test]
     fn the_chapter_itself_has_no_runnable_steps() {
-        let chapter =
-            fs::read_to_string("book/src/reference/lesson-format.md").expect("reference chapter");
+        let chapter = fs::read_to_string("book/src/reference/lesson-format.md").expect("reference chapter");
         let text = format!("---\nid: reference\ntitle: Reference\n---\n{chapter}");
         let diags = parse_lesson(&text, Path::new("lesson-format.md")).unwrap_err();
         assert_eq!(diags.len(), 1, "{}", render(&diags, false));
-        assert!(
-            diags
-                .iter()
-                .any(|d| d.message == "this lesson has no steps"),
-            "{}",
-            render(&diags, false)
-        );
+        assert!(diags.iter().any(|d| d.message == "this lesson has no steps"), "{}", render(&diags, false));
     }
 }
 
@@ -427,7 +349,9 @@ mod exercises {
 
     #[test]
     fn a_probe_is_the_command_an_exercises_output_expectations_are_about() {
-        let text = format!("{HEAD}```nslab exercise\ngoal: name it lab\nsolution: unshare -u sh -c 'hostname lab && check'\nprobe: hostname\nexpect: shell uts differs from host\nexpect: stdout: lab\n```\n");
+        let text = format!(
+            "{HEAD}```nslab exercise\ngoal: name it lab\nsolution: unshare -u sh -c 'hostname lab && check'\nprobe: hostname\nexpect: shell uts differs from host\nexpect: stdout: lab\n```\n"
+        );
         let lesson = parse_lesson(&text, Path::new("ex.md")).unwrap_or_else(|d| panic!("{}", render(&d, false)));
         assert_eq!(lesson.steps[0].exercise.as_ref().unwrap().probe.as_deref(), Some("hostname"));
     }
@@ -443,8 +367,14 @@ mod exercises {
                 "`mynet` is not defined here",
             ),
             // Status and output in an exercise are its probe's; without one they could never hold.
-            ("```nslab exercise\ngoal: g\nsolution: s\nexpect: stdout: mine\n```\n", "status and output in an exercise are those of its `probe:`, and it has none"),
-            ("```nslab exercise\ngoal: g\nsolution: s\nrun: true\nexpect: status 0\n```\n", "status and output in an exercise are those of its `probe:`, and it has none"),
+            (
+                "```nslab exercise\ngoal: g\nsolution: s\nexpect: stdout: mine\n```\n",
+                "status and output in an exercise are those of its `probe:`, and it has none",
+            ),
+            (
+                "```nslab exercise\ngoal: g\nsolution: s\nrun: true\nexpect: status 0\n```\n",
+                "status and output in an exercise are those of its `probe:`, and it has none",
+            ),
             ("```nslab\nrun: true\nprobe: hostname\nexpect: status 0\n```\n", "`probe:` belongs in an exercise"),
             ("```nslab exercise\ngoal: g\nsolution: s\nprobe: a\nprobe: b\nexpect: stdout: x\n```\n", "`probe:` is given twice in this step"),
             ("```nslab exercise\ngoal: g\nsolution: s\nprobe: kill -9 -1\nexpect: status 0\n```\n", "the probe: this command would signal every process"),

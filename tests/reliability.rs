@@ -36,7 +36,6 @@ fn spawn_run(who: As, dir: &Path, args: &[&str]) -> Child {
     cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap()
 }
 
-
 fn code(out: &Output) -> i32 {
     use std::os::unix::process::ExitStatusExt;
     out.status.code().unwrap_or_else(|| 128 + out.status.signal().unwrap_or(0))
@@ -115,7 +114,8 @@ fn eight_parallel_runs_all_pass() {
     }
     // Eight different lessons at once, one state folder: all eight are saved.
     let state = dir.path().join("shared-state");
-    let mut lessons: Vec<String> = std::fs::read_dir(dir.path().join("lessons")).unwrap().flatten().map(|e| format!("lessons/{}", e.file_name().to_string_lossy())).collect();
+    let mut lessons: Vec<String> =
+        std::fs::read_dir(dir.path().join("lessons")).unwrap().flatten().map(|e| format!("lessons/{}", e.file_name().to_string_lossy())).collect();
     lessons.sort();
     let children: Vec<Child> = lessons[..8]
         .iter()
@@ -177,7 +177,11 @@ fn commands_cannot_reach_the_hosts_namespaces() {
     let attempt = "for p in $(awk '$9 == \"proc\" {print $5}' /proc/self/mountinfo); do for f in $p/[0-9]*/ns/*; do readlink $f; done; done";
     let write = |name: &str, command: &str| {
         let lesson = dir.path().join(name);
-        std::fs::write(&lesson, format!("---\nid: {}\ntitle: Escape\n---\n\n```nslab\nrun: {command}; true\nexpect: status 0\n```\n", name.trim_end_matches(".md"))).unwrap();
+        std::fs::write(
+            &lesson,
+            format!("---\nid: {}\ntitle: Escape\n---\n\n```nslab\nrun: {command}; true\nexpect: status 0\n```\n", name.trim_end_matches(".md")),
+        )
+        .unwrap();
         support::set_mode(&lesson, 0o644);
     };
     write("escape.md", attempt);

@@ -18,7 +18,6 @@ fn run_as(who: As, dir: &Path, args: &[&str]) -> Output {
     support::wait_bounded(child, Duration::from_secs(60))
 }
 
-
 fn state_dir(dir: &Path) {
     let state = dir.join("state");
     std::fs::create_dir_all(&state).unwrap();
@@ -397,7 +396,8 @@ fn exercises_run_their_solution_without_a_terminal_and_are_proven_fair() {
     }
     // An exercise whose check holds whatever the learner does is not fair.
     let unfair = fixtures.path().join("unfair.md");
-    std::fs::write(&unfair, "---\nid: unfair\ntitle: Unfair\n---\n\n```nslab exercise\ngoal: anything\nsolution: true\nexpect: host net same as host\n```\n").unwrap();
+    std::fs::write(&unfair, "---\nid: unfair\ntitle: Unfair\n---\n\n```nslab exercise\ngoal: anything\nsolution: true\nexpect: host net same as host\n```\n")
+        .unwrap();
     support::set_mode(&unfair, 0o644);
     let mut cmd = command_as(As::Caller, nslab_path(), &["check", "--solutions", "--color", "never", "unfair.md"]);
     cmd.current_dir(fixtures.path());

@@ -134,7 +134,13 @@ fn children(pid: i32) -> Vec<i32> {
     std::fs::read_dir(format!("/proc/{pid}/task"))
         .map(|d| {
             d.flatten()
-                .flat_map(|t| std::fs::read_to_string(t.path().join("children")).unwrap_or_default().split_whitespace().filter_map(|p| p.parse().ok()).collect::<Vec<i32>>())
+                .flat_map(|t| {
+                    std::fs::read_to_string(t.path().join("children"))
+                        .unwrap_or_default()
+                        .split_whitespace()
+                        .filter_map(|p| p.parse().ok())
+                        .collect::<Vec<i32>>()
+                })
                 .collect()
         })
         .unwrap_or_default()
@@ -352,13 +358,8 @@ fn a_step_run_returns_the_same_events_as_nslab_run() {
         // Exercises are the reader's to do (Start / Check in the page); `run
         // --yes` runs their reference solution instead, so they are compared
         // elsewhere.
-        let exercises: Vec<String> = nslab::lesson::check_file(&file)
-            .unwrap()
-            .steps
-            .iter()
-            .filter(|s| s.kind == nslab::lesson::StepKind::Exercise)
-            .map(|s| s.id.clone())
-            .collect();
+        let exercises: Vec<String> =
+            nslab::lesson::check_file(&file).unwrap().steps.iter().filter(|s| s.kind == nslab::lesson::StepKind::Exercise).map(|s| s.id.clone()).collect();
         let run = Command::new(nslab_path()).args(["run", "--yes", "--format", "json"]).arg(&file).env("XDG_STATE_HOME", fixture.dir.path()).output().unwrap();
         let expected: Vec<Value> = String::from_utf8_lossy(&run.stdout)
             .lines()
@@ -417,13 +418,37 @@ fn refused_requests_run_nothing() {
         ("another port's Origin", vec![json_type.clone(), token.clone(), ("Origin".into(), "http://127.0.0.1:1".into())], own_host.clone(), good.clone(), 403),
         ("a cross-site fetch", vec![json_type.clone(), token.clone(), ("Sec-Fetch-Site".into(), "cross-site".into())], own_host.clone(), good.clone(), 403),
         ("a foreign Host (DNS rebinding)", vec![json_type.clone(), token.clone()], format!("evil.example:{}", server.port), good.clone(), 403),
-        ("a command", vec![json_type.clone(), token.clone()], own_host.clone(), json!({ "lesson": "marker", "step": "touch", "command": "touch /tmp/x" }).to_string(), 400),
-        ("a command instead of a step", vec![json_type.clone(), token.clone()], own_host.clone(), json!({ "lesson": "marker", "command": format!("touch {}", marker.display()) }).to_string(), 400),
-        ("a command as the step", vec![json_type.clone(), token.clone()], own_host.clone(), json!({ "lesson": "marker", "step": format!("touch {}", marker.display()) }).to_string(), 400),
+        (
+            "a command",
+            vec![json_type.clone(), token.clone()],
+            own_host.clone(),
+            json!({ "lesson": "marker", "step": "touch", "command": "touch /tmp/x" }).to_string(),
+            400,
+        ),
+        (
+            "a command instead of a step",
+            vec![json_type.clone(), token.clone()],
+            own_host.clone(),
+            json!({ "lesson": "marker", "command": format!("touch {}", marker.display()) }).to_string(),
+            400,
+        ),
+        (
+            "a command as the step",
+            vec![json_type.clone(), token.clone()],
+            own_host.clone(),
+            json!({ "lesson": "marker", "step": format!("touch {}", marker.display()) }).to_string(),
+            400,
+        ),
         ("an unknown step", vec![json_type.clone(), token.clone()], own_host.clone(), json!({ "lesson": "marker", "step": "nope" }).to_string(), 404),
         ("another lesson", vec![json_type.clone(), token.clone()], own_host.clone(), json!({ "lesson": "uts", "step": "touch" }).to_string(), 400),
         ("not JSON", vec![("Content-Type".into(), "text/plain".into()), token.clone()], own_host.clone(), good.clone(), 415),
-        ("a huge body", vec![json_type.clone(), token.clone()], own_host.clone(), format!("{{\"lesson\":\"marker\",\"step\":\"touch\",\"x\":\"{}\"}}", "a".repeat(10_000)), 413),
+        (
+            "a huge body",
+            vec![json_type.clone(), token.clone()],
+            own_host.clone(),
+            format!("{{\"lesson\":\"marker\",\"step\":\"touch\",\"x\":\"{}\"}}", "a".repeat(10_000)),
+            413,
+        ),
     ];
     for (what, headers, host, body, status) in cases {
         let path = if what.contains("query") { format!("{path}?token={}", server.token) } else { path.clone() };
@@ -500,10 +525,16 @@ fn many_sessions_at_once_stay_apart() {
     let ids: Vec<String> = (0..14).map(|_| server.open("apart")).collect();
     let labs: Vec<Value> = std::thread::scope(|s| {
         let handles: Vec<_> = ids.iter().map(|id| s.spawn(|| server.step(id, "run", "apart", "see"))).collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect::<Vec<_>>().into_iter().map(|events| {
-            assert_eq!(events[1]["event"], "step_passed", "{events:?}");
-            events[1]["observed"]["host"]["current"].clone()
-        }).collect()
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap())
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|events| {
+                assert_eq!(events[1]["event"], "step_passed", "{events:?}");
+                events[1]["observed"]["host"]["current"].clone()
+            })
+            .collect()
     });
     for kind in ["uts", "net", "mnt", "pid", "ipc"] {
         let mut inos: Vec<u64> = labs.iter().map(|l| l[kind]["ino"].as_u64().unwrap()).collect();
@@ -608,14 +639,8 @@ fn exercises_are_checked_in_a_shell_attached_to_the_lab() {
     let view = stream.wait_for(|n, v| n == "view" && v["step"] == exercise, "view");
     assert!(view["hints"][0].as_str().unwrap().contains("type `check`"), "{view}");
     // The learner opens a shell with the printed command and types `check` there.
-    let mut shell = Command::new("sh")
-        .args(["-c", &attach])
-        .env("SHELL", "/bin/sh")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut shell =
+        Command::new("sh").args(["-c", &attach]).env("SHELL", "/bin/sh").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     let mut input = shell.stdin.take().unwrap();
     input.write_all(b"unshare -u sh -c 'hostname lab && check; sleep 60'\n").unwrap();
     // Its `check` reaches the page too.
@@ -667,7 +692,12 @@ fn rootless_serve_runs_steps_and_attaches_shells() {
         .env("SHELL", "/bin/sh")
         .output()
         .unwrap();
-    assert!(String::from_utf8_lossy(&out.stdout).contains("✔ the net namespace of your shell"), "{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("✔ the net namespace of your shell"),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     let passed = stream.wait_for(|n, v| n == "report" && v["event"] != "step_started" && v["step"] == exercise, "the shell's check");
     assert_eq!(passed["event"], "step_passed", "{passed}");
     stream.close();
@@ -764,7 +794,9 @@ fn e2e_run_in_a_real_browser_shows_the_verified_result() {
     browser.click(&page, "#step-name-the-lab .nslab-live-run");
     let text = browser.wait_for(&page, &format!("{RESULT}.querySelector('table') && {RESULT}.innerText"), 30, "the result in the page");
     let text = text.as_str().unwrap();
-    for words in ["✔ passed", "✔ the command exits with status 0", "✔ stdout is the 3 lines shown", "✔ the host's uts namespace stays the same", "│ lab.example", "host"] {
+    for words in
+        ["✔ passed", "✔ the command exits with status 0", "✔ stdout is the 3 lines shown", "✔ the host's uts namespace stays the same", "│ lab.example", "host"]
+    {
         assert!(text.contains(words), "{words:?} not in:\n{text}");
     }
     // Running a later step first: its table shows box, with the new namespace marked.
@@ -829,7 +861,10 @@ fn benchmark_run_button_against_nslab_run() {
         v[v.len() / 2]
     };
     let (web_ms, cli_ms) = (median(&mut web), median(&mut cli));
-    eprintln!("benchmark: Run button to result in the page: median {web_ms:.1} ms; nslab run --yes of the same step: median {cli_ms:.1} ms ({ROUNDS} rounds each; page minus run: {:+.1} ms)", web_ms - cli_ms);
+    eprintln!(
+        "benchmark: Run button to result in the page: median {web_ms:.1} ms; nslab run --yes of the same step: median {cli_ms:.1} ms ({ROUNDS} rounds each; page minus run: {:+.1} ms)",
+        web_ms - cli_ms
+    );
     before.assert_restored("the benchmark");
     assert!(web_ms < cli_ms + 50.0, "the page takes {web_ms:.1} ms, nslab run {cli_ms:.1} ms: more than 50 ms more");
 }

@@ -42,10 +42,7 @@ pub fn lesson_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Diagnostic>) {
                 collect_markdown(path, &mut files, &mut problems);
                 files[before..].sort();
                 if files.len() == before {
-                    problems.push(Diagnostic::whole_file(
-                        path,
-                        "no lessons (*.md files) in this folder",
-                    ));
+                    problems.push(Diagnostic::whole_file(path, "no lessons (*.md files) in this folder"));
                 }
             }
             Ok(_) => files.push(path.clone()),
@@ -59,10 +56,7 @@ fn collect_markdown(dir: &Path, files: &mut Vec<PathBuf>, problems: &mut Vec<Dia
     let entries = match fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) => {
-            problems.push(Diagnostic::whole_file(
-                dir,
-                format!("cannot read the folder: {e}"),
-            ));
+            problems.push(Diagnostic::whole_file(dir, format!("cannot read the folder: {e}")));
             return;
         }
     };
@@ -102,15 +96,8 @@ pub fn check_paths(paths: &[PathBuf], out: &mut impl Write, color: bool) -> io::
         let diags = match check_file(file) {
             Ok(lesson) => match ids.get(&lesson.meta.id) {
                 Some(first) => vec![
-                    Diagnostic::whole_file(
-                        file,
-                        format!(
-                            "lesson id `{}` is also used by {}",
-                            lesson.meta.id,
-                            first.display()
-                        ),
-                    )
-                    .with_help("lesson ids must be unique"),
+                    Diagnostic::whole_file(file, format!("lesson id `{}` is also used by {}", lesson.meta.id, first.display()))
+                        .with_help("lesson ids must be unique"),
                 ],
                 None => {
                     ids.insert(lesson.meta.id, file.clone());
@@ -131,24 +118,13 @@ pub fn check_paths(paths: &[PathBuf], out: &mut impl Write, color: bool) -> io::
         writeln!(out)?;
     }
     let total = files.len();
-    let mut summary = format!(
-        "checked {total} {}: {ok} ok",
-        plural(total, "lesson", "lessons")
-    );
+    let mut summary = format!("checked {total} {}: {ok} ok", plural(total, "lesson", "lessons"));
     if failed > 0 {
-        summary.push_str(&format!(
-            ", {failed} with {errors} {}",
-            plural(errors, "error", "errors")
-        ));
+        summary.push_str(&format!(", {failed} with {errors} {}", plural(errors, "error", "errors")));
     }
     writeln!(out, "{summary}")?;
     if !problems.is_empty() {
-        writeln!(
-            out,
-            "{} {} could not be checked",
-            problems.len(),
-            plural(problems.len(), "path", "paths")
-        )?;
+        writeln!(out, "{} {} could not be checked", problems.len(), plural(problems.len(), "path", "paths"))?;
     }
     Ok(failed == 0 && problems.is_empty())
 }
@@ -163,10 +139,7 @@ pub fn new_lesson(name: &str, dir: &Path) -> Result<PathBuf, NewLessonError> {
     if !is_lesson_id(name) {
         return Err(NewLessonError::InvalidName(name.to_string()));
     }
-    fs::create_dir_all(dir).map_err(|source| NewLessonError::Io {
-        path: dir.to_path_buf(),
-        source,
-    })?;
+    fs::create_dir_all(dir).map_err(|source| NewLessonError::Io { path: dir.to_path_buf(), source })?;
     let path = dir.join(format!("{name}.md"));
     let mut file = match OpenOptions::new().write(true).create_new(true).open(&path) {
         Ok(f) => f,
@@ -175,11 +148,7 @@ pub fn new_lesson(name: &str, dir: &Path) -> Result<PathBuf, NewLessonError> {
         }
         Err(source) => return Err(NewLessonError::Io { path, source }),
     };
-    file.write_all(template(name).as_bytes())
-        .map_err(|source| NewLessonError::Io {
-            path: path.clone(),
-            source,
-        })?;
+    file.write_all(template(name).as_bytes()).map_err(|source| NewLessonError::Io { path: path.clone(), source })?;
     Ok(path)
 }
 

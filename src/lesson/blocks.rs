@@ -31,11 +31,7 @@ pub(crate) struct Block<'a> {
 }
 
 /// Finds the `nslab` blocks in `source[body_start..]`.
-pub(crate) fn find<'a>(
-    source: &'a str,
-    body_start: usize,
-    diags: &mut Diagnostics,
-) -> Vec<Block<'a>> {
+pub(crate) fn find<'a>(source: &'a str, body_start: usize, diags: &mut Diagnostics) -> Vec<Block<'a>> {
     let body = source.get(body_start..).unwrap_or("");
     let mut blocks = Vec::new();
     let mut current: Option<Block> = None;
@@ -54,35 +50,18 @@ pub(crate) fn find<'a>(
                     None => StepKind::Step,
                     Some("exercise") => StepKind::Exercise,
                     Some(other) => {
-                        let at = source[opening.clone()]
-                            .find(other)
-                            .map_or(opening.clone(), |i| {
-                                opening.start + i..opening.start + i + other.len()
-                            });
-                        diags.error_help(
-                            at,
-                            format!("unknown block kind `{other}`"),
-                            "write ```nslab for a step or ```nslab exercise for an exercise",
-                        );
+                        let at = source[opening.clone()].find(other).map_or(opening.clone(), |i| opening.start + i..opening.start + i + other.len());
+                        diags.error_help(at, format!("unknown block kind `{other}`"), "write ```nslab for a step or ```nslab exercise for an exercise");
                         StepKind::Step
                     }
                 };
                 if let Some(extra) = words.next() {
-                    diags.error(
-                        opening.clone(),
-                        format!("unexpected `{extra}` after the block kind"),
-                    );
+                    diags.error(opening.clone(), format!("unexpected `{extra}` after the block kind"));
                 }
                 let terminated = is_terminated(source, range.clone());
                 lines.open = None;
                 lines.done.clear();
-                current = Some(Block {
-                    kind,
-                    range,
-                    opening,
-                    lines: Vec::new(),
-                    terminated,
-                });
+                current = Some(Block { kind, range, opening, lines: Vec::new(), terminated });
             }
             Event::Text(text) if current.is_some() => {
                 if source.get(range.clone()) == Some(&*text) {
@@ -114,11 +93,7 @@ struct LineBuilder<'a> {
 
 impl<'a> LineBuilder<'a> {
     fn new(source: &'a str) -> Self {
-        LineBuilder {
-            source,
-            done: Vec::new(),
-            open: None,
-        }
+        LineBuilder { source, done: Vec::new(), open: None }
     }
 
     /// Adds the chunk `source[range]`, verbatim source text: its lines are
@@ -128,17 +103,14 @@ impl<'a> LineBuilder<'a> {
         let mut offset = range.start;
         while offset < range.end {
             // The next line, with its `\n` if it has one.
-            let (len, piece_len) =
-                match memchr::memchr(b'\n', &source.as_bytes()[offset..range.end]) {
-                    Some(i) => (i, i + 1),
-                    None => (range.end - offset, range.end - offset),
-                };
+            let (len, piece_len) = match memchr::memchr(b'\n', &source.as_bytes()[offset..range.end]) {
+                Some(i) => (i, i + 1),
+                None => (range.end - offset, range.end - offset),
+            };
             let piece = &source[offset..offset + piece_len];
             let line = match self.open.take() {
                 // Continues a borrowed line right before it in the source.
-                Some((start, Cow::Borrowed(prev))) if start + prev.len() == offset => {
-                    (start, Cow::Borrowed(&source[start..offset + len]))
-                }
+                Some((start, Cow::Borrowed(prev))) if start + prev.len() == offset => (start, Cow::Borrowed(&source[start..offset + len])),
                 Some((start, prev)) => (start, Cow::Owned(prev.into_owned() + &piece[..len])),
                 None => (offset, Cow::Borrowed(&source[offset..offset + len])),
             };
@@ -251,10 +223,7 @@ mod tests {
         let src = "text\n```sh\nstart x: net\n```\n\n```nslab\nstart box: uts\nexpect: box uts changed\n```\n~~~nslab exercise\ngoal: g\n~~~\n";
         let b = blocks(src);
         assert_eq!(b.len(), 2);
-        assert_eq!(
-            texts(&b[0], src),
-            ["start box: uts", "expect: box uts changed"]
-        );
+        assert_eq!(texts(&b[0], src), ["start box: uts", "expect: box uts changed"]);
         assert!(b[0].terminated && b[1].terminated);
         assert_eq!(b[1].kind, StepKind::Exercise);
         assert_eq!(&src[b[0].opening.clone()], "```nslab");
@@ -268,23 +237,14 @@ mod tests {
 
     #[test]
     fn unterminated_fences() {
-        for src in [
-            "```nslab\nstart box: uts\n",
-            "```nslab",
-            "````nslab\nrun: x\n```\n",
-            "```nslab\nrun: x\n``` not a close\n",
-            "> ```nslab\n> run: x\n\nafter\n",
-        ] {
+        for src in
+            ["```nslab\nstart box: uts\n", "```nslab", "````nslab\nrun: x\n```\n", "```nslab\nrun: x\n``` not a close\n", "> ```nslab\n> run: x\n\nafter\n"]
+        {
             let b = blocks(src);
             assert_eq!(b.len(), 1, "{src:?}");
             assert!(!b[0].terminated, "{src:?}");
         }
-        for src in [
-            "```nslab\n```",
-            "```nslab\nrun: x\n`````  \n",
-            "> ```nslab\n> run: x\n> ```\n",
-            "  ```nslab\n  run: x\n  ```\n",
-        ] {
+        for src in ["```nslab\n```", "```nslab\nrun: x\n`````  \n", "> ```nslab\n> run: x\n> ```\n", "  ```nslab\n  run: x\n  ```\n"] {
             let b = blocks(src);
             assert!(b[0].terminated, "{src:?}");
         }

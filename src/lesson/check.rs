@@ -103,19 +103,8 @@ struct Undefined {
 
 /// Checks `drafts` (numbered from 1 in order); returns the id, uses and
 /// defines of each, and resolves process names that denote pins.
-pub(crate) fn check(
-    source: &str,
-    drafts: &mut [StepDraft],
-    diags: &mut Diagnostics,
-) -> Vec<Checked> {
-    let mut scope = Scope {
-        source,
-        live: FastMap::default(),
-        gone: FastMap::default(),
-        undefined: Vec::new(),
-        diags,
-        in_exercise: false,
-    };
+pub(crate) fn check(source: &str, drafts: &mut [StepDraft], diags: &mut Diagnostics) -> Vec<Checked> {
+    let mut scope = Scope { source, live: FastMap::default(), gone: FastMap::default(), undefined: Vec::new(), diags, in_exercise: false };
     let ids = step_ids(drafts, scope.diags);
     let mut out = Vec::with_capacity(drafts.len());
     for ((i, step), id) in drafts.iter_mut().enumerate().zip(ids) {
@@ -182,11 +171,7 @@ pub(crate) fn check(
         if let Some((_, range)) = &step.stdin
             && is_command == Some(false)
         {
-            scope.diags.error_help(
-                range.clone(),
-                "`stdin:` is only for a step that runs a command",
-                format!("this step's action is `{action_word}`"),
-            );
+            scope.diags.error_help(range.clone(), "`stdin:` is only for a step that runs a command", format!("this step's action is `{action_word}`"));
         }
         for name in &local {
             scope.undefine(name, Gone::Removed(number));
@@ -207,11 +192,7 @@ pub(crate) fn check(
 }
 
 /// Reports uses of undefined names, saying where a name is defined later.
-fn report_undefined(
-    undefined: Vec<Undefined>,
-    first_def: &FastMap<String, usize>,
-    diags: &mut Diagnostics,
-) {
+fn report_undefined(undefined: Vec<Undefined>, first_def: &FastMap<String, usize>, diags: &mut Diagnostics) {
     for u in undefined {
         let name = &u.name;
         let help = if let Some(later) = first_def.get(&u.key).filter(|s| **s >= u.step) {
@@ -234,20 +215,13 @@ fn structure(step: &StepDraft, diags: &mut Diagnostics) {
     // A line that was not understood may be a misspelt action or `expect:`;
     // it is reported already.
     if step.action_lines == 0 && step.unknown_lines == 0 && step.kind != StepKind::Exercise {
-        diags.error_help(
-            step.opening.clone(),
-            "this step has no action",
-            "give it one of: start, run, run in, unshare, pin, unpin, stop, lsns",
-        );
+        diags.error_help(step.opening.clone(), "this step has no action", "give it one of: start, run, run in, unshare, pin, unpin, stop, lsns");
     }
     if let Some(first) = step.actions.first() {
         for extra in &step.actions[1..] {
             diags.error_help(
                 extra.range.clone(),
-                format!(
-                    "a second action in one step (the first is `{}`)",
-                    first.value.keyword()
-                ),
+                format!("a second action in one step (the first is `{}`)", first.value.keyword()),
                 "a step does one thing; split this into two steps",
             );
         }
@@ -262,10 +236,7 @@ fn structure(step: &StepDraft, diags: &mut Diagnostics) {
     if step.kind == StepKind::Exercise {
         for (key, value) in [("goal", &step.goal), ("solution", &step.solution)] {
             if value.is_none() {
-                diags.error(
-                    step.opening.clone(),
-                    format!("this exercise has no `{key}:`"),
-                );
+                diags.error(step.opening.clone(), format!("this exercise has no `{key}:`"));
             }
         }
     }
@@ -283,18 +254,10 @@ fn step_ids(drafts: &mut [StepDraft], diags: &mut Diagnostics) -> Vec<String> {
                 return (std::mem::take(id), r.clone(), None);
             }
             // The title's slug is only needed (and computed) without an `id:`.
-            let title_slug = step
-                .title
-                .as_ref()
-                .map(|(t, r)| (slug(t), r))
-                .filter(|(s, _)| !s.is_empty());
+            let title_slug = step.title.as_ref().map(|(t, r)| (slug(t), r)).filter(|(s, _)| !s.is_empty());
             match title_slug {
                 Some((slug, r)) => (slug, r.clone(), Some("the title")),
-                None => (
-                    format!("step-{}", i + 1),
-                    step.opening.clone(),
-                    Some("the step's number"),
-                ),
+                None => (format!("step-{}", i + 1), step.opening.clone(), Some("the step's number")),
             }
         })
         .collect();
@@ -307,11 +270,7 @@ fn step_ids(drafts: &mut [StepDraft], diags: &mut Diagnostics) -> Vec<String> {
                 }
                 None => "step ids must be unique in a lesson".to_string(),
             };
-            diags.error_help(
-                range.clone(),
-                format!("duplicate step id `{id}` (step {first} has it too)"),
-                help,
-            );
+            diags.error_help(range.clone(), format!("duplicate step id `{id}` (step {first} has it too)"), help);
         } else {
             seen.insert(id, i + 1);
         }
@@ -344,11 +303,7 @@ impl Scope<'_> {
     /// Checks that `name` is defined as `want` here, reporting at `range`.
     /// Returns its definition.
     fn lookup(&mut self, name: &str, want: Want, range: Range<usize>, step: usize) -> Option<Def> {
-        let key: Cow<'_, str> = if want == Want::Capture {
-            Cow::Owned(capture_key(name))
-        } else {
-            Cow::Borrowed(name)
-        };
+        let key: Cow<'_, str> = if want == Want::Capture { Cow::Owned(capture_key(name)) } else { Cow::Borrowed(name) };
         let shown = &*key;
         match (self.live.get(shown), want) {
             (Some(Def::Unknown), _) => Some(Def::Unknown),
@@ -362,26 +317,14 @@ impl Scope<'_> {
                     Want::ProcessOrPin => "a process or a pin",
                     Want::Capture => "a capture",
                 };
-                self.diags
-                    .error(range, format!("`{shown}` is {}, not {wanted}", d.noun()));
+                self.diags.error(range, format!("`{shown}` is {}, not {wanted}", d.noun()));
                 None
             }
             (None, _) => {
                 if let Some(why) = self.gone.get(shown) {
-                    self.diags.error_help(
-                        range,
-                        format!("`{shown}` is not defined here"),
-                        format!("it was {why}"),
-                    );
+                    self.diags.error_help(range, format!("`{shown}` is not defined here"), format!("it was {why}"));
                 } else {
-                    self.undefined.push(Undefined {
-                        key: shown.to_string(),
-                        name: name.to_string(),
-                        want,
-                        range,
-                        step,
-                        similar: self.similar(shown, want),
-                    });
+                    self.undefined.push(Undefined { key: shown.to_string(), name: name.to_string(), want, range, step, similar: self.similar(shown, want) });
                 }
                 // Report each undefined name once.
                 self.live.insert(key.into_owned(), Def::Unknown);
@@ -392,12 +335,7 @@ impl Scope<'_> {
 
     /// A live name (or `host`) close to the undefined `key`, as a typo fix.
     fn similar(&self, key: &str, want: Want) -> Option<String> {
-        let mut names: Vec<&str> = self
-            .live
-            .iter()
-            .filter(|(_, d)| !matches!(d, Def::Unknown))
-            .map(|(k, _)| k.as_str())
-            .collect();
+        let mut names: Vec<&str> = self.live.iter().filter(|(_, d)| !matches!(d, Def::Unknown)).map(|(k, _)| k.as_str()).collect();
         if want != Want::Capture {
             names.push("host");
         }
@@ -413,15 +351,9 @@ impl Scope<'_> {
                 Def::Pin { .. } => {
                     format!("unpin it first with `unpin {key}`, or choose another name")
                 }
-                Def::Capture { .. } | Def::Unknown => {
-                    "choose another name for the capture".to_string()
-                }
+                Def::Capture { .. } | Def::Unknown => "choose another name for the capture".to_string(),
             };
-            self.diags.error_help(
-                range,
-                format!("`{key}` is already defined as {}", old.noun()),
-                help,
-            );
+            self.diags.error_help(range, format!("`{key}` is already defined as {}", old.noun()), help);
             return;
         }
         self.gone.remove(&key);
@@ -438,13 +370,7 @@ impl Scope<'_> {
         self.gone.insert(key, why);
     }
 
-    fn action(
-        &mut self,
-        item: &mut Item<Action>,
-        step: usize,
-        uses: &mut Vec<String>,
-        defines: &mut Vec<String>,
-    ) {
+    fn action(&mut self, item: &mut Item<Action>, step: usize, uses: &mut Vec<String>, defines: &mut Vec<String>) {
         let source = self.source;
         let at = |name: &str| item.at(source, name);
         match &item.value {
@@ -455,14 +381,10 @@ impl Scope<'_> {
                 }
                 self.define(name.clone(), Def::Process, at(name), defines);
             }
-            Action::Run {
-                target: RunTarget::Process(name),
-                ..
-            } => {
+            Action::Run { target: RunTarget::Process(name), .. } => {
                 note(uses, name);
                 let found = self.lookup(name, Want::ProcessOrPin, at(name), step);
-                if let (Some(Def::Pin { .. }), Action::Run { target, .. }) =
-                    (found, &mut item.value)
+                if let (Some(Def::Pin { .. }), Action::Run { target, .. }) = (found, &mut item.value)
                     && let RunTarget::Process(name) = target
                 {
                     let name = std::mem::take(name);
@@ -523,10 +445,7 @@ impl Scope<'_> {
                 match found {
                     Some(Def::Capture { kind: captured }) => {
                         if let Some(k) = kind.filter(|k| *k != captured) {
-                            self.diags.error(
-                                at,
-                                format!("@{name} holds a {captured} namespace, so it cannot be compared with a {k} namespace"),
-                            );
+                            self.diags.error(at, format!("@{name} holds a {captured} namespace, so it cannot be compared with a {k} namespace"));
                         }
                         Some(captured)
                     }
@@ -539,10 +458,7 @@ impl Scope<'_> {
                 match self.lookup(name, Want::ProcessOrPin, at.clone(), step) {
                     Some(Def::Pin { kind: pinned }) => {
                         if let Some(k) = kind.filter(|k| *k != pinned) {
-                            self.diags.error(
-                                at,
-                                format!("`{name}` pins a {pinned} namespace, not a {k} namespace"),
-                            );
+                            self.diags.error(at, format!("`{name}` pins a {pinned} namespace, not a {k} namespace"));
                         }
                         let name = std::mem::take(name);
                         *subject = Subject::Pin(name);
@@ -554,13 +470,7 @@ impl Scope<'_> {
         }
     }
 
-    fn save(
-        &mut self,
-        item: &mut Item<Save>,
-        step: usize,
-        uses: &mut Vec<String>,
-        defines: &mut Vec<String>,
-    ) {
+    fn save(&mut self, item: &mut Item<Save>, step: usize, uses: &mut Vec<String>, defines: &mut Vec<String>) {
         let source = self.source;
         let kind = item.value.kind;
         let (tokens, line) = (&item.tokens, &item.range);
@@ -571,17 +481,9 @@ impl Scope<'_> {
         self.define(key, Def::Capture { kind }, at, defines);
     }
 
-    fn expectation(
-        &mut self,
-        item: &mut Item<Expectation>,
-        step: usize,
-        started: Option<&str>,
-        uses: &mut Vec<String>,
-    ) {
+    fn expectation(&mut self, item: &mut Item<Expectation>, step: usize, started: Option<&str>, uses: &mut Vec<String>) {
         // Take the value out to resolve it while the item's tokens are read.
-        let placeholder = Expectation::Status {
-            status: ExpectedStatus::Nonzero,
-        };
+        let placeholder = Expectation::Status { status: ExpectedStatus::Nonzero };
         let mut value = std::mem::replace(&mut item.value, placeholder);
         let range = item.range.clone();
         let source = self.source;
@@ -605,11 +507,7 @@ impl Scope<'_> {
                 let word = if changed { "changed" } else { "same" };
                 match &ns.subject {
                     Subject::Capture(_) | Subject::Pin(_) => {
-                        let what = if matches!(ns.subject, Subject::Capture(_)) {
-                            "a capture"
-                        } else {
-                            "a pin"
-                        };
+                        let what = if matches!(ns.subject, Subject::Capture(_)) { "a capture" } else { "a pin" };
                         self.diags.error_help(
                             range.clone(),
                             format!("`{word}` compares with before the step, but {} is {what}, which never changes", ns.subject),
@@ -635,9 +533,7 @@ impl Scope<'_> {
                     && let Some(k) = ns_kind.filter(|k| *k != kind)
                 {
                     let message = match &ns.subject {
-                        Subject::Capture(_) => format!(
-                            "`{pin}` pins a {kind} namespace, but {ns} holds a {k} namespace"
-                        ),
+                        Subject::Capture(_) => format!("`{pin}` pins a {kind} namespace, but {ns} holds a {k} namespace"),
                         _ => format!("`{pin}` pins a {kind} namespace, not a {k} namespace"),
                     };
                     self.diags.error(token(pin), message);
@@ -675,10 +571,7 @@ mod tests {
     /// Parses `steps` (blocks separated by `===` lines) and returns the
     /// diagnostics as `line:col message`, lines counted from the first block line.
     fn problems(steps: &str) -> Vec<String> {
-        let body: String = steps
-            .split("===")
-            .map(|s| format!("```nslab\n{s}```\n"))
-            .collect();
+        let body: String = steps.split("===").map(|s| format!("```nslab\n{s}```\n")).collect();
         match parse_lesson(&format!("{FRONT}{body}"), Path::new("t.md")) {
             Ok(_) => Vec::new(),
             Err(diags) => diags
@@ -694,69 +587,28 @@ mod tests {
     #[test]
     fn name_flow() {
         let cases: &[(&str, &[&str])] = &[
-            (
-                "start a: uts\nexpect: a uts differs from host\n===stop a\nexpect: host uts same\n",
-                &[],
-            ),
-            (
-                "run in a: x\nexpect: status 0\n",
-                &["2:8 `a` is not defined here"],
-            ),
-            (
-                "stop a\nexpect: host uts same\n===start a: uts\nexpect: a uts differs from host\n",
-                &["2:6 `a` is not defined here"],
-            ),
-            (
-                "start a: uts\nexpect: a uts differs from host\n===start a: net\nexpect: a net differs from host\n",
-                &["6:7 `a` is already defined as a process"],
-            ),
-            (
-                "start a: uts\nexpect: a uts differs from host\n===stop a\nexpect: a uts same\n",
-                &["7:9 `a` is not defined here"],
-            ),
-            (
-                "start a: uts in b\nexpect: a uts differs from host\n",
-                &["2:17 `b` is not defined here"],
-            ),
-            (
-                "unpin p\nexpect: host net same\n",
-                &["2:7 `p` is not defined here"],
-            ),
+            ("start a: uts\nexpect: a uts differs from host\n===stop a\nexpect: host uts same\n", &[]),
+            ("run in a: x\nexpect: status 0\n", &["2:8 `a` is not defined here"]),
+            ("stop a\nexpect: host uts same\n===start a: uts\nexpect: a uts differs from host\n", &["2:6 `a` is not defined here"]),
+            ("start a: uts\nexpect: a uts differs from host\n===start a: net\nexpect: a net differs from host\n", &["6:7 `a` is already defined as a process"]),
+            ("start a: uts\nexpect: a uts differs from host\n===stop a\nexpect: a uts same\n", &["7:9 `a` is not defined here"]),
+            ("start a: uts in b\nexpect: a uts differs from host\n", &["2:17 `b` is not defined here"]),
+            ("unpin p\nexpect: host net same\n", &["2:7 `p` is not defined here"]),
             (
                 "start a: net\nexpect: a net differs from host\n===pin a net as p\nexpect: @x in lsns\n===unpin a\nexpect: host net same\n",
-                &[
-                    "7:9 `@x` is not defined here",
-                    "10:7 `a` is a process, not a pin",
-                ],
+                &["7:9 `@x` is not defined here", "10:7 `a` is a process, not a pin"],
             ),
             (
                 "save host net as @h\nlsns\nexpect: @h in lsns\n===lsns\nsave host uts as @h\nexpect: @h in lsns\n",
                 &["8:18 `@h` is already defined as a capture"],
             ),
-            (
-                "start a: uts\nexpect: a uts changed\n",
-                &["3:9 `a` starts in this step, so there is no `before` to compare with"],
-            ),
-            (
-                "save host net as @h\nlsns\nexpect: @h changed\n",
-                &[
-                    "4:1 `changed` compares with before the step, but @h is a capture, which never changes",
-                ],
-            ),
+            ("start a: uts\nexpect: a uts changed\n", &["3:9 `a` starts in this step, so there is no `before` to compare with"]),
+            ("save host net as @h\nlsns\nexpect: @h changed\n", &["4:1 `changed` compares with before the step, but @h is a capture, which never changes"]),
             // Each undefined name is reported once.
-            (
-                "lsns\nexpect: x net same\nexpect: x uts same\n",
-                &["3:9 `x` is not defined here"],
-            ),
+            ("lsns\nexpect: x net same\nexpect: x uts same\n", &["3:9 `x` is not defined here"]),
             // A definition with an error does not cascade.
-            (
-                "start a: bogus\nexpect: a uts same as host\n===stop a\nexpect: host uts same\n",
-                &["2:10 unknown namespace kind `bogus`"],
-            ),
-            (
-                "strat a: uts\nexpect: a uts same as host\n",
-                &["2:1 unknown step line `strat`"],
-            ),
+            ("start a: bogus\nexpect: a uts same as host\n===stop a\nexpect: host uts same\n", &["2:10 unknown namespace kind `bogus`"]),
+            ("strat a: uts\nexpect: a uts same as host\n", &["2:1 unknown step line `strat`"]),
         ];
         for (steps, want) in cases {
             assert_eq!(&problems(steps), want, "{steps}");
@@ -768,26 +620,11 @@ mod tests {
         let cases: &[(&str, &[&str])] = &[
             ("lsns\n", &["1:1 this step has no expectation"]),
             ("expect: host net same\n", &["1:1 this step has no action"]),
-            (
-                "lsns\nlsns\nexpect: host net same\n",
-                &["3:1 a second action in one step (the first is `lsns`)"],
-            ),
-            (
-                "lsns\nexpect: status 0\n",
-                &["3:1 status and output can only be checked after a command"],
-            ),
-            (
-                "lsns\nstdin: x\nexpect: host net same\n",
-                &["3:1 `stdin:` is only for a step that runs a command"],
-            ),
-            (
-                "title: A\nlsns\nexpect: host net same\n===title: a!\nlsns\nexpect: host net same\n",
-                &["7:8 duplicate step id `a` (step 1 has it too)"],
-            ),
-            (
-                "lsns\nexpect: host net same\n===id: step-1\nlsns\nexpect: host net same\n",
-                &["6:5 duplicate step id `step-1` (step 1 has it too)"],
-            ),
+            ("lsns\nlsns\nexpect: host net same\n", &["3:1 a second action in one step (the first is `lsns`)"]),
+            ("lsns\nexpect: status 0\n", &["3:1 status and output can only be checked after a command"]),
+            ("lsns\nstdin: x\nexpect: host net same\n", &["3:1 `stdin:` is only for a step that runs a command"]),
+            ("title: A\nlsns\nexpect: host net same\n===title: a!\nlsns\nexpect: host net same\n", &["7:8 duplicate step id `a` (step 1 has it too)"]),
+            ("lsns\nexpect: host net same\n===id: step-1\nlsns\nexpect: host net same\n", &["6:5 duplicate step id `step-1` (step 1 has it too)"]),
         ];
         for (steps, want) in cases {
             assert_eq!(&problems(steps), want, "{steps}");
@@ -803,24 +640,12 @@ mod tests {
         let [start, pin, run] = lesson.steps.as_slice() else {
             panic!("three steps");
         };
-        assert_eq!(
-            (start.uses.clone(), start.defines.clone()),
-            (vec![], vec!["a".to_string()])
-        );
+        assert_eq!((start.uses.clone(), start.defines.clone()), (vec![], vec!["a".to_string()]));
         assert_eq!(pin.uses, ["a"]);
         assert_eq!(pin.defines, ["@n", "p"]);
         assert_eq!(pin.saves[0].value.subject, Subject::Pin("p".into()));
-        assert_eq!(
-            run.action.value,
-            Action::Run {
-                target: RunTarget::Pin("p".into()),
-                command: "ip link".into()
-            }
-        );
+        assert_eq!(run.action.value, Action::Run { target: RunTarget::Pin("p".into()), command: "ip link".into() });
         assert_eq!(run.uses, ["a", "p"]);
-        assert_eq!(
-            run.expectations[0].value.describe(),
-            "the net namespace pinned at p is the same as a's"
-        );
+        assert_eq!(run.expectations[0].value.describe(), "the net namespace pinned at p is the same as a's");
     }
 }

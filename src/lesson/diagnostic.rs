@@ -58,13 +58,7 @@ pub struct Snippet {
 impl Diagnostic {
     /// A diagnostic about the file as a whole, with no position.
     pub fn whole_file(path: &Path, message: impl Into<String>) -> Self {
-        Diagnostic {
-            path: path.to_path_buf(),
-            message: message.into(),
-            location: None,
-            snippet: None,
-            help: None,
-        }
+        Diagnostic { path: path.to_path_buf(), message: message.into(), location: None, snippet: None, help: None }
     }
 
     /// Adds a help line.
@@ -98,12 +92,7 @@ impl Diagnostics {
     }
 
     /// Records a problem at `range` with a help line.
-    pub(crate) fn error_help(
-        &mut self,
-        range: Range<usize>,
-        message: impl Into<String>,
-        help: impl Into<String>,
-    ) {
+    pub(crate) fn error_help(&mut self, range: Range<usize>, message: impl Into<String>, help: impl Into<String>) {
         self.push(range, message.into(), Some(help.into()));
     }
 
@@ -120,11 +109,7 @@ impl Diagnostics {
         if self.raw.len() >= MAX_DIAGNOSTICS {
             self.dropped += 1;
         } else {
-            self.raw.push(RawDiagnostic {
-                range,
-                message,
-                help,
-            });
+            self.raw.push(RawDiagnostic { range, message, help });
         }
     }
 
@@ -136,16 +121,9 @@ impl Diagnostics {
     /// Positions every problem in `index`'s source, sorted by offset.
     pub(crate) fn finish(mut self, path: &Path, index: &LineIndex<'_>) -> Vec<Diagnostic> {
         self.raw.sort_by_key(|d| d.range.as_ref().map(|r| r.start));
-        let mut out: Vec<Diagnostic> = self
-            .raw
-            .into_iter()
-            .map(|d| place(path, index, d))
-            .collect();
+        let mut out: Vec<Diagnostic> = self.raw.into_iter().map(|d| place(path, index, d)).collect();
         if self.dropped > 0 {
-            out.push(Diagnostic::whole_file(
-                path,
-                format!("{} more errors not shown", self.dropped),
-            ));
+            out.push(Diagnostic::whole_file(path, format!("{} more errors not shown", self.dropped)));
         }
         out
     }
@@ -154,10 +132,7 @@ impl Diagnostics {
 /// Builds the positioned diagnostic for `raw`.
 fn place(path: &Path, index: &LineIndex<'_>, raw: RawDiagnostic) -> Diagnostic {
     let Some(range) = raw.range else {
-        return Diagnostic {
-            help: raw.help,
-            ..Diagnostic::whole_file(path, raw.message)
-        };
+        return Diagnostic { help: raw.help, ..Diagnostic::whole_file(path, raw.message) };
     };
     let source = index.source();
     let start = floor_boundary(source, range.start.min(source.len()));
@@ -169,12 +144,7 @@ fn place(path: &Path, index: &LineIndex<'_>, raw: RawDiagnostic) -> Diagnostic {
     let mut shown = line_range.clone();
     let (mut prefix, mut suffix) = ("", "");
     if shown.len() > MAX_SHOWN_LINE {
-        let from = floor_boundary(
-            source,
-            start
-                .saturating_sub(MAX_SHOWN_LINE / 3)
-                .max(line_range.start),
-        );
+        let from = floor_boundary(source, start.saturating_sub(MAX_SHOWN_LINE / 3).max(line_range.start));
         let to = ceil_boundary(source, (from + MAX_SHOWN_LINE).min(line_range.end));
         if from > line_range.start {
             prefix = "…";
@@ -192,17 +162,8 @@ fn place(path: &Path, index: &LineIndex<'_>, raw: RawDiagnostic) -> Diagnostic {
     Diagnostic {
         path: path.to_path_buf(),
         message: raw.message,
-        location: Some(Location {
-            line,
-            col,
-            offset: start,
-        }),
-        snippet: Some(Snippet {
-            line,
-            text: format!("{prefix}{text}{suffix}"),
-            caret_col,
-            caret_len,
-        }),
+        location: Some(Location { line, col, offset: start }),
+        snippet: Some(Snippet { line, text: format!("{prefix}{text}{suffix}"), caret_col, caret_len }),
         help: raw.help,
     }
 }
@@ -235,43 +196,17 @@ pub fn render(diagnostics: &[Diagnostic], colored: bool) -> String {
             Some(l) => format!("{}:{}:{}", d.path.display(), l.line, l.col),
             None => d.path.display().to_string(),
         };
-        let _ = writeln!(
-            out,
-            "{}: {} {}",
-            bold.apply_to(printable(&place)),
-            error.apply_to("error:"),
-            bold.apply_to(printable(&d.message))
-        );
+        let _ = writeln!(out, "{}: {} {}", bold.apply_to(printable(&place)), error.apply_to("error:"), bold.apply_to(printable(&d.message)));
         if let Some(s) = &d.snippet {
             let number = s.line.to_string();
             let pad = " ".repeat(number.len());
             let _ = writeln!(out, "{pad} {}", gutter.apply_to("|"));
-            let _ = writeln!(
-                out,
-                "{} {} {}",
-                gutter.apply_to(&number),
-                gutter.apply_to("|"),
-                printable(&s.text).trim_end()
-            );
-            let _ = writeln!(
-                out,
-                "{pad} {} {}{}",
-                gutter.apply_to("|"),
-                " ".repeat(s.caret_col),
-                error.apply_to("^".repeat(s.caret_len))
-            );
+            let _ = writeln!(out, "{} {} {}", gutter.apply_to(&number), gutter.apply_to("|"), printable(&s.text).trim_end());
+            let _ = writeln!(out, "{pad} {} {}{}", gutter.apply_to("|"), " ".repeat(s.caret_col), error.apply_to("^".repeat(s.caret_len)));
         }
         if let Some(help) = &d.help {
-            let pad = d
-                .snippet
-                .as_ref()
-                .map_or(String::new(), |s| " ".repeat(s.line.to_string().len() + 1));
-            let _ = writeln!(
-                out,
-                "{pad}{} {}",
-                gutter.apply_to("= help:"),
-                printable(help)
-            );
+            let pad = d.snippet.as_ref().map_or(String::new(), |s| " ".repeat(s.line.to_string().len() + 1));
+            let _ = writeln!(out, "{pad}{} {}", gutter.apply_to("= help:"), printable(help));
         }
     }
     out
@@ -291,10 +226,7 @@ mod tests {
     fn renders_like_rustc() {
         let src = "one\nstart box: netw\n";
         let d = diagnose(src, 15..19, "unknown namespace kind 'netw'");
-        assert_eq!(
-            render(&d, false),
-            "x.md:2:12: error: unknown namespace kind 'netw'\n  |\n2 | start box: netw\n  |            ^^^^\n  = help: try again\n"
-        );
+        assert_eq!(render(&d, false), "x.md:2:12: error: unknown namespace kind 'netw'\n  |\n2 | start box: netw\n  |            ^^^^\n  = help: try again\n");
         assert!(render(&d, true).contains("\u{1b}["));
     }
 

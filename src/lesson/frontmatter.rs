@@ -29,16 +29,8 @@ pub(crate) fn parse(source: &str, index: &LineIndex<'_>, diags: &mut Diagnostics
     let opening = all.next();
     let Some((first_start, first)) = opening.filter(|(_, l)| l.trim_end() == "---") else {
         let end = opening.map_or(0, |(s, l)| s + l.len());
-        diags.error_help(
-            0..end,
-            "missing front matter",
-            "a lesson starts with `---`, then `id: …` and `title: …` lines, then `---`",
-        );
-        return FrontMatter {
-            meta: None,
-            body_start: 0,
-            well_formed: false,
-        };
+        diags.error_help(0..end, "missing front matter", "a lesson starts with `---`, then `id: …` and `title: …` lines, then `---`");
+        return FrontMatter { meta: None, body_start: 0, well_formed: false };
     };
     let mut entries = Vec::new();
     let mut closing = None;
@@ -50,16 +42,8 @@ pub(crate) fn parse(source: &str, index: &LineIndex<'_>, diags: &mut Diagnostics
         entries.push((start, line));
     }
     let Some(close_end) = closing else {
-        diags.error_help(
-            first_start..first_start + first.len(),
-            "front matter is not closed",
-            "end the front matter with a line holding only `---`",
-        );
-        return FrontMatter {
-            meta: None,
-            body_start: first_start + first.len(),
-            well_formed: false,
-        };
+        diags.error_help(first_start..first_start + first.len(), "front matter is not closed", "end the front matter with a line holding only `---`");
+        return FrontMatter { meta: None, body_start: first_start + first.len(), well_formed: false };
     };
     let body_start = (close_end + 1).min(source.len());
 
@@ -78,11 +62,7 @@ pub(crate) fn parse(source: &str, index: &LineIndex<'_>, diags: &mut Diagnostics
         let at = start + (line.len() - trimmed.len());
         let whole = at..start + line.trim_end().len();
         let Some((key, value)) = trimmed.split_once(':') else {
-            diags.error_help(
-                whole,
-                "expected `key: value`",
-                "front matter keys are id, title, needs, duration",
-            );
+            diags.error_help(whole, "expected `key: value`", "front matter keys are id, title, needs, duration");
             valid = false;
             continue;
         };
@@ -114,11 +94,7 @@ pub(crate) fn parse(source: &str, index: &LineIndex<'_>, diags: &mut Diagnostics
                     id = Some(value.to_string());
                 } else {
                     diags.error_help(
-                        if value.is_empty() {
-                            key_range
-                        } else {
-                            value_range
-                        },
+                        if value.is_empty() { key_range } else { value_range },
                         format!("invalid lesson id `{value}`"),
                         "a lesson id uses only a-z, 0-9 and `-`, e.g. `uts-basics`",
                     );
@@ -141,11 +117,7 @@ pub(crate) fn parse(source: &str, index: &LineIndex<'_>, diags: &mut Diagnostics
                 Some(m) => duration_minutes = Some(m),
                 None => {
                     diags.error_help(
-                        if value.is_empty() {
-                            key_range
-                        } else {
-                            value_range
-                        },
+                        if value.is_empty() { key_range } else { value_range },
                         format!("invalid duration `{value}`"),
                         "write the estimated duration in whole minutes, e.g. `10 min`",
                     );
@@ -166,27 +138,15 @@ pub(crate) fn parse(source: &str, index: &LineIndex<'_>, diags: &mut Diagnostics
         }
     }
     let meta = match (id, title, needs) {
-        (Some(id), Some(title), Some(needs)) if valid => Some(LessonMeta {
-            id,
-            title,
-            needs,
-            duration_minutes,
-            span: index.span(block),
-        }),
+        (Some(id), Some(title), Some(needs)) if valid => Some(LessonMeta { id, title, needs, duration_minutes, span: index.span(block) }),
         _ => None,
     };
-    FrontMatter {
-        meta,
-        body_start,
-        well_formed: true,
-    }
+    FrontMatter { meta, body_start, well_formed: true }
 }
 
 /// True for `[a-z0-9-]+`.
 pub(crate) fn is_lesson_id(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 /// Parses `root, userns, kernel 5.6` or `nothing`.
@@ -207,10 +167,7 @@ fn parse_needs(value: &str, range: Range<usize>, diags: &mut Diagnostics) -> Opt
             "userns" => needs.userns = true,
             "nothing" => nothing = true,
             _ => {
-                let version = item
-                    .strip_prefix("kernel")
-                    .map(str::trim)
-                    .and_then(parse_kernel);
+                let version = item.strip_prefix("kernel").map(str::trim).and_then(parse_kernel);
                 match version {
                     Some(v) => needs.min_kernel = Some(v),
                     None => {
@@ -219,11 +176,7 @@ fn parse_needs(value: &str, range: Range<usize>, diags: &mut Diagnostics) -> Opt
                         } else {
                             (format!("unknown need `{item}`"), item_range)
                         };
-                        diags.error_help(
-                            at,
-                            message,
-                            "needs are a comma separated list of `root`, `userns`, `kernel 5.6`, or just `nothing`",
-                        );
+                        diags.error_help(at, message, "needs are a comma separated list of `root`, `userns`, `kernel 5.6`, or just `nothing`");
                         ok = false;
                     }
                 }
@@ -248,10 +201,7 @@ fn parse_kernel(s: &str) -> Option<KernelVersion> {
             patch.parse::<u32>().ok()?;
         }
     }
-    parts
-        .next()
-        .is_none()
-        .then_some(KernelVersion { major, minor })
+    parts.next().is_none().then_some(KernelVersion { major, minor })
 }
 
 /// Parses `10 min` into 10.
@@ -292,10 +242,7 @@ mod tests {
         assert_eq!(meta.id, "uts");
         assert_eq!(meta.title, "The UTS#1 namespace");
         assert!(meta.needs.userns && !meta.needs.root);
-        assert_eq!(
-            meta.needs.min_kernel,
-            Some(KernelVersion { major: 5, minor: 6 })
-        );
+        assert_eq!(meta.needs.min_kernel, Some(KernelVersion { major: 5, minor: 6 }));
         assert_eq!(meta.duration_minutes, Some(10));
         assert_eq!(&src[fm.body_start..], "body");
     }
@@ -305,39 +252,12 @@ mod tests {
         let cases: &[(&str, &[&str])] = &[
             ("no front matter", &["1:1 missing front matter"]),
             ("---\nid: x\n", &["1:1 front matter is not closed"]),
-            (
-                "---\nid: Bad_Id\ntitle: t\n---\n",
-                &["2:5 invalid lesson id `Bad_Id`"],
-            ),
-            (
-                "---\nid: x\ntitel: t\n---\n",
-                &[
-                    "1:1 the front matter has no `title`",
-                    "3:1 unknown front matter key `titel`",
-                ],
-            ),
-            (
-                "---\nid: x\ntitle: t\nneeds: root, wings, nothing\n---\n",
-                &[
-                    "4:8 `nothing` cannot be combined with other needs",
-                    "4:14 unknown need `wings`",
-                ],
-            ),
-            (
-                "---\nid: x\ntitle: t\nduration: ten minutes\n---\n",
-                &["4:11 invalid duration `ten minutes`"],
-            ),
-            (
-                "---\nid: x\nid: y\ntitle: t\n---\n",
-                &["3:1 `id` is given twice"],
-            ),
-            (
-                "---\nid x\ntitle: t\n---\n",
-                &[
-                    "1:1 the front matter has no `id`",
-                    "2:1 expected `key: value`",
-                ],
-            ),
+            ("---\nid: Bad_Id\ntitle: t\n---\n", &["2:5 invalid lesson id `Bad_Id`"]),
+            ("---\nid: x\ntitel: t\n---\n", &["1:1 the front matter has no `title`", "3:1 unknown front matter key `titel`"]),
+            ("---\nid: x\ntitle: t\nneeds: root, wings, nothing\n---\n", &["4:8 `nothing` cannot be combined with other needs", "4:14 unknown need `wings`"]),
+            ("---\nid: x\ntitle: t\nduration: ten minutes\n---\n", &["4:11 invalid duration `ten minutes`"]),
+            ("---\nid: x\nid: y\ntitle: t\n---\n", &["3:1 `id` is given twice"]),
+            ("---\nid x\ntitle: t\n---\n", &["1:1 the front matter has no `id`", "2:1 expected `key: value`"]),
         ];
         for (src, want) in cases {
             let (fm, msgs) = run(src);

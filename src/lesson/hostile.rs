@@ -7,8 +7,7 @@ use super::syntax::InlineVec;
 /// Words without which no rule below can apply: most commands have none,
 /// and a big lesson has thousands of commands.
 static TRIGGERS: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::LazyLock::new(|| {
-    aho_corasick::AhoCorasick::new(["kill", "mount", "rm", "reboot", "poweroff", "halt", "shutdown", "init"])
-        .expect("fixed patterns build")
+    aho_corasick::AhoCorasick::new(["kill", "mount", "rm", "reboot", "poweroff", "halt", "shutdown", "init"]).expect("fixed patterns build")
 });
 
 /// Why `command` is refused, with a help line; `None` when it is fine.
@@ -30,10 +29,7 @@ pub fn refusal(command: &str) -> Option<(&'static str, &'static str)> {
             // `kill -9 -1`, `kill -KILL -1`, `kill -s KILL -1`, `kill -- -1`:
             // every process the caller may signal.
             "kill" if args.iter().skip(1).any(|a| *a == "-1") || args.contains(&"--") && args.last() == Some(&"-1") => {
-                return Some((
-                    "this command would signal every process it can reach (kill -1)",
-                    "signal one process, e.g. `kill $NSLAB_PID_BOX`",
-                ));
+                return Some(("this command would signal every process it can reach (kill -1)", "signal one process, e.g. `kill $NSLAB_PID_BOX`"));
             }
             "mount" if operands().next_back().is_some_and(is_root) => {
                 return Some(("this command would mount over `/`", "mount somewhere below the run folder, e.g. `$NSLAB_RUN_DIR/mnt`"));
@@ -64,8 +60,8 @@ fn is_root(path: &str) -> bool {
 fn command_position(words: &[&str]) -> Option<usize> {
     const KEYWORDS: [&str; 10] = ["if", "then", "else", "elif", "while", "until", "do", "time", "!", "exec"];
     const WRAPPERS: [&str; 20] = [
-        "sudo", "env", "command", "nohup", "nice", "setsid", "unshare", "nsenter", "timeout", "stdbuf", "ionice",
-        "chroot", "chrt", "taskset", "xargs", "sh", "bash", "dash", "zsh", "busybox",
+        "sudo", "env", "command", "nohup", "nice", "setsid", "unshare", "nsenter", "timeout", "stdbuf", "ionice", "chroot", "chrt", "taskset", "xargs", "sh",
+        "bash", "dash", "zsh", "busybox",
     ];
     // Options of each wrapper that take a separate argument.
     fn takes_arg(wrapper: &str, option: &str) -> bool {

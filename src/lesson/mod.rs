@@ -25,8 +25,7 @@ pub use author::{NewLessonError, check_paths, lesson_files, new_lesson};
 pub use blocks::FENCE_WORD;
 pub use diagnostic::{Diagnostic, Location, MAX_DIAGNOSTICS, Snippet, render};
 pub use model::{
-    Action, Exercise, Expectation, ExpectedStatus, KernelVersion, Lesson, LessonMeta, Needs, NsRef,
-    RunTarget, Save, Step, StepKind, Stream, Subject,
+    Action, Exercise, Expectation, ExpectedStatus, KernelVersion, Lesson, LessonMeta, Needs, NsRef, RunTarget, Save, Step, StepKind, Stream, Subject,
 };
 pub use output::{ANY_LINES, LinePattern, OutputMatcher, WILDCARD, line_matches, lines_match};
 pub use span::{LineIndex, Span, Spanned};
@@ -61,13 +60,8 @@ pub fn check_file(path: &Path) -> Result<Lesson, Vec<Diagnostic>> {
 }
 
 fn too_big(path: &Path, len: u64) -> Diagnostic {
-    Diagnostic::whole_file(
-        path,
-        format!(
-            "the file is {len} bytes; a lesson may be at most {MAX_LESSON_BYTES} bytes (10 MiB)"
-        ),
-    )
-    .with_help("split it into several lessons")
+    Diagnostic::whole_file(path, format!("the file is {len} bytes; a lesson may be at most {MAX_LESSON_BYTES} bytes (10 MiB)"))
+        .with_help("split it into several lessons")
 }
 
 /// Parses a lesson from raw bytes: refuses empty, oversized, binary and
@@ -78,16 +72,9 @@ pub fn parse_bytes(bytes: &[u8], path: &Path) -> Result<Lesson, Vec<Diagnostic>>
     }
     if let Some(nul) = bytes.iter().position(|b| *b == 0) {
         let (line, col) = byte_line_col(bytes, nul);
-        let mut d = Diagnostic::whole_file(
-            path,
-            format!("this looks like a binary file: NUL byte at byte {nul}"),
-        )
-        .with_help("a lesson is a UTF-8 Markdown text file");
-        d.location = Some(Location {
-            line,
-            col,
-            offset: nul,
-        });
+        let mut d =
+            Diagnostic::whole_file(path, format!("this looks like a binary file: NUL byte at byte {nul}")).with_help("a lesson is a UTF-8 Markdown text file");
+        d.location = Some(Location { line, col, offset: nul });
         return Err(vec![d]);
     }
     match std::str::from_utf8(bytes) {
@@ -98,11 +85,7 @@ pub fn parse_bytes(bytes: &[u8], path: &Path) -> Result<Lesson, Vec<Diagnostic>>
             let prefix = std::str::from_utf8(&bytes[..bad]).unwrap_or("");
             let index = LineIndex::new(prefix);
             let mut diags = Diagnostics::default();
-            diags.error_help(
-                bad..bad,
-                format!("not UTF-8 at byte {bad}"),
-                "save the lesson as UTF-8 text",
-            );
+            diags.error_help(bad..bad, format!("not UTF-8 at byte {bad}"), "save the lesson as UTF-8 text");
             Err(diags.finish(path, &index))
         }
     }
@@ -111,15 +94,9 @@ pub fn parse_bytes(bytes: &[u8], path: &Path) -> Result<Lesson, Vec<Diagnostic>>
 /// The 1-based line and column of byte `at` in possibly non-UTF-8 `bytes`.
 fn byte_line_col(bytes: &[u8], at: usize) -> (usize, usize) {
     let before = &bytes[..at.min(bytes.len())];
-    let line_start = before
-        .iter()
-        .rposition(|b| *b == b'\n')
-        .map_or(0, |i| i + 1);
+    let line_start = before.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
     let line = before.iter().filter(|b| **b == b'\n').count() + 1;
-    let col = String::from_utf8_lossy(&before[line_start..])
-        .chars()
-        .count()
-        + 1;
+    let col = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
     (line, col)
 }
 
@@ -137,19 +114,13 @@ pub fn parse_lesson(source: &str, path: &Path) -> Result<Lesson, Vec<Diagnostic>
     let index = LineIndex::new(source);
     let mut diags = Diagnostics::default();
     if source.trim().is_empty() {
-        diags.whole_file(
-            "the file is empty",
-            "a lesson needs front matter (`---`, `id: …`, `title: …`, `---`) and at least one ```nslab step",
-        );
+        diags.whole_file("the file is empty", "a lesson needs front matter (`---`, `id: …`, `title: …`, `---`) and at least one ```nslab step");
         return Err(diags.finish(path, &index));
     }
     let front = frontmatter::parse(source, &index, &mut diags);
     let found = blocks::find(source, front.body_start, &mut diags);
     if found.is_empty() && front.well_formed {
-        diags.whole_file(
-            "this lesson has no steps",
-            "a step is a fenced block opened with ```nslab holding an action and `expect:` lines",
-        );
+        diags.whole_file("this lesson has no steps", "a step is a fenced block opened with ```nslab holding an action and `expect:` lines");
     }
     let mut drafts = Vec::with_capacity(found.len());
     let mut prose = Vec::with_capacity(found.len());
@@ -157,11 +128,7 @@ pub fn parse_lesson(source: &str, path: &Path) -> Result<Lesson, Vec<Diagnostic>
     let mut regexes = syntax::FastSet::default();
     for block in &found {
         if !block.terminated {
-            let fence: String = source[block.opening.clone()]
-                .trim_start_matches(['>', ' ', '\t'])
-                .chars()
-                .take_while(|c| *c == '`' || *c == '~')
-                .collect();
+            let fence: String = source[block.opening.clone()].trim_start_matches(['>', ' ', '\t']).chars().take_while(|c| *c == '`' || *c == '~').collect();
             diags.error_help(
                 block.opening.clone(),
                 format!("unterminated {fence}nslab fence: it runs to the end of the file or of its container"),
@@ -185,10 +152,7 @@ pub fn parse_lesson(source: &str, path: &Path) -> Result<Lesson, Vec<Diagnostic>
         Some(meta) if diags.is_empty() => meta,
         _ => {
             if diags.is_empty() {
-                diags.whole_file(
-                    "the front matter is incomplete",
-                    "give it `id:` and `title:` lines",
-                );
+                diags.whole_file("the front matter is incomplete", "give it `id:` and `title:` lines");
             }
             return Err(diags.finish(path, &index));
         }
@@ -204,11 +168,7 @@ pub fn parse_lesson(source: &str, path: &Path) -> Result<Lesson, Vec<Diagnostic>
             // The checker reported a step without an action; unreachable with no diagnostics.
             None => continue,
         };
-        fn spanned<T>(
-            index: &LineIndex<'_>,
-            range: std::ops::Range<usize>,
-            value: T,
-        ) -> Spanned<T> {
+        fn spanned<T>(index: &LineIndex<'_>, range: std::ops::Range<usize>, value: T) -> Spanned<T> {
             Spanned::new(value, index.span(range))
         }
         // Spans are looked up in source order (the prose, then the block and
@@ -221,26 +181,15 @@ pub fn parse_lesson(source: &str, path: &Path) -> Result<Lesson, Vec<Diagnostic>
             kind: draft.kind,
             title: draft.title.map(|(t, _)| t),
             action: spanned(&index, action.range, action.value),
-            saves: draft
-                .saves
-                .into_iter()
-                .map(|s| spanned(&index, s.range, s.value))
-                .collect(),
-            expectations: draft
-                .expectations
-                .into_iter()
-                .map(|e| spanned(&index, e.range, e.value))
-                .collect(),
+            saves: draft.saves.into_iter().map(|s| spanned(&index, s.range, s.value)).collect(),
+            expectations: draft.expectations.into_iter().map(|e| spanned(&index, e.range, e.value)).collect(),
             hints: draft.hints,
             timeout: draft.timeout,
             stdin: draft.stdin.map(|(s, _)| s),
             exercise: match (draft.goal, draft.solution) {
-                (Some(goal), Some(solution)) => Some(Exercise {
-                    goal,
-                    solution,
-                    creates: draft.creates.into_iter().map(|(n, k, _)| (n, k)).collect(),
-                    probe: draft.probe.map(|(p, _)| p),
-                }),
+                (Some(goal), Some(solution)) => {
+                    Some(Exercise { goal, solution, creates: draft.creates.into_iter().map(|(n, k, _)| (n, k)).collect(), probe: draft.probe.map(|(p, _)| p) })
+                }
                 _ => None,
             },
             uses: facts.uses,
@@ -249,11 +198,5 @@ pub fn parse_lesson(source: &str, path: &Path) -> Result<Lesson, Vec<Diagnostic>
             span,
         });
     }
-    Ok(Lesson {
-        source_path: path.to_path_buf(),
-        meta,
-        steps,
-        outro: index.span(prev_end.min(source.len())..source.len()),
-        source: source.to_string(),
-    })
+    Ok(Lesson { source_path: path.to_path_buf(), meta, steps, outro: index.span(prev_end.min(source.len())..source.len()), source: source.to_string() })
 }

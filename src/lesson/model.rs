@@ -88,11 +88,7 @@ impl fmt::Display for Needs {
         if let Some(k) = self.min_kernel {
             parts.push(format!("kernel {k}"));
         }
-        if parts.is_empty() {
-            f.write_str("nothing")
-        } else {
-            f.write_str(&parts.join(", "))
-        }
+        if parts.is_empty() { f.write_str("nothing") } else { f.write_str(&parts.join(", ")) }
     }
 }
 
@@ -254,10 +250,7 @@ impl Action {
     pub fn keyword(&self) -> &'static str {
         match self {
             Action::Start { .. } => "start",
-            Action::Run {
-                target: RunTarget::Host,
-                ..
-            } => "run",
+            Action::Run { target: RunTarget::Host, .. } => "run",
             Action::Run { .. } => "run in",
             Action::Unshare { .. } => "unshare",
             Action::Pin { .. } => "pin",
@@ -273,25 +266,15 @@ impl fmt::Display for Action {
     /// Writes the action back in lesson syntax.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Action::Start {
-                name,
-                kinds,
-                inside,
-            } => {
+            Action::Start { name, kinds, inside } => {
                 write!(f, "start {name}: {kinds}")?;
                 if let Some(other) = inside {
                     write!(f, " in {other}")?;
                 }
                 Ok(())
             }
-            Action::Run {
-                target: RunTarget::Host,
-                command,
-            } => write!(f, "run: {command}"),
-            Action::Run {
-                target: RunTarget::Process(n) | RunTarget::Pin(n),
-                command,
-            } => write!(f, "run in {n}: {command}"),
+            Action::Run { target: RunTarget::Host, command } => write!(f, "run: {command}"),
+            Action::Run { target: RunTarget::Process(n) | RunTarget::Pin(n), command } => write!(f, "run in {n}: {command}"),
             Action::Unshare { kinds, command } => write!(f, "unshare {kinds}: {command}"),
             Action::Pin { process, kind, pin } => write!(f, "pin {process} {kind} as {pin}"),
             Action::Unpin { pin } => write!(f, "unpin {pin}"),
@@ -519,10 +502,7 @@ pub enum Expectation {
 impl Expectation {
     /// True for expectations about a command's status or output.
     pub fn needs_command(&self) -> bool {
-        matches!(
-            self,
-            Expectation::Status { .. } | Expectation::Output { .. }
-        )
+        matches!(self, Expectation::Status { .. } | Expectation::Output { .. })
     }
 
     /// The namespace this expectation is about, if any.
@@ -576,12 +556,8 @@ impl Expectation {
             Expectation::PinnedAt { ns, pin } => {
                 format!("{} is pinned at {pin}", ns.describe())
             }
-            Expectation::Status {
-                status: ExpectedStatus::Code(c),
-            } => format!("the command exits with status {c}"),
-            Expectation::Status {
-                status: ExpectedStatus::Nonzero,
-            } => "the command exits with a nonzero status".to_string(),
+            Expectation::Status { status: ExpectedStatus::Code(c) } => format!("the command exits with status {c}"),
+            Expectation::Status { status: ExpectedStatus::Nonzero } => "the command exits with a nonzero status".to_string(),
             Expectation::Output { stream, matcher } => matcher.describe(*stream),
         }
     }
@@ -606,78 +582,26 @@ mod tests {
     use crate::lesson::output::LinePattern;
 
     fn proc_ns(name: &str, kind: NsKind) -> NsRef {
-        NsRef {
-            subject: Subject::Process(name.into()),
-            kind: Some(kind),
-        }
+        NsRef { subject: Subject::Process(name.into()), kind: Some(kind) }
     }
 
     #[test]
     fn descriptions_read_as_english() {
-        let cap = NsRef {
-            subject: Subject::Capture("old".into()),
-            kind: None,
-        };
-        let host_net = NsRef {
-            subject: Subject::Host,
-            kind: Some(NsKind::Net),
-        };
+        let cap = NsRef { subject: Subject::Capture("old".into()), kind: None };
+        let host_net = NsRef { subject: Subject::Host, kind: Some(NsKind::Net) };
         let cases = [
+            (Expectation::Changed { ns: proc_ns("box", NsKind::Net) }, "the net namespace of box changes"),
+            (Expectation::Unchanged { ns: host_net }, "the host's net namespace stays the same"),
+            (Expectation::SameAs { ns: proc_ns("box", NsKind::Uts), other: Subject::Host }, "the uts namespace of box is the same as the host's"),
             (
-                Expectation::Changed {
-                    ns: proc_ns("box", NsKind::Net),
-                },
-                "the net namespace of box changes",
-            ),
-            (
-                Expectation::Unchanged { ns: host_net },
-                "the host's net namespace stays the same",
-            ),
-            (
-                Expectation::SameAs {
-                    ns: proc_ns("box", NsKind::Uts),
-                    other: Subject::Host,
-                },
-                "the uts namespace of box is the same as the host's",
-            ),
-            (
-                Expectation::DiffersFrom {
-                    ns: proc_ns("box", NsKind::Net),
-                    other: Subject::Capture("old".into()),
-                },
+                Expectation::DiffersFrom { ns: proc_ns("box", NsKind::Net), other: Subject::Capture("old".into()) },
                 "the net namespace of box differs from the one saved as @old",
             ),
-            (
-                Expectation::GoneFromLsns { ns: cap.clone() },
-                "the namespace saved as @old is gone from lsns",
-            ),
-            (
-                Expectation::Nprocs {
-                    ns: cap.clone(),
-                    count: 1,
-                },
-                "the namespace saved as @old holds 1 process",
-            ),
-            (
-                Expectation::PinnedAt {
-                    ns: cap,
-                    pin: "netns1".into(),
-                },
-                "the namespace saved as @old is pinned at netns1",
-            ),
-            (
-                Expectation::Status {
-                    status: ExpectedStatus::Nonzero,
-                },
-                "the command exits with a nonzero status",
-            ),
-            (
-                Expectation::Output {
-                    stream: Stream::Stdout,
-                    matcher: OutputMatcher::Lines(vec![LinePattern::Text("hi".into())]),
-                },
-                "stdout is `hi`",
-            ),
+            (Expectation::GoneFromLsns { ns: cap.clone() }, "the namespace saved as @old is gone from lsns"),
+            (Expectation::Nprocs { ns: cap.clone(), count: 1 }, "the namespace saved as @old holds 1 process"),
+            (Expectation::PinnedAt { ns: cap, pin: "netns1".into() }, "the namespace saved as @old is pinned at netns1"),
+            (Expectation::Status { status: ExpectedStatus::Nonzero }, "the command exits with a nonzero status"),
+            (Expectation::Output { stream: Stream::Stdout, matcher: OutputMatcher::Lines(vec![LinePattern::Text("hi".into())]) }, "stdout is `hi`"),
         ];
         for (e, want) in cases {
             assert_eq!(e.describe(), want);
@@ -688,28 +612,10 @@ mod tests {
     fn actions_print_back_as_written() {
         let kinds: KindSet = [NsKind::Net, NsKind::Uts].into_iter().collect();
         let cases = [
-            (
-                Action::Start {
-                    name: "inner".into(),
-                    kinds,
-                    inside: Some("box".into()),
-                },
-                "start inner: net uts in box",
-            ),
-            (
-                Action::Run {
-                    target: RunTarget::Process("box".into()),
-                    command: "hostname".into(),
-                },
-                "run in box: hostname",
-            ),
+            (Action::Start { name: "inner".into(), kinds, inside: Some("box".into()) }, "start inner: net uts in box"),
+            (Action::Run { target: RunTarget::Process("box".into()), command: "hostname".into() }, "run in box: hostname"),
             (Action::Lsns { kinds }, "lsns: -t net -t uts"),
-            (
-                Action::Lsns {
-                    kinds: KindSet::EMPTY,
-                },
-                "lsns",
-            ),
+            (Action::Lsns { kinds: KindSet::EMPTY }, "lsns"),
         ];
         for (a, want) in cases {
             assert_eq!(a.to_string(), want);

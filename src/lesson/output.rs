@@ -95,14 +95,7 @@ pub fn line_matches(pattern: &str, actual: &str) -> bool {
 pub fn lines_match(patterns: &[LinePattern], actual: &str) -> bool {
     let actual = actual.strip_suffix('\n').unwrap_or(actual);
     let actual = actual.strip_suffix('\r').unwrap_or(actual);
-    let lines: Vec<&str> = if actual.is_empty() {
-        Vec::new()
-    } else {
-        actual
-            .split('\n')
-            .map(|l| l.strip_suffix('\r').unwrap_or(l))
-            .collect()
-    };
+    let lines: Vec<&str> = if actual.is_empty() { Vec::new() } else { actual.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)).collect() };
     // Split the patterns into runs of plain lines separated by `...`.
     let mut segments: Vec<Vec<&str>> = vec![Vec::new()];
     for p in patterns {
@@ -115,13 +108,7 @@ pub fn lines_match(patterns: &[LinePattern], actual: &str) -> bool {
             LinePattern::AnyLines => segments.push(Vec::new()),
         }
     }
-    let seg_matches_at = |seg: &[&str], at: usize| {
-        at + seg.len() <= lines.len()
-            && seg
-                .iter()
-                .zip(&lines[at..])
-                .all(|(p, l)| line_matches(p, l))
-    };
+    let seg_matches_at = |seg: &[&str], at: usize| at + seg.len() <= lines.len() && seg.iter().zip(&lines[at..]).all(|(p, l)| line_matches(p, l));
     if segments.len() == 1 {
         return segments[0].len() == lines.len() && seg_matches_at(&segments[0], 0);
     }
@@ -171,25 +158,12 @@ mod tests {
             ("x[..]", "y", false),
         ];
         for (pattern, actual, want) in cases {
-            assert_eq!(
-                line_matches(pattern, actual),
-                want,
-                "{pattern:?} vs {actual:?}"
-            );
+            assert_eq!(line_matches(pattern, actual), want, "{pattern:?} vs {actual:?}");
         }
     }
 
     fn pats(lines: &[&str]) -> Vec<LinePattern> {
-        lines
-            .iter()
-            .map(|l| {
-                if *l == ANY_LINES {
-                    LinePattern::AnyLines
-                } else {
-                    LinePattern::Text((*l).to_string())
-                }
-            })
-            .collect()
+        lines.iter().map(|l| if *l == ANY_LINES { LinePattern::AnyLines } else { LinePattern::Text((*l).to_string()) }).collect()
     }
 
     #[test]

@@ -67,11 +67,7 @@ impl<'a> LineIndex<'a> {
         let mut line_starts = Vec::with_capacity(source.len() / 32 + 1);
         line_starts.push(0);
         line_starts.extend(memchr::memchr_iter(b'\n', source.as_bytes()).map(|i| i + 1));
-        LineIndex {
-            source,
-            line_starts,
-            last: Cell::new((0, 0, 0)),
-        }
+        LineIndex { source, line_starts, last: Cell::new((0, 0, 0)) }
     }
 
     /// The source this index was built from.
@@ -117,22 +113,14 @@ impl<'a> LineIndex<'a> {
     /// A span for the byte range `range`.
     pub fn span(&self, range: Range<usize>) -> Span {
         let (line, col) = self.line_col(range.start);
-        Span {
-            start: range.start,
-            end: range.end.max(range.start),
-            line,
-            col,
-        }
+        Span { start: range.start, end: range.end.max(range.start), line, col }
     }
 
     /// The byte range of 1-based line `line`, without its line ending.
     pub fn line_range(&self, line: usize) -> Range<usize> {
         let i = line.saturating_sub(1).min(self.line_starts.len() - 1);
         let start = self.line_starts[i];
-        let mut end = self
-            .line_starts
-            .get(i + 1)
-            .map_or(self.source.len(), |next| next - 1);
+        let mut end = self.line_starts.get(i + 1).map_or(self.source.len(), |next| next - 1);
         if end > start && self.source.as_bytes()[end - 1] == b'\r' {
             end -= 1;
         }

@@ -6,23 +6,19 @@ use std::time::Duration;
 
 use super::blocks::Block;
 use super::diagnostic::Diagnostics;
-use super::model::{
-    Action, Expectation, ExpectedStatus, NsRef, RunTarget, Save, StepKind, Stream, Subject,
-};
+use super::model::{Action, Expectation, ExpectedStatus, NsRef, RunTarget, Save, StepKind, Stream, Subject};
 use super::output::{ANY_LINES, LinePattern, OutputMatcher};
 use super::syntax::{FastSet, InlineVec, TrimWs, Words, closest, is_ascii_space, is_name, is_step_id, words};
 use crate::ns::{KindSet, NsKind};
 
 /// Every word a step line may start with.
 const LINE_WORDS: [&str; 18] = [
-    "id", "title", "start", "run", "unshare", "pin", "unpin", "stop", "lsns", "save", "expect",
-    "hint", "timeout", "stdin", "goal", "solution", "creates", "probe",
+    "id", "title", "start", "run", "unshare", "pin", "unpin", "stop", "lsns", "save", "expect", "hint", "timeout", "stdin", "goal", "solution", "creates",
+    "probe",
 ];
 
 /// The words that may follow `SUBJ KIND` (or `@cap`) in an expectation.
-const PREDICATES: [&str; 7] = [
-    "changed", "same", "differs", "in", "gone", "nprocs", "pinned",
-];
+const PREDICATES: [&str; 7] = ["changed", "same", "differs", "in", "gone", "nprocs", "pinned"];
 
 /// The longest regex accepted in `matches:`.
 const MAX_REGEX_LEN: usize = 1000;
@@ -49,9 +45,7 @@ pub(crate) struct Item<T> {
 impl<T> Item<T> {
     /// The range of the token `text` in `source`, or of the whole line.
     pub fn at(&self, source: &str, text: &str) -> Range<usize> {
-        self.tokens
-            .find(source, text)
-            .unwrap_or_else(|| self.range.clone())
+        self.tokens.find(source, text).unwrap_or_else(|| self.range.clone())
     }
 }
 
@@ -67,10 +61,7 @@ impl Tokens {
 
     /// The range of the token whose text in `source` is `text`.
     pub fn find(&self, source: &str, text: &str) -> Option<Range<usize>> {
-        self.0
-            .iter()
-            .map(|(start, end)| *start as usize..*end as usize)
-            .find(|r| source.get(r.clone()) == Some(text))
+        self.0.iter().map(|(start, end)| *start as usize..*end as usize).find(|r| source.get(r.clone()) == Some(text))
     }
 }
 
@@ -122,11 +113,7 @@ enum Continued {
 ///
 /// `regexes` holds the patterns already found valid in this lesson, so each
 /// distinct pattern is compiled once.
-pub(crate) fn parse(
-    block: &Block,
-    regexes: &mut FastSet<String>,
-    diags: &mut Diagnostics,
-) -> StepDraft {
+pub(crate) fn parse(block: &Block, regexes: &mut FastSet<String>, diags: &mut Diagnostics) -> StepDraft {
     let mut step = StepDraft {
         kind: block.kind,
         block: block.range.clone(),
@@ -176,22 +163,14 @@ pub(crate) fn parse(
         // The first word ends at whitespace or `:`; decided byte by byte
         // while the line is ASCII.
         let word_len = match trimmed.bytes().position(|b| is_ascii_space(b) || b == b':' || !b.is_ascii()) {
-            Some(i) if !trimmed.as_bytes()[i].is_ascii() => {
-                i + trimmed[i..].find(|c: char| c.is_whitespace() || c == ':').unwrap_or(trimmed.len() - i)
-            }
+            Some(i) if !trimmed.as_bytes()[i].is_ascii() => i + trimmed[i..].find(|c: char| c.is_whitespace() || c == ':').unwrap_or(trimmed.len() - i),
             Some(i) => i,
             None => trimmed.len(),
         };
         let word = &trimmed[..word_len];
         let rest = &trimmed[word_len..];
         let rest_at = at + word_len;
-        let mut line = Line {
-            word,
-            rest,
-            rest_at,
-            range: range.clone(),
-            diags: &mut *diags,
-        };
+        let mut line = Line { word, rest, rest_at, range: range.clone(), diags: &mut *diags };
         match word {
             "start" | "run" | "unshare" | "pin" | "unpin" | "stop" | "lsns" => {
                 step.action_lines += 1;
@@ -207,8 +186,7 @@ pub(crate) fn parse(
             "expect" => {
                 step.expectation_lines += 1;
                 if let Some((value, at)) = line.value()
-                    && let Some((item, multi)) =
-                        parse_expectation(value, at, range.clone(), regexes, diags)
+                    && let Some((item, multi)) = parse_expectation(value, at, range.clone(), regexes, diags)
                 {
                     step.expectations.push(item);
                     if multi {
@@ -222,11 +200,7 @@ pub(crate) fn parse(
                     if step.id.is_some() {
                         diags.error(range, "`id:` is given twice in this step");
                     } else if !is_step_id(value) {
-                        diags.error_help(
-                            value_range,
-                            format!("invalid step id `{value}`"),
-                            "a step id uses a-z, 0-9, `-` and `_`, e.g. `start-box`",
-                        );
+                        diags.error_help(value_range, format!("invalid step id `{value}`"), "a step id uses a-z, 0-9, `-` and `_`, e.g. `start-box`");
                     } else {
                         step.id = Some((value.to_string(), value_range));
                     }
@@ -281,7 +255,11 @@ pub(crate) fn parse(
                     } else if let [name, kind_word] = words[..] {
                         let kind_at = at + value.find(kind_word).unwrap_or(0);
                         if !is_name(name) {
-                            diags.error_help(at..at + name.len(), format!("invalid pin name `{}`", shorten(name)), "a pin is a file name in the run folder: a-z, 0-9, `-` and `_`");
+                            diags.error_help(
+                                at..at + name.len(),
+                                format!("invalid pin name `{}`", shorten(name)),
+                                "a pin is a file name in the run folder: a-z, 0-9, `-` and `_`",
+                            );
                         } else if let Some(k) = kind(kind_word, kind_at, diags) {
                             step.creates.push((name.to_string(), k, range.clone()));
                         }
@@ -313,17 +291,9 @@ pub(crate) fn parse(
             }
             "goal" | "solution" => {
                 if let Some((value, _)) = line.value() {
-                    let slot = if word == "goal" {
-                        &mut step.goal
-                    } else {
-                        &mut step.solution
-                    };
+                    let slot = if word == "goal" { &mut step.goal } else { &mut step.solution };
                     if block.kind != StepKind::Exercise {
-                        diags.error_help(
-                            range,
-                            format!("`{word}:` belongs in an exercise"),
-                            "open the block with ```nslab exercise",
-                        );
+                        diags.error_help(range, format!("`{word}:` belongs in an exercise"), "open the block with ```nslab exercise");
                     } else if slot.is_some() {
                         diags.error(range, format!("`{word}:` is given twice in this step"));
                     } else {
@@ -342,11 +312,7 @@ pub(crate) fn parse(
                              `save`, `expect:`, `id:`, `title:`, `hint:`, `timeout:` or `stdin:`"
                         .to_string(),
                 };
-                let end = if word.is_empty() {
-                    range.end
-                } else {
-                    at + word.len()
-                };
+                let end = if word.is_empty() { range.end } else { at + word.len() };
                 diags.error_help(at..end, format!("unknown step line `{shown}`"), help);
             }
         }
@@ -362,16 +328,8 @@ fn continue_block(step: &mut StepDraft, target: &Continued, text: &str, range: R
         Continued::Output(i) => {
             if let Some(item) = step.expectations.get_mut(*i) {
                 item.range.end = range.end;
-                if let Expectation::Output {
-                    matcher: OutputMatcher::Lines(lines),
-                    ..
-                } = &mut item.value
-                {
-                    lines.push(if text == ANY_LINES {
-                        LinePattern::AnyLines
-                    } else {
-                        LinePattern::Text(text.to_string())
-                    });
+                if let Expectation::Output { matcher: OutputMatcher::Lines(lines), .. } = &mut item.value {
+                    lines.push(if text == ANY_LINES { LinePattern::AnyLines } else { LinePattern::Text(text.to_string()) });
                 }
             }
         }
@@ -421,10 +379,7 @@ impl<'a> Line<'a, '_> {
     fn value(&mut self) -> Option<(&'a str, usize)> {
         let (value, at) = self.value_or_empty()?;
         if value.is_empty() {
-            self.diags.error(
-                self.range.clone(),
-                format!("`{}:` needs a value", self.word),
-            );
+            self.diags.error(self.range.clone(), format!("`{}:` needs a value", self.word));
             return None;
         }
         Some((value, at))
@@ -434,14 +389,11 @@ impl<'a> Line<'a, '_> {
     fn value_or_empty(&mut self) -> Option<(&'a str, usize)> {
         let after = self.rest.trim_start_ws();
         let Some(value) = after.strip_prefix(':') else {
-            self.diags
-                .error(self.range.clone(), format!("expected `{}: …`", self.word));
+            self.diags.error(self.range.clone(), format!("expected `{}: …`", self.word));
             return None;
         };
         let value_trimmed = value.trim_ws();
-        let at = self.rest_at
-            + (self.rest.len() - value.len())
-            + (value.len() - value.trim_start_ws().len());
+        let at = self.rest_at + (self.rest.len() - value.len()) + (value.len() - value.trim_start_ws().len());
         Some((value_trimmed, at))
     }
 
@@ -449,11 +401,7 @@ impl<'a> Line<'a, '_> {
     /// diagnostic showing `usage`) when there is no colon.
     fn head_tail(&mut self, usage: &str) -> Option<(Words<'a>, &'a str, usize)> {
         let Some(colon) = self.rest.find(':') else {
-            self.diags.error_help(
-                self.range.clone(),
-                format!("expected `{usage}`"),
-                format!("write `{usage}`"),
-            );
+            self.diags.error_help(self.range.clone(), format!("expected `{usage}`"), format!("write `{usage}`"));
             return None;
         };
         let head = words(&self.rest[..colon], self.rest_at);
@@ -467,12 +415,7 @@ impl<'a> Line<'a, '_> {
     }
 
     /// A process name (or `host`, when `host_ok`), recorded as a token.
-    fn name(
-        &mut self,
-        (at, name): (usize, &str),
-        host_ok: bool,
-        tokens: &mut Tokens,
-    ) -> Option<String> {
+    fn name(&mut self, (at, name): (usize, &str), host_ok: bool, tokens: &mut Tokens) -> Option<String> {
         let range = at..at + name.len();
         if name == "host" && !host_ok {
             self.diags.error_help(
@@ -483,11 +426,7 @@ impl<'a> Line<'a, '_> {
             return None;
         }
         if !is_name(name) {
-            self.diags.error_help(
-                range,
-                format!("invalid name `{}`", shorten(name)),
-                "names start with a-z and use a-z, 0-9, `-` and `_`",
-            );
+            self.diags.error_help(range, format!("invalid name `{}`", shorten(name)), "names start with a-z and use a-z, 0-9, `-` and `_`");
             return None;
         }
         tokens.push(range);
@@ -500,10 +439,7 @@ impl<'a> Line<'a, '_> {
             let (first, last) = (list[0], list[list.len() - 1]);
             self.diags.error_help(
                 first.0..last.0 + last.1.len(),
-                format!(
-                    "{} namespace kinds listed; there are only eight",
-                    list.len()
-                ),
+                format!("{} namespace kinds listed; there are only eight", list.len()),
                 "kinds are cgroup, ipc, mnt, net, pid, time, user, uts, each listed once",
             );
             return None;
@@ -532,42 +468,27 @@ impl<'a> Line<'a, '_> {
         let value = match self.word {
             "start" => self.start(&mut tokens)?,
             "run" => {
-                let (head, command, _) =
-                    self.head_tail("run: COMMAND` or `run in NAME: COMMAND")?;
+                let (head, command, _) = self.head_tail("run: COMMAND` or `run in NAME: COMMAND")?;
                 let target = match head.as_slice() {
                     [] => RunTarget::Host,
                     [(_, "in"), (_, "host")] => RunTarget::Host,
-                    [(_, "in"), name] => {
-                        RunTarget::Process(self.name(*name, false, &mut tokens)?)
-                    }
+                    [(_, "in"), name] => RunTarget::Process(self.name(*name, false, &mut tokens)?),
                     _ => {
-                        self.error(
-                            self.range.clone(),
-                            "expected `run: COMMAND` or `run in NAME: COMMAND`",
-                        );
+                        self.error(self.range.clone(), "expected `run: COMMAND` or `run in NAME: COMMAND`");
                         return None;
                     }
                 };
-                Action::Run {
-                    target,
-                    command: self.command(command)?,
-                }
+                Action::Run { target, command: self.command(command)? }
             }
             "unshare" => {
                 let (head, command, _) = self.head_tail("unshare KIND…: COMMAND")?;
                 if head.is_empty() {
-                    self.error(
-                        self.range.clone(),
-                        "`unshare` needs at least one namespace kind",
-                    );
+                    self.error(self.range.clone(), "`unshare` needs at least one namespace kind");
                     return None;
                 }
                 let kinds = self.kinds(&head, &mut tokens);
                 let command = self.command(command);
-                Action::Unshare {
-                    kinds: kinds?,
-                    command: command?,
-                }
+                Action::Unshare { kinds: kinds?, command: command? }
             }
             "pin" => {
                 let w = words(self.rest, self.rest_at);
@@ -579,11 +500,7 @@ impl<'a> Line<'a, '_> {
                 let k = kind(kind_word, *kind_at, self.diags);
                 tokens.push(*kind_at..kind_at + kind_word.len());
                 let pin = self.pin_name(*pin_at, pin, &mut tokens);
-                Action::Pin {
-                    process: process?,
-                    kind: k?,
-                    pin: pin?,
-                }
+                Action::Pin { process: process?, kind: k?, pin: pin? }
             }
             "unpin" | "stop" => {
                 let w = words(self.rest, self.rest_at);
@@ -592,32 +509,21 @@ impl<'a> Line<'a, '_> {
                     return None;
                 };
                 if self.word == "unpin" {
-                    Action::Unpin {
-                        pin: self.pin_name(name.0, name.1, &mut tokens)?,
-                    }
+                    Action::Unpin { pin: self.pin_name(name.0, name.1, &mut tokens)? }
                 } else {
-                    Action::Stop {
-                        name: self.name(*name, false, &mut tokens)?,
-                    }
+                    Action::Stop { name: self.name(*name, false, &mut tokens)? }
                 }
             }
             _ => self.lsns(&mut tokens)?,
         };
-        Some(Item {
-            value,
-            range: self.range.clone(),
-            tokens,
-        })
+        Some(Item { value, range: self.range.clone(), tokens })
     }
 
     /// `start NAME: KIND… [in OTHER]`.
     fn start(&mut self, tokens: &mut Tokens) -> Option<Action> {
         let (head, _, tail_at) = self.head_tail("start NAME: KIND…")?;
         let [name] = head.as_slice() else {
-            self.error(
-                self.range.clone(),
-                "expected `start NAME: KIND…` with one name before the colon",
-            );
+            self.error(self.range.clone(), "expected `start NAME: KIND…` with one name before the colon");
             return None;
         };
         let name = self.name(*name, false, tokens);
@@ -631,20 +537,13 @@ impl<'a> Line<'a, '_> {
                     list.truncate(i);
                 }
                 _ => {
-                    self.error(
-                        self.range.clone(),
-                        "expected `start NAME: KIND… in OTHER`, with one name after `in`",
-                    );
+                    self.error(self.range.clone(), "expected `start NAME: KIND… in OTHER`, with one name after `in`");
                     return None;
                 }
             }
         }
         if list.is_empty() {
-            self.diags.error_help(
-                self.range.clone(),
-                "`start` needs at least one namespace kind",
-                "e.g. `start box: uts net`",
-            );
+            self.diags.error_help(self.range.clone(), "`start` needs at least one namespace kind", "e.g. `start box: uts net`");
             return None;
         }
         let kinds = self.kinds(&list, tokens);
@@ -662,9 +561,7 @@ impl<'a> Line<'a, '_> {
     fn lsns(&mut self, tokens: &mut Tokens) -> Option<Action> {
         let after = self.rest.trim_start_ws();
         if after.is_empty() {
-            return Some(Action::Lsns {
-                kinds: KindSet::EMPTY,
-            });
+            return Some(Action::Lsns { kinds: KindSet::EMPTY });
         }
         let Some(args) = after.strip_prefix(':') else {
             self.error(self.range.clone(), "expected `lsns` or `lsns: -t KIND`");
@@ -673,11 +570,7 @@ impl<'a> Line<'a, '_> {
         let args_at = self.rest_at + (self.rest.len() - args.len());
         let w = words(args, args_at);
         if w.len() > 2 * NsKind::ALL.len() {
-            self.diags.error_help(
-                self.range.clone(),
-                "too many `lsns` options",
-                "`lsns` takes only `-t KIND` options, at most one per kind",
-            );
+            self.diags.error_help(self.range.clone(), "too many `lsns` options", "`lsns` takes only `-t KIND` options, at most one per kind");
             return None;
         }
         let mut kinds = Vec::new();
@@ -718,11 +611,7 @@ impl<'a> Line<'a, '_> {
     fn pin_name(&mut self, at: usize, pin: &str, tokens: &mut Tokens) -> Option<String> {
         let range = at..at + pin.len();
         if pin.contains('/') {
-            self.diags.error_help(
-                range,
-                format!("pin `{}` is a path", shorten(pin)),
-                "pins live in the run's folder; give a name, not a path",
-            );
+            self.diags.error_help(range, format!("pin `{}` is a path", shorten(pin)), "pins live in the run's folder; give a name, not a path");
             return None;
         }
         self.name((at, pin), false, tokens)
@@ -788,19 +677,11 @@ fn kind(word: &str, at: usize, diags: &mut Diagnostics) -> Option<NsKind> {
             let names: Vec<&str> = NsKind::ALL.iter().map(|k| k.name()).collect();
             let bare = word.trim_end_matches(',');
             let help = match closest(word, &names) {
-                _ if bare != word && bare.parse::<NsKind>().is_ok() => {
-                    "separate kinds with spaces, not commas: `uts net`".to_string()
-                }
-                Some(k) => format!(
-                    "did you mean `{k}`? kinds are cgroup, ipc, mnt, net, pid, time, user, uts"
-                ),
+                _ if bare != word && bare.parse::<NsKind>().is_ok() => "separate kinds with spaces, not commas: `uts net`".to_string(),
+                Some(k) => format!("did you mean `{k}`? kinds are cgroup, ipc, mnt, net, pid, time, user, uts"),
                 None => "kinds are cgroup, ipc, mnt, net, pid, time, user, uts".to_string(),
             };
-            diags.error_help(
-                at..at + word.len(),
-                format!("unknown namespace kind `{}`", shorten(word)),
-                help,
-            );
+            diags.error_help(at..at + word.len(), format!("unknown namespace kind `{}`", shorten(word)), help);
             None
         }
     }
@@ -832,28 +713,14 @@ fn parse_timeout(s: &str) -> Option<Duration> {
         return None;
     }
     let n: u64 = digits.parse().ok()?;
-    let d = if millis {
-        Duration::from_millis(n)
-    } else {
-        Duration::from_secs(n)
-    };
+    let d = if millis { Duration::from_millis(n) } else { Duration::from_secs(n) };
     (!d.is_zero() && d <= MAX_TIMEOUT).then_some(d)
 }
 
 /// Parses the text after `expect:`. Returns the item and whether it opens a
 /// multi-line output block.
-fn parse_expectation(
-    value: &str,
-    at: usize,
-    range: Range<usize>,
-    regexes: &mut FastSet<String>,
-    diags: &mut Diagnostics,
-) -> Option<(Item<Expectation>, bool)> {
-    let item = |value, tokens| Item {
-        value,
-        range: range.clone(),
-        tokens,
-    };
+fn parse_expectation(value: &str, at: usize, range: Range<usize>, regexes: &mut FastSet<String>, diags: &mut Diagnostics) -> Option<(Item<Expectation>, bool)> {
+    let item = |value, tokens| Item { value, range: range.clone(), tokens };
     for (stream, word) in [(Stream::Stdout, "stdout"), (Stream::Stderr, "stderr")] {
         let Some(after) = value.strip_prefix(word) else {
             continue;
@@ -861,14 +728,8 @@ fn parse_expectation(
         if !(after.is_empty() || after.starts_with(':') || after.starts_with(char::is_whitespace)) {
             continue;
         }
-        return parse_output(stream, after, at + word.len(), regexes, diags).map(
-            |(matcher, multi)| {
-                (
-                    item(Expectation::Output { stream, matcher }, Tokens::default()),
-                    multi,
-                )
-            },
-        );
+        return parse_output(stream, after, at + word.len(), regexes, diags)
+            .map(|(matcher, multi)| (item(Expectation::Output { stream, matcher }, Tokens::default()), multi));
     }
     let w = words(value, at);
     let mut tokens = Tokens::default();
@@ -883,11 +744,7 @@ fn parse_expectation(
         return match status {
             Some(status) => Some((item(Expectation::Status { status }, tokens), false)),
             None => {
-                diags.error_help(
-                    whole,
-                    "expected `status N` or `status nonzero`",
-                    "N is an exit status from 0 to 255",
-                );
+                diags.error_help(whole, "expected `status N` or `status nonzero`", "N is an exit status from 0 to 255");
                 None
             }
         };
@@ -896,13 +753,7 @@ fn parse_expectation(
     let (ns, pred) = if first.starts_with('@') {
         tokens.push(first_at..first_at + first.len());
         let name = capture(first, first_at, diags)?;
-        (
-            NsRef {
-                subject: Subject::Capture(name),
-                kind: None,
-            },
-            &w[1..],
-        )
+        (NsRef { subject: Subject::Capture(name), kind: None }, &w[1..])
     } else if first == "host" || is_name(first) {
         tokens.push(first_at..first_at + first.len());
         let Some(&(kind_at, kind_word)) = w.get(1) else {
@@ -928,23 +779,13 @@ fn parse_expectation(
             "shell" => Subject::Shell,
             _ => Subject::Process(first.to_string()),
         };
-        (
-            NsRef {
-                subject,
-                kind: Some(k),
-            },
-            &w[2..],
-        )
+        (NsRef { subject, kind: Some(k) }, &w[2..])
     } else {
         let help = match closest(first, &["status", "stdout", "stderr"]) {
             Some(w) => format!("did you mean `{w}`?"),
             None => EXPECTATION_FORMS.to_string(),
         };
-        diags.error_help(
-            first_at..first_at + first.len(),
-            format!("unknown expectation `{}`", shorten(value)),
-            help,
-        );
+        diags.error_help(first_at..first_at + first.len(), format!("unknown expectation `{}`", shorten(value)), help);
         return None;
     };
     let plain: Vec<&str> = pred.iter().map(|(_, w)| *w).collect();
@@ -960,60 +801,37 @@ fn parse_expectation(
         } else if is_name(o) {
             Some(Subject::Process(o.to_string()))
         } else {
-            diags.error_help(
-                o_at..o_at + o.len(),
-                format!("invalid name `{}`", shorten(o)),
-                "compare with a process name, `host`, or an `@capture`",
-            );
+            diags.error_help(o_at..o_at + o.len(), format!("invalid name `{}`", shorten(o)), "compare with a process name, `host`, or an `@capture`");
             None
         }
     };
     let expectation = match plain.as_slice() {
         ["changed"] => Expectation::Changed { ns },
         ["same"] => Expectation::Unchanged { ns },
-        ["same", "as", _] => Expectation::SameAs {
-            ns,
-            other: other(pred[2], &mut tokens)?,
-        },
-        ["differs", "from", _] => Expectation::DiffersFrom {
-            ns,
-            other: other(pred[2], &mut tokens)?,
-        },
+        ["same", "as", _] => Expectation::SameAs { ns, other: other(pred[2], &mut tokens)? },
+        ["differs", "from", _] => Expectation::DiffersFrom { ns, other: other(pred[2], &mut tokens)? },
         ["in", "lsns"] => Expectation::InLsns { ns },
         ["gone", "from", "lsns"] => Expectation::GoneFromLsns { ns },
         ["nprocs", n] => match n.parse::<u32>() {
             Ok(count) => Expectation::Nprocs { ns, count },
             Err(_) => {
                 let (n_at, n) = pred[1];
-                diags.error(
-                    n_at..n_at + n.len(),
-                    format!("`{}` is not a process count", shorten(n)),
-                );
+                diags.error(n_at..n_at + n.len(), format!("`{}` is not a process count", shorten(n)));
                 return None;
             }
         },
         ["pinned", "at", pin] => {
             let (p_at, _) = pred[2];
             if pin.contains('/') {
-                diags.error_help(
-                    p_at..p_at + pin.len(),
-                    format!("pin `{}` is a path", shorten(pin)),
-                    "pins live in the run's folder; give a name, not a path",
-                );
+                diags.error_help(p_at..p_at + pin.len(), format!("pin `{}` is a path", shorten(pin)), "pins live in the run's folder; give a name, not a path");
                 return None;
             }
             if !is_name(pin) {
-                diags.error(
-                    p_at..p_at + pin.len(),
-                    format!("invalid pin name `{}`", shorten(pin)),
-                );
+                diags.error(p_at..p_at + pin.len(), format!("invalid pin name `{}`", shorten(pin)));
                 return None;
             }
             tokens.push(p_at..p_at + pin.len());
-            Expectation::PinnedAt {
-                ns,
-                pin: pin.to_string(),
-            }
+            Expectation::PinnedAt { ns, pin: pin.to_string() }
         }
         _ => {
             let pred_range = match (pred.first(), pred.last()) {
@@ -1024,11 +842,8 @@ fn parse_expectation(
                 Some(p) if !PREDICATES.contains(&plain[0]) => format!("did you mean `{p}`?"),
                 _ => EXPECTATION_FORMS.to_string(),
             };
-            let what = if plain.is_empty() {
-                format!("incomplete expectation about {}", ns)
-            } else {
-                format!("unknown expectation `{}`", shorten(&plain.join(" ")))
-            };
+            let what =
+                if plain.is_empty() { format!("incomplete expectation about {}", ns) } else { format!("unknown expectation `{}`", shorten(&plain.join(" "))) };
             diags.error_help(pred_range, what, help);
             return None;
         }
@@ -1037,21 +852,12 @@ fn parse_expectation(
 }
 
 /// Parses what follows `stdout`/`stderr` (starting at `at`).
-fn parse_output(
-    stream: Stream,
-    after: &str,
-    at: usize,
-    regexes: &mut FastSet<String>,
-    diags: &mut Diagnostics,
-) -> Option<(OutputMatcher, bool)> {
+fn parse_output(stream: Stream, after: &str, at: usize, regexes: &mut FastSet<String>, diags: &mut Diagnostics) -> Option<(OutputMatcher, bool)> {
     let trimmed = after.trim_start_ws();
     let t_at = at + (after.len() - trimmed.len());
     // A suffix `s` of `trimmed`, trimmed, with the offset where it starts.
     fn text_of<'t>(s: &'t str, trimmed: &str, t_at: usize) -> (&'t str, usize) {
-        (
-            s.trim_ws(),
-            t_at + (trimmed.len() - s.len()) + (s.len() - s.trim_start_ws().len()),
-        )
+        (s.trim_ws(), t_at + (trimmed.len() - s.len()) + (s.len() - s.trim_start_ws().len()))
     }
     if let Some(text) = trimmed.strip_prefix(':') {
         let (text, _) = text_of(text, trimmed, t_at);
@@ -1060,10 +866,7 @@ fn parse_output(
         } else if text == ANY_LINES {
             (OutputMatcher::Lines(vec![LinePattern::AnyLines]), false)
         } else {
-            (
-                OutputMatcher::Lines(vec![LinePattern::Text(text.to_string())]),
-                false,
-            )
+            (OutputMatcher::Lines(vec![LinePattern::Text(text.to_string())]), false)
         });
     }
     for (word, is_regex) in [("contains", false), ("matches", true)] {
@@ -1075,10 +878,7 @@ fn parse_output(
         };
         let (text, text_at) = text_of(text, trimmed, t_at);
         if text.is_empty() {
-            diags.error(
-                at - stream.to_string().len()..t_at + trimmed.len(),
-                format!("`{stream} {word}:` needs a text"),
-            );
+            diags.error(at - stream.to_string().len()..t_at + trimmed.len(), format!("`{stream} {word}:` needs a text"));
             return None;
         }
         if !is_regex {
@@ -1086,10 +886,7 @@ fn parse_output(
         }
         let range = text_at..text_at + text.len();
         if text.len() > MAX_REGEX_LEN {
-            diags.error(
-                range,
-                format!("the regex is longer than {MAX_REGEX_LEN} bytes"),
-            );
+            diags.error(range, format!("the regex is longer than {MAX_REGEX_LEN} bytes"));
             return None;
         }
         if regexes.contains(text) {
@@ -1108,9 +905,7 @@ fn parse_output(
     }
     diags.error_help(
         at - stream.to_string().len()..t_at + trimmed.len(),
-        format!(
-            "expected `{stream}: TEXT`, `{stream} contains: TEXT` or `{stream} matches: REGEX`"
-        ),
+        format!("expected `{stream}: TEXT`, `{stream} contains: TEXT` or `{stream} matches: REGEX`"),
         format!("for several lines, write `expect: {stream}:` and then `| ` lines"),
     );
     None
@@ -1120,13 +915,7 @@ fn parse_output(
 /// over several lines; we draw our own).
 fn regex_reason(e: &regex::Error) -> String {
     let text = e.to_string();
-    text.lines()
-        .rev()
-        .find_map(|l| l.trim().strip_prefix("error: "))
-        .map_or_else(
-            || text.lines().last().unwrap_or("").trim().to_string(),
-            str::to_string,
-        )
+    text.lines().rev().find_map(|l| l.trim().strip_prefix("error: ")).map_or_else(|| text.lines().last().unwrap_or("").trim().to_string(), str::to_string)
 }
 
 #[cfg(test)]
@@ -1155,100 +944,32 @@ mod tests {
 
     fn expectation(line: &str) -> Result<Expectation, Vec<String>> {
         let (step, msgs) = draft(&format!("expect: {line}"));
-        if msgs.is_empty() {
-            Ok(step.expectations[0].value.clone())
-        } else {
-            Err(msgs)
-        }
+        if msgs.is_empty() { Ok(step.expectations[0].value.clone()) } else { Err(msgs) }
     }
 
     fn ns(name: &str, kind: NsKind) -> NsRef {
-        let subject = if name == "host" {
-            Subject::Host
-        } else {
-            Subject::Process(name.into())
-        };
-        NsRef {
-            subject,
-            kind: Some(kind),
-        }
+        let subject = if name == "host" { Subject::Host } else { Subject::Process(name.into()) };
+        NsRef { subject, kind: Some(kind) }
     }
 
     fn cap(name: &str) -> NsRef {
-        NsRef {
-            subject: Subject::Capture(name.into()),
-            kind: None,
-        }
+        NsRef { subject: Subject::Capture(name.into()), kind: None }
     }
 
     #[test]
     fn actions() {
         let kinds = |ks: &[NsKind]| ks.iter().copied().collect::<KindSet>();
         let cases = [
-            (
-                "start box: uts net",
-                Action::Start {
-                    name: "box".into(),
-                    kinds: kinds(&[NsKind::Uts, NsKind::Net]),
-                    inside: None,
-                },
-            ),
-            (
-                "start inner: net in box",
-                Action::Start {
-                    name: "inner".into(),
-                    kinds: kinds(&[NsKind::Net]),
-                    inside: Some("box".into()),
-                },
-            ),
-            (
-                "run: echo a: b",
-                Action::Run {
-                    target: RunTarget::Host,
-                    command: "echo a: b".into(),
-                },
-            ),
-            (
-                "run in box:  hostname  ",
-                Action::Run {
-                    target: RunTarget::Process("box".into()),
-                    command: "hostname".into(),
-                },
-            ),
-            (
-                "unshare net uts: ip link",
-                Action::Unshare {
-                    kinds: kinds(&[NsKind::Net, NsKind::Uts]),
-                    command: "ip link".into(),
-                },
-            ),
-            (
-                "pin box net as netns1",
-                Action::Pin {
-                    process: "box".into(),
-                    kind: NsKind::Net,
-                    pin: "netns1".into(),
-                },
-            ),
-            (
-                "unpin netns1",
-                Action::Unpin {
-                    pin: "netns1".into(),
-                },
-            ),
+            ("start box: uts net", Action::Start { name: "box".into(), kinds: kinds(&[NsKind::Uts, NsKind::Net]), inside: None }),
+            ("start inner: net in box", Action::Start { name: "inner".into(), kinds: kinds(&[NsKind::Net]), inside: Some("box".into()) }),
+            ("run: echo a: b", Action::Run { target: RunTarget::Host, command: "echo a: b".into() }),
+            ("run in box:  hostname  ", Action::Run { target: RunTarget::Process("box".into()), command: "hostname".into() }),
+            ("unshare net uts: ip link", Action::Unshare { kinds: kinds(&[NsKind::Net, NsKind::Uts]), command: "ip link".into() }),
+            ("pin box net as netns1", Action::Pin { process: "box".into(), kind: NsKind::Net, pin: "netns1".into() }),
+            ("unpin netns1", Action::Unpin { pin: "netns1".into() }),
             ("stop box", Action::Stop { name: "box".into() }),
-            (
-                "lsns",
-                Action::Lsns {
-                    kinds: KindSet::EMPTY,
-                },
-            ),
-            (
-                "lsns: -t net -t uts",
-                Action::Lsns {
-                    kinds: kinds(&[NsKind::Net, NsKind::Uts]),
-                },
-            ),
+            ("lsns", Action::Lsns { kinds: KindSet::EMPTY }),
+            ("lsns: -t net -t uts", Action::Lsns { kinds: kinds(&[NsKind::Net, NsKind::Uts]) }),
         ];
         for (line, want) in cases {
             let (step, msgs) = draft(line);
@@ -1263,29 +984,14 @@ mod tests {
         let cases: &[(&str, &[&str])] = &[
             ("start box: netw", &["1:12 unknown namespace kind `netw`"]),
             ("start box: net net", &["1:16 `net` is listed twice"]),
-            (
-                "start box:",
-                &["1:1 `start` needs at least one namespace kind"],
-            ),
+            ("start box:", &["1:1 `start` needs at least one namespace kind"]),
             ("start box uts", &["1:1 expected `start NAME: KIND…`"]),
-            (
-                "start host: uts",
-                &["1:7 `host` is not a process name here"],
-            ),
+            ("start host: uts", &["1:7 `host` is not a process name here"]),
             ("start Box: uts", &["1:7 invalid name `Box`"]),
-            (
-                "start a: uts in",
-                &["1:1 expected `start NAME: KIND… in OTHER`, with one name after `in`"],
-            ),
+            ("start a: uts in", &["1:1 expected `start NAME: KIND… in OTHER`, with one name after `in`"]),
             ("run:", &["1:1 the command is empty"]),
-            (
-                "run on box: x",
-                &["1:1 expected `run: COMMAND` or `run in NAME: COMMAND`"],
-            ),
-            (
-                "unshare: x",
-                &["1:1 `unshare` needs at least one namespace kind"],
-            ),
+            ("run on box: x", &["1:1 expected `run: COMMAND` or `run in NAME: COMMAND`"]),
+            ("unshare: x", &["1:1 `unshare` needs at least one namespace kind"]),
             ("pin box net as /tmp/x", &["1:16 pin `/tmp/x` is a path"]),
             ("pin box net to x", &["1:1 expected `pin NAME KIND as PIN`"]),
             ("stop host", &["1:6 `host` is not a process name here"]),
@@ -1299,10 +1005,7 @@ mod tests {
             ("goal: x", &["1:1 `goal:` belongs in an exercise"]),
             ("title", &["1:1 expected `title: …`"]),
             ("| stray", &["1:1 a `|` line outside an output block"]),
-            (
-                "expect: stdout:",
-                &["1:1 expected output with nothing after the colon needs `| ` lines below it"],
-            ),
+            ("expect: stdout:", &["1:1 expected output with nothing after the colon needs `| ` lines below it"]),
         ];
         for (line, want) in cases {
             let (_, msgs) = draft(line);
@@ -1313,90 +1016,20 @@ mod tests {
     #[test]
     fn expectations() {
         let cases = [
-            (
-                "box net changed",
-                Expectation::Changed {
-                    ns: ns("box", NsKind::Net),
-                },
-            ),
-            (
-                "host uts same",
-                Expectation::Unchanged {
-                    ns: ns("host", NsKind::Uts),
-                },
-            ),
-            (
-                "box uts same as host",
-                Expectation::SameAs {
-                    ns: ns("box", NsKind::Uts),
-                    other: Subject::Host,
-                },
-            ),
-            (
-                "box net differs from @old",
-                Expectation::DiffersFrom {
-                    ns: ns("box", NsKind::Net),
-                    other: Subject::Capture("old".into()),
-                },
-            ),
+            ("box net changed", Expectation::Changed { ns: ns("box", NsKind::Net) }),
+            ("host uts same", Expectation::Unchanged { ns: ns("host", NsKind::Uts) }),
+            ("box uts same as host", Expectation::SameAs { ns: ns("box", NsKind::Uts), other: Subject::Host }),
+            ("box net differs from @old", Expectation::DiffersFrom { ns: ns("box", NsKind::Net), other: Subject::Capture("old".into()) }),
             ("@old in lsns", Expectation::InLsns { ns: cap("old") }),
-            (
-                "@old gone from lsns",
-                Expectation::GoneFromLsns { ns: cap("old") },
-            ),
-            (
-                "box pid in lsns",
-                Expectation::InLsns {
-                    ns: ns("box", NsKind::Pid),
-                },
-            ),
-            (
-                "@old nprocs 2",
-                Expectation::Nprocs {
-                    ns: cap("old"),
-                    count: 2,
-                },
-            ),
-            (
-                "@old pinned at netns1",
-                Expectation::PinnedAt {
-                    ns: cap("old"),
-                    pin: "netns1".into(),
-                },
-            ),
-            (
-                "status 0",
-                Expectation::Status {
-                    status: ExpectedStatus::Code(0),
-                },
-            ),
-            (
-                "status nonzero",
-                Expectation::Status {
-                    status: ExpectedStatus::Nonzero,
-                },
-            ),
-            (
-                "stdout: net:[..]",
-                Expectation::Output {
-                    stream: Stream::Stdout,
-                    matcher: OutputMatcher::Lines(vec![LinePattern::Text("net:[..]".into())]),
-                },
-            ),
-            (
-                "stderr contains: denied",
-                Expectation::Output {
-                    stream: Stream::Stderr,
-                    matcher: OutputMatcher::Contains("denied".into()),
-                },
-            ),
-            (
-                "stdout matches: ^[0-9]+$",
-                Expectation::Output {
-                    stream: Stream::Stdout,
-                    matcher: OutputMatcher::Matches("^[0-9]+$".into()),
-                },
-            ),
+            ("@old gone from lsns", Expectation::GoneFromLsns { ns: cap("old") }),
+            ("box pid in lsns", Expectation::InLsns { ns: ns("box", NsKind::Pid) }),
+            ("@old nprocs 2", Expectation::Nprocs { ns: cap("old"), count: 2 }),
+            ("@old pinned at netns1", Expectation::PinnedAt { ns: cap("old"), pin: "netns1".into() }),
+            ("status 0", Expectation::Status { status: ExpectedStatus::Code(0) }),
+            ("status nonzero", Expectation::Status { status: ExpectedStatus::Nonzero }),
+            ("stdout: net:[..]", Expectation::Output { stream: Stream::Stdout, matcher: OutputMatcher::Lines(vec![LinePattern::Text("net:[..]".into())]) }),
+            ("stderr contains: denied", Expectation::Output { stream: Stream::Stderr, matcher: OutputMatcher::Contains("denied".into()) }),
+            ("stdout matches: ^[0-9]+$", Expectation::Output { stream: Stream::Stdout, matcher: OutputMatcher::Matches("^[0-9]+$".into()) }),
         ];
         for (line, want) in cases {
             assert_eq!(expectation(line), Ok(want), "{line}");
@@ -1413,16 +1046,10 @@ mod tests {
             ("status 256", "1:9 expected `status N` or `status nonzero`"),
             ("stdout matches: (", "1:25 invalid regex: unclosed group"),
             ("stdout contains:", "1:9 `stdout contains:` needs a text"),
-            (
-                "stdout is x",
-                "1:9 expected `stdout: TEXT`, `stdout contains: TEXT` or `stdout matches: REGEX`",
-            ),
+            ("stdout is x", "1:9 expected `stdout: TEXT`, `stdout contains: TEXT` or `stdout matches: REGEX`"),
             ("@old nprocs many", "1:21 `many` is not a process count"),
             ("@old pinned at a/b", "1:24 pin `a/b` is a path"),
-            (
-                "Box net changed",
-                "1:9 unknown expectation `Box net changed`",
-            ),
+            ("Box net changed", "1:9 unknown expectation `Box net changed`"),
             ("box net same as Other", "1:25 invalid name `Other`"),
         ];
         for (line, want) in cases {
@@ -1432,30 +1059,13 @@ mod tests {
 
     #[test]
     fn multi_line_output_and_stdin() {
-        let (step, msgs) = draft(
-            "run: x\nexpect: stdout:\n| a [..]\n\n| ...\n|\n  | last  \nstdin:\n| one\n| two\nexpect: status 0",
-        );
+        let (step, msgs) = draft("run: x\nexpect: stdout:\n| a [..]\n\n| ...\n|\n  | last  \nstdin:\n| one\n| two\nexpect: status 0");
         assert!(msgs.is_empty(), "{msgs:?}");
-        let Expectation::Output {
-            matcher: OutputMatcher::Lines(lines),
-            ..
-        } = &step.expectations[0].value
-        else {
+        let Expectation::Output { matcher: OutputMatcher::Lines(lines), .. } = &step.expectations[0].value else {
             panic!("not an output expectation");
         };
-        assert_eq!(
-            lines,
-            &[
-                LinePattern::Text("a [..]".into()),
-                LinePattern::AnyLines,
-                LinePattern::Text(String::new()),
-                LinePattern::Text("last".into()),
-            ]
-        );
-        assert_eq!(
-            step.stdin.as_ref().map(|s| s.0.as_str()),
-            Some("one\ntwo\n")
-        );
+        assert_eq!(lines, &[LinePattern::Text("a [..]".into()), LinePattern::AnyLines, LinePattern::Text(String::new()), LinePattern::Text("last".into()),]);
+        assert_eq!(step.stdin.as_ref().map(|s| s.0.as_str()), Some("one\ntwo\n"));
         assert_eq!(step.expectations.len(), 2);
     }
 

@@ -174,16 +174,13 @@ pub(crate) fn strip_comment(line: &str) -> &str {
 /// True for a name of a process, pin or capture: `[a-z][a-z0-9_-]*`.
 pub(crate) fn is_name(s: &str) -> bool {
     let mut bytes = s.bytes();
-    bytes.next().is_some_and(|b| b.is_ascii_lowercase())
-        && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+    bytes.next().is_some_and(|b| b.is_ascii_lowercase()) && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
 }
 
 /// True for a step id: `[a-z0-9][a-z0-9_-]*`.
 pub(crate) fn is_step_id(s: &str) -> bool {
     let mut bytes = s.bytes();
-    bytes
-        .next()
-        .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    bytes.next().is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
         && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
 }
 
@@ -214,12 +211,7 @@ pub(crate) fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str>
     if word.len() < 3 || word.len() > 40 {
         return None;
     }
-    candidates
-        .iter()
-        .map(|c| (edit_distance(word, c), *c))
-        .filter(|(d, c)| *d <= 2.max(c.len() / 3) && *d < c.len())
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
+    candidates.iter().map(|c| (edit_distance(word, c), *c)).filter(|(d, c)| *d <= 2.max(c.len() / 3) && *d < c.len()).min_by_key(|(d, _)| *d).map(|(_, c)| c)
 }
 
 /// Levenshtein distance between two short strings.
@@ -231,11 +223,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
         row[0] = i + 1;
         for (j, cb) in b.iter().enumerate() {
             let cur = row[j + 1];
-            row[j + 1] = if ca == *cb {
-                prev
-            } else {
-                1 + prev.min(cur).min(row[j])
-            };
+            row[j + 1] = if ca == *cb { prev } else { 1 + prev.min(cur).min(row[j]) };
             prev = cur;
         }
     }
@@ -255,27 +243,19 @@ mod tests {
 
     #[test]
     fn words_keep_offsets() {
-        assert_eq!(
-            words("  start  box:\tuts ", 5).as_slice(),
-            [(7, "start"), (14, "box:"), (19, "uts")]
-        );
+        assert_eq!(words("  start  box:\tuts ", 5).as_slice(), [(7, "start"), (14, "box:"), (19, "uts")]);
         let many = words("a b c d e f g h i j", 0);
         assert_eq!(many.len(), 10);
         assert_eq!(many[9], (18, "j"));
         // Unicode spaces separate words too; other characters do not.
-        assert_eq!(
-            words("é\u{a0}ü x", 0).as_slice(),
-            [(0, "é"), (4, "ü"), (7, "x")]
-        );
+        assert_eq!(words("é\u{a0}ü x", 0).as_slice(), [(0, "é"), (4, "ü"), (7, "x")]);
         // Whitespace is what `char::is_whitespace` says, on the ASCII path too.
         assert_eq!(words("a\x0bb\x0cc", 0).as_slice(), [(0, "a"), (2, "b"), (4, "c")]);
     }
 
     #[test]
     fn trims_like_std() {
-        for s in [
-            "", " ", " a ", "\t\x0b\x0ca b\r\n", "\u{a0}x\u{2003}", " é ", "é", "a\u{a0}", "\u{3000} \u{3000}", " ü\u{a0} ",
-        ] {
+        for s in ["", " ", " a ", "\t\x0b\x0ca b\r\n", "\u{a0}x\u{2003}", " é ", "é", "a\u{a0}", "\u{3000} \u{3000}", " ü\u{a0} "] {
             assert_eq!(s.trim_ws(), s.trim(), "{s:?}");
             assert_eq!(s.trim_start_ws(), s.trim_start(), "{s:?}");
             assert_eq!(s.trim_end_ws(), s.trim_end(), "{s:?}");
@@ -284,12 +264,7 @@ mod tests {
 
     #[test]
     fn comments() {
-        let cases = [
-            ("a # c", "a "),
-            ("# c", ""),
-            ("a#b", "a#b"),
-            ("title: C# is\t# x", "title: C# is\t"),
-        ];
+        let cases = [("a # c", "a "), ("# c", ""), ("a#b", "a#b"), ("title: C# is\t# x", "title: C# is\t")];
         for (line, want) in cases {
             assert_eq!(strip_comment(line), want);
         }

@@ -28,16 +28,7 @@ pub enum NsKind {
 
 impl NsKind {
     /// Every kind, in alphabetical order.
-    pub const ALL: [NsKind; 8] = [
-        NsKind::Cgroup,
-        NsKind::Ipc,
-        NsKind::Mnt,
-        NsKind::Net,
-        NsKind::Pid,
-        NsKind::Time,
-        NsKind::User,
-        NsKind::Uts,
-    ];
+    pub const ALL: [NsKind; 8] = [NsKind::Cgroup, NsKind::Ipc, NsKind::Mnt, NsKind::Net, NsKind::Pid, NsKind::Time, NsKind::User, NsKind::Uts];
 
     /// The name used by `/proc/PID/ns/NAME`, by `lsns -t` and in `net:[4026531840]`.
     pub const fn name(self) -> &'static str {
@@ -139,10 +130,7 @@ impl FromStr for NsKind {
     type Err = UnknownKind;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        NsKind::ALL
-            .into_iter()
-            .find(|k| k.name() == s)
-            .ok_or_else(|| UnknownKind(s.to_string()))
+        NsKind::ALL.into_iter().find(|k| k.name() == s).ok_or_else(|| UnknownKind(s.to_string()))
     }
 }
 

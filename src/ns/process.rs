@@ -11,7 +11,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::sys::{self, ChildFailure, ChildPlan, ExitStatus, Stage, SpawnFailure};
+use super::sys::{self, ChildFailure, ChildPlan, ExitStatus, SpawnFailure, Stage};
 use super::view::{NsView, ns_path, proc_root};
 use super::{KindSet, NsId, NsKind};
 
@@ -332,10 +332,7 @@ impl Spawn {
     /// Starts the process, calling `before_exec` with its pid once its
     /// namespaces exist and before it runs the program (to pin them, say). An
     /// error from `before_exec` kills the process and is returned.
-    pub fn start_with(
-        mut self,
-        before_exec: impl FnOnce(i32) -> Result<(), EngineError>,
-    ) -> Result<Process, EngineError> {
+    pub fn start_with(mut self, before_exec: impl FnOnce(i32) -> Result<(), EngineError>) -> Result<Process, EngineError> {
         let (plan, mut pipes) = self.plan()?;
         let pending = sys::spawn(&plan).map_err(|f| self.explain(&plan, f))?;
         drop(plan);
@@ -355,8 +352,7 @@ impl Spawn {
         }
         // nsenter's order: user first in the list (join_all skips it on the first
         // pass), then the rest in its order; mnt late, as it changes the root.
-        const ORDER: [NsKind; 8] =
-            [NsKind::User, NsKind::Cgroup, NsKind::Ipc, NsKind::Uts, NsKind::Net, NsKind::Pid, NsKind::Mnt, NsKind::Time];
+        const ORDER: [NsKind; 8] = [NsKind::User, NsKind::Cgroup, NsKind::Ipc, NsKind::Uts, NsKind::Net, NsKind::Pid, NsKind::Mnt, NsKind::Time];
         joins.sort_by_key(|(k, _)| ORDER.iter().position(|o| o == k));
 
         let mut clone_flags = 0u64;
@@ -385,17 +381,10 @@ impl Spawn {
         for (i, s) in std::mem::take(&mut self.stdio).into_iter().enumerate() {
             stdio[i] = match s {
                 Stdio::Inherit => None,
-                Stdio::Null => Some(
-                    std::fs::OpenOptions::new()
-                        .read(i == 0)
-                        .write(i != 0)
-                        .open("/dev/null")
-                        .map_err(io_err("opening /dev/null"))?
-                        .into(),
-                ),
+                Stdio::Null => Some(std::fs::OpenOptions::new().read(i == 0).write(i != 0).open("/dev/null").map_err(io_err("opening /dev/null"))?.into()),
                 Stdio::Piped => {
-                    let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
-                        .map_err(|e| EngineError::Io { what: "creating a pipe".into(), source: e.into() })?;
+                    let (r, w) =
+                        nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| EngineError::Io { what: "creating a pipe".into(), source: e.into() })?;
                     let (child_end, our_end) = if i == 0 { (r, w) } else { (w, r) };
                     pipes[i] = Some(our_end);
                     Some(child_end)
@@ -405,10 +394,8 @@ impl Spawn {
         }
 
         let to_c = |s: &OsStr| {
-            CString::new(s.as_bytes()).map_err(|_| EngineError::Io {
-                what: format!("argument {:?}", s),
-                source: io::Error::new(io::ErrorKind::InvalidInput, "contains a NUL byte"),
-            })
+            CString::new(s.as_bytes())
+                .map_err(|_| EngineError::Io { what: format!("argument {:?}", s), source: io::Error::new(io::ErrorKind::InvalidInput, "contains a NUL byte") })
         };
         let mut argv = vec![to_c(&self.program)?];
         for a in &self.args {
@@ -427,10 +414,7 @@ impl Spawn {
             envp.push(to_c(&kv)?);
         }
         let path = env.iter().find(|(k, _)| k == "PATH").map(|(_, v)| v.clone());
-        let candidates = exec_candidates(&self.program, path.as_deref())
-            .into_iter()
-            .map(|p| to_c(p.as_os_str()))
-            .collect::<Result<_, _>>()?;
+        let candidates = exec_candidates(&self.program, path.as_deref()).into_iter().map(|p| to_c(p.as_os_str())).collect::<Result<_, _>>()?;
 
         let plan = ChildPlan {
             joins,
@@ -471,9 +455,7 @@ impl Spawn {
                 let kind = plan.joins.get(f.index).map(|(k, _)| k.name()).unwrap_or("?");
                 format!("setns into the {kind} namespace of {}", self.join_label(plan, f.index))
             }
-            Stage::Unshare | Stage::Clone
-                if matches!(f.errno, libc::EPERM | libc::EACCES) && !self.new.is_empty() =>
-            {
+            Stage::Unshare | Stage::Clone if matches!(f.errno, libc::EPERM | libc::EACCES) && !self.new.is_empty() => {
                 return EngineError::NeedsPrivilege { kinds: self.new, source };
             }
             Stage::Unshare => format!("unshare of {}", self.new),
@@ -511,10 +493,7 @@ impl Spawn {
                     EngineError::CannotExecute { program: self.program_name(), source: io::Error::from_raw_os_error(errno) }
                 }
             }
-            SpawnFailure::Child(f) => EngineError::Child {
-                what: format!("{:?}", f.stage).to_lowercase(),
-                source: io::Error::from_raw_os_error(f.errno),
-            },
+            SpawnFailure::Child(f) => EngineError::Child { what: format!("{:?}", f.stage).to_lowercase(), source: io::Error::from_raw_os_error(f.errno) },
             SpawnFailure::Parent(source) => EngineError::Io { what: "starting the program".into(), source },
         }
     }

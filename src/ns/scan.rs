@@ -227,11 +227,7 @@ impl Scanner {
         // process tables are read by a few threads, each over a contiguous
         // range of pids; merging in pid order keeps "lowest pid" right.
         let root = sys::DirHandle::open(&self.proc_root)?;
-        let threads = if pids.len() < 512 {
-            1
-        } else {
-            std::thread::available_parallelism().map_or(1, |n| n.get()).min(4)
-        };
+        let threads = if pids.len() < 512 { 1 } else { std::thread::available_parallelism().map_or(1, |n| n.get()).min(4) };
         let chunk = pids.len().div_ceil(threads).max(1);
         let partials: Vec<Partial> = if threads == 1 {
             vec![scan_pids(&root, &pids, self.kinds, self.open_fds)]
@@ -269,16 +265,17 @@ impl Scanner {
             namespaces[i].held_by_fds.push(path);
         }
         if let Some(mountinfo) = &self.mountinfo
-            && let Ok(text) = std::fs::read(mountinfo) {
-                for (link, target) in nsfs_mounts(&text) {
-                    if self.kinds.contains(link.kind) {
-                        let i = add(&mut namespaces, link);
-                        if !namespaces[i].nsfs.contains(&target) {
-                            namespaces[i].nsfs.push(target);
-                        }
+            && let Ok(text) = std::fs::read(mountinfo)
+        {
+            for (link, target) in nsfs_mounts(&text) {
+                if self.kinds.contains(link.kind) {
+                    let i = add(&mut namespaces, link);
+                    if !namespaces[i].nsfs.contains(&target) {
+                        namespaces[i].nsfs.push(target);
                     }
                 }
             }
+        }
         namespaces.sort_unstable_by_key(|n| n.id.ino);
         for ns in &mut namespaces {
             ns.path = match ns.pid {
@@ -302,11 +299,7 @@ impl Scanner {
                 let (ppid, uid, command) = procs.entry(pid).or_insert_with(|| {
                     let dir = self.proc_root.join(pid.to_string());
                     let ppid = if details.ppid { read_ppid(&dir) } else { None };
-                    let uid = if details.user {
-                        std::fs::metadata(&dir).ok().map(|m| std::os::unix::fs::MetadataExt::uid(&m))
-                    } else {
-                        None
-                    };
+                    let uid = if details.user { std::fs::metadata(&dir).ok().map(|m| std::os::unix::fs::MetadataExt::uid(&m)) } else { None };
                     let command = if details.command { read_command(&dir) } else { None };
                     (ppid, uid, command)
                 });
@@ -393,9 +386,10 @@ pub fn parse_stat_ppid(stat: &[u8]) -> Option<i32> {
 /// `/proc/PID/cmdline` with NULs as spaces, else `comm` (kernel threads).
 fn read_command(dir: &Path) -> Option<String> {
     if let Ok(cmdline) = std::fs::read(dir.join("cmdline"))
-        && let Some(cmd) = command_from_cmdline(&cmdline) {
-            return Some(cmd);
-        }
+        && let Some(cmd) = command_from_cmdline(&cmdline)
+    {
+        return Some(cmd);
+    }
     let comm = std::fs::read(dir.join("comm")).ok()?;
     Some(String::from_utf8_lossy(comm.strip_suffix(b"\n").unwrap_or(&comm)).into_owned())
 }
@@ -471,8 +465,7 @@ mod tests {
             nsfs_dev: Some(4),
         };
         let listing = scanner.scan(Details { relations: false, netnsid: false, ..Details::ALL }).unwrap();
-        let rows: Vec<(u64, NsKind, usize, Option<i32>)> =
-            listing.namespaces.iter().map(|n| (n.id.ino, n.kind, n.nprocs, n.pid)).collect();
+        let rows: Vec<(u64, NsKind, usize, Option<i32>)> = listing.namespaces.iter().map(|n| (n.id.ino, n.kind, n.nprocs, n.pid)).collect();
         assert_eq!(
             rows,
             vec![

@@ -25,8 +25,7 @@ fn cvt(ret: libc::c_int) -> io::Result<libc::c_int> {
 
 fn cpath(path: &Path) -> io::Result<CString> {
     use std::os::unix::ffi::OsStrExt;
-    CString::new(path.as_os_str().as_bytes())
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "path contains a NUL byte"))
+    CString::new(path.as_os_str().as_bytes()).map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "path contains a NUL byte"))
 }
 
 /// The device number of the nsfs filesystem, on which every namespace file lives.
@@ -61,8 +60,7 @@ pub fn ns_id_of_fd(fd: &OwnedFd) -> io::Result<Option<NsId>> {
 pub fn ns_kind_of_fd(fd: &OwnedFd) -> io::Result<NsKind> {
     // SAFETY: plain ioctl on an fd we own; no pointers involved.
     let flag = cvt(unsafe { libc::ioctl(fd.as_raw_fd(), NS_GET_NSTYPE) })?;
-    NsKind::from_clone_flag(flag)
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, format!("unknown namespace type {flag:#x}")))
+    NsKind::from_clone_flag(flag).ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, format!("unknown namespace type {flag:#x}")))
 }
 
 fn ns_ioctl_fd(fd: &OwnedFd, request: libc::c_ulong) -> io::Result<OwnedFd> {
@@ -108,9 +106,7 @@ pub fn netnsid(fd: &OwnedFd) -> io::Result<Option<i32>> {
     const NETNSA_NSID: u16 = 1;
     const NETNSA_FD: u16 = 3;
     // SAFETY: creating a socket has no memory-safety preconditions.
-    let sock = cvt(unsafe {
-        libc::socket(libc::AF_NETLINK, libc::SOCK_RAW | libc::SOCK_CLOEXEC, libc::NETLINK_ROUTE)
-    })?;
+    let sock = cvt(unsafe { libc::socket(libc::AF_NETLINK, libc::SOCK_RAW | libc::SOCK_CLOEXEC, libc::NETLINK_ROUTE) })?;
     // SAFETY: sock was just created and is owned here.
     let sock = unsafe { OwnedFd::from_raw_fd(sock) };
     let mut req = [0u8; 28];
@@ -157,8 +153,7 @@ pub fn netnsid(fd: &OwnedFd) -> io::Result<Option<i32>> {
 pub fn bind_mount(source: &Path, target: &Path) -> io::Result<()> {
     let (s, t) = (cpath(source)?, cpath(target)?);
     // SAFETY: valid C strings; null fstype and data are allowed for MS_BIND.
-    cvt(unsafe { libc::mount(s.as_ptr(), t.as_ptr(), std::ptr::null(), libc::MS_BIND, std::ptr::null()) })
-        .map(drop)
+    cvt(unsafe { libc::mount(s.as_ptr(), t.as_ptr(), std::ptr::null(), libc::MS_BIND, std::ptr::null()) }).map(drop)
 }
 
 /// Sets the propagation type of the mount at `target` (`MS_SHARED`,
@@ -179,9 +174,7 @@ pub fn unmount(target: &Path) -> io::Result<()> {
 /// Sends `signal` through a pidfd, which cannot hit a recycled pid.
 pub fn pidfd_send_signal(pidfd: &OwnedFd, signal: libc::c_int) -> io::Result<()> {
     // SAFETY: the syscall takes an fd, a signal number and two null arguments.
-    let ret = unsafe {
-        libc::syscall(libc::SYS_pidfd_send_signal, pidfd.as_raw_fd(), signal, std::ptr::null::<u8>(), 0)
-    };
+    let ret = unsafe { libc::syscall(libc::SYS_pidfd_send_signal, pidfd.as_raw_fd(), signal, std::ptr::null::<u8>(), 0) };
     if ret < 0 { Err(io::Error::last_os_error()) } else { Ok(()) }
 }
 
@@ -241,11 +234,7 @@ pub fn wait_pid(pid: libc::pid_t, block: bool) -> io::Result<Option<ExitStatus>>
         if ret == 0 {
             return Ok(None);
         }
-        return Ok(Some(if libc::WIFSIGNALED(status) {
-            ExitStatus::Signaled(libc::WTERMSIG(status))
-        } else {
-            ExitStatus::Exited(libc::WEXITSTATUS(status))
-        }));
+        return Ok(Some(if libc::WIFSIGNALED(status) { ExitStatus::Signaled(libc::WTERMSIG(status)) } else { ExitStatus::Exited(libc::WEXITSTATUS(status)) }));
     }
 }
 
@@ -333,9 +322,7 @@ pub enum Stage {
 impl Stage {
     fn from_u8(b: u8) -> Option<Stage> {
         use Stage::*;
-        [Setns, Unshare, IdMap, MountPrivate, MountProc, TimeOffsets, Clone, DeathSignal, Stdio, Exec, Chdir]
-            .into_iter()
-            .find(|s| *s as u8 == b)
+        [Setns, Unshare, IdMap, MountPrivate, MountProc, TimeOffsets, Clone, DeathSignal, Stdio, Exec, Chdir].into_iter().find(|s| *s as u8 == b)
     }
 }
 
@@ -763,9 +750,7 @@ fn write_raw(path: &CStr, data: &[u8], optional: bool) -> bool {
 /// way `unshare -r` does: setgroups must be denied before an unprivileged
 /// process may write gid_map.
 fn map_root(creator: Creator) -> bool {
-    write_raw(c"/proc/self/setgroups", b"deny", true)
-        && write_id_map(c"/proc/self/gid_map", creator.gid)
-        && write_id_map(c"/proc/self/uid_map", creator.uid)
+    write_raw(c"/proc/self/setgroups", b"deny", true) && write_id_map(c"/proc/self/gid_map", creator.gid) && write_id_map(c"/proc/self/uid_map", creator.uid)
 }
 
 /// The process itself: finishes its set-up, reports ready, waits for go, execs.
@@ -773,9 +758,10 @@ fn child_main(plan: &ChildPlan, exec: &ExecVectors, creator: Creator, sock: RawF
     // SAFETY: every call below is a plain system call on prepared data.
     unsafe {
         if let Some(sig) = plan.death_signal
-            && libc::prctl(libc::PR_SET_PDEATHSIG, sig as libc::c_ulong, 0, 0, 0) < 0 {
-                fail(sock, Stage::DeathSignal, 0, 1);
-            }
+            && libc::prctl(libc::PR_SET_PDEATHSIG, sig as libc::c_ulong, 0, 0, 0) < 0
+        {
+            fail(sock, Stage::DeathSignal, 0, 1);
+        }
         if plan.new_process_group {
             libc::setpgid(0, 0);
         }
@@ -814,9 +800,10 @@ fn child_main(plan: &ChildPlan, exec: &ExecVectors, creator: Creator, sock: RawF
         }
         for (target, fd) in plan.stdio.iter().enumerate() {
             if let Some(fd) = fd
-                && libc::dup2(fd.as_raw_fd(), target as libc::c_int) < 0 {
-                    fail(sock, Stage::Stdio, target, 1);
-                }
+                && libc::dup2(fd.as_raw_fd(), target as libc::c_int) < 0
+            {
+                fail(sock, Stage::Stdio, target, 1);
+            }
         }
         if plan.foreground {
             // A background group that sets the foreground gets SIGTTOU.
@@ -894,9 +881,7 @@ pub fn enter_lab(flags: libc::c_int, map_root: bool) -> io::Result<()> {
     }
     if flags & libc::CLONE_NEWNS != 0 {
         // SAFETY: valid C strings and null pointers where allowed.
-        cvt(unsafe {
-            libc::mount(c"none".as_ptr(), c"/".as_ptr(), std::ptr::null(), libc::MS_REC | libc::MS_PRIVATE, std::ptr::null())
-        })?;
+        cvt(unsafe { libc::mount(c"none".as_ptr(), c"/".as_ptr(), std::ptr::null(), libc::MS_REC | libc::MS_PRIVATE, std::ptr::null()) })?;
     }
     if flags & libc::CLONE_NEWNET != 0 {
         loopback_up()?;
@@ -933,10 +918,7 @@ pub fn kill_process_group(pgid: libc::pid_t) {
 pub fn mount_tmpfs(target: &Path) -> io::Result<()> {
     let t = cpath(target)?;
     // SAFETY: valid C strings.
-    cvt(unsafe {
-        libc::mount(c"tmpfs".as_ptr(), t.as_ptr(), c"tmpfs".as_ptr(), libc::MS_NOSUID | libc::MS_NODEV, c"mode=0755".as_ptr().cast())
-    })
-    .map(drop)
+    cvt(unsafe { libc::mount(c"tmpfs".as_ptr(), t.as_ptr(), c"tmpfs".as_ptr(), libc::MS_NOSUID | libc::MS_NODEV, c"mode=0755".as_ptr().cast()) }).map(drop)
 }
 
 // ---------------------------------------------------------------------------

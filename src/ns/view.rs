@@ -51,9 +51,10 @@ impl NsView {
                 }
             }
             if let Some(name) = kind.for_children_name()
-                && let Ok(meta) = std::fs::metadata(dir.join(name)) {
-                    view.for_children.insert(kind, NsId::from_metadata(&meta));
-                }
+                && let Ok(meta) = std::fs::metadata(dir.join(name))
+            {
+                view.for_children.insert(kind, NsId::from_metadata(&meta));
+            }
         }
         match first_error {
             Some(e) if view.current.is_empty() => Err(e),

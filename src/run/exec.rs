@@ -77,12 +77,7 @@ fn pid_of(session: &Session, name: &str) -> Result<i32, ActionError> {
 }
 
 /// Performs `action` in `session`.
-pub fn perform(
-    session: &mut Session,
-    action: &Action,
-    stdin: Option<&str>,
-    timeout: Duration,
-) -> Result<ActionResult, ActionError> {
+pub fn perform(session: &mut Session, action: &Action, stdin: Option<&str>, timeout: Duration) -> Result<ActionResult, ActionError> {
     let mut result = ActionResult::default();
     match action {
         Action::Start { name, kinds, inside } => {

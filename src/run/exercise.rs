@@ -134,10 +134,7 @@ pub fn run_exercise(session: &mut Session, lesson: &Lesson, step: &Step, opts: &
             break;
         }
         use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-        let mut fds = [
-            PollFd::new(shell_proc.pidfd().as_fd(), PollFlags::POLLIN),
-            PollFd::new(checker.listener.as_fd(), PollFlags::POLLIN),
-        ];
+        let mut fds = [PollFd::new(shell_proc.pidfd().as_fd(), PollFlags::POLLIN), PollFd::new(checker.listener.as_fd(), PollFlags::POLLIN)];
         let _ = poll(&mut fds, PollTimeout::from(200u16));
         let (exited, asked) = (fds[0].revents().is_some_and(|r| !r.is_empty()), fds[1].revents().is_some_and(|r| !r.is_empty()));
         if asked {
@@ -328,9 +325,10 @@ fn peer(stream: &UnixStream) -> Option<i32> {
 }
 
 fn verify_now(session: &Session, step: &Step, before: &Snapshot, shell: Option<i32>, creates: &[(String, NsKind)]) -> (Vec<Verdict>, Snapshot) {
-    let needs_listing = step.expectations.iter().any(|e| {
-        matches!(e.value, Expectation::InLsns { .. } | Expectation::GoneFromLsns { .. } | Expectation::Nprocs { .. } | Expectation::PinnedAt { .. })
-    });
+    let needs_listing = step
+        .expectations
+        .iter()
+        .any(|e| matches!(e.value, Expectation::InLsns { .. } | Expectation::GoneFromLsns { .. } | Expectation::Nprocs { .. } | Expectation::PinnedAt { .. }));
     let mut after = Snapshot::take(session, needs_listing);
     after.shell = shell.and_then(|pid| NsView::read(&ns::view::proc_root(), pid).ok());
     after.add_created_pins(&session.lab_path(session.run_dir()), creates);
@@ -342,7 +340,15 @@ fn verify_now(session: &Session, step: &Step, before: &Snapshot, shell: Option<i
     let captures = |name: &str| session.captured(name);
     let pin_path = |name: &str| session.pin_path(name);
     let serial = |subject: &Subject, kind| session.serial_of(subject, kind);
-    let evidence = verify::Evidence { before, after: &after, command: probe.as_ref(), captures: &captures, pin_path: &pin_path, serial: &serial, path_serial: &crate::ns::sys::ns_serial_of };
+    let evidence = verify::Evidence {
+        before,
+        after: &after,
+        command: probe.as_ref(),
+        captures: &captures,
+        pin_path: &pin_path,
+        serial: &serial,
+        path_serial: &crate::ns::sys::ns_serial_of,
+    };
     let mut verdicts = verify::verify(step, &evidence);
     if probe.is_none() {
         for (v, e) in verdicts.iter_mut().zip(&step.expectations) {
@@ -409,7 +415,12 @@ fn reply_text(step: &Step, verdicts: &[Verdict], passed: bool, mode: Mode, color
         if v.holds {
             out.push_str(&format!("{} {}\n", st(Style::new().green()).apply_to("✔"), v.expected));
         } else {
-            out.push_str(&format!("{} {}\n      observed: {}\n", st(Style::new().red().bold()).apply_to("✘"), v.expected, v.observed.replace('\n', "\n        ")));
+            out.push_str(&format!(
+                "{} {}\n      observed: {}\n",
+                st(Style::new().red().bold()).apply_to("✘"),
+                v.expected,
+                v.observed.replace('\n', "\n        ")
+            ));
         }
     }
     if passed {

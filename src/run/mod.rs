@@ -168,9 +168,10 @@ pub fn run_lessons_with_results(lessons: &[Lesson], opts: &RunOptions, progress:
     }
     let _ = progress.save();
     if let Some(path) = &opts.junit
-        && let Err(e) = std::fs::write(path, report::junit(&results)) {
-            eprintln!("nslab: cannot write {}: {e}", path.display());
-        }
+        && let Err(e) = std::fs::write(path, report::junit(&results))
+    {
+        eprintln!("nslab: cannot write {}: {e}", path.display());
+    }
     // For the reliability tests: nslab's own peak memory and descriptors.
     if let Some(path) = std::env::var_os("NSLAB_RESOURCE_REPORT") {
         let report = serde_json::json!({
@@ -366,11 +367,7 @@ fn worker_main(lesson: &Lesson, opts: &RunOptions) -> LessonResult {
 /// process that forked and exec'd us).
 fn peak_rss_kib() -> u64 {
     let status = std::fs::read_to_string(ns::view::proc_root().join("self/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
+    status.lines().find_map(|l| l.strip_prefix("VmHWM:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok()).unwrap_or(0)
 }
 
 /// Open descriptors of this process.
@@ -456,11 +453,7 @@ pub fn perform_step(session: &mut Session, lesson: &Lesson, step: &Step, opts: &
     }
     solved.outcome = if problems.is_empty() { StepOutcome::Passed } else { StepOutcome::Failed };
     solved.error = (!problems.is_empty()).then(|| problems.join("; and "));
-    solved.display = Some(if problems.is_empty() {
-        "fair: fails with nothing done, passes with the reference solution".into()
-    } else {
-        "NOT fair".into()
-    });
+    solved.display = Some(if problems.is_empty() { "fair: fails with nothing done, passes with the reference solution".into() } else { "NOT fair".into() });
     solved
 }
 

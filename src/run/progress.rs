@@ -50,11 +50,7 @@ impl Progress {
     /// Loads progress from `dir/progress.json` (missing or unreadable: empty).
     pub fn load(dir: Option<&Path>) -> Progress {
         let path = dir.map(|d| d.join("progress.json"));
-        let lessons = path
-            .as_ref()
-            .and_then(|p| std::fs::read(p).ok())
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .unwrap_or_default();
+        let lessons = path.as_ref().and_then(|p| std::fs::read(p).ok()).and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
         Progress { path, lessons, changes: Vec::new() }
     }
 

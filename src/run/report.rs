@@ -192,7 +192,9 @@ impl<W: Write> Reporter<W> {
     /// A step begins.
     pub fn step_started(&mut self, lesson: &str, number: usize, total: usize, id: &str, title: &str, action: &str) {
         match self.format {
-            Format::Json => self.json(serde_json::json!({"event": "step_started", "lesson": lesson, "step": id, "number": number, "title": title, "action": action})),
+            Format::Json => {
+                self.json(serde_json::json!({"event": "step_started", "lesson": lesson, "step": id, "number": number, "title": title, "action": action}))
+            }
             Format::Human => {
                 let arrow = self.style(Style::new().cyan().bold()).apply_to("▶");
                 let _ = writeln!(self.out, "\n{arrow} [{number}/{total}] {title}");
@@ -279,9 +281,10 @@ impl<W: Write> Reporter<W> {
             s.push_str(&self.table(before, after));
         }
         if r.outcome == StepOutcome::Failed
-            && let Some(h) = r.hints.first() {
-                let _ = writeln!(s, "  {} {h}", self.style(Style::new().yellow()).apply_to("hint:"));
-            }
+            && let Some(h) = r.hints.first()
+        {
+            let _ = writeln!(s, "  {} {h}", self.style(Style::new().yellow()).apply_to("hint:"));
+        }
         s
     }
 
@@ -365,10 +368,7 @@ pub struct TableCell {
 pub fn table_rows(before: &Snapshot, after: &Snapshot) -> Vec<TableRow> {
     let short = |id: Option<NsId>| id.map_or("-".to_string(), |id| format!("{:04}", id.ino % 10000));
     let mut rows = Vec::new();
-    let host_cells = NsKind::ALL
-        .iter()
-        .map(|&k| TableCell { text: short(after.host.get(k)), changed: before.host.get(k) != after.host.get(k) })
-        .collect();
+    let host_cells = NsKind::ALL.iter().map(|&k| TableCell { text: short(after.host.get(k)), changed: before.host.get(k) != after.host.get(k) }).collect();
     rows.push(TableRow { name: "host".into(), cells: host_cells });
     for (name, view) in &after.processes {
         // A process new in this step is compared with where it came from:
@@ -418,7 +418,12 @@ pub fn junit(results: &[LessonResult]) -> String {
             r.duration_ms as f64 / 1000.0
         );
         if let Some(reason) = &r.cannot_run {
-            let _ = writeln!(s, "    <testcase classname=\"{0}\" name=\"{0}\">\n      <failure message=\"cannot run here\">{1}</failure>\n    </testcase>", xml_escape(&r.lesson), xml_escape(reason));
+            let _ = writeln!(
+                s,
+                "    <testcase classname=\"{0}\" name=\"{0}\">\n      <failure message=\"cannot run here\">{1}</failure>\n    </testcase>",
+                xml_escape(&r.lesson),
+                xml_escape(reason)
+            );
         }
         for step in &r.steps {
             let _ = write!(

@@ -36,7 +36,9 @@ impl SessionError {
     pub fn raw_os_error(&self) -> Option<i32> {
         match self {
             SessionError::Lab(e) | SessionError::RunDir(e) => e.raw_os_error(),
-            SessionError::Engine(ns::EngineError::Io { source, .. } | ns::EngineError::Child { source, .. } | ns::EngineError::NeedsPrivilege { source, .. }) => source.raw_os_error(),
+            SessionError::Engine(
+                ns::EngineError::Io { source, .. } | ns::EngineError::Child { source, .. } | ns::EngineError::NeedsPrivilege { source, .. },
+            ) => source.raw_os_error(),
             SessionError::Engine(_) => None,
         }
     }

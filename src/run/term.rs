@@ -8,7 +8,7 @@ use console::{Key, Style, Term};
 use pulldown_cmark::{Event, HeadingLevel, Parser, Tag, TagEnd};
 
 use super::exec::CommandResult;
-use crate::lesson::{Expectation, LinePattern, Lesson, OutputMatcher, Step, Stream};
+use crate::lesson::{Expectation, Lesson, LinePattern, OutputMatcher, Step, Stream};
 
 /// What the learner chose.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

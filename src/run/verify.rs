@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::exec::CommandResult;
 use super::observe::Snapshot;
-use crate::lesson::{Action, ExpectedStatus, Expectation, NsRef, Step, Stream, Subject};
+use crate::lesson::{Action, Expectation, ExpectedStatus, NsRef, Step, Stream, Subject};
 use crate::ns::{NsId, NsKind, NsLink};
 
 /// One expectation's verdict.
@@ -85,10 +85,11 @@ fn resolve(subject: &Subject, kind: Option<NsKind>, snap: &Snapshot, ev: &Eviden
 /// the process it was started in, or the host.
 fn resolve_before(subject: &Subject, kind: Option<NsKind>, step: &Step, ev: &Evidence) -> Option<(NsKind, NsId)> {
     if let (Subject::Process(n), Action::Start { name, inside, .. }) = (subject, &step.action.value)
-        && n == name {
-            let origin = inside.as_ref().map_or(Subject::Host, |i| Subject::Process(i.clone()));
-            return resolve(&origin, kind, ev.before, ev);
-        }
+        && n == name
+    {
+        let origin = inside.as_ref().map_or(Subject::Host, |i| Subject::Process(i.clone()));
+        return resolve(&origin, kind, ev.before, ev);
+    }
     resolve(subject, kind, ev.before, ev)
 }
 
@@ -166,7 +167,11 @@ fn check(e: &Expectation, step: &Step, ev: &Evidence) -> Verdict {
             match row {
                 Some(row) => {
                     let paths: Vec<String> = row.nsfs.iter().map(|p| p.display().to_string()).collect();
-                    let seen = if paths.is_empty() { format!("{} has no nsfs mount", row.link()) } else { format!("{} is mounted at {}", row.link(), paths.join(", ")) };
+                    let seen = if paths.is_empty() {
+                        format!("{} has no nsfs mount", row.link())
+                    } else {
+                        format!("{} is mounted at {}", row.link(), paths.join(", "))
+                    };
                     (row.nsfs.contains(&path), seen)
                 }
                 None => (false, format!("{ns} is not listed by lsns")),

@@ -107,9 +107,7 @@ impl Access {
             return true;
         }
         let name = self.cookie_name();
-        c.cookies.is_some_and(|all| {
-            all.split(';').filter_map(|kv| kv.trim().split_once('=')).any(|(k, v)| k == name && self.is_token(v))
-        })
+        c.cookies.is_some_and(|all| all.split(';').filter_map(|kv| kv.trim().split_once('=')).any(|(k, v)| k == name && self.is_token(v)))
     }
 
     /// Compares in time independent of where the first difference is.

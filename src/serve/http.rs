@@ -145,7 +145,8 @@ async fn guard(State(app): State<App>, req: Request, next: Next) -> Response {
 /// Parses a small JSON body strictly: JSON content type, known fields only
 /// (a body naming a command has an unknown field, and is refused).
 fn parse_body<T: for<'de> Deserialize<'de>>(headers: &HeaderMap, body: &Bytes) -> Result<T, Refused> {
-    let json = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.split(';').next().is_some_and(|t| t.trim() == "application/json"));
+    let json =
+        headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.split(';').next().is_some_and(|t| t.trim() == "application/json"));
     if !json {
         return Err(Refused::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "send JSON (Content-Type: application/json)"));
     }

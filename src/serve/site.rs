@@ -50,7 +50,8 @@ impl Site {
         if dir.join("book.toml").is_file() {
             remove_stale_builds();
             let prefix = format!("{BUILD_PREFIX}{}-", std::process::id());
-            let out = tempfile::Builder::new().prefix(&prefix).tempdir().map_err(|e| ServeError::Book(format!("cannot make a folder to build the book in: {e}")))?;
+            let out =
+                tempfile::Builder::new().prefix(&prefix).tempdir().map_err(|e| ServeError::Book(format!("cannot make a folder to build the book in: {e}")))?;
             build(dir, out.path())?;
             return Ok(Site { root: out.path().to_path_buf(), _built: Some(out) });
         }
@@ -146,9 +147,7 @@ pub fn content_type(path: &Path) -> &'static str {
 
 /// A page with the live script and stylesheet added before `</head>`.
 pub fn inject(html: &str) -> String {
-    let tags = format!(
-        "<link rel=\"stylesheet\" href=\"{LIVE_PREFIX}live.css\">\n<script src=\"{LIVE_PREFIX}live.js\" defer></script>\n"
-    );
+    let tags = format!("<link rel=\"stylesheet\" href=\"{LIVE_PREFIX}live.css\">\n<script src=\"{LIVE_PREFIX}live.js\" defer></script>\n");
     match html.find("</head>") {
         Some(at) => format!("{}{tags}{}", &html[..at], &html[at..]),
         None => format!("{tags}{html}"),

@@ -211,9 +211,10 @@ impl Worker<'_> {
     /// Why step `i` cannot run: it uses what a failed or skipped step was to set up.
     fn skip_reason(&self, i: usize) -> Option<String> {
         let step = self.step(i);
-        step.uses.iter().find(|u| self.failed_names.contains(*u)).map(|u| {
-            format!("depends on {u}, which a failed step ({}) was to set up", self.failed_step.as_deref().unwrap_or("?"))
-        })
+        step.uses
+            .iter()
+            .find(|u| self.failed_names.contains(*u))
+            .map(|u| format!("depends on {u}, which a failed step ({}) was to set up", self.failed_step.as_deref().unwrap_or("?")))
     }
 
     /// Runs the steps before `i` that have not run in this session, quietly,
