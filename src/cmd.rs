@@ -260,6 +260,7 @@ pub fn run(args: &crate::cli::RunArgs) -> Result<i32, CmdError> {
         from: args.from.clone(),
         record: args.record,
         check_solutions: false,
+        sandbox: !args.no_sandbox,
     };
     // No paths: the built-in lessons, from the first unfinished one.
     let mut progress = progress::Progress::load(progress::state_dir().as_deref());
@@ -289,6 +290,7 @@ pub fn continue_learning() -> Result<i32, CmdError> {
     };
     let from = progress.next_step(lesson).filter(|s| s.number > 1).map(|s| s.id.clone());
     let args = crate::cli::RunArgs {
+        no_sandbox: false,
         paths: Vec::new(),
         yes: false,
         format: crate::cli::OutputFormat::Human,

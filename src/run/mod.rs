@@ -12,7 +12,9 @@ pub mod exec;
 pub mod exercise;
 pub mod observe;
 pub mod progress;
+pub mod relay;
 pub mod report;
+pub mod sandbox;
 pub mod session;
 pub mod term;
 pub mod verify;
@@ -64,6 +66,9 @@ pub struct RunOptions {
     /// Prove each exercise fair instead of running it: it must fail with
     /// nothing done and pass with its reference solution.
     pub check_solutions: bool,
+    /// Run each lesson in the sandbox (see [`sandbox`]); `false` is
+    /// `--no-sandbox`.
+    pub sandbox: bool,
 }
 
 impl Default for RunOptions {
@@ -78,6 +83,7 @@ impl Default for RunOptions {
             from: None,
             record: false,
             check_solutions: false,
+            sandbox: true,
         }
     }
 }
@@ -253,7 +259,7 @@ fn worker_main(lesson: &Lesson, opts: &RunOptions) -> LessonResult {
         ..LessonResult::default()
     };
     out.lesson_started(&lesson.meta.id, &lesson.meta.title, &result.path, lesson.steps.len());
-    let mut session = match Session::enter_lab(!is_root()) {
+    let mut session = match Session::enter(opts.sandbox) {
         Ok(s) => s,
         Err(e) => {
             let reason = lab_failure_reason(&e);
