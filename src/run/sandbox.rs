@@ -122,6 +122,18 @@ pub fn lab_env() -> Vec<(String, String)> {
     env
 }
 
+/// Sets [`LIMITS`] on the worker, for every process it starts in the lab
+/// from now on. Called once the lab's user namespace exists: the kernel
+/// bounds a namespace's processes by the limit its creator had, so the
+/// lab's processes are counted among themselves (at most 512), never with
+/// the other labs' or the machine's processes of the same user.
+pub fn limit() -> io::Result<()> {
+    for (resource, _, value) in LIMITS {
+        sys::set_rlimit(resource, value)?;
+    }
+    Ok(())
+}
+
 /// What the worker staged: where the lab's root is, and who owns it.
 #[derive(Debug)]
 pub struct Staged {
@@ -142,9 +154,6 @@ pub struct Staged {
 /// lab's `/run` (one tmpfs, shared with the lab), so pins and `check` have
 /// the same paths on both sides.
 pub fn stage(root: bool) -> io::Result<Staged> {
-    for (resource, _, value) in LIMITS {
-        sys::set_rlimit(resource, value)?;
-    }
     if !root {
         // SAFETY: getuid and getgid cannot fail.
         let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };

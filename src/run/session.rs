@@ -118,6 +118,7 @@ impl Session {
         // box: pid` does through the worker's intermediate process.
         let pid_ns = ns::view::ns_path(&ns::view::proc_root(), lab_init.pid(), NsKind::Pid);
         ns::sys::setns_path(&pid_ns, NsKind::Pid).map_err(SessionError::Lab)?;
+        super::sandbox::limit().map_err(SessionError::Lab)?;
         Ok(Session {
             lab_init,
             sandbox: Some(ids),
