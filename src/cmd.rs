@@ -479,7 +479,14 @@ pub fn doctor(args: &crate::cli::DoctorArgs) -> Result<i32, CmdError> {
             return Ok(crate::run::EXIT_INVALID);
         }
     };
-    let probe = Probe::run(Settings::read(&Sources::host()));
+    let mut probe = Probe::run(Settings::read(&Sources::host()));
+    // The sandbox is tried by starting a real lab, each way this user can.
+    for way in crate::doctor::Way::BOTH {
+        if way == crate::doctor::Way::AsRoot && !probe.as_root {
+            continue;
+        }
+        probe.set_sandbox(way, &crate::run::sandbox::probe(way == crate::doctor::Way::AsRoot));
+    }
     let report = Report::new(probe, &lessons, lab_requirements());
     let out = if args.json { report.to_json() + "\n" } else { report.render(use_color(args.color)) };
     std::io::stdout().lock().write_all(out.as_bytes()).map_err(CmdError::Output)?;

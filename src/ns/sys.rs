@@ -935,6 +935,13 @@ fn child_main(plan: &ChildPlan, exec: &ExecVectors, creator: Creator, sock: RawF
         if n <= 0 || go[0] != MSG_GO {
             libc::_exit(1);
         }
+        // The parent has written the maps of the new user namespace: become
+        // its root, so that the process is no longer the id it was created
+        // with (root on the machine, when nslab runs as root), only the
+        // lab's.
+        if plan.parent_maps.is_some() && !become_root() {
+            fail(sock, Stage::Credentials, 0, 1);
+        }
         if let Some(dir) = &plan.cwd
             && libc::chdir(dir.as_ptr()) < 0
         {

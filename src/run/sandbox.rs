@@ -25,6 +25,7 @@ use std::io;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
+use crate::doctor::SandboxPart;
 use crate::ns::sys;
 
 /// Where the worker stages the lab's root, in its own mount namespace (the
@@ -242,6 +243,139 @@ fn stage_dev(dev: &Path) -> io::Result<()> {
     std::fs::DirBuilder::new().create(dev.join("shm"))?;
     std::fs::set_permissions(dev.join("shm"), std::fs::Permissions::from_mode(0o1777))?;
     Ok(())
+}
+
+/// What one part of the sandbox showed: `Err((what failed, errno))`.
+pub type PartResult = Result<(), (String, Option<i32>)>;
+
+/// Starts a real lab in a throwaway worker — as root when `as_root` and this
+/// process is root, else as `nobody` (or as the unprivileged user this is)
+/// — and reads back from the kernel what each part of the sandbox is:
+/// the lab's root is not the machine's root, its root file system is not
+/// the machine's and the machine's folders are read-only in it, a step is
+/// alone in its session without a terminal, and its limits are set.
+pub fn probe(as_root: bool) -> Vec<(SandboxPart, PartResult)> {
+    use std::io::{Read, Write};
+    let fail_all = |e: String, errno: Option<i32>| SandboxPart::ALL.iter().map(|p| (*p, Err((e.clone(), errno)))).collect();
+    let Ok((read_end, write_end)) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC) else {
+        return fail_all("cannot create a pipe".into(), None);
+    };
+    let _ = io::stdout().flush();
+    match sys::fork_worker() {
+        Err(e) => fail_all(format!("cannot fork: {e}"), e.raw_os_error()),
+        Ok(None) => {
+            drop(read_end);
+            let found = probe_here(as_root);
+            let text: Vec<(usize, Option<(String, Option<i32>)>)> = found.into_iter().enumerate().map(|(i, (_, r))| (i, r.err())).collect();
+            let mut pipe = std::fs::File::from(write_end);
+            let _ = pipe.write_all(serde_json::to_string(&text).unwrap_or_default().as_bytes());
+            drop(pipe);
+            // SAFETY: _exit ends the worker without running the caller's code.
+            unsafe { libc::_exit(0) }
+        }
+        Ok(Some(pid)) => {
+            drop(write_end);
+            let mut text = String::new();
+            let _ = std::fs::File::from(read_end).read_to_string(&mut text);
+            let _ = sys::wait_pid(pid, true);
+            match serde_json::from_str::<Vec<(usize, Option<(String, Option<i32>)>)>>(&text) {
+                Ok(list) if list.len() == SandboxPart::ALL.len() => list.into_iter().map(|(i, e)| (SandboxPart::ALL[i], e.map_or(Ok(()), Err))).collect(),
+                _ => fail_all("the probe's worker ended without an answer".into(), None),
+            }
+        }
+    }
+}
+
+/// The probe, in the worker.
+fn probe_here(as_root: bool) -> Vec<(SandboxPart, PartResult)> {
+    use crate::doctor::SandboxPart::*;
+    let fail = |what: &str| Err((what.to_string(), None));
+    if super::is_root() && !as_root {
+        // The rootless way, for real: as nobody.
+        // SAFETY: plain system calls on integers.
+        // (Changing ids makes a process non-dumpable, its /proc files root's:
+        // it could not write its own id maps.)
+        let dropped = unsafe {
+            libc::setgroups(0, std::ptr::null()) == 0
+                && libc::setresgid(65534, 65534, 65534) == 0
+                && libc::setresuid(65534, 65534, 65534) == 0
+                && libc::prctl(libc::PR_SET_DUMPABLE, 1, 0, 0, 0) == 0
+        };
+        if !dropped {
+            return SandboxPart::ALL.iter().map(|p| (*p, fail("cannot become nobody to try the rootless way"))).collect();
+        }
+    }
+    let machine_root = std::fs::metadata("/").ok();
+    let root = super::is_root();
+    let our_userns = crate::ns::NsView::of_self().ok().and_then(|v| v.get(crate::ns::NsKind::User));
+    let session = match super::session::Session::enter_sandbox() {
+        Ok(s) => s,
+        Err(e) => return SandboxPart::ALL.iter().map(|p| (*p, Err((format!("starting a lab: {e}"), e.raw_os_error())))).collect(),
+    };
+    let init = session.host_pid();
+    let proc = crate::ns::view::proc_root().join(init.to_string());
+    // Its root is no one on the machine: as root, the uid the init has
+    // outside (an unprivileged user's lab is that user at most); and its
+    // user namespace is not ours.
+    let uid = std::fs::read_to_string(proc.join("status"))
+        .ok()
+        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("Uid:")).and_then(|v| v.split_whitespace().next().map(str::to_string)));
+    let lab_userns = crate::ns::NsView::read(&crate::ns::view::proc_root(), init).ok().and_then(|v| v.get(crate::ns::NsKind::User));
+    let userns = match uid.as_deref() {
+        None => fail("cannot read the lab init's ids"),
+        Some("0") if root => fail("the lab's root is root on the machine"),
+        Some(_) if lab_userns.is_none() || lab_userns == our_userns => fail("the lab has no user namespace of its own"),
+        Some(_) => Ok(()),
+    };
+    use std::os::unix::fs::MetadataExt;
+    let lab_root = std::fs::metadata(proc.join("root")).ok();
+    let read_only = nix::sys::statvfs::statvfs(&proc.join("root/usr")).map(|v| v.flags().contains(nix::sys::statvfs::FsFlags::ST_RDONLY));
+    let rootfs = match (machine_root, lab_root, read_only) {
+        (Some(m), Some(l), Ok(true)) if (m.dev(), m.ino()) != (l.dev(), l.ino()) => Ok(()),
+        (_, _, Ok(false)) => fail("the machine's /usr is writable in the lab"),
+        (Some(_), Some(_), Ok(_)) => fail("the lab's root is the machine's"),
+        _ => fail("cannot look at the lab's root"),
+    };
+    let mut spawn = crate::ns::Spawn::shell("cat /proc/self/stat; cat /proc/self/limits; ls /proc/self/fd");
+    session.confine(&mut spawn);
+    let joined = spawn.join_all_of(init).is_ok();
+    let step = if joined { super::exec::run_command(spawn, None, std::time::Duration::from_secs(5)).ok() } else { None };
+    let (session_part, limits) = match step {
+        None => (fail("a step did not run"), fail("a step did not run")),
+        Some(out) => {
+            // stat: pid (comm) state ppid pgrp session tty_nr …
+            let fields: Vec<&str> = out
+                .stdout
+                .lines()
+                .next()
+                .and_then(|l| l.rsplit_once(") "))
+                .map(|(head, rest)| {
+                    let mut f = vec![head.split(' ').next().unwrap_or("")];
+                    f.extend(rest.split(' '));
+                    f
+                })
+                .unwrap_or_default();
+            // The step's shell leads its session (cat is in its group), and
+            // no terminal is the session's.
+            let alone = fields.len() > 6 && fields[3] == fields[4] && fields[5] == "0";
+            let fds: Vec<&str> = out.stdout.lines().rev().take_while(|l| l.chars().all(|c| c.is_ascii_digit())).collect();
+            let session_part = if !alone {
+                fail("a step shares nslab's session or terminal")
+            } else if fds.len() > 4 {
+                fail("a step inherits descriptors")
+            } else {
+                Ok(())
+            };
+            let nproc = out.stdout.lines().find(|l| l.starts_with("Max processes")).map(|l| l.split_whitespace().nth(2).unwrap_or("").to_string());
+            let limits = match nproc.as_deref() {
+                Some(n) if n == LIMITS[0].2.to_string() => Ok(()),
+                Some(n) => Err((format!("a step may start {n} processes"), None)),
+                None => fail("cannot read a step's limits"),
+            };
+            (session_part, limits)
+        }
+    };
+    vec![(UserNs, userns), (RootFs, rootfs), (Session, session_part), (Limits, limits)]
 }
 
 #[cfg(test)]
