@@ -469,7 +469,8 @@ mod tests {
         let r = back.step_result().unwrap();
         assert_eq!(r.outcome, StepOutcome::Skipped(SkipReason::Needs { name: "box".into(), step: "start".into(), setup: Setup::Failed }));
         assert_eq!((r.duration_ms, back.lesson()), (3, "l"));
-        let f: Event = serde_json::from_str(r#"{"event":"lesson_finished","lesson":"l","passed":1,"failed":0,"skipped":2,"interrupted":false,"duration_ms":9}"#).unwrap();
+        let f: Event =
+            serde_json::from_str(r#"{"event":"lesson_finished","lesson":"l","passed":1,"failed":0,"skipped":2,"interrupted":false,"duration_ms":9}"#).unwrap();
         assert!(matches!(f, Event::LessonFinished { passed: 1, skipped: 2, quit: false, .. }));
     }
 }

@@ -177,8 +177,10 @@ impl Snapshot {
                 (name.to_string(), Pinned { path, held })
             })
             .collect();
-        let captures =
-            session.capture_names().filter_map(|name| session.captured(name).map(|(kind, id)| (name.to_string(), Identity { kind, id, serial: session.captured_serial(name) }))).collect();
+        let captures = session
+            .capture_names()
+            .filter_map(|name| session.captured(name).map(|(kind, id)| (name.to_string(), Identity { kind, id, serial: session.captured_serial(name) })))
+            .collect();
         let mut snap = Snapshot { host, processes, pins, captures, run_dir: session.run_dir().to_path_buf(), listing: None, shell: None };
         if want.listing {
             let scanned = session.scanner(crate::ns::KindSet::ALL).scan_bare();

@@ -59,11 +59,7 @@ impl Seen {
     pub fn read(pid: i32) -> std::io::Result<Seen> {
         let root = crate::ns::view::proc_root();
         let view = NsView::read(&root, pid)?;
-        let serials = view
-            .current
-            .keys()
-            .filter_map(|&k| crate::ns::sys::ns_serial_of(&crate::ns::view::ns_path(&root, pid, k)).map(|s| (k, s)))
-            .collect();
+        let serials = view.current.keys().filter_map(|&k| crate::ns::sys::ns_serial_of(&crate::ns::view::ns_path(&root, pid, k)).map(|s| (k, s))).collect();
         Ok(Seen { view, serials })
     }
 

@@ -209,12 +209,7 @@ fn check(e: &Expectation, action: &Action, ev: &Evidence) -> Verdict {
                 Err(why) => return unknown(why),
             };
             let k = other_kind.unwrap_or(NsKind::Net);
-            let seen = format!(
-                "{ns} is {}; {other} {} {}",
-                show(k, mine),
-                if matches!(other, Subject::Capture(_)) { "was" } else { "has" },
-                show(k, theirs)
-            );
+            let seen = format!("{ns} is {}; {other} {} {}", show(k, mine), if matches!(other, Subject::Capture(_)) { "was" } else { "has" }, show(k, theirs));
             let want_same = matches!(e, Expectation::SameAs { .. });
             Verdict::judged(expected, mine.is_some() && theirs.is_some() && same(mine, theirs) == want_same, seen)
         }
