@@ -13,6 +13,7 @@ pub mod event;
 pub mod exec;
 pub mod exercise;
 pub mod face;
+pub mod fake;
 pub mod lab;
 pub mod observe;
 pub mod progress;
