@@ -171,6 +171,13 @@ pub fn unmount(target: &Path) -> io::Result<()> {
     cvt(unsafe { libc::umount2(t.as_ptr(), libc::UMOUNT_NOFOLLOW) }).map(drop)
 }
 
+/// Detaches the mount at `target` and everything below it (MNT_DETACH).
+pub fn unmount_detached(target: &Path) -> io::Result<()> {
+    let t = cpath(target)?;
+    // SAFETY: valid C string.
+    cvt(unsafe { libc::umount2(t.as_ptr(), libc::MNT_DETACH | libc::UMOUNT_NOFOLLOW) }).map(drop)
+}
+
 /// Sends `signal` through a pidfd, which cannot hit a recycled pid.
 pub fn pidfd_send_signal(pidfd: &OwnedFd, signal: libc::c_int) -> io::Result<()> {
     // SAFETY: the syscall takes an fd, a signal number and two null arguments.

@@ -135,13 +135,7 @@ impl Lab for SessionLab {
     }
 
     fn reset(&mut self) -> Result<(), String> {
-        // A lab inside the old one: new namespaces of every lab kind, made
-        // where this worker is root already (so no user namespace), after
-        // the old lab's processes and pins are gone.
-        self.session.teardown();
-        let fresh = Session::enter_lab(false).map_err(|e| e.to_string())?;
-        self.session = fresh;
-        Ok(())
+        self.session.renew().map_err(|e| e.to_string())
     }
 
     fn teardown(&mut self) {

@@ -176,7 +176,6 @@ pub fn stage(root: bool) -> io::Result<Staged> {
     sys::make_read_only_tree(&exe)?;
     drop(exe_fd);
     let mkdir = |p: &Path, mode: u32| std::fs::DirBuilder::new().recursive(true).mode(mode).create(p);
-    let chown = |p: &Path| std::os::unix::fs::chown(p, Some(ids.owner.0), Some(ids.owner.1));
     for name in SYSTEM_DIRS {
         let host = Path::new("/").join(name);
         let Ok(meta) = std::fs::symlink_metadata(&host) else { continue };
@@ -192,6 +191,17 @@ pub fn stage(root: bool) -> io::Result<Staged> {
     for dir in ["proc", "sys", "dev", "home"] {
         mkdir(&r.join(dir), 0o755)?;
     }
+    stage_dev(&r.join("dev"))?;
+    stage_writable(&r, &ids)?;
+    sys::no_new_privs()?;
+    Ok(Staged { root: r, ids, exe })
+}
+
+/// The lab's writable places, fresh: tmpfs for `/tmp`, `/var/tmp`, `/run`,
+/// `/root`, `/mnt` (owned by the lab's root), a devpts instance of its own,
+/// and the worker's `/run` bound to the lab's.
+fn stage_writable(r: &Path, ids: &LabIds) -> io::Result<()> {
+    let mkdir = |p: &Path, mode: u32| std::fs::DirBuilder::new().recursive(true).mode(mode).create(p);
     for (path, mode, size) in WRITABLE {
         let at = r.join(path);
         if !at.exists() {
@@ -203,17 +213,28 @@ pub fn stage(root: bool) -> io::Result<Staged> {
         }
         sys::mount_tmpfs_with(&at, &format!("mode={mode:o},size={size}"))?;
         std::fs::set_permissions(&at, std::fs::Permissions::from_mode(mode))?;
-        chown(&at)?;
+        std::os::unix::fs::chown(&at, Some(ids.owner.0), Some(ids.owner.1))?;
     }
-    stage_dev(&r.join("dev"))?;
+    sys::mount_devpts(&r.join("dev/pts"))?;
     // The lab's /run is also the worker's: one tmpfs, shared, so that pins
     // and `check` the worker puts there appear in the lab (which receives
     // mounts from it and sends none back).
     let run = r.join("run");
     sys::set_propagation(&run, libc::MS_SHARED)?;
-    sys::bind(&run, Path::new("/run"), false)?;
-    sys::no_new_privs()?;
-    Ok(Staged { root: r, ids, exe })
+    sys::bind(&run, Path::new("/run"), false)
+}
+
+/// Makes the staged root fresh for another lab in the same worker (going
+/// back a step starts a new lab): what the last lab wrote is dropped with
+/// its tmpfs, and new ones take their place.
+pub fn refresh(staged: &Staged) -> io::Result<()> {
+    let r = &staged.root;
+    let _ = sys::unmount_detached(Path::new("/run"));
+    for (path, _, _) in WRITABLE {
+        let _ = sys::unmount_detached(&r.join(path));
+    }
+    let _ = sys::unmount_detached(&r.join("dev/pts"));
+    stage_writable(r, &staged.ids)
 }
 
 /// A minimal `/dev`: a few device nodes bound from the machine's, the usual
@@ -239,7 +260,6 @@ fn stage_dev(dev: &Path) -> io::Result<()> {
         std::os::unix::fs::symlink(target, dev.join(link))?;
     }
     std::fs::DirBuilder::new().mode(0o755).create(dev.join("pts"))?;
-    sys::mount_devpts(&dev.join("pts"))?;
     std::fs::DirBuilder::new().create(dev.join("shm"))?;
     std::fs::set_permissions(dev.join("shm"), std::fs::Permissions::from_mode(0o1777))?;
     Ok(())

@@ -56,6 +56,8 @@ pub struct Session {
     sandbox: Option<super::sandbox::LabIds>,
     /// nslab's binary as the worker can bind it (see `sandbox::Staged`).
     exe: Option<PathBuf>,
+    /// The staged root, kept for a fresh lab in the same worker.
+    staged: Option<super::sandbox::Staged>,
     processes: BTreeMap<String, Process>,
     pins: BTreeMap<String, PathBuf>,
     captures: BTreeMap<String, (NsKind, NsId, Option<u64>)>,
@@ -93,7 +95,17 @@ impl Session {
         init.new_namespaces([NsKind::Mnt].into_iter().collect(), Creation::Clone).receive_mounts(true).mount_proc(true);
         init.stdio(Stdio::Null, Stdio::Null, Stdio::Null);
         let lab_init = init.start()?;
-        Ok(Session { lab_init, sandbox: None, exe: None, processes: BTreeMap::new(), pins: BTreeMap::new(), captures: BTreeMap::new(), run_dir, checker: None })
+        Ok(Session {
+            lab_init,
+            sandbox: None,
+            exe: None,
+            staged: None,
+            processes: BTreeMap::new(),
+            pins: BTreeMap::new(),
+            captures: BTreeMap::new(),
+            run_dir,
+            checker: None,
+        })
     }
 
     /// Moves this (single-threaded, dedicated worker) process into a mount
@@ -101,6 +113,29 @@ impl Session {
     /// lab's init in it: the lab as a sandbox (see [`super::sandbox`]).
     pub fn enter_sandbox() -> Result<Session, SessionError> {
         let staged = super::sandbox::stage(super::is_root()).map_err(SessionError::Lab)?;
+        Session::start_sandbox(staged)
+    }
+
+    /// A fresh lab in place of this one, in the same worker (going back a
+    /// step): the old lab's processes and pins are gone first, and a
+    /// sandbox's writable places are new.
+    pub fn renew(&mut self) -> Result<(), SessionError> {
+        self.teardown();
+        let Some(staged) = self.staged.take() else {
+            // Without the sandbox: a lab inside the old one, made where this
+            // worker is root already (so no user namespace).
+            *self = Session::enter_lab(false)?;
+            return Ok(());
+        };
+        // Children are born in this worker's own pid namespace again: the
+        // old lab's is gone.
+        ns::sys::setns_path(Path::new("/proc/self/ns/pid"), NsKind::Pid).map_err(SessionError::Lab)?;
+        super::sandbox::refresh(&staged).map_err(SessionError::Lab)?;
+        *self = Session::start_sandbox(staged)?;
+        Ok(())
+    }
+
+    fn start_sandbox(staged: super::sandbox::Staged) -> Result<Session, SessionError> {
         let ids = staged.ids.clone();
         let run_dir = PathBuf::from(RUN_DIR);
         std::fs::DirBuilder::new().mode(0o700).create(&run_dir).map_err(SessionError::RunDir)?;
@@ -122,7 +157,8 @@ impl Session {
         Ok(Session {
             lab_init,
             sandbox: Some(ids),
-            exe: Some(staged.exe),
+            exe: Some(staged.exe.clone()),
+            staged: Some(staged),
             processes: BTreeMap::new(),
             pins: BTreeMap::new(),
             captures: BTreeMap::new(),
