@@ -526,7 +526,7 @@ pub fn lab_requirements() -> crate::doctor::Requirements {
 
 /// `nslab doctor`.
 pub fn doctor(args: &crate::cli::DoctorArgs) -> Result<Exit, CmdError> {
-    use crate::doctor::{Probe, Report, Settings, Sources};
+    use crate::doctor::{Report, Settings, Sources};
     let lessons = match crate::catalog::load(&args.paths) {
         Ok(l) => l,
         Err(diags) => {
@@ -534,14 +534,7 @@ pub fn doctor(args: &crate::cli::DoctorArgs) -> Result<Exit, CmdError> {
             return Ok(Exit::Invalid);
         }
     };
-    let mut probe = Probe::run(Settings::read(&Sources::host()));
-    // The sandbox is tried by starting a real lab, each way this user can.
-    for way in crate::doctor::Way::BOTH {
-        if way == crate::doctor::Way::AsRoot && !probe.as_root {
-            continue;
-        }
-        probe.set_sandbox(way, &crate::run::sandbox::probe(way == crate::doctor::Way::AsRoot));
-    }
+    let probe = crate::run::sandbox::probe_all(Settings::read(&Sources::host()));
     let report = Report::new(probe, &lessons, lab_requirements());
     let out = if args.json { report.to_json() + "\n" } else { report.render(use_color(args.color)) };
     std::io::stdout().lock().write_all(out.as_bytes()).map_err(CmdError::Output)?;

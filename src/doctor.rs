@@ -323,7 +323,7 @@ impl Capability {
             Capability::ReadNsLinks => [NsKind::Uts].into_iter().collect(),
             Capability::Sandbox(_) => KindSet::EMPTY,
         };
-        if way == Way::Rootless || self == Capability::IdMaps {
+        if way == Way::Rootless || matches!(self, Capability::IdMaps | Capability::Sandbox(_)) {
             kinds.insert(NsKind::User);
         }
         let map_root = kinds.contains(NsKind::User) && self != Capability::Namespace(NsKind::User);
@@ -641,14 +641,18 @@ impl Probe {
     pub fn set_sandbox(&mut self, way: Way, parts: &[(SandboxPart, Result<(), (String, Option<i32>)>)]) {
         let settings = self.settings.clone();
         for (part, result) in parts {
+            let capability = Capability::Sandbox(*part);
             let outcome = match result {
-                Ok(()) => Outcome::Works,
-                Err((error, errno)) => Outcome::Fails {
-                    error: error.clone(),
-                    explanation: explain(&settings, Capability::Namespace(NsKind::User), Way::Rootless, *errno).or_else(|| unprivileged_block(&settings)),
+                // As in `run`: root is spared settings that refuse others.
+                Ok(()) => match unprivileged_block(&settings).filter(|_| self.as_root && way == Way::Rootless) {
+                    None => Outcome::Works,
+                    Some(explanation) => {
+                        Outcome::Fails { error: "works as root, but the kernel refuses it to unprivileged users".into(), explanation: Some(explanation) }
+                    }
                 },
+                Err((error, errno)) => Outcome::Fails { error: error.clone(), explanation: explain(&settings, capability, way, *errno) },
             };
-            if let Some(check) = self.checks.iter_mut().find(|c| c.capability == Capability::Sandbox(*part) && c.way == way) {
+            if let Some(check) = self.checks.iter_mut().find(|c| c.capability == capability && c.way == way) {
                 check.outcome = outcome;
             }
         }
@@ -693,7 +697,13 @@ impl Probe {
         needed.push(Capability::ReadNsLinks);
         // Every lesson runs in the sandbox.
         needed.extend(SandboxPart::ALL.map(Capability::Sandbox));
+        // A probe that did not start a lab (the library's `Probe::run`
+        // alone) says nothing of the sandbox; the doctor always tries it.
+        let sandbox_tried = self.checks.iter().any(|c| matches!(c.capability, Capability::Sandbox(_)) && !matches!(c.outcome, Outcome::NotTried { .. }));
         for capability in needed {
+            if matches!(capability, Capability::Sandbox(_)) && !sandbox_tried {
+                continue;
+            }
             let Some(check) = self.check(capability, way) else { continue };
             match &check.outcome {
                 Outcome::Works => {}

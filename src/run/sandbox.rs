@@ -265,6 +265,20 @@ fn stage_dev(dev: &Path) -> io::Result<()> {
     Ok(())
 }
 
+/// The doctor's whole probe: every capability (`doctor::Probe::run`), and
+/// the sandbox tried by starting a real lab each way this user can.
+pub fn probe_all(settings: crate::doctor::Settings) -> crate::doctor::Probe {
+    use crate::doctor::Way;
+    let mut probe = crate::doctor::Probe::run(settings);
+    for way in Way::BOTH {
+        if way == Way::AsRoot && !probe.as_root {
+            continue;
+        }
+        probe.set_sandbox(way, &self::probe(way == Way::AsRoot));
+    }
+    probe
+}
+
 /// What one part of the sandbox showed: `Err((what failed, errno))`.
 pub type PartResult = Result<(), (String, Option<i32>)>;
 
