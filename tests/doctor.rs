@@ -572,6 +572,8 @@ fn the_runner_explains_in_the_doctors_words() {
         lab_blocked(&err, &no_userns, false),
         "user namespaces are switched off: user.max_user_namespaces is 0 — fix: sudo sysctl -w user.max_user_namespaces=15000 (`nslab doctor` tells more)"
     );
+    // The sandbox needs a user namespace as root too.
+    assert!(lab_blocked(&err, &no_userns, true).starts_with("user namespaces are switched off"), "{}", lab_blocked(&err, &no_userns, true));
     // Root without CAP_SYS_ADMIN (a container): EPERM.
     let no_cap = Settings { cap_sys_admin: Some(false), ..settings.clone() };
     let err = SessionError::Lab(std::io::Error::from_raw_os_error(libc::EPERM));
