@@ -132,7 +132,25 @@ pub fn render_lesson(lesson: &Lesson) -> String {
     facts.push(format!("{} steps", lesson.steps.len()));
     let _ = writeln!(out, "<div class=\"nslab-lesson-meta\">{} · run it with <code>nslab run {}</code></div>\n", escape(&facts.join(" · ")), escape(&meta.id));
     for step in &lesson.steps {
-        out.push_str(lesson.prose(step));
+        let mut prose = lesson.prose(step).to_string();
+        // A file the lesson carries shows as source code, with its name.
+        for file in step.files.iter().rev() {
+            let at = file.span.start.saturating_sub(step.prose.start);
+            if let Some(block) = prose.get(at..at + (file.span.end - file.span.start)) {
+                let lang = match file.name.rsplit_once('.').map(|(_, ext)| ext) {
+                    Some("c") => "c",
+                    Some("py") => "python",
+                    Some("sh") => "sh",
+                    _ => "text",
+                };
+                // A fence longer than any run of backticks in the file.
+                let longest = file.text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+                let fence = "`".repeat(longest.max(2) + 1);
+                let shown = format!("<p class=\"nslab-file\">nslab puts this file in the run folder as <code>{}</code>:</p>\n\n{fence}{lang}\n{}{fence}", escape(&file.name), file.text);
+                prose = prose.replacen(block, &shown, 1);
+            }
+        }
+        out.push_str(&prose);
         render_step(step, &mut out);
     }
     out.push_str(lesson.text(lesson.outro));

@@ -160,6 +160,10 @@ pub struct Step {
     pub stdin: Option<String>,
     /// Goal and solution, for exercises.
     pub exercise: Option<Exercise>,
+    /// The source files the lesson carries for this step (```` ```nslab file
+    /// NAME ```` blocks in the prose before it), put in the run folder before
+    /// the step runs.
+    pub files: Vec<LessonFile>,
     /// Names of processes and pins, and `@captures`, that this step refers to
     /// (sorted). A runner skips the step when one of them came from a failed step.
     pub uses: Vec<String>,
@@ -168,6 +172,18 @@ pub struct Step {
     /// The Markdown between the previous step (or the front matter) and this one.
     pub prose: Span,
     /// The whole fenced block, fences included.
+    pub span: Span,
+}
+
+/// A file a lesson carries (```` ```nslab file NAME ````), written into the run
+/// folder before the step that follows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LessonFile {
+    /// The file's name in the run folder: `uts.c`.
+    pub name: String,
+    /// Its text, every line ending in a newline.
+    pub text: String,
+    /// The whole fenced block.
     pub span: Span,
 }
 

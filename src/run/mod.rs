@@ -434,6 +434,9 @@ fn summary(r: &StepResult) -> StepSummary {
 /// reference solution — or, for `check --solutions`, both ways round.
 pub fn perform_step(session: &mut Session, lesson: &Lesson, step: &Step, opts: &RunOptions, quiet: bool) -> StepResult {
     use exercise::Mode;
+    if let Err(e) = place_files(session, step) {
+        return StepResult { error: Some(e), ..StepResult::new(step, StepOutcome::Failed) };
+    }
     if step.kind != crate::lesson::StepKind::Exercise {
         return run_step(session, step, opts);
     }
@@ -455,6 +458,25 @@ pub fn perform_step(session: &mut Session, lesson: &Lesson, step: &Step, opts: &
     solved.error = (!problems.is_empty()).then(|| problems.join("; and "));
     solved.display = Some(if problems.is_empty() { "fair: fails with nothing done, passes with the reference solution".into() } else { "NOT fair".into() });
     solved
+}
+
+/// Writes the files the lesson carries for `step` (```` ```nslab file ````
+/// blocks) into the run folder, where the step's commands find them.
+fn place_files(session: &Session, step: &Step) -> Result<(), String> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    for file in &step.files {
+        let path = session.run_dir().join(&file.name);
+        let written = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o644)
+            .open(&path)
+            .and_then(|mut f| f.write_all(file.text.as_bytes()));
+        written.map_err(|e| format!("cannot put the file {} in the run folder: {e}", file.name))?;
+    }
+    Ok(())
 }
 
 /// Runs one step: snapshot, action, saves, snapshot, verdicts.
