@@ -233,7 +233,7 @@ fn describe_action(action: &Action) -> (String, Option<String>) {
                 Some(format!("{enter}unshare {} sleep infinity &", unshare_options(*kinds))),
             )
         }
-        Action::Run { target: RunTarget::Host, command } => ("Run on the host side:".into(), Some(command.clone())),
+        Action::Run { target: RunTarget::Host, command } => ("Run in the lab:".into(), Some(command.clone())),
         Action::Run { target: RunTarget::Process(n), command } => {
             (format!("Run inside the namespaces of <b>{}</b> (setns):", escape(n)), Some(command.clone()))
         }
@@ -278,7 +278,7 @@ fn render_step(step: &Step, out: &mut String) {
     for save in &step.saves {
         let s = &save.value;
         let whose = match &s.subject {
-            lesson::Subject::Host => "the host".to_string(),
+            lesson::Subject::Host => "the lab".to_string(),
             other => format!("<b>{}</b>", escape(&other.to_string())),
         };
         let _ = writeln!(out, "<p class=\"nslab-save\">nslab notes the {} namespace of {whose} as <b>@{}</b>.</p>", s.kind, escape(&s.capture));
@@ -361,8 +361,8 @@ mod tests {
             let content = ch["content"].as_str().unwrap();
             assert!(!content.contains("```nslab") && !content.contains("expect:"), "{content}");
             assert!(
-                content.contains("<li>the net namespace of box differs from the host&#x27;s</li>")
-                    || content.contains("<li>the net namespace of box differs from the host's</li>"),
+                content.contains("<li>the net namespace of box differs from the lab&#x27;s</li>")
+                    || content.contains("<li>the net namespace of box differs from the lab's</li>"),
                 "{content}"
             );
             assert!(content.contains("<details class=\"nslab-hint\"><summary>Hint</summary>use <code>start</code></details>"), "{content}");

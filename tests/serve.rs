@@ -795,7 +795,7 @@ fn e2e_run_in_a_real_browser_shows_the_verified_result() {
     let text = browser.wait_for(&page, &format!("{RESULT}.querySelector('table') && {RESULT}.innerText"), 30, "the result in the page");
     let text = text.as_str().unwrap();
     for words in
-        ["✔ passed", "✔ the command exits with status 0", "✔ stdout is the 3 lines shown", "✔ the host's uts namespace stays the same", "│ lab.example", "host"]
+        ["✔ passed", "✔ the command exits with status 0", "✔ stdout is the 3 lines shown", "✔ the lab's uts namespace stays the same", "│ lab.example", "host"]
     {
         assert!(text.contains(words), "{words:?} not in:\n{text}");
     }

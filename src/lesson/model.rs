@@ -358,11 +358,11 @@ impl Subject {
         }
     }
 
-    /// "box's", "the host's", "the one saved as @old": how the subject's
+    /// "box's", "the lab's", "the one saved as @old": how the subject's
     /// namespace is named as the second term of a comparison.
     fn possessive(&self) -> String {
         match self {
-            Subject::Host => "the host's".to_string(),
+            Subject::Host => "the lab's".to_string(),
             Subject::Shell => "your shell's".to_string(),
             Subject::Process(n) => format!("{n}'s"),
             Subject::Capture(n) => format!("the one saved as @{n}"),
@@ -394,12 +394,12 @@ pub struct NsRef {
 }
 
 impl NsRef {
-    /// Plain words: "the net namespace of box", "the host's uts namespace",
+    /// Plain words: "the net namespace of box", "the lab's uts namespace",
     /// "the namespace saved as @old".
     pub fn describe(&self) -> String {
         match (&self.subject, self.kind) {
             (Subject::Capture(n), _) => format!("the namespace saved as @{n}"),
-            (Subject::Host, Some(k)) => format!("the host's {k} namespace"),
+            (Subject::Host, Some(k)) => format!("the lab's {k} namespace"),
             (Subject::Shell, Some(k)) => format!("the {k} namespace of your shell"),
             (Subject::Process(n), Some(k)) => format!("the {k} namespace of {n}"),
             (Subject::Pin(n), Some(k)) => format!("the {k} namespace pinned at {n}"),
@@ -607,8 +607,8 @@ mod tests {
         let host_net = NsRef { subject: Subject::Host, kind: Some(NsKind::Net) };
         let cases = [
             (Expectation::Changed { ns: proc_ns("box", NsKind::Net) }, "the net namespace of box changes"),
-            (Expectation::Unchanged { ns: host_net }, "the host's net namespace stays the same"),
-            (Expectation::SameAs { ns: proc_ns("box", NsKind::Uts), other: Subject::Host }, "the uts namespace of box is the same as the host's"),
+            (Expectation::Unchanged { ns: host_net }, "the lab's net namespace stays the same"),
+            (Expectation::SameAs { ns: proc_ns("box", NsKind::Uts), other: Subject::Host }, "the uts namespace of box is the same as the lab's"),
             (
                 Expectation::DiffersFrom { ns: proc_ns("box", NsKind::Net), other: Subject::Capture("old".into()) },
                 "the net namespace of box differs from the one saved as @old",
