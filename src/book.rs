@@ -146,7 +146,11 @@ pub fn render_lesson(lesson: &Lesson) -> String {
                 // A fence longer than any run of backticks in the file.
                 let longest = file.text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
                 let fence = "`".repeat(longest.max(2) + 1);
-                let shown = format!("<p class=\"nslab-file\">nslab puts this file in the run folder as <code>{}</code>:</p>\n\n{fence}{lang}\n{}{fence}", escape(&file.name), file.text);
+                let shown = format!(
+                    "<p class=\"nslab-file\">nslab puts this file in the run folder as <code>{}</code>:</p>\n\n{fence}{lang}\n{}{fence}",
+                    escape(&file.name),
+                    file.text
+                );
                 prose = prose.replacen(block, &shown, 1);
             }
         }

@@ -402,7 +402,8 @@ mod carried_files {
 
     #[test]
     fn a_file_goes_with_the_next_step_and_shows_in_its_prose() {
-        let body = format!("Intro.\n\n```nslab file uts.c\nint main(void)\n{{ return 0; }}\n```\n\n{STEP}\n```nslab\nid: two\nrun: true\nexpect: status 0\n```\n");
+        let body =
+            format!("Intro.\n\n```nslab file uts.c\nint main(void)\n{{ return 0; }}\n```\n\n{STEP}\n```nslab\nid: two\nrun: true\nexpect: status 0\n```\n");
         let lesson = lesson(&body).unwrap();
         assert_eq!(lesson.steps[0].files.len(), 1);
         let file = &lesson.steps[0].files[0];
@@ -418,10 +419,13 @@ mod carried_files {
             (format!("```nslab file a/b\nx\n```\n{STEP}"), "give a name, not a path"),
             (format!("```nslab file\nx\n```\n{STEP}"), "files.md:6:1: error: a file block without a name"),
             (format!("```nslab file bin\nx\n```\n{STEP}"), "`bin` is a name nslab uses in the run folder"),
-            (format!("```nslab file a.c\nx\n```\n\n```nslab file a.c\ny\n```\n{STEP}"), "files.md:10:15: error: a file named `a.c` is already carried at line 6"),
+            (
+                format!("```nslab file a.c\nx\n```\n\n```nslab file a.c\ny\n```\n{STEP}"),
+                "files.md:10:15: error: a file named `a.c` is already carried at line 6",
+            ),
             (format!("{STEP}\n```nslab file late.c\nx\n```\n"), "files.md:12:15: error: no step follows the file `late.c`"),
             (
-                format!("```nslab file keep\nx\n```\n```nslab\nid: s\nstart box: net\nexpect: box net differs from lab\n```\n```nslab\nid: p\npin box net as keep\nexpect: keep net same as box\n```\n"),
+                "```nslab file keep\nx\n```\n```nslab\nid: s\nstart box: net\nexpect: box net differs from lab\n```\n```nslab\nid: p\npin box net as keep\nexpect: keep net same as box\n```\n".to_string(),
                 "the pin `keep` has the name of a file the lesson carries",
             ),
             (format!("```nslab file a.c x\nx\n```\n{STEP}"), "unexpected `x` after the block kind"),
@@ -497,7 +501,11 @@ mod quoted_syntax {
     fn nslab_check_prints_warnings_and_still_passes() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("w.md");
-        fs::write(&file, "---\nid: w\ntitle: W\n---\n\n```nslab\nid: a\nstart box: uts\nexpect: box uts differs from lab\nhint: `start box: uts` does it.\n```\n").unwrap();
+        fs::write(
+            &file,
+            "---\nid: w\ntitle: W\n---\n\n```nslab\nid: a\nstart box: uts\nexpect: box uts differs from lab\nhint: `start box: uts` does it.\n```\n",
+        )
+        .unwrap();
         let mut out = Vec::new();
         let clean = lesson::check_paths(&[file], &mut out, false).unwrap();
         let text = String::from_utf8(out).unwrap();

@@ -39,11 +39,19 @@ pub(crate) fn carried(
     diags: &mut Diagnostics,
 ) -> Option<LessonFile> {
     if !block.terminated {
-        diags.error_help(block.opening.clone(), format!("unterminated file block `{name}`: it runs to the end of the file"), "close it with a line holding only ```");
+        diags.error_help(
+            block.opening.clone(),
+            format!("unterminated file block `{name}`: it runs to the end of the file"),
+            "close it with a line holding only ```",
+        );
         return None;
     }
     if !is_file_name(name) {
-        let help = if name.contains('/') { "a file goes into the run folder itself: give a name, not a path" } else { "use letters, digits, `.`, `_` and `-`, e.g. `uts.c`" };
+        let help = if name.contains('/') {
+            "a file goes into the run folder itself: give a name, not a path"
+        } else {
+            "use letters, digits, `.`, `_` and `-`, e.g. `uts.c`"
+        };
         diags.error_help(at, format!("invalid file name `{name}`"), help);
         return None;
     }
@@ -78,10 +86,18 @@ pub(crate) fn belong(files: &[(usize, LessonFile, Range<usize>)], drafts: &[Step
     }
     for (step, file, at) in files {
         if *step >= drafts.len() {
-            diags.error_help(at.clone(), format!("no step follows the file `{}`", file.name), "a file is put in the run folder before the step after it: move it above that step");
+            diags.error_help(
+                at.clone(),
+                format!("no step follows the file `{}`", file.name),
+                "a file is put in the run folder before the step after it: move it above that step",
+            );
         }
         if let Some((_, range)) = pins.iter().find(|(pin, _)| *pin == file.name) {
-            diags.error_help(range.clone(), format!("the pin `{}` has the name of a file the lesson carries", file.name), "pins and files share the run folder: rename one");
+            diags.error_help(
+                range.clone(),
+                format!("the pin `{}` has the name of a file the lesson carries", file.name),
+                "pins and files share the run folder: rename one",
+            );
         }
     }
 }

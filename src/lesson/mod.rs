@@ -26,7 +26,8 @@ pub use author::{NewLessonError, check_paths, lesson_files, new_lesson};
 pub use blocks::FENCE_WORD;
 pub use diagnostic::{Diagnostic, Location, MAX_DIAGNOSTICS, Snippet, render};
 pub use model::{
-    Action, Exercise, Expectation, ExpectedStatus, KernelVersion, Lesson, LessonFile, LessonMeta, Needs, NsRef, RunTarget, Save, Step, StepKind, Stream, Subject,
+    Action, Exercise, Expectation, ExpectedStatus, KernelVersion, Lesson, LessonFile, LessonMeta, Needs, NsRef, RunTarget, Save, Step, StepKind, Stream,
+    Subject,
 };
 pub use output::{ANY_LINES, LinePattern, OutputMatcher, WILDCARD, line_matches, lines_match};
 pub use span::{LineIndex, Span, Spanned};

@@ -467,13 +467,8 @@ fn place_files(session: &Session, step: &Step) -> Result<(), String> {
     use std::os::unix::fs::OpenOptionsExt;
     for file in &step.files {
         let path = session.run_dir().join(&file.name);
-        let written = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o644)
-            .open(&path)
-            .and_then(|mut f| f.write_all(file.text.as_bytes()));
+        let written =
+            std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o644).open(&path).and_then(|mut f| f.write_all(file.text.as_bytes()));
         written.map_err(|e| format!("cannot put the file {} in the run folder: {e}", file.name))?;
     }
     Ok(())
