@@ -526,3 +526,28 @@ fn the_api_lessons_programs_build_and_run_in_the_lab_with_cc_and_with_python() {
     }
     before.assert_restored("the API lesson");
 }
+
+/// Where neither a C compiler nor Python 3 is installed, the API lesson is an
+/// explained skip (exit status 3, "cannot run here" and the fix), and the
+/// doctor says the same; here, a `PATH` with neither stands for such a machine.
+#[test]
+fn without_cc_and_python_the_api_lesson_is_an_explained_skip() {
+    let lessons = lessons();
+    let api = lessons.iter().find(|l| l.id == "api").expect("the API lesson");
+    let copy = world_readable(&[("api.md".to_string(), api.text.clone())]);
+    let empty = copy.path().join("bin");
+    std::fs::create_dir(&empty).unwrap();
+    let mut cmd = std::process::Command::new(nslab_path());
+    cmd.args(["run", "--yes", "--color", "never", "api.md"]).current_dir(copy.path()).env("PATH", &empty).env("XDG_STATE_HOME", copy.path().join("state"));
+    let out =
+        wait_bounded(cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap(), Duration::from_secs(30), "nslab run api.md");
+    let report = stdout(&out);
+    assert_eq!(out.status.code(), Some(3), "{report}\n{}", stderr(&out));
+    let why = "cannot run here: it builds or runs programs with cc or python3, and neither cc nor python3 is installed";
+    assert!(report.contains(why) && report.contains("fix: install a C compiler or Python 3"), "{report}");
+    let mut cmd = std::process::Command::new(nslab_path());
+    cmd.args(["doctor", "--color", "never", "api.md"]).current_dir(copy.path()).env("PATH", &empty);
+    let out = wait_bounded(cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap(), Duration::from_secs(30), "nslab doctor");
+    let text = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(text.contains("api rootless: it builds or runs programs with cc or python3, and neither cc nor python3 is installed"), "{text}");
+}

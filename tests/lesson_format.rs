@@ -514,3 +514,22 @@ mod quoted_syntax {
         assert!(text.contains("checked 1 lesson: 1 ok, 1 warning"), "{text}");
     }
 }
+
+/// `needs: cc or python3`: programs of which one must be installed.
+mod needed_programs {
+    use super::*;
+
+    #[test]
+    fn needs_names_programs_of_which_one_is_enough() {
+        let parse = |needs: &str| {
+            parse_lesson(&format!("---\nid: p\ntitle: P\nneeds: {needs}\n---\n\n```nslab\nrun: true\nexpect: status 0\n```\n"), Path::new("p.md"))
+        };
+        let lesson = parse("userns, cc or python3").unwrap_or_else(|d| panic!("{}", render(&d, false)));
+        let tools: Vec<lesson::Tool> = lesson.meta.needs.any_tool.iter().collect();
+        assert_eq!(tools, [lesson::Tool::Cc, lesson::Tool::Python3]);
+        assert_eq!(lesson.meta.needs.to_string(), "userns, cc or python3");
+        assert_eq!(parse("python3").unwrap().meta.needs.to_string(), "python3");
+        let err = render(&parse("userns, cc or rustc").unwrap_err(), false);
+        assert!(err.contains("p.md:4:16: error: unknown need `cc or rustc`") && err.contains("`cc or python3`"), "{err}");
+    }
+}

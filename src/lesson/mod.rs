@@ -27,7 +27,7 @@ pub use blocks::FENCE_WORD;
 pub use diagnostic::{Diagnostic, Location, MAX_DIAGNOSTICS, Snippet, render};
 pub use model::{
     Action, Exercise, Expectation, ExpectedStatus, KernelVersion, Lesson, LessonFile, LessonMeta, Needs, NsRef, RunTarget, Save, Step, StepKind, Stream,
-    Subject,
+    Subject, Tool, ToolSet,
 };
 pub use output::{ANY_LINES, LinePattern, OutputMatcher, WILDCARD, line_matches, lines_match};
 pub use span::{LineIndex, Span, Spanned};

@@ -67,6 +67,88 @@ pub struct Needs {
     pub userns: bool,
     /// The least kernel version (`kernel 5.6`).
     pub min_kernel: Option<KernelVersion>,
+    /// Programs of which at least one must be installed (`cc or python3`);
+    /// empty when the lesson needs none.
+    pub any_tool: ToolSet,
+}
+
+/// A program a lesson's steps may need, one of a known few.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tool {
+    /// A C compiler, `cc`.
+    Cc,
+    /// Python 3, `python3`.
+    Python3,
+}
+
+impl Tool {
+    /// Every tool, in order.
+    pub const ALL: [Tool; 2] = [Tool::Cc, Tool::Python3];
+
+    /// The command's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Tool::Cc => "cc",
+            Tool::Python3 => "python3",
+        }
+    }
+
+    /// The tool called `name`.
+    pub fn from_name(name: &str) -> Option<Tool> {
+        Tool::ALL.into_iter().find(|t| t.name() == name)
+    }
+
+    fn bit(self) -> u8 {
+        1 << self as u8
+    }
+}
+
+/// A set of [`Tool`]s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ToolSet(u8);
+
+impl ToolSet {
+    /// Adds `tool`.
+    pub fn insert(&mut self, tool: Tool) {
+        self.0 |= tool.bit();
+    }
+
+    /// True when `tool` is in the set.
+    pub fn contains(self, tool: Tool) -> bool {
+        self.0 & tool.bit() != 0
+    }
+
+    /// True for the empty set.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The tools in the set, in order.
+    pub fn iter(self) -> impl Iterator<Item = Tool> {
+        Tool::ALL.into_iter().filter(move |t| self.contains(*t))
+    }
+}
+
+impl FromIterator<Tool> for ToolSet {
+    fn from_iter<I: IntoIterator<Item = Tool>>(iter: I) -> Self {
+        let mut set = ToolSet::default();
+        iter.into_iter().for_each(|t| set.insert(t));
+        set
+    }
+}
+
+impl fmt::Display for ToolSet {
+    /// `cc or python3`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.iter().map(Tool::name).collect();
+        f.write_str(&names.join(" or "))
+    }
+}
+
+impl Serialize for ToolSet {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter().map(Tool::name))
+    }
 }
 
 impl Needs {
@@ -87,6 +169,9 @@ impl fmt::Display for Needs {
         }
         if let Some(k) = self.min_kernel {
             parts.push(format!("kernel {k}"));
+        }
+        if !self.any_tool.is_empty() {
+            parts.push(self.any_tool.to_string());
         }
         if parts.is_empty() { f.write_str("nothing") } else { f.write_str(&parts.join(", ")) }
     }
