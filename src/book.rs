@@ -132,7 +132,29 @@ pub fn render_lesson(lesson: &Lesson) -> String {
     facts.push(format!("{} steps", lesson.steps.len()));
     let _ = writeln!(out, "<div class=\"nslab-lesson-meta\">{} · run it with <code>nslab run {}</code></div>\n", escape(&facts.join(" · ")), escape(&meta.id));
     for step in &lesson.steps {
-        out.push_str(lesson.prose(step));
+        let mut prose = lesson.prose(step).to_string();
+        // A file the lesson carries shows as source code, with its name.
+        for file in step.files.iter().rev() {
+            let at = file.span.start.saturating_sub(step.prose.start);
+            if let Some(block) = prose.get(at..at + (file.span.end - file.span.start)) {
+                let lang = match file.name.rsplit_once('.').map(|(_, ext)| ext) {
+                    Some("c") => "c",
+                    Some("py") => "python",
+                    Some("sh") => "sh",
+                    _ => "text",
+                };
+                // A fence longer than any run of backticks in the file.
+                let longest = file.text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+                let fence = "`".repeat(longest.max(2) + 1);
+                let shown = format!(
+                    "<p class=\"nslab-file\">nslab puts this file in the run folder as <code>{}</code>:</p>\n\n{fence}{lang}\n{}{fence}",
+                    escape(&file.name),
+                    file.text
+                );
+                prose = prose.replacen(block, &shown, 1);
+            }
+        }
+        out.push_str(&prose);
         render_step(step, &mut out);
     }
     out.push_str(lesson.text(lesson.outro));
@@ -215,7 +237,7 @@ fn describe_action(action: &Action) -> (String, Option<String>) {
                 Some(format!("{enter}unshare {} sleep infinity &", unshare_options(*kinds))),
             )
         }
-        Action::Run { target: RunTarget::Host, command } => ("Run on the host side:".into(), Some(command.clone())),
+        Action::Run { target: RunTarget::Host, command } => ("Run in the lab:".into(), Some(command.clone())),
         Action::Run { target: RunTarget::Process(n), command } => {
             (format!("Run inside the namespaces of <b>{}</b> (setns):", escape(n)), Some(command.clone()))
         }
@@ -260,7 +282,7 @@ fn render_step(step: &Step, out: &mut String) {
     for save in &step.saves {
         let s = &save.value;
         let whose = match &s.subject {
-            lesson::Subject::Host => "the host".to_string(),
+            lesson::Subject::Host => "the lab".to_string(),
             other => format!("<b>{}</b>", escape(&other.to_string())),
         };
         let _ = writeln!(out, "<p class=\"nslab-save\">nslab notes the {} namespace of {whose} as <b>@{}</b>.</p>", s.kind, escape(&s.capture));
@@ -343,8 +365,8 @@ mod tests {
             let content = ch["content"].as_str().unwrap();
             assert!(!content.contains("```nslab") && !content.contains("expect:"), "{content}");
             assert!(
-                content.contains("<li>the net namespace of box differs from the host&#x27;s</li>")
-                    || content.contains("<li>the net namespace of box differs from the host's</li>"),
+                content.contains("<li>the net namespace of box differs from the lab&#x27;s</li>")
+                    || content.contains("<li>the net namespace of box differs from the lab's</li>"),
                 "{content}"
             );
             assert!(content.contains("<details class=\"nslab-hint\"><summary>Hint</summary>use <code>start</code></details>"), "{content}");

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use serde::{Serialize, Serializer};
 
-use crate::lesson::{Action, KernelVersion, Lesson, Needs};
+use crate::lesson::{Action, KernelVersion, Lesson, Needs, Tool, ToolSet};
 use crate::ns::{Creation, EngineError, ExitStatus, KindSet, NsKind, NsView, Process, Spawn, Stdio};
 
 /// The exit status of `nslab doctor` when some lesson cannot run here as the
@@ -50,12 +50,19 @@ pub struct Sources {
     /// The `container` environment variable (set by systemd-nspawn, podman,
     /// LXC and others).
     pub container_env: Option<String>,
+    /// The `PATH` in which to look for the programs a lesson may need.
+    pub path: Option<std::ffi::OsString>,
 }
 
 impl Sources {
     /// The real machine: `/proc`, `/` and this process's environment.
     pub fn host() -> Sources {
-        Sources { proc_root: PathBuf::from("/proc"), fs_root: PathBuf::from("/"), container_env: std::env::var("container").ok().filter(|v| !v.is_empty()) }
+        Sources {
+            proc_root: PathBuf::from("/proc"),
+            fs_root: PathBuf::from("/"),
+            container_env: std::env::var("container").ok().filter(|v| !v.is_empty()),
+            path: std::env::var_os("PATH"),
+        }
     }
 }
 
@@ -100,6 +107,9 @@ pub struct Settings {
     pub seccomp: Option<u32>,
     /// Whether nslab runs in a container, best effort.
     pub container: Option<ContainerHint>,
+    /// The programs a lesson may need (`needs: cc or python3`) that are on
+    /// this process's `PATH`.
+    pub tools: ToolSet,
     /// Whether this process is in the initial user namespace (its
     /// `uid_map` maps all ids onto themselves); false for root inside a
     /// user namespace.
@@ -134,6 +144,7 @@ impl Settings {
             seccomp: status_field(&status, "Seccomp").and_then(|v| v.parse().ok()),
             container: container_hint(sources),
             initial_user_namespace: text("self/uid_map").map(|m| is_identity_map(&m)),
+            tools: tools_on_path(sources.path.as_deref()),
         }
     }
 
@@ -684,6 +695,9 @@ impl Probe {
         {
             return Verdict::Blocked { reason: format!("needs Linux {min} or later, this is {have}"), fix: None };
         }
+        if let Some(e) = missing_tools(req.needs.any_tool, self.settings.tools) {
+            return Verdict::Blocked { reason: e.why, fix: Some(e.fix) };
+        }
         // `needs: userns` (unprivileged user namespaces) is what the rootless
         // way always takes, so it adds no check of its own.
         let mut needed = Vec::new();
@@ -863,6 +877,28 @@ impl Drop for ScratchFile {
 // Lessons: what each needs, and whether it runs here.
 // ---------------------------------------------------------------------------
 
+/// The tools found as executable files in the folders of `path` (a `PATH` value).
+pub fn tools_on_path(path: Option<&std::ffi::OsStr>) -> ToolSet {
+    use std::os::unix::fs::PermissionsExt;
+    let dirs: Vec<PathBuf> = path.map(|p| std::env::split_paths(p).collect()).unwrap_or_default();
+    let found = |tool: &Tool| dirs.iter().any(|d| std::fs::metadata(d.join(tool.name())).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0));
+    Tool::ALL.into_iter().filter(found).collect()
+}
+
+/// Why a lesson that needs one of `wanted` cannot run on a machine that has
+/// `have`, or `None` when it can.
+pub fn missing_tools(wanted: ToolSet, have: ToolSet) -> Option<Explanation> {
+    if wanted.is_empty() || wanted.iter().any(|t| have.contains(t)) {
+        return None;
+    }
+    let names: Vec<&str> = wanted.iter().map(Tool::name).collect();
+    let none = if names.len() > 1 { format!("neither {} is installed", names.join(" nor ")) } else { format!("{wanted} is not installed") };
+    Some(Explanation::new(
+        format!("it builds or runs programs with {wanted}, and {none}"),
+        "install a C compiler or Python 3 (Debian and Ubuntu: `sudo apt install gcc python3`)",
+    ))
+}
+
 /// What a lesson needs from the machine, as the doctor judges it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Requirements {
@@ -899,6 +935,8 @@ impl Requirements {
                 root: self.needs.root || other.needs.root,
                 userns: self.needs.userns || other.needs.userns,
                 min_kernel: self.needs.min_kernel.max(other.needs.min_kernel),
+                // One side's "any of these programs" (the runner's lab needs none).
+                any_tool: if self.needs.any_tool.is_empty() { other.needs.any_tool } else { self.needs.any_tool },
             },
             kinds: union(self.kinds, other.kinds),
             pins: self.pins || other.pins,

@@ -48,7 +48,7 @@ fn lessons() -> Vec<Lesson> {
 }
 
 /// The little of a lesson's structure these tests need: front matter keys and
-/// the `nslab` blocks (the lessons use three-backtick fences only).
+/// the `nslab` step blocks (the lessons use three-backtick fences only).
 fn parse(file: &str, text: &str) -> Lesson {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.first(), Some(&"---"), "{file}: no front matter");
@@ -72,7 +72,9 @@ fn parse(file: &str, text: &str) -> Lesson {
         } else if other_fence {
             other_fence = !line.starts_with("```");
         } else if let Some(info) = line.strip_prefix("```") {
-            if info.split_whitespace().next() == Some("nslab") {
+            let mut words = info.split_whitespace();
+            // A ```nslab file NAME block is a file the lesson carries, not a step.
+            if words.next() == Some("nslab") && words.next() != Some("file") {
                 current = Some(Step { id: None, lines: Vec::new() });
             } else {
                 other_fence = true;
@@ -471,14 +473,17 @@ fn mutations_turn_expectations_around() {
 }
 
 /// Every exercise of the curriculum is fair — it fails with nothing done and
-/// passes with its reference solution — as root and as nobody; and most
-/// lessons have one.
+/// passes with its reference solution — as root and as nobody; and every
+/// lesson has one.
 #[test]
 fn every_exercise_is_fair_as_root_and_as_nobody() {
     let _guard = serial();
     let lessons = lessons();
-    let with_exercises = lessons.iter().filter(|l| l.text.contains("```nslab exercise")).count();
-    assert!(with_exercises >= 6, "at least six lessons have an exercise ({with_exercises})");
+    for lesson in &lessons {
+        assert!(lesson.text.contains("```nslab exercise"), "{}: every lesson has an exercise", lesson.file);
+    }
+    let exercises: usize = lessons.iter().map(|l| l.text.matches("```nslab exercise").count()).sum();
+    assert!(exercises >= 12, "at least twelve exercises ({exercises})");
     let copy = curriculum_copy(&lessons);
     let before = HostState::now();
     let whos: &[As] = if nobody_too("every_exercise_is_fair_as_root_and_as_nobody") { &As::BOTH } else { &[As::Caller] };
@@ -490,4 +495,59 @@ fn every_exercise_is_fair_as_root_and_as_nobody() {
         assert!(last.ends_with(", 0 not") && last.contains(" fair"), "{who:?}: {last}");
         before.assert_restored(&format!("check --solutions as {who:?}"));
     }
+}
+
+/// The API lesson's programs build and run in the lab, as root and as nobody:
+/// with `cc` where there is one, and through Python's ctypes where there is
+/// not (the same lesson with the compiler hidden from its build script).
+#[test]
+fn the_api_lessons_programs_build_and_run_in_the_lab_with_cc_and_with_python() {
+    let _guard = serial();
+    let lessons = lessons();
+    let api = lessons.iter().find(|l| l.id == "api").expect("the API lesson");
+    let hide_cc = "command -v cc >/dev/null";
+    assert_eq!(api.text.matches(hide_cc).count(), 2, "the build script decides on `{hide_cc}`");
+    let with_python = api.text.replace(hide_cc, "false");
+    let copy = world_readable(&[("api.md".to_string(), api.text.clone()), ("api-python.md".to_string(), with_python)]);
+    let have_cc = std::process::Command::new("sh").args(["-c", "command -v cc"]).output().is_ok_and(|o| o.status.success());
+    assert!(have_cc || std::env::var_os("CI").is_none(), "CI has a C compiler (Rust links with it)");
+    let before = HostState::now();
+    let whos: &[As] = if nobody_too("the_api_lessons_programs_build_and_run") { &As::BOTH } else { &[As::Caller] };
+    for &who in whos {
+        for (file, tool) in [("api.md", if have_cc { "cc" } else { "python3 and ctypes" }), ("api-python.md", "python3 and ctypes")] {
+            let started = Instant::now();
+            let out = nslab_in(who, copy.path(), &copy.path().join("state"), &["run", "--yes", "--color", "never", file], Duration::from_secs(60));
+            let report = stdout(&out);
+            assert_eq!(out.status.code(), Some(0), "{who:?} {file}:\n{report}\n{}", stderr(&out));
+            assert!(report.contains(&format!("building with {tool}")), "{who:?} {file}: built with {tool}?\n{report}");
+            assert!(report.contains("child: my host name is inner") && report.contains("setns: Invalid argument"), "{who:?} {file}:\n{report}");
+            eprintln!("  {file} as {who:?}: {:.2} s", started.elapsed().as_secs_f64());
+        }
+    }
+    before.assert_restored("the API lesson");
+}
+
+/// Where neither a C compiler nor Python 3 is installed, the API lesson is an
+/// explained skip (exit status 3, "cannot run here" and the fix), and the
+/// doctor says the same; here, a `PATH` with neither stands for such a machine.
+#[test]
+fn without_cc_and_python_the_api_lesson_is_an_explained_skip() {
+    let lessons = lessons();
+    let api = lessons.iter().find(|l| l.id == "api").expect("the API lesson");
+    let copy = world_readable(&[("api.md".to_string(), api.text.clone())]);
+    let empty = copy.path().join("bin");
+    std::fs::create_dir(&empty).unwrap();
+    let mut cmd = std::process::Command::new(nslab_path());
+    cmd.args(["run", "--yes", "--color", "never", "api.md"]).current_dir(copy.path()).env("PATH", &empty).env("XDG_STATE_HOME", copy.path().join("state"));
+    let out =
+        wait_bounded(cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap(), Duration::from_secs(30), "nslab run api.md");
+    let report = stdout(&out);
+    assert_eq!(out.status.code(), Some(3), "{report}\n{}", stderr(&out));
+    let why = "cannot run here: it builds or runs programs with cc or python3, and neither cc nor python3 is installed";
+    assert!(report.contains(why) && report.contains("fix: install a C compiler or Python 3"), "{report}");
+    let mut cmd = std::process::Command::new(nslab_path());
+    cmd.args(["doctor", "--color", "never", "api.md"]).current_dir(copy.path()).env("PATH", &empty);
+    let out = wait_bounded(cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap(), Duration::from_secs(30), "nslab doctor");
+    let text = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(text.contains("api rootless: it builds or runs programs with cc or python3, and neither cc nor python3 is installed"), "{text}");
 }

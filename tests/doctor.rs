@@ -48,7 +48,7 @@ impl FakeMachine {
     }
 
     fn sources(&self) -> Sources {
-        Sources { proc_root: self.dir.path().join("proc"), fs_root: self.dir.path().join("root"), container_env: None }
+        Sources { proc_root: self.dir.path().join("proc"), fs_root: self.dir.path().join("root"), container_env: None, path: None }
     }
 
     fn settings(&self) -> Settings {
@@ -208,7 +208,7 @@ fn settings_read_from_a_fake_tree() {
 
     // An empty tree: everything unknown, nothing invented.
     let empty = tempfile::tempdir().unwrap();
-    let none = Settings::read(&Sources { proc_root: empty.path().into(), fs_root: empty.path().into(), container_env: None });
+    let none = Settings::read(&Sources { proc_root: empty.path().into(), fs_root: empty.path().into(), container_env: None, path: None });
     assert_eq!(none, Settings::default());
 }
 
@@ -253,7 +253,7 @@ fn three_lessons(probe: &Probe) -> Vec<LessonReport> {
     let net_uts: KindSet = [NsKind::Net, NsKind::Uts].into_iter().collect();
     let rootless = Requirements { needs: Needs { userns: true, ..Needs::default() }, kinds: net_uts, ..Requirements::default() };
     let pins = Requirements {
-        needs: Needs { root: true, userns: false, min_kernel: Some(KernelVersion { major: 5, minor: 6 }) },
+        needs: Needs { root: true, userns: false, min_kernel: Some(KernelVersion { major: 5, minor: 6 }), ..Needs::default() },
         kinds: net_uts,
         pins: true,
         mount_proc: false,

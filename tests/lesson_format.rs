@@ -386,3 +386,150 @@ mod exercises {
         }
     }
 }
+
+/// ```` ```nslab file NAME ```` blocks: the lesson carries a source file, which
+/// goes with the step after it; bad names, clashes and a file with no step
+/// after it are errors at their place.
+mod carried_files {
+    use super::*;
+
+    fn lesson(body: &str) -> Result<Lesson, String> {
+        let text = format!("---\nid: files\ntitle: Files\n---\n\n{body}");
+        parse_lesson(&text, Path::new("files.md")).map_err(|d| render(&d, false))
+    }
+
+    const STEP: &str = "```nslab\nid: build\nrun: cc uts.c\nexpect: status 0\n```\n";
+
+    #[test]
+    fn a_file_goes_with_the_next_step_and_shows_in_its_prose() {
+        let body =
+            format!("Intro.\n\n```nslab file uts.c\nint main(void)\n{{ return 0; }}\n```\n\n{STEP}\n```nslab\nid: two\nrun: true\nexpect: status 0\n```\n");
+        let lesson = lesson(&body).unwrap();
+        assert_eq!(lesson.steps[0].files.len(), 1);
+        let file = &lesson.steps[0].files[0];
+        assert_eq!((file.name.as_str(), file.text.as_str()), ("uts.c", "int main(void)\n{ return 0; }\n"));
+        assert!(lesson.prose(&lesson.steps[0]).contains("int main(void)"), "the reader sees the source before the step");
+        assert!(lesson.steps[1].files.is_empty());
+    }
+
+    #[test]
+    fn bad_names_clashes_and_orphans_are_errors_with_their_place() {
+        let cases: &[(String, &str)] = &[
+            (format!("```nslab file ../x.c\nx\n```\n{STEP}"), "files.md:6:15: error: invalid file name `../x.c`"),
+            (format!("```nslab file a/b\nx\n```\n{STEP}"), "give a name, not a path"),
+            (format!("```nslab file\nx\n```\n{STEP}"), "files.md:6:1: error: a file block without a name"),
+            (format!("```nslab file bin\nx\n```\n{STEP}"), "`bin` is a name nslab uses in the run folder"),
+            (
+                format!("```nslab file a.c\nx\n```\n\n```nslab file a.c\ny\n```\n{STEP}"),
+                "files.md:10:15: error: a file named `a.c` is already carried at line 6",
+            ),
+            (format!("{STEP}\n```nslab file late.c\nx\n```\n"), "files.md:12:15: error: no step follows the file `late.c`"),
+            (
+                "```nslab file keep\nx\n```\n```nslab\nid: s\nstart box: net\nexpect: box net differs from lab\n```\n```nslab\nid: p\npin box net as keep\nexpect: keep net same as box\n```\n".to_string(),
+                "the pin `keep` has the name of a file the lesson carries",
+            ),
+            (format!("```nslab file a.c x\nx\n```\n{STEP}"), "unexpected `x` after the block kind"),
+        ];
+        for (body, want) in cases {
+            let err = lesson(body).expect_err(body);
+            assert!(err.contains(want), "{body}\nwanted {want:?} in:\n{err}");
+        }
+    }
+}
+
+/// `lab` names the lab in the lesson language, and `host` still does.
+mod lab_word {
+    use super::*;
+
+    #[test]
+    fn lab_and_host_are_the_same_subject() {
+        let step = |subject: &str| {
+            let text = format!(
+                "---\nid: l\ntitle: L\n---\n\n```nslab\nid: a\nstart box: uts\nsave {subject} uts as @mine\nexpect: box uts differs from {subject}\nexpect: {subject} net same\n```\n\n```nslab\nid: b\nrun in {subject}: true\nexpect: status 0\n```\n\n```nslab\nid: c\npin {subject} net as here\nexpect: here net same as {subject}\n```\n"
+            );
+            let lesson = parse_lesson(&text, Path::new("l.md")).unwrap_or_else(|d| panic!("{}", render(&d, false)));
+            serde_json::to_value(&lesson.steps).unwrap()
+        };
+        let mut lab = step("lab");
+        let host = step("host");
+        // The spans differ by the length of the word; the meaning must not.
+        fn strip(v: &mut serde_json::Value) {
+            match v {
+                serde_json::Value::Object(m) => {
+                    m.retain(|k, _| !matches!(k.as_str(), "span" | "prose"));
+                    m.values_mut().for_each(strip);
+                }
+                serde_json::Value::Array(a) => a.iter_mut().for_each(strip),
+                _ => {}
+            }
+        }
+        strip(&mut lab);
+        let mut host = host;
+        strip(&mut host);
+        assert_eq!(lab, host);
+        let err = parse_lesson("---\nid: l\ntitle: L\n---\n\n```nslab\nstart lab: uts\nexpect: lab uts same\n```\n", Path::new("l.md")).unwrap_err();
+        assert!(render(&err, false).contains("`lab` is not a process name here"));
+    }
+}
+
+/// `nslab check` warns when a hint, a goal or the prose quotes step syntax,
+/// which the learner never sees; the lesson still passes.
+mod quoted_syntax {
+    use super::*;
+
+    #[test]
+    fn hints_goals_and_prose_that_quote_step_syntax_are_warned_about() {
+        let text = "---\nid: q\ntitle: Q\n---\n\nHere `run in box` joins box, and `unshare --net` is a command.\n\n```nslab\nid: a\nstart box: uts\nexpect: box uts differs from lab\nhint: `start box: uts` asks for a new uts namespace.\nhint: box got a new uts namespace only; `hostname` shows it.\n```\n\n```nslab exercise\nid: b\ngoal: do `pin box uts as keep`\nsolution: check\nexpect: shell uts differs from lab\n```\n\n## What you learned\n\n- `stop box` ends it.\n";
+        let lesson = parse_lesson(text, Path::new("q.md")).unwrap_or_else(|d| panic!("{}", render(&d, false)));
+        let warnings = lesson::warnings(&lesson);
+        let shown = render(&warnings, false);
+        let places: Vec<String> = warnings.iter().map(|d| format!("{}:{} {}", d.location.unwrap().line, d.location.unwrap().col, d.message)).collect();
+        assert_eq!(
+            places,
+            [
+                "6:6 the prose quotes step syntax `run in box`",
+                "12:7 a hint quotes step syntax `start box: uts`",
+                "18:10 a goal quotes step syntax `pin box uts as keep`",
+                "25:3 the prose quotes step syntax `stop box`",
+            ],
+            "{shown}"
+        );
+        assert!(warnings.iter().all(|d| d.warning) && shown.contains("q.md:12:7: warning: a hint quotes step syntax"), "{shown}");
+    }
+
+    #[test]
+    fn nslab_check_prints_warnings_and_still_passes() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("w.md");
+        fs::write(
+            &file,
+            "---\nid: w\ntitle: W\n---\n\n```nslab\nid: a\nstart box: uts\nexpect: box uts differs from lab\nhint: `start box: uts` does it.\n```\n",
+        )
+        .unwrap();
+        let mut out = Vec::new();
+        let clean = lesson::check_paths(&[file], &mut out, false).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(clean, "{text}");
+        assert!(text.contains("w.md:10:7: warning: a hint quotes step syntax `start box: uts`"), "{text}");
+        assert!(text.contains("checked 1 lesson: 1 ok, 1 warning"), "{text}");
+    }
+}
+
+/// `needs: cc or python3`: programs of which one must be installed.
+mod needed_programs {
+    use super::*;
+
+    #[test]
+    fn needs_names_programs_of_which_one_is_enough() {
+        let parse = |needs: &str| {
+            parse_lesson(&format!("---\nid: p\ntitle: P\nneeds: {needs}\n---\n\n```nslab\nrun: true\nexpect: status 0\n```\n"), Path::new("p.md"))
+        };
+        let lesson = parse("userns, cc or python3").unwrap_or_else(|d| panic!("{}", render(&d, false)));
+        let tools: Vec<lesson::Tool> = lesson.meta.needs.any_tool.iter().collect();
+        assert_eq!(tools, [lesson::Tool::Cc, lesson::Tool::Python3]);
+        assert_eq!(lesson.meta.needs.to_string(), "userns, cc or python3");
+        assert_eq!(parse("python3").unwrap().meta.needs.to_string(), "python3");
+        let err = render(&parse("userns, cc or rustc").unwrap_err(), false);
+        assert!(err.contains("p.md:4:16: error: unknown need `cc or rustc`") && err.contains("`cc or python3`"), "{err}");
+    }
+}

@@ -49,7 +49,7 @@ fn a_wrong_expectation_exits_1_with_expected_and_observed() {
         let out = run_as(who, fixtures.path(), &["--yes", "wrong.md"]);
         let text = stdout(&out);
         assert_eq!(out.status.code(), Some(1), "{who:?}:\n{text}");
-        assert!(text.contains("✘ the net namespace of box differs from the host's"), "{text}");
+        assert!(text.contains("✘ the net namespace of box differs from the lab's"), "{text}");
         assert!(text.contains("observed: box net is net:["), "{text}");
         assert!(text.contains("hint: only uts was asked for."), "{text}");
         assert!(text.contains("skipped: depends on box, which a failed step (start-a-box) was to set up"), "{text}");
@@ -280,7 +280,7 @@ fn interactive_terminal_step_skip_hint_retry_quit() {
         let screen = pty.expect("[Enter] run", 20);
         assert!(screen.contains("Some prose before the first step, with inline code."), "prose rendered without markup:\n{screen}");
         pty.send("\r");
-        pty.expect("✔ the uts namespace of box differs from the host's", 20);
+        pty.expect("✔ the uts namespace of box differs from the lab's", 20);
         pty.expect("[Enter] run", 20);
         pty.send("h");
         pty.expect("hint: first hint", 20);
@@ -334,7 +334,7 @@ fn interactive_exercises_in_a_live_shell() {
         pty.expect("stdout was:", 20);
         pty.expect("nope", 20);
         pty.send("hostname lab; check\n");
-        pty.expect("✔ the uts namespace of your shell differs from the host's", 20);
+        pty.expect("✔ the uts namespace of your shell differs from the lab's", 20);
         pty.expect("✔ stdout is `lab`", 20);
         pty.expect("All of it holds", 20);
         pty.send("exit\n");
@@ -392,7 +392,7 @@ fn exercise_prompts_in_zsh_and_fish() {
         pty.send("\r");
         pty.expect("[nslab fixture-exercise · a-shell-with-a-host-name-of-its-own]", 20);
         pty.send("check\n");
-        pty.expect("✘ the uts namespace of your shell differs from the host's", 20);
+        pty.expect("✘ the uts namespace of your shell differs from the lab's", 20);
         pty.send("exit\n");
         pty.expect("[v] view the solution", 20);
         pty.send("q");

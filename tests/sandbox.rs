@@ -249,6 +249,13 @@ const HOSTILE_EXERCISE: &str = "---\nid: hostile-exercise\ntitle: A hostile exer
 ```nslab exercise\ngoal: anything\nsolution: echo pwned >> /tmp/canary; echo pwned >> /mnt/w/home/.bashrc; hostname pwned; env | grep -q canary-secret && echo ESCAPED:exercise-env; check\n\
 probe: ls /mnt/w 2>/dev/null | grep -q secret && echo ESCAPED:exercise-probe; echo probed\nexpect: stdout: probed\n```\n";
 
+/// An exercise whose learner leaves a user namespace with no map: nslab's
+/// probe joins it as the lab's root, never as the worker (root on the
+/// machine, when nslab runs as root).
+const HOSTILE_PROBE: &str = "---\nid: hostile-probe\ntitle: A probe in an unmapped user namespace\n---\n\n# A probe\n\n\
+```nslab exercise\ngoal: anything\nsolution: unshare --user sh -c check\n\
+probe: grep -q '^root:' /etc/shadow && echo ESCAPED:probe-as-machine-root; touch /etc/probe-was-here && echo ESCAPED:probe-writes-etc; echo probed\nexpect: stdout: probed\n```\n";
+
 /// Runs the battery in a fresh outer sandbox with `flags`; returns the
 /// (before, after, output) sections.
 fn run_outer(attempts: &[&Attempt], flags: &[&str]) -> (String, String, String) {
@@ -265,6 +272,7 @@ fn run_outer(attempts: &[&Attempt], flags: &[&str]) -> (String, String, String) 
     }
     if flags.is_empty() {
         std::fs::write(w.join("lessons/30-exercise.md"), HOSTILE_EXERCISE).unwrap();
+        std::fs::write(w.join("lessons/31-probe.md"), HOSTILE_PROBE).unwrap();
     }
     let out = Command::new("unshare")
         .args(["--mount", "--uts", "--ipc", "--net", "--pid", "--cgroup", "--fork", "--mount-proc", "--kill-child", "--", "bash", "-c", OUTER, "outer"])
@@ -315,7 +323,7 @@ fn hostile_lessons_change_nothing_as_root_and_as_nobody() {
     if !require_root("hostile_lessons_change_nothing_as_root_and_as_nobody") {
         return;
     }
-    assert!(ATTEMPTS.len() + ENDINGS.len() + 2 >= 40, "at least 40 hostile attempts");
+    assert!(ATTEMPTS.len() + ENDINGS.len() + 3 >= 40, "at least 40 hostile attempts");
     let all: Vec<&Attempt> = ATTEMPTS.iter().collect();
     let (before, after, output) = run_outer(&all, &[]);
     if let Some(log) = std::env::var_os("NSLAB_SANDBOX_TEST_LOG") {

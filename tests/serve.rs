@@ -353,7 +353,7 @@ fn a_step_run_returns_the_same_events_as_nslab_run() {
     }
     let _guard = serial();
     let before = HostState::now();
-    for (fixture, lesson) in [(Fixture::with_repo_lesson("02-uts.md"), "uts"), (Fixture::with_fixture("pass.md"), "fixture-pass")] {
+    for (fixture, lesson) in [(Fixture::with_repo_lesson("03-uts.md"), "uts"), (Fixture::with_fixture("pass.md"), "fixture-pass")] {
         let file = std::fs::read_dir(fixture.lessons()).unwrap().next().unwrap().unwrap().path();
         // Exercises are the reader's to do (Start / Check in the page); `run
         // --yes` runs their reference solution instead, so they are compared
@@ -795,7 +795,7 @@ fn e2e_run_in_a_real_browser_shows_the_verified_result() {
     let text = browser.wait_for(&page, &format!("{RESULT}.querySelector('table') && {RESULT}.innerText"), 30, "the result in the page");
     let text = text.as_str().unwrap();
     for words in
-        ["✔ passed", "✔ the command exits with status 0", "✔ stdout is the 3 lines shown", "✔ the host's uts namespace stays the same", "│ lab.example", "host"]
+        ["✔ passed", "✔ the command exits with status 0", "✔ stdout is the 3 lines shown", "✔ the lab's uts namespace stays the same", "│ lab.example", "host"]
     {
         assert!(text.contains(words), "{words:?} not in:\n{text}");
     }
@@ -831,7 +831,7 @@ fn benchmark_run_button_against_nslab_run() {
     const ROUNDS: usize = 15;
     let before = HostState::now();
     // The same step alone in a lesson, for nslab run.
-    let uts = std::fs::read_to_string(repo().join("lessons/02-uts.md")).unwrap();
+    let uts = std::fs::read_to_string(repo().join("lessons/03-uts.md")).unwrap();
     let first_step_end = uts.find("```\n\n## A copy").unwrap() + 4;
     let alone = tempfile::tempdir().unwrap();
     let file = alone.path().join("one-step.md");

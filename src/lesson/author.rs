@@ -91,10 +91,18 @@ pub fn check_paths(paths: &[PathBuf], out: &mut impl Write, color: bool) -> io::
     let mut ok = 0;
     let mut failed = 0;
     let mut errors = 0;
+    let mut warned = 0;
     let mut ids: HashMap<String, PathBuf> = HashMap::new();
     for file in &files {
         let diags = match check_file(file) {
             Ok(lesson) => match ids.get(&lesson.meta.id) {
+                None if !super::warnings(&lesson).is_empty() => {
+                    let warnings = super::warnings(&lesson);
+                    warned += warnings.len();
+                    print(out, &warnings)?;
+                    ids.insert(lesson.meta.id, file.clone());
+                    Vec::new()
+                }
                 Some(first) => vec![
                     Diagnostic::whole_file(file, format!("lesson id `{}` is also used by {}", lesson.meta.id, first.display()))
                         .with_help("lesson ids must be unique"),
@@ -121,6 +129,9 @@ pub fn check_paths(paths: &[PathBuf], out: &mut impl Write, color: bool) -> io::
     let mut summary = format!("checked {total} {}: {ok} ok", plural(total, "lesson", "lessons"));
     if failed > 0 {
         summary.push_str(&format!(", {failed} with {errors} {}", plural(errors, "error", "errors")));
+    }
+    if warned > 0 {
+        summary.push_str(&format!(", {warned} {}", plural(warned, "warning", "warnings")));
     }
     writeln!(out, "{summary}")?;
     if !problems.is_empty() {
@@ -170,22 +181,22 @@ duration: 10 min
 
 Say in two or three sentences what the learner will see, and why it matters.
 Each fenced `nslab` block below is a step: the runner performs its action, then
-checks every `expect:` line against what the kernel reports.
+checks each expectation against what the kernel reports.
 
 ## A process with its own host name
 
-`start` clones a long-lived process, here called `box`, into new namespaces of
-the kinds listed after the colon. Only a new UTS namespace is asked for, so
-`box` gets its own host name while sharing everything else, such as the
-network, with the lesson.
+The step clones a long-lived process, here called `box`, into new namespaces of
+the kinds it lists. Only a new UTS namespace is asked for, so `box` gets its
+own host name while sharing everything else, such as the network, with the
+lab, the lesson's own namespaces.
 
 ```nslab
 id: start-box
 title: Start a process in a new UTS namespace
 start box: uts
-expect: box uts differs from host
-expect: box net same as host
-hint: `start box: uts` asks for CLONE_NEWUTS only; every other namespace is shared with the host.
+expect: box uts differs from lab
+expect: box net same as lab
+hint: box was started with CLONE_NEWUTS only; every other namespace is shared with the lab.
 ```
 
 ## What you learned

@@ -28,6 +28,9 @@ pub(crate) struct Block<'a> {
     /// False when the block has no closing fence (it then runs to the end of
     /// the file or of its container).
     pub terminated: bool,
+    /// For a ```` ```nslab file NAME ```` block, a source file the lesson
+    /// carries: its name as written, and the name's range.
+    pub file: Option<(String, Range<usize>)>,
 }
 
 /// Finds the `nslab` blocks in `source[body_start..]`.
@@ -46,22 +49,34 @@ pub(crate) fn find<'a>(source: &'a str, body_start: usize, diags: &mut Diagnosti
                     continue;
                 }
                 let opening = opening_line(source, range.clone());
+                let word_at = |word: &str| source[opening.clone()].find(word).map_or(opening.clone(), |i| opening.start + i..opening.start + i + word.len());
+                let mut file = None;
                 let kind = match words.next() {
                     None => StepKind::Step,
                     Some("exercise") => StepKind::Exercise,
+                    Some("file") => {
+                        match words.next() {
+                            Some(name) => file = Some((name.to_string(), word_at(name))),
+                            None => diags.error_help(opening.clone(), "a file block without a name", "write ```nslab file NAME, e.g. ```nslab file uts.c"),
+                        }
+                        StepKind::Step
+                    }
                     Some(other) => {
-                        let at = source[opening.clone()].find(other).map_or(opening.clone(), |i| opening.start + i..opening.start + i + other.len());
-                        diags.error_help(at, format!("unknown block kind `{other}`"), "write ```nslab for a step or ```nslab exercise for an exercise");
+                        diags.error_help(
+                            word_at(other),
+                            format!("unknown block kind `{other}`"),
+                            "write ```nslab for a step, ```nslab exercise for an exercise or ```nslab file NAME for a file",
+                        );
                         StepKind::Step
                     }
                 };
                 if let Some(extra) = words.next() {
-                    diags.error(opening.clone(), format!("unexpected `{extra}` after the block kind"));
+                    diags.error(word_at(extra), format!("unexpected `{extra}` after the block kind"));
                 }
                 let terminated = is_terminated(source, range.clone());
                 lines.open = None;
                 lines.done.clear();
-                current = Some(Block { kind, range, opening, lines: Vec::new(), terminated });
+                current = Some(Block { kind, range, opening, lines: Vec::new(), terminated, file });
             }
             Event::Text(text) if current.is_some() => {
                 if source.get(range.clone()) == Some(&*text) {

@@ -561,6 +561,66 @@ fn note(uses: &mut Vec<String>, name: &str) {
     }
 }
 
+/// Lesson syntax quoted where the learner reads it: `start box: net` or
+/// `run in box` in a hint, a goal or the prose. The learner sees no step
+/// syntax (the terminal and the book say what a step does in words), so such
+/// text should say what happens: "box was started with a new net namespace".
+static STEP_SYNTAX: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    let name = r"[a-z][a-z0-9_-]*";
+    let kinds = r"(?:cgroup|ipc|mnt|net|pid|time|user|uts)";
+    regex::Regex::new(&format!(
+        r"^(?:start {name}:|run(?: in {name})?:|run in {name}$|pin {name} {kinds} as |unpin {name}$|stop {name}$|save (?:{name}|@{name}) {kinds} as @|unshare(?: {kinds})+:|expect:|lsns:|{name} {kinds} (?:same|changed|differs from|same as|in lsns|gone from lsns|nprocs))"
+    ))
+    .expect("the step syntax pattern compiles")
+});
+
+/// True when `code` (the text of an inline code span) is lesson step syntax.
+pub(crate) fn is_step_syntax(code: &str) -> bool {
+    STEP_SYNTAX.is_match(code.trim())
+}
+
+/// Warns about every inline code span in `lesson`'s prose, hints and goals
+/// that quotes step syntax.
+pub(crate) fn quoted_syntax(lesson: &super::model::Lesson, diags: &mut Diagnostics) {
+    use pulldown_cmark::{Event, Parser};
+    let help = "the learner never sees step syntax: say what happens instead, e.g. \"box was started with a new net namespace only\"";
+    let source = lesson.source.as_str();
+    let mut prose: Vec<Range<usize>> = lesson.steps.iter().map(|s| s.prose.range()).collect();
+    prose.push(lesson.outro.range());
+    for range in prose {
+        let Some(text) = source.get(range.clone()) else { continue };
+        for (event, at) in Parser::new(text).into_offset_iter() {
+            if let Event::Code(code) = event
+                && is_step_syntax(&code)
+            {
+                diags.warn(range.start + at.start..range.start + at.end, format!("the prose quotes step syntax `{code}`"), help);
+            }
+        }
+    }
+    for step in &lesson.steps {
+        let Some(block) = source.get(step.span.range()) else { continue };
+        let mut offset = step.span.start;
+        for line in block.split_inclusive('\n') {
+            let trimmed = line.trim_start();
+            let start = offset + (line.len() - trimmed.len());
+            offset += line.len();
+            let Some(word) = ["hint:", "goal:"].into_iter().find(|w| trimmed.starts_with(w)) else { continue };
+            // The code spans of the line: the text between pairs of backticks.
+            let mut at = 0;
+            let mut pieces = trimmed.split('`');
+            while let Some(outside) = pieces.next() {
+                at += outside.len() + 1;
+                let Some(code) = pieces.next() else { break };
+                if is_step_syntax(code) {
+                    let what = &word[..word.len() - 1];
+                    diags.warn(start + at - 1..start + at + code.len() + 1, format!("a {what} quotes step syntax `{code}`"), help);
+                }
+                at += code.len() + 1;
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::lesson::{Action, RunTarget, Subject, parse_lesson};

@@ -29,6 +29,8 @@ pub struct Diagnostic {
     pub snippet: Option<Snippet>,
     /// A suggestion, shown as `= help: …`.
     pub help: Option<String>,
+    /// A warning: worth fixing, but the lesson still runs.
+    pub warning: bool,
 }
 
 /// A place in a file.
@@ -58,7 +60,7 @@ pub struct Snippet {
 impl Diagnostic {
     /// A diagnostic about the file as a whole, with no position.
     pub fn whole_file(path: &Path, message: impl Into<String>) -> Self {
-        Diagnostic { path: path.to_path_buf(), message: message.into(), location: None, snippet: None, help: None }
+        Diagnostic { path: path.to_path_buf(), message: message.into(), location: None, snippet: None, help: None, warning: false }
     }
 
     /// Adds a help line.
@@ -75,6 +77,7 @@ pub(crate) struct RawDiagnostic {
     range: Option<Range<usize>>,
     message: String,
     help: Option<String>,
+    warning: bool,
 }
 
 /// Collects problems while a lesson is parsed and checked, in any order, and
@@ -96,6 +99,14 @@ impl Diagnostics {
         self.push(range, message.into(), Some(help.into()));
     }
 
+    /// Records a warning at `range`, with a help line.
+    pub(crate) fn warn(&mut self, range: Range<usize>, message: impl Into<String>, help: impl Into<String>) {
+        self.push_raw(Some(range), message.into(), Some(help.into()));
+        if let Some(last) = self.raw.last_mut() {
+            last.warning = true;
+        }
+    }
+
     /// Records a problem with the file as a whole.
     pub(crate) fn whole_file(&mut self, message: impl Into<String>, help: impl Into<String>) {
         self.push_raw(None, message.into(), Some(help.into()));
@@ -109,7 +120,7 @@ impl Diagnostics {
         if self.raw.len() >= MAX_DIAGNOSTICS {
             self.dropped += 1;
         } else {
-            self.raw.push(RawDiagnostic { range, message, help });
+            self.raw.push(RawDiagnostic { range, message, help, warning: false });
         }
     }
 
@@ -132,7 +143,7 @@ impl Diagnostics {
 /// Builds the positioned diagnostic for `raw`.
 fn place(path: &Path, index: &LineIndex<'_>, raw: RawDiagnostic) -> Diagnostic {
     let Some(range) = raw.range else {
-        return Diagnostic { help: raw.help, ..Diagnostic::whole_file(path, raw.message) };
+        return Diagnostic { help: raw.help, warning: raw.warning, ..Diagnostic::whole_file(path, raw.message) };
     };
     let source = index.source();
     let start = floor_boundary(source, range.start.min(source.len()));
@@ -165,6 +176,7 @@ fn place(path: &Path, index: &LineIndex<'_>, raw: RawDiagnostic) -> Diagnostic {
         location: Some(Location { line, col, offset: start }),
         snippet: Some(Snippet { line, text: format!("{prefix}{text}{suffix}"), caret_col, caret_len }),
         help: raw.help,
+        warning: raw.warning,
     }
 }
 
@@ -185,6 +197,7 @@ fn printable(s: &str) -> String {
 pub fn render(diagnostics: &[Diagnostic], colored: bool) -> String {
     let paint = |style: Style| style.force_styling(colored);
     let error = paint(Style::new().red().bold());
+    let warning = paint(Style::new().yellow().bold());
     let gutter = paint(Style::new().blue().bold());
     let bold = paint(Style::new().bold());
     let mut out = String::new();
@@ -196,13 +209,14 @@ pub fn render(diagnostics: &[Diagnostic], colored: bool) -> String {
             Some(l) => format!("{}:{}:{}", d.path.display(), l.line, l.col),
             None => d.path.display().to_string(),
         };
-        let _ = writeln!(out, "{}: {} {}", bold.apply_to(printable(&place)), error.apply_to("error:"), bold.apply_to(printable(&d.message)));
+        let (severity, what) = if d.warning { (&warning, "warning:") } else { (&error, "error:") };
+        let _ = writeln!(out, "{}: {} {}", bold.apply_to(printable(&place)), severity.apply_to(what), bold.apply_to(printable(&d.message)));
         if let Some(s) = &d.snippet {
             let number = s.line.to_string();
             let pad = " ".repeat(number.len());
             let _ = writeln!(out, "{pad} {}", gutter.apply_to("|"));
             let _ = writeln!(out, "{} {} {}", gutter.apply_to(&number), gutter.apply_to("|"), printable(&s.text).trim_end());
-            let _ = writeln!(out, "{pad} {} {}{}", gutter.apply_to("|"), " ".repeat(s.caret_col), error.apply_to("^".repeat(s.caret_len)));
+            let _ = writeln!(out, "{pad} {} {}{}", gutter.apply_to("|"), " ".repeat(s.caret_col), severity.apply_to("^".repeat(s.caret_len)));
         }
         if let Some(help) = &d.help {
             let pad = d.snippet.as_ref().map_or(String::new(), |s| " ".repeat(s.line.to_string().len() + 1));

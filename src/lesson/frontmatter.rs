@@ -166,6 +166,7 @@ fn parse_needs(value: &str, range: Range<usize>, diags: &mut Diagnostics) -> Opt
             "root" => needs.root = true,
             "userns" => needs.userns = true,
             "nothing" => nothing = true,
+            _ if parse_tools(item).is_some() => needs.any_tool = parse_tools(item).unwrap_or_default(),
             _ => {
                 let version = item.strip_prefix("kernel").map(str::trim).and_then(parse_kernel);
                 match version {
@@ -176,7 +177,7 @@ fn parse_needs(value: &str, range: Range<usize>, diags: &mut Diagnostics) -> Opt
                         } else {
                             (format!("unknown need `{item}`"), item_range)
                         };
-                        diags.error_help(at, message, "needs are a comma separated list of `root`, `userns`, `kernel 5.6`, or just `nothing`");
+                        diags.error_help(at, message, "needs are a comma separated list of `root`, `userns`, `kernel 5.6`, programs such as `cc or python3` (one of them must be installed), or just `nothing`");
                         ok = false;
                     }
                 }
@@ -188,6 +189,11 @@ fn parse_needs(value: &str, range: Range<usize>, diags: &mut Diagnostics) -> Opt
         ok = false;
     }
     ok.then_some(needs)
+}
+
+/// Parses `cc`, `python3` or `cc or python3`: programs of which one is needed.
+fn parse_tools(item: &str) -> Option<super::model::ToolSet> {
+    item.split(" or ").map(|name| super::model::Tool::from_name(name.trim())).collect::<Option<Vec<_>>>().map(|tools| tools.into_iter().collect())
 }
 
 /// Parses `5.6` (a patch level, `5.6.1`, is accepted and ignored).

@@ -9,6 +9,7 @@ mod author;
 mod blocks;
 mod check;
 mod diagnostic;
+mod files;
 mod frontmatter;
 mod hostile;
 mod model;
@@ -25,7 +26,8 @@ pub use author::{NewLessonError, check_paths, lesson_files, new_lesson};
 pub use blocks::FENCE_WORD;
 pub use diagnostic::{Diagnostic, Location, MAX_DIAGNOSTICS, Snippet, render};
 pub use model::{
-    Action, Exercise, Expectation, ExpectedStatus, KernelVersion, Lesson, LessonMeta, Needs, NsRef, RunTarget, Save, Step, StepKind, Stream, Subject,
+    Action, Exercise, Expectation, ExpectedStatus, KernelVersion, Lesson, LessonFile, LessonMeta, Needs, NsRef, RunTarget, Save, Step, StepKind, Stream,
+    Subject, Tool, ToolSet,
 };
 pub use output::{ANY_LINES, LinePattern, OutputMatcher, WILDCARD, line_matches, lines_match};
 pub use span::{LineIndex, Span, Spanned};
@@ -109,6 +111,15 @@ pub fn digest(text: &str) -> String {
     format!("{:016x}", h.finish())
 }
 
+/// The warnings about a lesson that parsed: things worth fixing that do not
+/// stop it from running (step syntax quoted in a hint, a goal or the prose).
+pub fn warnings(lesson: &Lesson) -> Vec<Diagnostic> {
+    let index = LineIndex::new(&lesson.source);
+    let mut diags = Diagnostics::default();
+    check::quoted_syntax(lesson, &mut diags);
+    diags.finish(&lesson.source_path, &index)
+}
+
 /// Parses lesson text. `path` is only recorded and used in diagnostics.
 pub fn parse_lesson(source: &str, path: &Path) -> Result<Lesson, Vec<Diagnostic>> {
     let index = LineIndex::new(source);
@@ -126,7 +137,15 @@ pub fn parse_lesson(source: &str, path: &Path) -> Result<Lesson, Vec<Diagnostic>
     let mut prose = Vec::with_capacity(found.len());
     let mut prev_end = front.body_start;
     let mut regexes = syntax::FastSet::default();
+    // The file blocks of the lesson, each with the number of the step it goes with.
+    let mut files: Vec<(usize, LessonFile, std::ops::Range<usize>)> = Vec::new();
     for block in &found {
+        if let Some((name, at)) = &block.file {
+            if let Some(file) = files::carried(block, name, at.clone(), &files, &index, &mut diags) {
+                files.push((drafts.len(), file, at.clone()));
+            }
+            continue;
+        }
         if !block.terminated {
             let fence: String = source[block.opening.clone()].trim_start_matches(['>', ' ', '\t']).chars().take_while(|c| *c == '`' || *c == '~').collect();
             diags.error_help(
@@ -148,6 +167,7 @@ pub fn parse_lesson(source: &str, path: &Path) -> Result<Lesson, Vec<Diagnostic>
             };
     }
     let checked = check::check(source, &mut drafts, &mut diags);
+    files::belong(&files, &drafts, &mut diags);
     let meta = match front.meta {
         Some(meta) if diags.is_empty() => meta,
         _ => {
@@ -192,6 +212,7 @@ pub fn parse_lesson(source: &str, path: &Path) -> Result<Lesson, Vec<Diagnostic>
                 }
                 _ => None,
             },
+            files: files.iter().filter(|(n, _, _)| *n == i).map(|(_, f, _)| f.clone()).collect(),
             uses: facts.uses,
             defines: facts.defines,
             prose,

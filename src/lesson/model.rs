@@ -67,6 +67,88 @@ pub struct Needs {
     pub userns: bool,
     /// The least kernel version (`kernel 5.6`).
     pub min_kernel: Option<KernelVersion>,
+    /// Programs of which at least one must be installed (`cc or python3`);
+    /// empty when the lesson needs none.
+    pub any_tool: ToolSet,
+}
+
+/// A program a lesson's steps may need, one of a known few.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tool {
+    /// A C compiler, `cc`.
+    Cc,
+    /// Python 3, `python3`.
+    Python3,
+}
+
+impl Tool {
+    /// Every tool, in order.
+    pub const ALL: [Tool; 2] = [Tool::Cc, Tool::Python3];
+
+    /// The command's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Tool::Cc => "cc",
+            Tool::Python3 => "python3",
+        }
+    }
+
+    /// The tool called `name`.
+    pub fn from_name(name: &str) -> Option<Tool> {
+        Tool::ALL.into_iter().find(|t| t.name() == name)
+    }
+
+    fn bit(self) -> u8 {
+        1 << self as u8
+    }
+}
+
+/// A set of [`Tool`]s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ToolSet(u8);
+
+impl ToolSet {
+    /// Adds `tool`.
+    pub fn insert(&mut self, tool: Tool) {
+        self.0 |= tool.bit();
+    }
+
+    /// True when `tool` is in the set.
+    pub fn contains(self, tool: Tool) -> bool {
+        self.0 & tool.bit() != 0
+    }
+
+    /// True for the empty set.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The tools in the set, in order.
+    pub fn iter(self) -> impl Iterator<Item = Tool> {
+        Tool::ALL.into_iter().filter(move |t| self.contains(*t))
+    }
+}
+
+impl FromIterator<Tool> for ToolSet {
+    fn from_iter<I: IntoIterator<Item = Tool>>(iter: I) -> Self {
+        let mut set = ToolSet::default();
+        iter.into_iter().for_each(|t| set.insert(t));
+        set
+    }
+}
+
+impl fmt::Display for ToolSet {
+    /// `cc or python3`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.iter().map(Tool::name).collect();
+        f.write_str(&names.join(" or "))
+    }
+}
+
+impl Serialize for ToolSet {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter().map(Tool::name))
+    }
 }
 
 impl Needs {
@@ -87,6 +169,9 @@ impl fmt::Display for Needs {
         }
         if let Some(k) = self.min_kernel {
             parts.push(format!("kernel {k}"));
+        }
+        if !self.any_tool.is_empty() {
+            parts.push(self.any_tool.to_string());
         }
         if parts.is_empty() { f.write_str("nothing") } else { f.write_str(&parts.join(", ")) }
     }
@@ -160,6 +245,10 @@ pub struct Step {
     pub stdin: Option<String>,
     /// Goal and solution, for exercises.
     pub exercise: Option<Exercise>,
+    /// The source files the lesson carries for this step (```` ```nslab file
+    /// NAME ```` blocks in the prose before it), put in the run folder before
+    /// the step runs.
+    pub files: Vec<LessonFile>,
     /// Names of processes and pins, and `@captures`, that this step refers to
     /// (sorted). A runner skips the step when one of them came from a failed step.
     pub uses: Vec<String>,
@@ -168,6 +257,18 @@ pub struct Step {
     /// The Markdown between the previous step (or the front matter) and this one.
     pub prose: Span,
     /// The whole fenced block, fences included.
+    pub span: Span,
+}
+
+/// A file a lesson carries (```` ```nslab file NAME ````), written into the run
+/// folder before the step that follows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LessonFile {
+    /// The file's name in the run folder: `uts.c`.
+    pub name: String,
+    /// Its text, every line ending in a newline.
+    pub text: String,
+    /// The whole fenced block.
     pub span: Span,
 }
 
@@ -342,11 +443,11 @@ impl Subject {
         }
     }
 
-    /// "box's", "the host's", "the one saved as @old": how the subject's
+    /// "box's", "the lab's", "the one saved as @old": how the subject's
     /// namespace is named as the second term of a comparison.
     fn possessive(&self) -> String {
         match self {
-            Subject::Host => "the host's".to_string(),
+            Subject::Host => "the lab's".to_string(),
             Subject::Shell => "your shell's".to_string(),
             Subject::Process(n) => format!("{n}'s"),
             Subject::Capture(n) => format!("the one saved as @{n}"),
@@ -378,12 +479,12 @@ pub struct NsRef {
 }
 
 impl NsRef {
-    /// Plain words: "the net namespace of box", "the host's uts namespace",
+    /// Plain words: "the net namespace of box", "the lab's uts namespace",
     /// "the namespace saved as @old".
     pub fn describe(&self) -> String {
         match (&self.subject, self.kind) {
             (Subject::Capture(n), _) => format!("the namespace saved as @{n}"),
-            (Subject::Host, Some(k)) => format!("the host's {k} namespace"),
+            (Subject::Host, Some(k)) => format!("the lab's {k} namespace"),
             (Subject::Shell, Some(k)) => format!("the {k} namespace of your shell"),
             (Subject::Process(n), Some(k)) => format!("the {k} namespace of {n}"),
             (Subject::Pin(n), Some(k)) => format!("the {k} namespace pinned at {n}"),
@@ -591,8 +692,8 @@ mod tests {
         let host_net = NsRef { subject: Subject::Host, kind: Some(NsKind::Net) };
         let cases = [
             (Expectation::Changed { ns: proc_ns("box", NsKind::Net) }, "the net namespace of box changes"),
-            (Expectation::Unchanged { ns: host_net }, "the host's net namespace stays the same"),
-            (Expectation::SameAs { ns: proc_ns("box", NsKind::Uts), other: Subject::Host }, "the uts namespace of box is the same as the host's"),
+            (Expectation::Unchanged { ns: host_net }, "the lab's net namespace stays the same"),
+            (Expectation::SameAs { ns: proc_ns("box", NsKind::Uts), other: Subject::Host }, "the uts namespace of box is the same as the lab's"),
             (
                 Expectation::DiffersFrom { ns: proc_ns("box", NsKind::Net), other: Subject::Capture("old".into()) },
                 "the net namespace of box differs from the one saved as @old",

@@ -113,6 +113,12 @@ enum Continued {
 ///
 /// `regexes` holds the patterns already found valid in this lesson, so each
 /// distinct pattern is compiled once.
+/// True for the words that name the lab, the lesson's own namespaces: `lab`,
+/// and `host`, its older name.
+pub(crate) fn is_lab(word: &str) -> bool {
+    word == "lab" || word == "host"
+}
+
 pub(crate) fn parse(block: &Block, regexes: &mut FastSet<String>, diags: &mut Diagnostics) -> StepDraft {
     let mut step = StepDraft {
         kind: block.kind,
@@ -414,16 +420,21 @@ impl<'a> Line<'a, '_> {
         self.diags.error(range, message);
     }
 
-    /// A process name (or `host`, when `host_ok`), recorded as a token.
+    /// A process name (or the lab, `lab` or `host`, when `host_ok`; returned
+    /// as `host`), recorded as a token.
     fn name(&mut self, (at, name): (usize, &str), host_ok: bool, tokens: &mut Tokens) -> Option<String> {
         let range = at..at + name.len();
-        if name == "host" && !host_ok {
-            self.diags.error_help(
-                range,
-                "`host` is not a process name here",
-                "`host` stands for the lesson's own namespaces; name processes something else, e.g. `box`",
-            );
-            return None;
+        if is_lab(name) {
+            if !host_ok {
+                self.diags.error_help(
+                    range,
+                    format!("`{name}` is not a process name here"),
+                    format!("`{name}` stands for the lab, the lesson's own namespaces; name processes something else, e.g. `box`"),
+                );
+                return None;
+            }
+            tokens.push(range);
+            return Some("host".to_string());
         }
         if !is_name(name) {
             self.diags.error_help(range, format!("invalid name `{}`", shorten(name)), "names start with a-z and use a-z, 0-9, `-` and `_`");
@@ -471,7 +482,7 @@ impl<'a> Line<'a, '_> {
                 let (head, command, _) = self.head_tail("run: COMMAND` or `run in NAME: COMMAND")?;
                 let target = match head.as_slice() {
                     [] => RunTarget::Host,
-                    [(_, "in"), (_, "host")] => RunTarget::Host,
+                    [(_, "in"), (_, lab)] if is_lab(lab) => RunTarget::Host,
                     [(_, "in"), name] => RunTarget::Process(self.name(*name, false, &mut tokens)?),
                     _ => {
                         self.error(self.range.clone(), "expected `run: COMMAND` or `run in NAME: COMMAND`");
@@ -754,7 +765,7 @@ fn parse_expectation(value: &str, at: usize, range: Range<usize>, regexes: &mut 
         tokens.push(first_at..first_at + first.len());
         let name = capture(first, first_at, diags)?;
         (NsRef { subject: Subject::Capture(name), kind: None }, &w[1..])
-    } else if first == "host" || is_name(first) {
+    } else if is_lab(first) || is_name(first) {
         tokens.push(first_at..first_at + first.len());
         let Some(&(kind_at, kind_word)) = w.get(1) else {
             diags.error_help(
@@ -775,7 +786,7 @@ fn parse_expectation(value: &str, at: usize, range: Range<usize>, regexes: &mut 
         let k = kind(kind_word, kind_at, diags)?;
         tokens.push(kind_at..kind_at + kind_word.len());
         let subject = match first {
-            "host" => Subject::Host,
+            lab if is_lab(lab) => Subject::Host,
             "shell" => Subject::Shell,
             _ => Subject::Process(first.to_string()),
         };
@@ -792,7 +803,7 @@ fn parse_expectation(value: &str, at: usize, range: Range<usize>, regexes: &mut 
     let mut other = |word: (usize, &str), tokens: &mut Tokens| -> Option<Subject> {
         let (o_at, o) = word;
         tokens.push(o_at..o_at + o.len());
-        if o == "host" {
+        if is_lab(o) {
             Some(Subject::Host)
         } else if o == "shell" {
             Some(Subject::Shell)
@@ -801,7 +812,7 @@ fn parse_expectation(value: &str, at: usize, range: Range<usize>, regexes: &mut 
         } else if is_name(o) {
             Some(Subject::Process(o.to_string()))
         } else {
-            diags.error_help(o_at..o_at + o.len(), format!("invalid name `{}`", shorten(o)), "compare with a process name, `host`, or an `@capture`");
+            diags.error_help(o_at..o_at + o.len(), format!("invalid name `{}`", shorten(o)), "compare with a process name, `lab`, or an `@capture`");
             None
         }
     };

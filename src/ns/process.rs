@@ -178,7 +178,7 @@ pub struct Spawn {
     new_session: bool,
     controlling_tty: bool,
     close_fds: bool,
-    become_root: bool,
+    enter_as_root: Option<PathBuf>,
     lab_root: Option<PathBuf>,
     parent_maps: Option<(String, String)>,
 }
@@ -206,7 +206,7 @@ impl Spawn {
             new_session: false,
             controlling_tty: false,
             close_fds: false,
-            become_root: false,
+            enter_as_root: None,
             lab_root: None,
             parent_maps: None,
         }
@@ -356,9 +356,10 @@ impl Spawn {
         self
     }
 
-    /// After joining a user namespace, becomes its root, as nsenter(1) does.
-    pub fn become_root(&mut self, yes: bool) -> &mut Self {
-        self.become_root = yes;
+    /// Enters the user namespace behind `userns` first and becomes its root,
+    /// before joining anything else (see `sys::ChildPlan::enter_as_root`).
+    pub fn enter_as_root(&mut self, userns: impl Into<PathBuf>) -> &mut Self {
+        self.enter_as_root = Some(userns.into());
         self
     }
 
@@ -418,6 +419,17 @@ impl Spawn {
         for target in &self.joins {
             joins.push(open_join(target)?);
         }
+        let enter_as_root = match &self.enter_as_root {
+            None => None,
+            Some(path) => {
+                let fd = sys::open_ns(path).map_err(|source| EngineError::Open { path: path.clone(), source })?;
+                // Already in it once entered: setns into one's own user
+                // namespace fails.
+                let id = sys::ns_id_of_fd(&fd).ok().flatten();
+                joins.retain(|(k, f)| *k != NsKind::User || id.is_none() || sys::ns_id_of_fd(f).ok().flatten() != id);
+                Some(fd)
+            }
+        };
         // nsenter's order: user first in the list (join_all skips it on the first
         // pass), then the rest in its order; mnt late, as it changes the root.
         const ORDER: [NsKind; 8] = [NsKind::User, NsKind::Cgroup, NsKind::Ipc, NsKind::Uts, NsKind::Net, NsKind::Pid, NsKind::Mnt, NsKind::Time];
@@ -502,7 +514,7 @@ impl Spawn {
             new_session: self.new_session,
             controlling_tty: self.controlling_tty,
             close_fds: self.close_fds,
-            become_root: self.become_root,
+            enter_as_root,
             lab_root: self.lab_root.as_deref().map(sys::LabRoot::at).transpose().map_err(io_err("preparing the lab's root"))?,
             parent_maps: self.parent_maps.clone().map(|(u, g)| (u.into_bytes(), g.into_bytes())),
             stdio,

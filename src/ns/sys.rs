@@ -425,10 +425,12 @@ pub struct ChildPlan {
     pub controlling_tty: bool,
     /// Close every descriptor above 2 at exec, whatever the caller left open.
     pub close_fds: bool,
-    /// After joining a user namespace, become its root (uid and gid 0, no
-    /// supplementary groups), as nsenter(1) does without
-    /// --preserve-credentials.
-    pub become_root: bool,
+    /// A user namespace to enter first, becoming its root (uid and gid 0, no
+    /// supplementary groups), before any other join: the lab's. Whatever is
+    /// joined after it is joined as the lab's root, never as the caller, and
+    /// in a deeper user namespace that does not map 0 the process stays the
+    /// lab's root.
+    pub enter_as_root: Option<OwnedFd>,
     /// Build the lab's root and pivot into it (see [`LabRoot`]).
     pub lab_root: Option<LabRoot>,
     /// Id maps the parent writes for the child's new user namespace once the
@@ -452,7 +454,7 @@ impl ChildPlan {
     /// namespaces to join, or a time namespace whose offsets must be written
     /// before anyone enters it.
     fn needs_intermediate(&self) -> bool {
-        !self.joins.is_empty() || self.pre_unshare_flags != 0 || self.via_intermediate
+        !self.joins.is_empty() || self.pre_unshare_flags != 0 || self.via_intermediate || self.enter_as_root.is_some()
     }
 }
 
@@ -722,9 +724,17 @@ fn pid_of_pidfd(pidfd: &OwnedFd) -> io::Result<libc::pid_t> {
 /// whose offsets it sets), then creates the real child with CLONE_PARENT so the
 /// caller is its parent, passes its pidfd up on `fd_sock`, and exits.
 fn intermediate(plan: &ChildPlan, exec: &ExecVectors, sock: RawFd, fd_sock: RawFd) -> ! {
+    if let Some(userns) = &plan.enter_as_root {
+        // SAFETY: setns on an fd we own.
+        if unsafe { libc::setns(userns.as_raw_fd(), libc::CLONE_NEWUSER) } < 0 || !become_root() {
+            fail(fd_sock, Stage::Credentials, 0, 1);
+        }
+    }
     join_all(&plan.joins, fd_sock);
-    if plan.become_root && plan.joins.iter().any(|(k, _)| *k == NsKind::User) && !become_root() {
-        fail(fd_sock, Stage::Credentials, 0, 1);
+    if plan.enter_as_root.is_some() && plan.joins.iter().any(|(k, _)| *k == NsKind::User) {
+        // Root of the deeper user namespace too, where it maps 0 (as
+        // nsenter does); else still the lab's root.
+        become_root();
     }
     if plan.pre_unshare_flags != 0 {
         let creator = Creator::now();

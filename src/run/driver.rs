@@ -389,6 +389,11 @@ impl<'l, L: Lab> LessonRun<'l, L> {
     /// works its exercise) and judges it. Emits nothing, records nothing.
     pub fn perform(&mut self, i: usize, quiet: bool, attended: bool) -> StepResult {
         let step = &self.lesson.steps[i];
+        for file in &step.files {
+            if let Err(e) = self.lab.place_file(&file.name, &file.text) {
+                return StepResult { error: Some(e), ..StepResult::new(step, StepOutcome::Failed) };
+            }
+        }
         let mut r = if step.kind != StepKind::Exercise {
             run_step(&mut self.lab, step, &self.opts)
         } else {

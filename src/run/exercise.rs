@@ -417,7 +417,7 @@ pub fn computed_hints(step: &Step, verdicts: &[Verdict]) -> Vec<String> {
                 if v.observed.contains("nothing") {
                     Some("nslab could not see your shell: type `check` in it while it runs".into())
                 } else {
-                    Some(format!("the {k} namespace of your shell is still the host's: was {} given to unshare?", flag(*k)))
+                    Some(format!("the {k} namespace of your shell is still the lab's: was {} given to unshare?", flag(*k)))
                 }
             }
             Expectation::SameAs { ns: NsRef { subject: Subject::Shell, kind: Some(k) }, other: Subject::Process(p) } => Some(format!(

@@ -267,6 +267,11 @@ impl Lab for FakeLab {
         }
     }
 
+    fn place_file(&mut self, name: &str, _text: &str) -> Result<(), String> {
+        self.log.push(format!("file {name}"));
+        Ok(())
+    }
+
     fn reset(&mut self) -> Result<(), String> {
         let log = std::mem::take(&mut self.log);
         let (reuse, scan, host) = (self.reuse_inodes, self.scan_fails, self.host_unreadable);

@@ -46,6 +46,9 @@ pub trait Lab {
     /// Runs an exercise in `mode` (the learner's shell, the reference
     /// solution, or nothing done) and judges it.
     fn exercise(&mut self, lesson: &Lesson, step: &Step, opts: &RunOptions, mode: Mode) -> StepResult;
+    /// Puts a file the lesson carries (```` ```nslab file NAME ````) in the
+    /// run folder, where the step's commands find it.
+    fn place_file(&mut self, name: &str, text: &str) -> Result<(), String>;
     /// Starts over in a fresh lab: nothing of the steps run so far remains.
     fn reset(&mut self) -> Result<(), String>;
     /// Kills every process and releases every pin.
@@ -132,6 +135,21 @@ impl Lab for SessionLab {
 
     fn exercise(&mut self, lesson: &Lesson, step: &Step, opts: &RunOptions, mode: Mode) -> StepResult {
         exercise::run_exercise(&mut self.session, lesson, step, opts, mode)
+    }
+
+    fn place_file(&mut self, name: &str, text: &str) -> Result<(), String> {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let path = self.session.run_dir().join(name);
+        let written = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o644)
+            .open(&path)
+            .and_then(|mut f| f.write_all(text.as_bytes()))
+            .and_then(|()| self.session.give_to_lab(&path));
+        written.map_err(|e| format!("cannot put the file {name} in the run folder: {e}"))
     }
 
     fn reset(&mut self) -> Result<(), String> {

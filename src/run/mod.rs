@@ -116,6 +116,9 @@ pub fn lesson_blocked(lesson: &Lesson, settings: &crate::doctor::Settings, root:
         let release = settings.kernel_release.clone().unwrap_or_else(|| have.to_string());
         return Some(format!("it needs Linux {min} or later; this kernel is {release}"));
     }
+    if let Some(e) = crate::doctor::missing_tools(needs.any_tool, settings.tools) {
+        return Some(format!("{} — fix: {}", e.why, e.fix));
+    }
     let kinds = crate::doctor::Requirements::of(lesson).kinds;
     let missing = NsKind::ALL.into_iter().find(|k| kinds.contains(*k) && settings.lacks(*k))?;
     let e = crate::doctor::missing_kind(missing);

@@ -189,9 +189,13 @@ impl Session {
 
     /// Makes `spawn` a process of the lab as every step's is: in a new
     /// session with no terminal, no descriptor above 2, the lab's
-    /// environment only, root in the lab's user namespace.
+    /// environment only, and the lab's root before it joins anything (never
+    /// the worker's own ids, which as root are root on the machine).
     pub fn confine(&self, spawn: &mut Spawn) {
-        spawn.env_clear().new_session(true).close_other_fds(true).become_root(true);
+        spawn.env_clear().new_session(true).close_other_fds(true);
+        if self.sandbox.is_some() {
+            spawn.enter_as_root(ns::view::ns_path(&ns::view::proc_root(), self.host_pid(), NsKind::User));
+        }
         for (k, v) in super::sandbox::lab_env() {
             spawn.env(k, v);
         }
