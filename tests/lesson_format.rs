@@ -377,7 +377,6 @@ mod exercises {
             ),
             ("```nslab\nrun: true\nprobe: hostname\nexpect: status 0\n```\n", "`probe:` belongs in an exercise"),
             ("```nslab exercise\ngoal: g\nsolution: s\nprobe: a\nprobe: b\nexpect: stdout: x\n```\n", "`probe:` is given twice in this step"),
-            ("```nslab exercise\ngoal: g\nsolution: s\nprobe: kill -9 -1\nexpect: status 0\n```\n", "the probe: this command would signal every process"),
         ];
         for (body, want) in cases {
             let diags = parse_lesson(&format!("{HEAD}{body}"), Path::new("ex.md")).unwrap_err();
@@ -531,5 +530,24 @@ mod needed_programs {
         assert_eq!(parse("python3").unwrap().meta.needs.to_string(), "python3");
         let err = render(&parse("userns, cc or rustc").unwrap_err(), false);
         assert!(err.contains("p.md:4:16: error: unknown need `cc or rustc`") && err.contains("`cc or python3`"), "{err}");
+    }
+}
+
+/// Commands that plainly aim at the machine are warnings, not refusals: the
+/// lab is a sandbox, so the lesson runs, and the author is told where.
+#[test]
+fn hostile_commands_are_warnings_with_their_place() {
+    let text = "---\nid: h\ntitle: H\n---\n\n```nslab\nrun: echo hi; kill -9 -1\nexpect: status 0\n```\n\n```nslab\nunshare mnt: mount --bind /tmp /\nexpect: status 0\n```\n\n\
+```nslab exercise\ngoal: g\nsolution: rm -rf / ; check\nprobe: reboot\nexpect: status 0\n```\n";
+    let lesson = parse_lesson(text, Path::new("h.md")).expect("a hostile command does not stop a lesson");
+    let rendered = render(&nslab::lesson::warnings(&lesson), false);
+    for want in [
+        "h.md:7:1: warning: this command would signal every process it can reach (kill -1)",
+        "h.md:12:1: warning: this command would mount over `/`",
+        "h.md:18:1: warning: the solution: this command would delete the whole file system",
+        "h.md:19:1: warning: the probe: this command would stop or restart the machine",
+        "in the lab only, which is a sandbox",
+    ] {
+        assert!(rendered.contains(want), "missing {want:?} in:\n{rendered}");
     }
 }

@@ -132,22 +132,6 @@ pub(crate) fn check(source: &str, drafts: &mut [StepDraft], diags: &mut Diagnost
         for save in &mut step.saves {
             scope.save(save, number, &mut uses, &mut defines);
         }
-        // A command that plainly aims at the host is refused here, before anything runs.
-        for action in &step.actions {
-            if let Action::Run { command, .. } | Action::Unshare { command, .. } = &action.value
-                && let Some((why, help)) = super::hostile::refusal(command)
-            {
-                scope.diags.error_help(action.range.clone(), why, help);
-            }
-        }
-        if let Some((why, help)) = step.solution.as_deref().and_then(super::hostile::refusal) {
-            scope.diags.error_help(step.opening.clone(), format!("the solution: {why}"), help);
-        }
-        if let Some((probe, range)) = &step.probe
-            && let Some((why, help)) = super::hostile::refusal(probe)
-        {
-            scope.diags.error_help(range.clone(), format!("the probe: {why}"), help);
-        }
         let is_command = step.actions.first().map(|a| a.value.is_command());
         let action_word = step.actions.first().map_or("", |a| a.value.keyword());
         for e in &mut step.expectations {
@@ -581,6 +565,31 @@ pub(crate) fn is_step_syntax(code: &str) -> bool {
 
 /// Warns about every inline code span in `lesson`'s prose, hints and goals
 /// that quotes step syntax.
+/// A command that plainly aims at the machine (`kill -1`, `mount` over `/`,
+/// `rm -rf /`, `reboot`) is a warning, as a courtesy to the author: the lab
+/// is a sandbox, so it reaches only the lab (and a detector could never be
+/// the wall: too many spellings get past it).
+pub(crate) fn hostile_commands(lesson: &super::model::Lesson, diags: &mut Diagnostics) {
+    use super::model::Action;
+    let source = lesson.source.as_str();
+    let note = |why: &str| format!("{why} — in the lab only, which is a sandbox; on a machine without it, it would be the machine's");
+    for step in &lesson.steps {
+        if let Action::Run { command, .. } | Action::Unshare { command, .. } = &step.action.value
+            && let Some((why, help)) = super::hostile::refusal(command)
+        {
+            diags.warn(step.action.span.range(), note(why), help);
+        }
+        let Some(exercise) = &step.exercise else { continue };
+        for (word, text) in [("solution:", Some(exercise.solution.as_str())), ("probe:", exercise.probe.as_deref())] {
+            let Some((why, help)) = text.and_then(super::hostile::refusal) else { continue };
+            // Point at the line that gives it, or at the step.
+            let block = source.get(step.span.range()).unwrap_or("");
+            let at = block.find(word).map_or(step.span.range(), |i| step.span.start + i..step.span.start + i + word.len());
+            diags.warn(at, note(&format!("the {}: {why}", word.trim_end_matches(':'))), help);
+        }
+    }
+}
+
 pub(crate) fn quoted_syntax(lesson: &super::model::Lesson, diags: &mut Diagnostics) {
     use pulldown_cmark::{Event, Parser};
     let help = "the learner never sees step syntax: say what happens instead, e.g. \"box was started with a new net namespace only\"";

@@ -1,6 +1,6 @@
-//! Commands a lesson may not run, refused when the lesson is checked: lessons
-//! run in a lab of their own, but a lesson that plainly aims at the host is a
-//! mistake or an attack either way.
+//! Commands that plainly aim at the machine, which `nslab check` warns about:
+//! a lesson runs in a sandboxed lab, so they reach only the lab, but they are
+//! a mistake or an attack either way. A courtesy to authors, never the wall.
 
 use super::syntax::InlineVec;
 
@@ -10,7 +10,7 @@ static TRIGGERS: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::Laz
     aho_corasick::AhoCorasick::new(["kill", "mount", "rm", "reboot", "poweroff", "halt", "shutdown", "init"]).expect("fixed patterns build")
 });
 
-/// Why `command` is refused, with a help line; `None` when it is fine.
+/// Why `command` is worth a warning, with a help line; `None` when it is fine.
 pub fn refusal(command: &str) -> Option<(&'static str, &'static str)> {
     if !TRIGGERS.is_match(command) {
         return None;

@@ -112,10 +112,12 @@ pub fn digest(text: &str) -> String {
 }
 
 /// The warnings about a lesson that parsed: things worth fixing that do not
-/// stop it from running (step syntax quoted in a hint, a goal or the prose).
+/// stop it from running (step syntax quoted in a hint, a goal or the prose;
+/// a command that plainly aims at the machine).
 pub fn warnings(lesson: &Lesson) -> Vec<Diagnostic> {
     let index = LineIndex::new(&lesson.source);
     let mut diags = Diagnostics::default();
+    check::hostile_commands(lesson, &mut diags);
     check::quoted_syntax(lesson, &mut diags);
     diags.finish(&lesson.source_path, &index)
 }
