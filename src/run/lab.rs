@@ -188,8 +188,8 @@ impl Snapshot {
                 Ok(listing) => {
                     let mut ids = want.serials_of.clone();
                     ids.extend(snap.identities().map(|i| i.id));
-                    let serials = listing_serials(&listing, &ids);
-                    Ok(Listed { listing, serials })
+                    let (serials, unreadable) = listing_serials(&listing, &ids);
+                    Ok(Listed { listing, serials, unreadable })
                 }
                 Err(e) => Err(ReadError(format!("cannot scan /proc: {e}"))),
             });
