@@ -306,12 +306,15 @@ pub fn read_pin(path: &Path) -> Result<Option<Identity>, ReadError> {
 
 /// Reads a listing's serials for the identities in `want`: the serials
 /// read, and the listed identities whose serial could not be read.
-pub fn listing_serials(listing: &Listing, want: &BTreeSet<NsId>) -> (BTreeMap<NsId, u64>, BTreeSet<NsId>) {
+/// `serial_of` reads the serial of the namespace behind a path: the
+/// process's link, an nsfs mount (as the lab sees it) or an fd.
+pub fn listing_serials(listing: &Listing, want: &BTreeSet<NsId>, serial_of: &dyn Fn(&Path) -> Option<u64>) -> (BTreeMap<NsId, u64>, BTreeSet<NsId>) {
     let mut serials = BTreeMap::new();
     let mut unreadable = BTreeSet::new();
     for id in want {
         let Some(row) = listing.find(*id) else { continue };
-        match row.path.as_deref().and_then(crate::ns::sys::ns_serial_of) {
+        let mut paths = row.path.iter().chain(&row.nsfs).chain(&row.held_by_fds);
+        match paths.find_map(|p| serial_of(p)) {
             Some(serial) => {
                 serials.insert(*id, serial);
             }
