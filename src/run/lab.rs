@@ -79,9 +79,11 @@ pub struct SessionLab {
 }
 
 impl SessionLab {
-    /// Moves this (single-threaded, dedicated worker) process into a new lab.
-    pub fn enter(rootless: bool) -> Result<SessionLab, SessionError> {
-        Ok(SessionLab { session: Session::enter_lab(rootless)? })
+    /// Moves this (single-threaded, dedicated worker) process into a new
+    /// lab: the sandbox, or with `sandbox == false` (`--no-sandbox`) the
+    /// namespaces alone.
+    pub fn enter(sandbox: bool) -> Result<SessionLab, SessionError> {
+        Ok(SessionLab { session: Session::enter(sandbox)? })
     }
 
     fn act(&mut self, action: Action, stdin: Option<&str>, timeout: Duration) -> Result<ActionResult, ActionError> {
@@ -133,13 +135,7 @@ impl Lab for SessionLab {
     }
 
     fn reset(&mut self) -> Result<(), String> {
-        // A lab inside the old one: new namespaces of every lab kind, made
-        // where this worker is root already (so no user namespace), after
-        // the old lab's processes and pins are gone.
-        self.session.teardown();
-        let fresh = Session::enter_lab(false).map_err(|e| e.to_string())?;
-        self.session = fresh;
-        Ok(())
+        self.session.renew().map_err(|e| e.to_string())
     }
 
     fn teardown(&mut self) {
