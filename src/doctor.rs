@@ -242,6 +242,10 @@ pub enum Capability {
     Sandbox(SandboxPart),
 }
 
+/// What starting a real lab showed of one sandbox part: `Err((what failed,
+/// the kernel's error number if it gave one))`.
+pub type SandboxShowed = Result<(), (String, Option<i32>)>;
+
 /// The parts of the sandbox a lab runs in (see `run::sandbox`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SandboxPart {
@@ -638,7 +642,7 @@ impl Probe {
 
     /// Records what starting a real lab `way` showed of each sandbox part
     /// (`Err`: what failed, and the kernel's error number if it gave one).
-    pub fn set_sandbox(&mut self, way: Way, parts: &[(SandboxPart, Result<(), (String, Option<i32>)>)]) {
+    pub fn set_sandbox(&mut self, way: Way, parts: &[(SandboxPart, SandboxShowed)]) {
         let settings = self.settings.clone();
         for (part, result) in parts {
             let capability = Capability::Sandbox(*part);
