@@ -202,8 +202,10 @@ impl Snapshot {
                 Ok(listing) => {
                     let mut ids = want.serials_of.clone();
                     ids.extend(snap.identities().map(|i| i.id));
-                    let serials = listing_serials(&listing, &ids);
-                    Ok(Listed { listing, serials })
+                    // An nsfs mount made in the lab is reached through the lab's root.
+                    let serial_of = |p: &std::path::Path| crate::ns::sys::ns_serial_of(p).or_else(|| crate::ns::sys::ns_serial_of(&session.lab_path(p)));
+                    let (serials, unreadable) = listing_serials(&listing, &ids, &serial_of);
+                    Ok(Listed { listing, serials, unreadable })
                 }
                 Err(e) => Err(ReadError(format!("cannot scan /proc: {e}"))),
             });

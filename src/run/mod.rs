@@ -1,5 +1,11 @@
-//! The runner: steps through a lesson, calls the engine, reads the kernel's
-//! state back, verifies it, and reports.
+//! The runner. One flow, one way: lesson → [`driver::LessonRun`] ⇄
+//! [`lab::Lab`] → [`observe::Snapshot`] → [`verify`] (pure) →
+//! [`event::Event`] → a face ([`face::Terminal`] for `nslab run`, words or
+//! JSON Lines through [`report`]; `serve::worker` for the page). The driver
+//! owns step order, skips, replays and fail-fast, and never prints; a face
+//! never reads the kernel. This module runs lessons one after another, each in
+//! a worker process, and hands the results ([`RunEnd`]) to `cmd`, which
+//! decides the exit code.
 //!
 //! Each lesson runs in a worker process forked for it. The worker moves into a
 //! lab of its own (new mount, uts, ipc, net, cgroup and pid namespaces, plus a

@@ -27,8 +27,16 @@ pub fn require_root(test: &str) -> bool {
         return true;
     }
     assert!(std::env::var_os("CI").is_none(), "{test} needs root, and CI must run it as root");
-    eprintln!("skipping {test}: needs root (run the tests as root)");
+    not_run(test, "it needs root (run the tests as root to run it)");
     false
+}
+
+/// Says, in one line that the test harness does not swallow, that `test`
+/// was not run and why.
+pub fn not_run(test: &str, why: &str) {
+    use std::io::Write;
+    // Straight to the descriptor: the harness captures only print! and eprint!.
+    let _ = std::io::stderr().lock().write_all(format!("not run: {test}: {why}\n").as_bytes());
 }
 
 /// The copy of the binary under test, removed when the test process exits.
@@ -47,6 +55,7 @@ extern "C" fn remove_test_bin() {
 /// The folder is removed when the test process exits; a test run that starts
 /// another one as `nobody` hands it the copy in `NSLAB_TEST_BIN`.
 pub fn nslab_path() -> &'static Path {
+    mark_our_processes();
     TEST_BIN.get_or_init(|| {
         if let Some(given) = std::env::var_os("NSLAB_TEST_BIN") {
             return PathBuf::from(given);
@@ -81,17 +90,25 @@ pub enum As {
 impl As {
     /// Both users, for tests that must hold as root and rootless.
     pub const BOTH: [As; 2] = [As::Caller, As::Nobody];
+
+    /// True when commands run as `self` are unprivileged: `nobody`, or the
+    /// caller when the tests run as an ordinary user.
+    pub fn rootless(self) -> bool {
+        self == As::Nobody || !is_root()
+    }
 }
 
 /// A command that runs `program args` as `who`, from a neutral directory.
+/// When the tests themselves run as an ordinary user, `nobody` is that user:
+/// both are unprivileged, and only root may switch users.
 pub fn command_as(who: As, program: &Path, args: &[&str]) -> Command {
     let mut cmd = match who {
-        As::Caller => Command::new(program),
-        As::Nobody => {
+        As::Nobody if is_root() => {
             let mut c = Command::new("setpriv");
             c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"]).arg(program);
             c
         }
+        As::Caller | As::Nobody => Command::new(program),
     };
     cmd.args(args).current_dir("/").env_remove("SHELL");
     cmd
@@ -117,9 +134,74 @@ pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-/// What a test may change only temporarily: the namespaces alive (by inode,
-/// as util-linux lsns sees them plus nsfs mounts), the nsfs mounts, our
-/// children, and the host name.
+/// The variable that marks every process this test process starts, and
+/// everything those start in turn (the environment is inherited, also by
+/// processes that outlive their parent).
+pub const MARK: &str = "NSLAB_TEST_OWNER";
+
+/// Marks this test process's environment, so that everything it starts can be
+/// told apart from every other process on the machine (see [`ours`]). Done
+/// once, before the first command is started.
+pub fn mark_our_processes() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: std's environment lock guards this against std's own
+        // readers; nothing in the tests reads the environment through libc.
+        unsafe { std::env::set_var(MARK, std::process::id().to_string()) };
+    });
+}
+
+/// Every live process on the machine that this test process started,
+/// directly or not, with its command line: those with the mark in their
+/// environment (orphans too), and every descendant of those (a sandboxed lab
+/// gives its processes an environment of its own). Other programs'
+/// processes, however many and whatever their names, are never in it.
+pub fn ours() -> Vec<(i32, String)> {
+    mark_our_processes();
+    let me = std::process::id() as i32;
+    let mark = format!("{MARK}={me}");
+    let Ok(dir) = std::fs::read_dir("/proc") else { return Vec::new() };
+    // One pass over /proc: each live process's parent, command line, and mark.
+    let mut live: std::collections::BTreeMap<i32, (i32, String, bool)> = std::collections::BTreeMap::new();
+    for pid in dir.flatten().filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok()).filter(|&pid| pid != me) {
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
+        // State and parent follow the command's closing parenthesis; a zombie holds nothing.
+        let mut fields = stat.rsplit_once(") ").map(|(_, rest)| rest.split_whitespace()).into_iter().flatten();
+        let (Some(state), Some(ppid)) = (fields.next(), fields.next().and_then(|p| p.parse::<i32>().ok())) else { continue };
+        if state == "Z" || state == "X" {
+            continue;
+        }
+        let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+        let marked = environ.split(|&b| b == 0).any(|kv| kv == mark.as_bytes());
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        live.insert(pid, (ppid, String::from_utf8_lossy(&cmdline).replace('\0', " ").trim_end().to_string(), marked));
+    }
+    let mut children: std::collections::BTreeMap<i32, Vec<i32>> = std::collections::BTreeMap::new();
+    for (&pid, (ppid, _, _)) in &live {
+        children.entry(*ppid).or_default().push(pid);
+    }
+    let mut todo: Vec<i32> = live.iter().filter(|(_, (_, _, marked))| *marked).map(|(p, _)| *p).chain(children.get(&me).cloned().unwrap_or_default()).collect();
+    let mut found = BTreeSet::new();
+    while let Some(pid) = todo.pop() {
+        if found.insert(pid) {
+            todo.extend(children.get(&pid).cloned().unwrap_or_default());
+        }
+    }
+    found.into_iter().filter_map(|pid| live.get(&pid).map(|(_, cmd, _)| (pid, cmd.clone()))).collect()
+}
+
+/// True when a process this test started runs exactly `cmdline` (e.g. `sleep 300`).
+pub fn ours_running(cmdline: &str) -> bool {
+    ours().iter().any(|(_, c)| c == cmdline)
+}
+
+/// What a test may change only temporarily, judged only on what the tests
+/// started: the namespaces this test process and the processes it started
+/// ([`ours`], orphans too) are in, the nsfs mounts of our mount namespace,
+/// those processes themselves, and the host name.
+/// Other programs creating namespaces and processes on the machine (a
+/// browser's sandbox, a container engine, `tests/support/noise.sh`) do not
+/// change it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostState {
     namespaces: BTreeSet<u64>,
@@ -131,24 +213,26 @@ pub struct HostState {
 impl HostState {
     /// Reads the state now.
     pub fn now() -> HostState {
-        // nslab's own lsns also sees namespaces held only by a mount or an fd.
-        let lsns = Command::new(nslab_path()).args(["lsns", "-J", "-l", "-o", "NS"]).output().expect("nslab lsns");
-        let v: serde_json::Value = serde_json::from_slice(&lsns.stdout).expect("lsns JSON");
-        let namespaces = v["namespaces"].as_array().unwrap().iter().filter_map(|n| n["ns"].as_u64()).collect();
+        let ours = ours();
+        let mut namespaces = BTreeSet::new();
+        for pid in std::iter::once(std::process::id() as i32).chain(ours.iter().map(|(p, _)| *p)) {
+            let Ok(links) = std::fs::read_dir(format!("/proc/{pid}/ns")) else { continue };
+            for link in links.flatten() {
+                use std::os::unix::fs::MetadataExt;
+                if let Ok(meta) = std::fs::metadata(link.path()) {
+                    namespaces.insert(meta.ino());
+                }
+            }
+        }
         let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
         let nsfs_mounts = mountinfo.lines().filter(|l| l.contains(" - nsfs ")).map(str::to_owned).collect();
-        // Children of every thread of this test process.
-        let children = std::fs::read_dir("/proc/self/task")
-            .unwrap()
-            .flatten()
-            .flat_map(|t| std::fs::read_to_string(t.path().join("children")).unwrap_or_default().split_whitespace().map(str::to_owned).collect::<Vec<_>>())
-            .collect();
+        let children = ours.into_iter().map(|(pid, cmd)| format!("{pid} {cmd}")).collect();
         let hostname = nix::unistd::gethostname().unwrap().to_string_lossy().into_owned();
         HostState { namespaces, nsfs_mounts, children, hostname }
     }
 
     /// True when nothing is here that was not in `before`: no new namespace,
-    /// nsfs mount or child, and the same host name. (Something of `before`
+    /// nsfs mount or process, and the same host name. (Something of `before`
     /// may be gone: the kernel frees some namespaces a little later.)
     fn within(&self, before: &HostState) -> bool {
         self.namespaces.is_subset(&before.namespaces)
