@@ -34,13 +34,17 @@ impl Server {
 
     /// `nslab serve --port 0 ARGS` as `who`.
     fn start_as(who: support::As, args: &[&str]) -> Server {
-        let mut child = support::command_as(who, nslab_path(), &[&["serve", "--port", "0"], args].concat())
-            .env("PATH", path_with_nslab())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("starting nslab serve");
+        Server::start_with(who, args, &[])
+    }
+
+    /// `nslab serve --port 0 ARGS` as `who`, with `env` added.
+    fn start_with(who: support::As, args: &[&str], env: &[(&str, &Path)]) -> Server {
+        let mut command = support::command_as(who, nslab_path(), &[&["serve", "--port", "0"], args].concat());
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        let mut child =
+            command.env("PATH", path_with_nslab()).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().expect("starting nslab serve");
         let mut out = BufReader::new(child.stdout.take().unwrap());
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
@@ -274,6 +278,7 @@ impl Fixture {
         support::set_mode(dir.path(), 0o755);
         std::fs::create_dir_all(dir.path().join("site")).unwrap();
         std::fs::write(dir.path().join("site/index.html"), "<html><head><title>book</title></head><body>book</body></html>").unwrap();
+        std::fs::write(dir.path().join("site/404.html"), "<html><head><title>lost</title></head><body>Document not found (404)</body></html>").unwrap();
         std::fs::create_dir_all(dir.path().join("lessons")).unwrap();
         for (name, text) in lessons {
             std::fs::write(dir.path().join("lessons").join(name), text).unwrap();
@@ -867,4 +872,174 @@ fn benchmark_run_button_against_nslab_run() {
     );
     before.assert_restored("the benchmark");
     assert!(web_ms < cli_ms + 50.0, "the page takes {web_ms:.1} ms, nslab run {cli_ms:.1} ms: more than 50 ms more");
+}
+
+// ---- serve hardening (issue 13, part 4) ----------------------------------------------------
+
+/// A small mdBook whose book.toml names programs of its own: a preprocessor
+/// and a renderer that leave a marker. One lesson chapter.
+fn hostile_book(marker: &Path) -> tempfile::TempDir {
+    let dir = tempfile::Builder::new().prefix("nslab-serve-book-src-").tempdir().unwrap();
+    // The preprocessor says it supports no renderer (exit 1); the renderer succeeds.
+    let touch = format!("sh -c 'touch {}; exit 1'", marker.display());
+    let render = format!("sh -c 'touch {}'", marker.display());
+    let toml = format!(
+        "[book]\ntitle = \"hostile\"\nsrc = \"src\"\n\n[preprocessor.nslab]\ncommand = \"nslab mdbook\"\n\n\
+         [preprocessor.evil]\ncommand = \"{touch}\"\n\n[output.html]\n\n[output.evil]\ncommand = \"{render}\"\noptional = true\n"
+    );
+    std::fs::write(dir.path().join("book.toml"), toml).unwrap();
+    std::fs::create_dir(dir.path().join("src")).unwrap();
+    std::fs::write(dir.path().join("src/SUMMARY.md"), "# Summary\n\n- [Pass](pass.md)\n").unwrap();
+    let lesson = std::fs::read_to_string(repo().join("tests/fixtures/run/pass.md")).unwrap();
+    std::fs::write(dir.path().join("src/pass.md"), lesson).unwrap();
+    dir
+}
+
+/// The build folders of servers in `tmp`.
+fn build_folders(tmp: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(tmp)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("nslab-serve-book-") && e.path().is_dir())
+        .map(|e| e.path())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn serve_runs_only_its_own_preprocessor_unless_the_book_is_trusted() {
+    let _guard = serial();
+    if built_book().is_none() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let marker = tmp.path().join("ran");
+    let book = hostile_book(&marker);
+    let lessons = repo().join("tests/fixtures/run");
+    let server = Server::start_with(support::As::Caller, &["--lessons", lessons.to_str().unwrap(), book.path().to_str().unwrap()], &[("TMPDIR", tmp.path())]);
+    let page = server.call("GET", "/pass.html", None);
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("data-step="), "nslab's own preprocessor rendered the lesson");
+    assert!(!marker.exists(), "a preprocessor or renderer named in book.toml ran without --trust-book");
+    assert!(!book.path().join("book").exists(), "nothing is written into the book's folder");
+    server.stop();
+    assert!(build_folders(tmp.path()).is_empty(), "the build folder is removed");
+    // With --trust-book they run: the refusal above was not vacuous.
+    let trusted = Server::start_with(
+        support::As::Caller,
+        &["--trust-book", "--lessons", lessons.to_str().unwrap(), book.path().to_str().unwrap()],
+        &[("TMPDIR", tmp.path())],
+    );
+    assert!(marker.exists(), "--trust-book runs what book.toml names");
+    assert_eq!(trusted.call("GET", "/pass.html", None).status, 200, "the html output is served among others");
+    trusted.stop();
+}
+
+#[test]
+fn every_server_builds_in_a_private_folder_of_its_own() {
+    use std::os::unix::fs::PermissionsExt;
+    let _guard = serial();
+    if built_book().is_none() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let book = hostile_book(&tmp.path().join("ran"));
+    let lessons = repo().join("tests/fixtures/run");
+    let args = ["--lessons", lessons.to_str().unwrap(), book.path().to_str().unwrap()];
+    let env = [("TMPDIR", tmp.path())];
+    let a = Server::start_with(support::As::Caller, &args, &env);
+    let b = Server::start_with(support::As::Caller, &args, &env);
+    let folders = build_folders(tmp.path());
+    assert_eq!(folders.len(), 2, "{folders:?}");
+    for f in &folders {
+        assert_eq!(std::fs::metadata(f).unwrap().permissions().mode() & 0o777, 0o700, "{} is private", f.display());
+    }
+    // The second server's start left the first one's pages alone.
+    assert_eq!(a.call("GET", "/pass.html", None).status, 200);
+    // A server killed outright leaves its folder; the next start removes it,
+    // and only it: a running server's folder is locked.
+    let mut a = a;
+    a.child.kill().unwrap();
+    a.child.wait().unwrap();
+    let c = Server::start_with(support::As::Caller, &args, &env);
+    let now = build_folders(tmp.path());
+    assert_eq!(now.len(), 2, "the killed server's folder is gone, b's and c's remain: {now:?}");
+    assert_eq!(b.call("GET", "/pass.html", None).status, 200, "b still serves its pages");
+    assert_eq!(c.call("GET", "/pass.html", None).status, 200);
+    b.stop();
+    c.stop();
+    assert!(build_folders(tmp.path()).is_empty());
+}
+
+/// Reads what the server sends until it closes the connection (or `secs` pass).
+fn read_until_closed(mut s: TcpStream, secs: u64) -> Option<(String, Duration)> {
+    let started = Instant::now();
+    s.set_read_timeout(Some(Duration::from_secs(secs))).unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 1024];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => return Some((String::from_utf8_lossy(&got).into_owned(), started.elapsed())),
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return Some((String::from_utf8_lossy(&got).into_owned(), started.elapsed())),
+            Err(_) => return None,
+        }
+    }
+}
+
+#[test]
+fn idle_and_slow_connections_are_closed_and_bounded() {
+    let _guard = serial();
+    let fixture = Fixture::with_fixture("pass.md");
+    let server = fixture.server(&["--header-timeout-ms", "700", "--max-connections", "4"]);
+    let connect = || TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    // Four connections that send nothing (or half a request head) fill the bound.
+    let mut idle: Vec<TcpStream> = (0..4).map(|_| connect()).collect();
+    idle[1].write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1").unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    // The fifth is told so and closed at once.
+    let (answer, took) = read_until_closed(connect(), 5).expect("the fifth connection was left open");
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer:?}");
+    assert!(took < Duration::from_millis(500), "{took:?}");
+    // The idle ones are closed by the header time limit, and free their places.
+    for s in idle.drain(..) {
+        let (_, took) = read_until_closed(s, 10).expect("an idle connection was never closed");
+        assert!(took < Duration::from_secs(5), "closed only after {took:?}");
+    }
+    let r = server.call("GET", "/", None);
+    assert_eq!(r.status, 200, "{}", r.body);
+    server.stop();
+}
+
+#[test]
+fn the_token_redirect_stays_on_this_server_and_unknown_pages_get_the_books_404() {
+    let _guard = serial();
+    let fixture = Fixture::with_fixture("pass.md");
+    let server = fixture.server(&[]);
+    let host = server.host();
+    for (path, to) in [("/", "/"), ("//evil.example/", "/evil.example/"), ("///evil.example", "/evil.example"), ("/lessons/x.html", "/lessons/x.html")] {
+        let r = http(server.port, "GET", &format!("{path}?token={}", server.token), &host, &[], b"");
+        assert_eq!(r.status, 303, "{path}: {}", r.body);
+        assert_eq!(r.header("location"), Some(to), "{path}");
+    }
+    // A backslash some browsers read as a slash: refused or made local, never echoed.
+    let r = http(server.port, "GET", &format!("/\\evil.example/?token={}", server.token), &host, &[], b"");
+    if r.status == 303 {
+        let to = r.header("location").unwrap();
+        assert!(to.starts_with('/') && !to.starts_with("//") && !to.starts_with("/\\"), "{to}");
+    }
+    // An unknown page is the book's 404 page, live; the API answers JSON.
+    let r = server.call("GET", "/no-such-page.html", None);
+    assert_eq!(r.status, 404);
+    assert!(r.header("content-type").unwrap().starts_with("text/html"), "{:?}", r.headers);
+    assert!(r.body.contains("Document not found") && r.body.contains("/__nslab/live.js"), "{}", r.body);
+    let r = server.call("POST", "/api/sessions/nope/run", Some(json!({ "lesson": "x", "step": "y" })));
+    assert_eq!(r.status, 404);
+    assert!(r.json()["error"].as_str().is_some());
+    // A page without the token is refused in words, not JSON.
+    let r = http(server.port, "GET", "/", &host, &[], b"");
+    assert_eq!(r.status, 403);
+    assert!(r.body.contains("<p>refused: this server needs its token"), "{}", r.body);
+    server.stop();
 }

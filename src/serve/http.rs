@@ -82,6 +82,27 @@ fn error(status: StatusCode, message: impl Into<String>) -> Response {
     (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
+/// A refusal in the form its asker reads: JSON for the API (the page shows
+/// its `error` sentence), a short page for a browser loading a page.
+fn refusal_for(path: &str, status: StatusCode, message: &str) -> Response {
+    if path.starts_with("/api/") {
+        return error(status, message);
+    }
+    let body = format!(
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>nslab serve</title></head><body><p>{}</p></body></html>\n",
+        message.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    );
+    (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
+}
+
+/// Where the redirect that drops `?token=` goes: the same path, always on
+/// this server. Leading slashes and backslashes are folded into one slash,
+/// so that `//evil.example/` (which a browser reads as another host) cannot
+/// make this server an open redirect.
+pub fn local_location(path: &str) -> String {
+    format!("/{}", path.trim_start_matches(['/', '\\']))
+}
+
 /// A request refused: its status, and the words for it.
 struct Refused(StatusCode, String);
 
@@ -113,21 +134,21 @@ async fn guard(State(app): State<App>, req: Request, next: Next) -> Response {
         cookies: Some(cookies.as_str()),
     };
     if let Err(refusal) = app.access.check_site(&creds) {
-        return error(StatusCode::FORBIDDEN, refusal.message());
+        return refusal_for(req.uri().path(), StatusCode::FORBIDDEN, refusal.message());
     }
     if !app.access.has_token(&creds) {
         let query_token = req.uri().query().and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("token=")));
         if req.method() == Method::GET && query_token.is_some_and(|t| app.access.is_token(t)) {
             let mut res = Response::new(Body::empty());
             *res.status_mut() = StatusCode::SEE_OTHER;
-            let to = HeaderValue::from_str(req.uri().path()).unwrap_or(HeaderValue::from_static("/"));
+            let to = HeaderValue::from_str(&local_location(req.uri().path())).unwrap_or(HeaderValue::from_static("/"));
             res.headers_mut().insert(header::LOCATION, to);
             if let Ok(v) = HeaderValue::from_str(&app.access.set_cookie()) {
                 res.headers_mut().insert(header::SET_COOKIE, v);
             }
             return res;
         }
-        return error(StatusCode::FORBIDDEN, super::access::Refusal::Token.message());
+        return refusal_for(req.uri().path(), StatusCode::FORBIDDEN, super::access::Refusal::Token.message());
     }
     let Ok(_permit) = app.in_flight.clone().try_acquire_owned() else {
         return error(StatusCode::SERVICE_UNAVAILABLE, "too many requests at once");
@@ -313,9 +334,20 @@ async fn events(State(app): State<App>, Path(sid): Path<String>) -> Response {
     Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(5))).into_response()
 }
 
+/// An unknown page: the book's own 404 page (mdBook writes `404.html`), live
+/// like every page; JSON for the API.
+fn not_found(app: &App, path: &str) -> Response {
+    if !path.starts_with("/api/")
+        && let Some(page) = app.site.file("/404.html").and_then(|f| std::fs::read_to_string(f).ok())
+    {
+        return (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], site::inject(&page)).into_response();
+    }
+    refusal_for(path, StatusCode::NOT_FOUND, "no such page in the book")
+}
+
 async fn static_file(State(app): State<App>, method: Method, uri: Uri) -> Response {
     if method != Method::GET && method != Method::HEAD {
-        return error(StatusCode::METHOD_NOT_ALLOWED, "the book is read with GET");
+        return refusal_for(uri.path(), StatusCode::METHOD_NOT_ALLOWED, "the book is read with GET");
     }
     let path = uri.path();
     if let Some(name) = path.strip_prefix(site::LIVE_PREFIX) {
@@ -325,16 +357,28 @@ async fn static_file(State(app): State<App>, method: Method, uri: Uri) -> Respon
             _ => error(StatusCode::NOT_FOUND, "no such file"),
         };
     }
-    let Some(file) = app.site.file(path) else {
-        return error(StatusCode::NOT_FOUND, "no such page in the book");
+    let Some(bytes) = app.site.file(path).and_then(|f| std::fs::read(&f).ok().map(|b| (f, b))) else {
+        return not_found(&app, path);
     };
-    let Ok(bytes) = std::fs::read(&file) else {
-        return error(StatusCode::NOT_FOUND, "no such page in the book");
-    };
+    let (file, bytes) = bytes;
     let kind = site::content_type(&file);
     if kind.starts_with("text/html") {
         let page = site::inject(&String::from_utf8_lossy(&bytes));
         return ([(header::CONTENT_TYPE, kind)], page).into_response();
     }
     ([(header::CONTENT_TYPE, kind)], bytes).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_location;
+
+    #[test]
+    fn redirects_stay_local() {
+        for (path, to) in
+            [("/", "/"), ("//evil.example/x", "/evil.example/x"), ("/\\evil.example", "/evil.example"), ("/\\/x", "/x"), ("/a/b.html", "/a/b.html"), ("", "/")]
+        {
+            assert_eq!(local_location(path), to, "{path}");
+        }
+    }
 }
