@@ -126,7 +126,7 @@ pub fn serve(opts: &ServeOptions, announce: impl FnOnce(&str)) -> Result<i32, Se
     let port = listener.local_addr().map_err(io("cannot read the socket's address"))?.port();
     let access = access::Access::new(token, port);
     let sessions = Arc::new(sessions::Sessions::new(opts.max_sessions, opts.idle));
-    let app = http::App::new(access.clone(), site, lessons, sessions.clone());
+    let app = http::App::new(access.clone(), site, lessons, sessions.clone(), restart_command());
 
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(io("cannot start the runtime"))?;
     let result = runtime.block_on(async {
@@ -156,6 +156,22 @@ pub fn serve(opts: &ServeOptions, announce: impl FnOnce(&str)) -> Result<i32, Se
     sessions.close_all();
     drop(runtime);
     result.map(|()| 0)
+}
+
+/// The command line this server was started with, quoted for a shell: what
+/// a page tells its reader to run once the server has stopped.
+fn restart_command() -> String {
+    let quote = |s: String| {
+        if !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"/._-:=@,+".contains(&b)) { s } else { format!("'{}'", s.replace('\'', "'\\''")) }
+    };
+    let mut args = std::env::args();
+    let program = args.next().map(|p| if p.ends_with("/nslab") && which_nslab().is_some_and(|w| w == std::path::Path::new(&p)) { "nslab".into() } else { p });
+    program.into_iter().chain(args).map(quote).collect::<Vec<_>>().join(" ")
+}
+
+/// The `nslab` a shell finds on PATH.
+fn which_nslab() -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?).map(|d| d.join("nslab")).find(|p| p.is_file())
 }
 
 /// What a connection over the bound is told before it is closed.

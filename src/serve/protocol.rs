@@ -66,6 +66,12 @@ pub enum WorkerLine {
     /// What the terminal shows besides the event: the namespace table,
     /// hints, an lsns listing. Follows a step's finishing event.
     View(StepView),
+    /// A step before the one asked for ran quietly and passed (as `nslab
+    /// run --from` replays: only a failure is reported in full).
+    Quiet {
+        /// The step's id.
+        step: String,
+    },
     /// An exercise is open: the learner may attach a shell to the lab.
     Exercise {
         /// The step's id.

@@ -231,7 +231,9 @@ impl Worker<'_> {
                 continue;
             }
             let r = run::perform_step(&mut self.session, self.lesson, &self.lesson.steps[j], &self.opts, true);
-            if r.outcome != StepOutcome::Passed {
+            if r.outcome == StepOutcome::Passed {
+                say(&WorkerLine::Quiet { step: r.step.clone() });
+            } else {
                 self.finished(&r);
             }
             self.record(j, &r);
@@ -302,7 +304,8 @@ impl Worker<'_> {
         }
         self.open_exercise(i)?;
         let Some((_, ex)) = &self.exercise else { return Ok(()) };
-        let r = ex.verify(&self.session, &self.lesson.steps[i]);
+        let mut r = ex.verify(&self.session, &self.lesson.steps[i]);
+        unseen_shell(&self.lesson.steps[i], &mut r);
         self.started(i);
         self.finished(&r);
         self.record(i, &r);
@@ -337,15 +340,47 @@ impl Worker<'_> {
         let mut vars: Vec<String> = self.session.env().into_iter().map(|(k, v)| format!("{k}={}", shell_quote(&v))).collect();
         vars.push(format!("NSLAB_LESSON={}", self.lesson.meta.id));
         vars.push(format!("NSLAB_STEP={}", step.id));
+        // bash expands `\w \$` in a prompt; dash and other plain shells show
+        // it as it is, so they get a prompt without escapes.
         vars.push(format!("PS1={}", shell_quote(&format!("[nslab {} · {}] \\w \\$ ", self.lesson.meta.id, step.id))));
+        vars.push(format!("NSLAB_PLAIN_PS1={}", shell_quote(&format!("[nslab {} · {}] $ ", self.lesson.meta.id, step.id))));
         let bin = OpenExercise::bin_dir(&self.session).map(|b| b.display().to_string()).unwrap_or_default();
         // nsenter opens a --wd folder before it enters the mount namespace,
         // so the shell changes to the run folder itself.
         format!(
-            "nsenter -t {} {kinds} env {} PATH={bin}:\"$PATH\" sh -c 'cd \"$NSLAB_RUN_DIR\" && exec \"${{SHELL:-sh}}\" -i'",
+            "nsenter -t {} {kinds} env {} PATH={bin}:\"$PATH\" sh -c 'cd \"$NSLAB_RUN_DIR\" || exit; case \"${{SHELL:-sh}}\" in *bash) ;; *) PS1=$NSLAB_PLAIN_PS1 ;; esac; exec \"${{SHELL:-sh}}\" -i'",
             self.session.host_pid(),
             vars.join(" ")
         )
+    }
+}
+
+/// What the learner is told when the page's Check ran before `check` was
+/// typed in any shell (or that shell has exited).
+pub const SHELL_UNSEEN: &str = "nslab could not see your shell: type `check` in the shell you worked in (its answer shows here too)";
+
+/// A Check from the page with no shell seen: every expectation about "your
+/// shell" says that nslab could not see it — not that it is wrong — and the
+/// only hint is to type `check`, since a learner who did it right must not
+/// be told to do it again.
+fn unseen_shell(step: &Step, r: &mut StepResult) {
+    use crate::lesson::{Expectation, Subject};
+    if r.observed.as_ref().is_none_or(|s| s.shell.is_some()) {
+        return;
+    }
+    let about_shell = |e: &Expectation| {
+        e.ns().is_some_and(|n| n.subject == Subject::Shell)
+            || matches!(e, Expectation::SameAs { other: Subject::Shell, .. } | Expectation::DiffersFrom { other: Subject::Shell, .. })
+    };
+    let mut unseen = false;
+    for (v, e) in r.verdicts.iter_mut().zip(&step.expectations) {
+        if !v.holds && about_shell(&e.value) {
+            v.observed = SHELL_UNSEEN.to_string();
+            unseen = true;
+        }
+    }
+    if unseen {
+        r.hints = vec![SHELL_UNSEEN.to_string()];
     }
 }
 
