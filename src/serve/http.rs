@@ -335,7 +335,7 @@ fn hello(s: &Session, restart: &str) -> SseEvent {
 
 fn sse_event(event: Event) -> (SseEvent, bool) {
     match event {
-        Event::Line(Line::Report(text), seq) => (SseEvent::default().event("report").id(seq.to_string()).data(text), false),
+        Event::Line(Line::Report(_, text), seq) => (SseEvent::default().event("report").id(seq.to_string()).data(text), false),
         Event::Line(Line::Worker(w, raw), seq) => {
             let name = match w {
                 WorkerLine::Ready => "ready",

@@ -105,16 +105,18 @@ impl PageState {
 
     fn take(&mut self, line: &Line) {
         match line {
-            Line::Report(text) => {
-                let Ok(v) = serde_json::from_str::<serde_json::Value>(text) else { return };
-                let (Some(event), Some(step)) = (v["event"].as_str(), v["step"].as_str()) else { return };
-                if event.starts_with("step_") {
-                    let s = self.step(step);
-                    s.report = Some(text.clone());
-                    s.quiet = false;
-                    if event == "step_started" {
-                        s.view = None;
-                    }
+            Line::Report(event, text) => {
+                use crate::run::event::Event as Run;
+                let (step, started) = match &**event {
+                    Run::StepStarted { step, .. } => (step, true),
+                    Run::StepPassed(r) | Run::StepFailed(r) | Run::StepSkipped(r) => (&r.result.step, false),
+                    _ => return,
+                };
+                let s = self.step(step);
+                s.report = Some(text.clone());
+                s.quiet = false;
+                if started {
+                    s.view = None;
                 }
             }
             Line::Worker(WorkerLine::View(v), raw) => self.step(&v.step).view = Some(raw.clone()),
@@ -233,9 +235,10 @@ async fn read_lines(
         match &line {
             Line::Worker(WorkerLine::Begin { id }, _) => current = Some(*id),
             Line::Worker(WorkerLine::Ready, _) => ready.store(true, Ordering::SeqCst),
-            Line::Report(text) if text.contains("\"lesson_cannot_run\"") => {
-                let reason = serde_json::from_str::<serde_json::Value>(text).ok().and_then(|v| v["reason"].as_str().map(str::to_owned));
-                *ended.lock().unwrap_or_else(|p| p.into_inner()) = reason;
+            Line::Report(event, _) => {
+                if let crate::run::event::Event::LessonCannotRun { reason, .. } = &**event {
+                    *ended.lock().unwrap_or_else(|p| p.into_inner()) = Some(reason.clone());
+                }
             }
             _ => {}
         }
@@ -347,7 +350,7 @@ impl Session {
         let mut events = Vec::new();
         while let Some((line, seq)) = rx.recv().await {
             match line {
-                Line::Report(text) => events.push(text),
+                Line::Report(_, text) => events.push(text),
                 Line::Worker(WorkerLine::Done { error: Some(e), .. }, _) => return Err(SessionError::Refused(e)),
                 Line::Worker(WorkerLine::Done { .. }, _) => {
                     self.touch();
