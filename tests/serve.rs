@@ -1300,11 +1300,44 @@ fn screenshots() {
                 p.click(&format!("#step-{id} .nslab-live-run"));
                 p.wait(&format!("document.querySelector('#step-{id}').matches('.nslab-passed, .nslab-failed, .nslab-skipped')"), 60, id);
             }
-            p.eval(&format!("document.querySelector('#step-{}').scrollIntoView(); true", ids[0]));
-            let png = p.browser.screenshot(&p.page.clone());
-            let name = format!("{}-{}.png", page.trim_start_matches("/lessons/").trim_end_matches(".html"), if dark { "dark" } else { "light" });
-            std::fs::write(dir.join(name), png).unwrap();
+            for (n, id) in [ids[0].clone(), ids[ids.len() - 1].clone()].iter().enumerate() {
+                p.eval(&format!("document.querySelector('#step-{id} .nslab-live-result').scrollIntoView({{block: 'center'}}); true"));
+                std::thread::sleep(Duration::from_millis(200));
+                let png = p.browser.screenshot(&p.page.clone());
+                let name = format!("{}-{}-{n}.png", page.trim_start_matches("/lessons/").trim_end_matches(".html"), if dark { "dark" } else { "light" });
+                std::fs::write(dir.join(name), png).unwrap();
+            }
             p.server.stop();
         }
     }
+}
+
+#[test]
+fn e2e_the_picture_after_a_step_outlines_what_changed() {
+    if !support::require_root("e2e_the_picture_after_a_step_outlines_what_changed") {
+        return;
+    }
+    let _guard = serial();
+    let Some(mut p) = LivePage::open("picture", false, "/live.html", |_, _| {}) else { return };
+    p.ready();
+    // The book's expected picture is in the card before anything ran.
+    assert_eq!(p.eval("document.querySelectorAll('#step-box .nslab-picture svg .nslab-cell.changed').length"), json!(2));
+    p.click("#step-box .nslab-live-run");
+    p.wait("document.querySelector('#step-box .nslab-live-picture svg')", 30, "the picture");
+    let changed = p.eval("Array.from(document.querySelectorAll('#step-box .nslab-live-picture .nslab-cell.changed')).map(g => g.dataset.kind).join(' ')");
+    assert_eq!(changed, json!("net uts"), "box's new namespaces, and only they, are outlined");
+    // Hovering a cell names its inode and who holds it.
+    let title = p.eval("document.querySelector('#step-box .nslab-live-picture .nslab-cell.changed title').textContent");
+    let title = title.as_str().unwrap();
+    assert!(title.starts_with("net namespace 40") && title.contains("held by box"), "{title}");
+    // Rows: host and box; box shares the host's ipc (one colour in a column).
+    let fills = p.eval(
+        "(() => { const rows = {}; for (const g of document.querySelectorAll('#step-box .nslab-live-picture .nslab-cell')) { (rows[g.dataset.kind] = rows[g.dataset.kind] || []).push(g.querySelector('rect').getAttribute('fill')); } return [rows.ipc[0] === rows.ipc[1], rows.net[0] !== rows.net[1]]; })()",
+    );
+    assert_eq!(fills, json!([true, true]));
+    // The next step changes nothing: nothing outlined.
+    p.click("#step-rename .nslab-live-run");
+    p.wait("document.querySelector('#step-rename .nslab-live-picture svg')", 30, "rename's picture");
+    assert_eq!(p.eval("document.querySelectorAll('#step-rename .nslab-live-picture .nslab-cell.changed').length"), json!(0));
+    p.server.stop();
 }

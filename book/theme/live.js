@@ -490,13 +490,18 @@
     const slot = r.querySelector(".nslab-live-table-slot");
     if (slot && v.picture) {
       const box = el("div", "nslab-live-picture");
-      // The server drew it (the same code as the static book's picture).
-      box.innerHTML = v.picture;
+      box.appendChild(el("p", "nslab-picture-title", "What the kernel shows now:"));
+      // Drawn by the server (the same code as the book's expected picture),
+      // every name in it escaped there.
+      const art = el("div", "nslab-picture-art");
+      art.innerHTML = v.picture;
+      box.appendChild(art);
       slot.appendChild(box);
     }
     if (slot && v.table && v.table.length) {
       const kinds = v.kinds && v.kinds.length ? v.kinds : KINDS_FALLBACK;
-      const wrap = el("div", "nslab-live-table-wrap");
+      const wrap = el(v.picture ? "details" : "div", "nslab-live-table-wrap");
+      if (v.picture) wrap.appendChild(el("summary", null, "the same as a table"));
       const table = el("table", "nslab-live-table");
       const head = el("tr");
       head.appendChild(el("th"));

@@ -93,6 +93,10 @@ pub struct StepView {
     /// The process × kind table, as `nslab run` prints it.
     #[serde(default)]
     pub table: Vec<TableRow>,
+    /// The picture of the namespaces after the step (inline SVG, drawn by
+    /// [`crate::picture`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub picture: Option<String>,
     /// Hints (computed ones first, for exercises), shown on failure.
     #[serde(default)]
     pub hints: Vec<String>,

@@ -206,9 +206,9 @@ impl Browser {
         self.call(Some(session), "Emulation.setEmulatedMedia", json!({ "features": [{ "name": "prefers-color-scheme", "value": value }] }));
     }
 
-    /// A PNG of the whole page.
+    /// A PNG of what the tab shows.
     pub fn screenshot(&mut self, session: &str) -> Vec<u8> {
-        let r = self.call(Some(session), "Page.captureScreenshot", json!({ "format": "png", "captureBeyondViewport": true }));
+        let r = self.call(Some(session), "Page.captureScreenshot", json!({ "format": "png" }));
         base64_decode(r["data"].as_str().unwrap_or_default())
     }
 
