@@ -225,6 +225,11 @@ struct EventStream {
 
 impl EventStream {
     fn open(server: &Server, session: &str) -> EventStream {
+        EventStream::open_with_hello(server, session).0
+    }
+
+    /// Opens a stream and returns it with its `hello`.
+    fn open_with_hello(server: &Server, session: &str) -> (EventStream, Value) {
         let headers = vec![("X-Nslab-Token".to_string(), server.token.clone())];
         let s = send_request(server.port, "GET", &format!("/api/sessions/{session}/events"), &server.host(), &headers, b"");
         let reader = s.try_clone().unwrap();
@@ -244,8 +249,8 @@ impl EventStream {
             }
         });
         let es = EventStream { stream: s, rx };
-        es.wait_for(|n, _| n == "hello", "hello");
-        es
+        let hello = es.wait_for(|n, _| n == "hello", "hello");
+        (es, hello)
     }
 
     /// Waits for an event that `pick` accepts; returns it.
@@ -1340,4 +1345,40 @@ fn e2e_the_picture_after_a_step_outlines_what_changed() {
     p.wait("document.querySelector('#step-rename .nslab-live-picture svg')", 30, "rename's picture");
     assert_eq!(p.eval("document.querySelectorAll('#step-rename .nslab-live-picture .nslab-cell.changed').length"), json!(0));
     p.server.stop();
+}
+
+#[test]
+fn a_page_that_connects_late_is_sent_what_it_missed() {
+    if !support::require_root("a_page_that_connects_late_is_sent_what_it_missed") {
+        return;
+    }
+    let _guard = serial();
+    let fixture = Fixture::with_fixture("pass.md");
+    let server = fixture.server(&[]);
+    let lesson = "fixture-pass";
+    let s = server.open(lesson);
+    // Run the second step with no stream open: the first runs quietly.
+    let r = server.call("POST", &format!("/api/sessions/{s}/run"), Some(json!({ "lesson": lesson, "step": "run-inside-it" })));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let seq: u64 = r.header("x-nslab-seq").unwrap().parse().unwrap();
+    let lines: Vec<Value> = r.body.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(lines.iter().any(|l| l["worker"] == "quiet" && l["step"] == "start-a-box"), "the answer says which ran quietly: {lines:?}");
+    let view = lines.iter().find(|l| l["worker"] == "view").expect("the answer carries the view");
+    assert!(view["picture"].as_str().unwrap().starts_with("<svg "), "{view}");
+    // A stream opened now starts with all of it, numbered.
+    let (stream, hello) = EventStream::open_with_hello(&server, &s);
+    assert_eq!(hello["seq"].as_u64(), Some(seq), "{hello}");
+    assert!(hello["restart"].as_str().unwrap().contains("serve"), "{hello}");
+    let state = hello["state"].as_array().unwrap();
+    let step = |id: &str| state.iter().find(|st| st["step"] == id).cloned().unwrap_or_else(|| panic!("{id} not in {hello}"));
+    assert_eq!(step("start-a-box")["quiet"], json!(true));
+    let ran = step("run-inside-it");
+    assert_eq!(ran["report"]["event"], "step_passed");
+    assert!(ran["view"]["picture"].as_str().is_some());
+    // Lines after it carry higher numbers (the page ignores older ones).
+    server.step(&s, "run", lesson, "run-inside-it");
+    let again = stream.wait_for(|n, v| n == "report" && v["event"] == "step_passed", "the next run");
+    assert_eq!(again["step"], "run-inside-it");
+    stream.close();
+    server.stop();
 }
