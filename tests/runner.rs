@@ -5,7 +5,7 @@
 mod support;
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
 use support::{As, HostState, command_as, nslab_path, serial, stderr, stdout};
@@ -118,7 +118,7 @@ fn interrupt(who: As, dir: &Path, signal: i32) -> Result<i32, i32> {
     // setpriv execs nslab, so the child's pid is nslab's. Wait until the lab's
     // `sleep 20` runs: the long step is under way.
     let deadline = Instant::now() + Duration::from_secs(20);
-    while !sh_ok("pgrep -x sleep -a | grep -q 'sleep 20'") {
+    while !support::ours_running("sleep 20") {
         assert!(Instant::now() < deadline, "the long step never started");
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -127,10 +127,6 @@ fn interrupt(who: As, dir: &Path, signal: i32) -> Result<i32, i32> {
     let out = support::wait_bounded(child, Duration::from_secs(30));
     use std::os::unix::process::ExitStatusExt;
     out.status.code().ok_or_else(|| out.status.signal().unwrap_or(0))
-}
-
-fn sh_ok(script: &str) -> bool {
-    Command::new("sh").args(["-c", script]).status().unwrap().success()
 }
 
 #[test]
@@ -193,6 +189,29 @@ fn junit_report_for_graders() {
     assert!(xml.contains(r#"<testsuite name="fixture-pass" tests="9" failures="0" skipped="0""#), "{xml}");
     assert!(xml.contains(r#"<testsuite name="fixture-wrong" tests="3" failures="1" skipped="1""#), "{xml}");
     assert!(xml.contains("observed: box net is net:["), "{xml}");
+
+    // A report that cannot be written is an error of its own, even when every step passed.
+    let nowhere = fixtures.path().join("no-such-dir/report.xml");
+    let out = run_as(As::Caller, fixtures.path(), &["--yes", "--junit", nowhere.to_str().unwrap(), "pass.md"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("cannot write the report"), "{}", stderr(&out));
+    assert!(stdout(&out).contains("9 passed, 0 failed"), "the lesson itself ran: {}", stdout(&out));
+}
+
+#[test]
+fn a_closed_output_pipe_is_an_error_not_a_pass() {
+    let _guard = serial();
+    let fixtures = support::fixtures("run");
+    state_dir(fixtures.path());
+    // Standard output is a pipe nobody reads: the first write fails (EPIPE).
+    let (read_end, write_end) = nix::unistd::pipe().unwrap();
+    drop(read_end);
+    let mut cmd = command_as(As::Caller, nslab_path(), &["run", "--yes", "--format", "json", "pass.md"]);
+    cmd.current_dir(fixtures.path()).env("XDG_STATE_HOME", fixtures.path().join("state"));
+    let child = cmd.stdin(Stdio::null()).stdout(Stdio::from(write_end)).stderr(Stdio::piped()).spawn().unwrap();
+    let out = support::wait_bounded(child, Duration::from_secs(60));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("writing output"), "{}", stderr(&out));
 }
 
 #[test]
@@ -346,7 +365,7 @@ fn interactive_exercises_in_a_live_shell() {
         pty.send("q");
         assert_eq!(pty.wait(20), Some(1), "{who:?}: the unsolved exercise failed");
         before.assert_restored(&format!("{who:?} interactive exercises"));
-        assert!(!Command::new("pgrep").args(["-f", "sleep 300"]).status().unwrap().success(), "the learner's background job was killed");
+        assert!(!support::ours_running("sleep 300"), "the learner's background job was killed");
     }
 }
 
