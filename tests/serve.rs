@@ -814,7 +814,7 @@ fn e2e_run_in_a_real_browser_shows_the_verified_result() {
     assert_eq!(marks, json!("holds holds holds"), "{text}");
     // Running a later step first: its table shows box, with the new namespace marked.
     browser.click(&page, "#step-start-box .nslab-live-run");
-    let table = browser.wait_for(&page, "document.querySelector('#step-start-box .nslab-live-result table')?.innerText", 30, "start-box's table");
+    let table = browser.wait_for(&page, "document.querySelector('#step-start-box .nslab-live-result table')?.textContent", 30, "start-box's table");
     let table = table.as_str().unwrap();
     assert!(table.contains("box") && table.contains('*'), "{table}");
     let changed = browser.eval(&page, "Array.from(document.querySelectorAll('#step-start-box td.changed')).length");
@@ -1189,9 +1189,11 @@ fn e2e_a_stopped_server_is_shown_within_two_seconds() {
     p.ready();
     p.server.child.kill().unwrap();
     p.server.child.wait().unwrap();
+    let killed = Instant::now();
     // The page notices by itself (its event stream breaks), within two seconds.
     let status =
         p.wait("(s => s.includes('has stopped') && s)(document.querySelector('.nslab-live-state').innerText)", 2, "the page to say the server stopped");
+    eprintln!("the page said the server stopped {} ms after it was killed", killed.elapsed().as_millis());
     let status = status.as_str().unwrap();
     assert!(status.contains("nslab serve has stopped: start it again with") && status.contains("serve"), "{status}");
     // Run is disabled, and says why.
@@ -1381,4 +1383,28 @@ fn a_page_that_connects_late_is_sent_what_it_missed() {
     assert_eq!(again["step"], "run-inside-it");
     stream.close();
     server.stop();
+}
+
+#[test]
+fn e2e_a_lost_stream_reconnects_and_catches_up() {
+    if !support::require_root("e2e_a_lost_stream_reconnects_and_catches_up") {
+        return;
+    }
+    let _guard = serial();
+    let Some(mut p) = LivePage::open("lost stream", false, "/live.html", |_, _| {}) else { return };
+    p.ready();
+    let session = p.eval("window.nslabLive.session").as_str().unwrap().to_string();
+    // The page's connections to this server are cut (ss -K: the kernel
+    // aborts the browser's sockets), its event stream with them.
+    let cut = Command::new("ss").args(["-K", "dst", "127.0.0.1", "dport", "=", &p.server.port.to_string()]).output().unwrap();
+    let cut = String::from_utf8_lossy(&cut.stdout).into_owned();
+    assert!(cut.contains("ESTAB"), "no connection was cut: {cut}");
+    // Meanwhile the step runs (as from another tab of the same session).
+    let events = p.server.step(&session, "run", "live", "once");
+    assert_eq!(events[1]["event"], "step_passed");
+    // The page reconnects to the same lab and shows what it missed.
+    p.wait("document.querySelector('#step-once').classList.contains('nslab-passed')", 10, "the missed result");
+    assert_eq!(p.eval("window.nslabLive.session"), json!(session), "the same lab");
+    assert_eq!(p.marks("once"), json!("holds"));
+    p.server.stop();
 }

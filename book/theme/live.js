@@ -236,16 +236,22 @@
     if (source) source.close();
     source = null;
     connected = null;
-    live.session = null;
     if (how === "down") status("nslab serve has stopped: start it again with `" + restart + "`, then open the URL it prints.", "error");
     else status("nslab serve was restarted: open the URL it printed (it has a new token).", "error");
     update();
-    // Keep looking, to say when it is back.
+    // Keep looking: the same server back (the network was down) is
+    // reconnected to, and the page catches up; a new one needs its URL.
     if (!watching)
       watching = setInterval(async () => {
         const now = await probe();
-        if (now !== "down" && live.server === "down") serverGone("restarted");
-      }, 2000);
+        if (now === "up") {
+          clearInterval(watching);
+          watching = null;
+          live.server = "up";
+          update();
+          connect();
+        } else if (now === "restarted" && live.server === "down") serverGone("restarted");
+      }, 1000);
   }
 
   async function checkServer() {
@@ -259,22 +265,23 @@
   function connect() {
     if (connected) return connected;
     connected = (async () => {
-      status("starting a lab…", "busy");
-      let res;
-      try {
-        res = await post("/api/sessions", { lesson });
-      } catch (_) {
-        connected = null;
-        await checkServer();
-        return false;
-      }
-      if (!res.ok) {
-        status(await sentence(res), "error");
-        connected = null;
-        return false;
-      }
-      const answer = await res.json();
-      live.session = answer.session;
+      if (!live.session) {
+        status("starting a lab…", "busy");
+        let res;
+        try {
+          res = await post("/api/sessions", { lesson });
+        } catch (_) {
+          connected = null;
+          await checkServer();
+          return false;
+        }
+        if (!res.ok) {
+          status(await sentence(res), "error");
+          connected = null;
+          return false;
+        }
+        live.session = (await res.json()).session;
+      } else status("reconnecting…", "busy");
       let hello;
       const first = new Promise((resolve) => (hello = resolve));
       source = new EventSource("/api/sessions/" + live.session + "/events");

@@ -291,7 +291,7 @@ async fn act(State(app): State<App>, Path((sid, action)): Path<(String, String)>
 /// How long a session outlives its page's last event stream: a stream lost
 /// for a moment (a network hiccup, a suspended laptop) reconnects to the
 /// same lab within it; a closed tab has also sent its close beacon.
-pub const RECONNECT_GRACE: Duration = Duration::from_secs(3);
+pub const RECONNECT_GRACE: Duration = Duration::from_secs(5);
 
 /// Ends the session when the last event stream of its page has been gone
 /// for [`RECONNECT_GRACE`] (the tab was closed or left).
