@@ -533,6 +533,19 @@ mod tests {
     }
 
     #[test]
+    fn an_exercise_pictures_the_shell_it_asks_for() {
+        let text = "---\nid: t\ntitle: T\n---\n\n```nslab exercise\nid: join\ngoal: join target's net\nstart target: net uts\nsolution: nsenter -t $NSLAB_PID_TARGET -n sh -c check\nexpect: shell net same as target\nexpect: shell uts same as host\n```\n";
+        let pics = expected(&lesson(text));
+        let p = &pics[0];
+        let shell = p.rows.iter().find(|r| r.role == Role::Shell).expect("the shell is drawn");
+        let target = p.rows.iter().find(|r| r.name == "target").unwrap();
+        let net = column(NsKind::Net);
+        assert_eq!(shell.cells[net].as_ref().unwrap().ident, target.cells[net].as_ref().unwrap().ident, "the shell shares target's net");
+        assert!(shell.cells[net].as_ref().unwrap().changed);
+        assert_eq!(shell.cells[column(NsKind::Uts)].as_ref().unwrap().ident, "host.uts");
+    }
+
+    #[test]
     fn the_svg_outlines_changes_and_names_holders() {
         let pics = expected(&lesson(BOX));
         let svg = pics[1].svg();
