@@ -375,9 +375,9 @@ pub struct ServeArgs {
     #[arg(long)]
     pub trust_book: bool,
     /// Close a connection that has not sent a request's headers within this many milliseconds.
-    #[arg(long, value_name = "MS", default_value_t = 10_000, hide = true)]
+    #[arg(long, value_name = "MS", default_value_t = 10_000)]
     pub header_timeout_ms: u64,
     /// At most this many connections at once; more are answered 503 and closed.
-    #[arg(long, value_name = "N", default_value_t = 128, hide = true)]
+    #[arg(long, value_name = "N", default_value_t = 128)]
     pub max_connections: usize,
 }

@@ -501,3 +501,38 @@ impl Sessions {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(text: &str) -> Line {
+        Line::parse(text).unwrap_or_else(|| panic!("not a line: {text}"))
+    }
+
+    #[test]
+    fn the_page_state_keeps_each_steps_latest_lines() {
+        let started = r#"{"event":"step_started","lesson":"l","step":"b","number":2,"total":2,"title":"B","action":"run: true"}"#;
+        let view = r#"{"worker":"view","step":"b","kinds":[],"table":[],"hints":[]}"#;
+        let mut state = PageState::default();
+        assert_eq!(state.note(&line(r#"{"worker":"quiet","step":"a"}"#)), 1);
+        assert_eq!(state.note(&line(started)), 2);
+        assert_eq!(state.note(&line(view)), 3);
+        assert_eq!(state.note(&line(r#"{"worker":"exercise","step":"c","attach":"nsenter …"}"#)), 4);
+        assert_eq!(state.note(&line(r#"{"worker":"exercise","step":"d","attach":"nsenter …"}"#)), 5);
+        assert_eq!(state.note(&line(r#"{"worker":"done","id":1}"#)), 6, "every line is numbered");
+        fn get(state: &PageState, id: &str) -> StepState {
+            state.steps.iter().find(|(s, _)| s == id).map(|(_, st)| st.clone()).unwrap()
+        }
+        assert!(get(&state, "a").quiet);
+        assert_eq!(get(&state, "b").report.as_deref(), Some(started));
+        assert_eq!(get(&state, "b").view.as_deref(), Some(view));
+        assert!(get(&state, "c").exercise.is_none(), "one exercise is open at a time");
+        assert!(get(&state, "d").exercise.is_some());
+        // A step that starts again loses its old view; run quietly, it loses its report.
+        state.note(&line(started));
+        assert!(get(&state, "b").view.is_none());
+        state.note(&line(r#"{"worker":"quiet","step":"b"}"#));
+        assert!(get(&state, "b").quiet && get(&state, "b").report.is_none());
+    }
+}
