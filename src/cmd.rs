@@ -284,6 +284,7 @@ pub fn run(args: &crate::cli::RunArgs) -> Result<Exit, CmdError> {
         from: args.from.clone(),
         record: args.record,
         check_solutions: false,
+        sandbox: !args.no_sandbox,
     };
     // No paths: the built-in lessons, from the first unfinished one.
     let mut progress = progress::Progress::load(progress::state_dir().as_deref());
@@ -335,6 +336,7 @@ pub fn continue_learning() -> Result<Exit, CmdError> {
     };
     let from = progress.next_step(lesson).filter(|s| s.number > 1).map(|s| s.id.clone());
     let args = crate::cli::RunArgs {
+        no_sandbox: false,
         paths: Vec::new(),
         yes: false,
         format: crate::cli::OutputFormat::Human,
@@ -524,7 +526,7 @@ pub fn lab_requirements() -> crate::doctor::Requirements {
 
 /// `nslab doctor`.
 pub fn doctor(args: &crate::cli::DoctorArgs) -> Result<Exit, CmdError> {
-    use crate::doctor::{Probe, Report, Settings, Sources};
+    use crate::doctor::{Report, Settings, Sources};
     let lessons = match crate::catalog::load(&args.paths) {
         Ok(l) => l,
         Err(diags) => {
@@ -532,7 +534,7 @@ pub fn doctor(args: &crate::cli::DoctorArgs) -> Result<Exit, CmdError> {
             return Ok(Exit::Invalid);
         }
     };
-    let probe = Probe::run(Settings::read(&Sources::host()));
+    let probe = crate::run::sandbox::probe_all(Settings::read(&Sources::host()));
     let report = Report::new(probe, &lessons, lab_requirements());
     let out = if args.json { report.to_json() + "\n" } else { report.render(use_color(args.color)) };
     std::io::stdout().lock().write_all(out.as_bytes()).map_err(CmdError::Output)?;

@@ -407,9 +407,15 @@ fn refused_requests_run_nothing() {
         return;
     }
     let _guard = serial();
-    let marker_dir = tempfile::tempdir().unwrap();
-    let marker = marker_dir.path().join("ran");
-    let lesson = format!("---\nid: marker\ntitle: Marker\n---\n\n```nslab\nid: touch\nrun: touch {}\nexpect: status 0\n```\n", marker.display());
+    // A step can no longer leave a mark on the machine (the lab is a
+    // sandbox), so the mark is left in the session's lab, and a first step
+    // looks for it: it passes only while no `touch` ever ran there.
+    let marker = std::path::PathBuf::from("/run/nslab-marker");
+    let lesson = format!(
+        "---\nid: marker\ntitle: Marker\n---\n\n```nslab\nid: untouched\nrun: test ! -e {m}\nexpect: status 0\n```\n\n```nslab\nid: touch\nrun: touch {m}\nexpect: status 0\n```\n",
+        m = marker.display()
+    );
+    let untouched = |server: &Server, session: &str| server.step(session, "run", "marker", "untouched")[1]["event"] == "step_passed";
     let fixture = Fixture::new(&[("marker.md", &lesson)]);
     let before = HostState::now();
     let server = fixture.server(&[]);
@@ -465,7 +471,7 @@ fn refused_requests_run_nothing() {
         let path = if what.contains("query") { format!("{path}?token={}", server.token) } else { path.clone() };
         let r = http(server.port, "POST", &path, &host, &headers, body.as_bytes());
         assert_eq!(r.status, status, "{what}: {}", r.body);
-        assert!(!marker.exists(), "{what}: the step ran");
+        assert!(untouched(&server, &session), "{what}: the step ran");
     }
     // Sessions too: no token, a lesson it does not serve, a bad id.
     let r = http(server.port, "POST", "/api/sessions", &own_host, std::slice::from_ref(&json_type), br#"{"lesson":"marker"}"#);
@@ -487,7 +493,7 @@ fn refused_requests_run_nothing() {
     assert!(page.body.contains("/__nslab/live.js"), "{}", page.body);
     assert_eq!(page.header("x-frame-options"), Some("DENY"));
     assert_eq!(http(server.port, "GET", "/../../etc/passwd", &own_host, &[("Cookie".into(), cookie.clone())], b"").status, 404);
-    assert!(!marker.exists());
+    assert!(untouched(&server, &session));
     // Event streams, which outlive their requests, are bounded per session.
     let mut streams: Vec<EventStream> = (0..4).map(|_| EventStream::open(&server, &session)).collect();
     let r = http(server.port, "GET", &format!("/api/sessions/{session}/events"), &own_host, std::slice::from_ref(&token), b"");
@@ -498,16 +504,15 @@ fn refused_requests_run_nothing() {
     // The same request, done right, runs the step: the refusals were not vacuous.
     let events = server.step(&session, "run", "marker", "touch");
     assert_eq!(events[1]["event"], "step_passed");
-    assert!(marker.exists());
+    assert!(!untouched(&server, &session), "the mark is seen once made");
     // A lesson edited after the server checked it is not run: the page may
     // run only what was vetted (here a command that would leave a file).
-    std::fs::remove_file(&marker).unwrap();
     let edited = lesson.replace("run: touch", "run: echo edited > /dev/null; touch");
     std::fs::write(fixture.lessons().join("marker.md"), edited).unwrap();
     let fresh = server.open("marker");
     let r = server.call("POST", &format!("/api/sessions/{fresh}/run"), Some(json!({ "lesson": "marker", "step": "touch" })));
     assert_ne!(r.status, 200, "the edited lesson ran: {}", r.body);
-    assert!(!marker.exists(), "the edited lesson's step ran");
+    assert!(!r.body.contains("step_passed"), "the edited lesson's step ran: {}", r.body);
     server.stop();
     before.assert_restored("refused requests");
 }
@@ -1407,4 +1412,76 @@ fn e2e_a_lost_stream_reconnects_and_catches_up() {
     assert_eq!(p.eval("window.nslabLive.session"), json!(session), "the same lab");
     assert_eq!(p.marks("once"), json!("holds"));
     p.server.stop();
+}
+
+/// `step:outcome:skip` of every finished step among `events`, in order.
+fn outcomes(events: &[Value]) -> Vec<String> {
+    events
+        .iter()
+        .filter(|e| e["event"].as_str().is_some_and(|n| ["step_passed", "step_failed", "step_skipped"].contains(&n)))
+        .map(|e| format!("{}:{}:{}", e["step"].as_str().unwrap(), e["outcome"].as_str().unwrap(), e.get("skip").map_or(String::new(), Value::to_string)))
+        .collect()
+}
+
+/// The terminal (`nslab run --yes --format json`) and the live book's worker
+/// drive the same lesson driver, so every step ends the same way in both: a
+/// failed setup step, a setup step skipped because of it and the step that
+/// needs that one, a failure followed by a pass, and a step that still needs
+/// what failed after that pass.
+#[test]
+fn the_terminal_and_the_page_agree_on_every_outcome() {
+    if !support::require_root("the_terminal_and_the_page_agree_on_every_outcome") {
+        return;
+    }
+    let _guard = serial();
+    let before = HostState::now();
+    let fixture = Fixture::with_fixture("skips.md");
+    let file = fixture.lessons().join("skips.md");
+    let run = Command::new(nslab_path()).args(["run", "--yes", "--format", "json"]).arg(&file).env("XDG_STATE_HOME", fixture.dir.path()).output().unwrap();
+    assert_eq!(run.status.code(), Some(1), "{}", String::from_utf8_lossy(&run.stderr));
+    let terminal: Vec<Value> = String::from_utf8_lossy(&run.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let needs = |name: &str, step: &str, setup: &str| json!({"why": "needs", "name": name, "step": step, "setup": setup}).to_string();
+    let expected = [
+        "start-a:failed:".to_string(),
+        format!("start-b-in-a:skipped:{}", needs("a", "start-a", "failed")),
+        format!("use-b:skipped:{}", needs("b", "start-b-in-a", "skipped")),
+        "wrong:failed:".into(),
+        "right:passed:".into(),
+        format!("use-a:skipped:{}", needs("a", "start-a", "failed")),
+        "start-c:passed:".into(),
+        "use-c:passed:".into(),
+    ];
+    assert_eq!(outcomes(&terminal), expected);
+
+    let server = fixture.server(&[]);
+    let session = server.open("fixture-skips");
+    let mut page = Vec::new();
+    for step in ["start-a", "start-b-in-a", "use-b", "wrong", "right", "use-a", "start-c", "use-c"] {
+        page.extend(server.step(&session, "run", "fixture-skips", step));
+    }
+    assert_eq!(outcomes(&page), expected, "the page and the terminal agree");
+
+    // On the page the learner may go on in any order: a step run first
+    // replays what comes before it quietly, with the same outcomes (only
+    // what did not pass is reported).
+    let fresh = server.open("fixture-skips");
+    let events = server.step(&fresh, "run", "fixture-skips", "use-a");
+    let quiet: Vec<String> = expected[..6].iter().filter(|o| !o.starts_with("right:")).cloned().collect();
+    assert_eq!(outcomes(&events), quiet, "{events:?}");
+
+    // A setup step the learner skipped is named by the step that needs it,
+    // and may be run afterwards; then that step runs.
+    let skipping = server.open("fixture-skips");
+    let mut events = server.step(&skipping, "skip", "fixture-skips", "start-c");
+    events.extend(server.step(&skipping, "run", "fixture-skips", "use-c"));
+    events.extend(server.step(&skipping, "run", "fixture-skips", "start-c"));
+    events.extend(server.step(&skipping, "run", "fixture-skips", "use-c"));
+    let tail: Vec<String> = outcomes(&events).into_iter().filter(|o| o.contains("-c:")).collect();
+    let learner = json!({"why": "learner"}).to_string();
+    assert_eq!(
+        tail,
+        [format!("start-c:skipped:{learner}"), format!("use-c:skipped:{}", needs("c", "start-c", "skipped")), "start-c:passed:".into(), "use-c:passed:".into()]
+    );
+    server.stop();
+    before.assert_restored("the terminal and the page");
 }
