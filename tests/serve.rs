@@ -1485,3 +1485,26 @@ fn the_terminal_and_the_page_agree_on_every_outcome() {
     server.stop();
     before.assert_restored("the terminal and the page");
 }
+
+#[test]
+fn the_live_picture_draws_owners_and_parents_read_from_the_kernel() {
+    if !support::require_root("the_live_picture_draws_owners_and_parents_read_from_the_kernel") {
+        return;
+    }
+    let _guard = serial();
+    let fixture = Fixture::with_repo_lesson("12-container.md");
+    for who in [support::As::Caller, support::As::Nobody] {
+        let server = fixture.server_as(who, &[]);
+        let s = server.open("container");
+        let r = server.call("POST", &format!("/api/sessions/{s}/run"), Some(json!({ "lesson": "container", "step": "start" })));
+        assert_eq!(r.status, 200, "{}", r.body);
+        let view: Value = r.body.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()).find(|l| l["worker"] == "view").expect("a view");
+        let svg = view["picture"].as_str().unwrap();
+        // box's five other new namespaces are owned by its new user namespace
+        // (NS_GET_USERNS), and its pid namespace is a child of the lab's (NS_GET_PARENT).
+        assert_eq!(svg.matches("data-relation=\"owned-by\"").count(), 5, "{who:?}: {svg}");
+        assert_eq!(svg.matches("data-relation=\"child-of\"").count(), 1, "{who:?}: {svg}");
+        assert_eq!(svg.matches("class=\"nslab-cell changed\"").count(), 6, "{who:?}: box's six new namespaces are outlined: {svg}");
+        server.stop();
+    }
+}
