@@ -1508,3 +1508,26 @@ fn the_live_picture_draws_owners_and_parents_read_from_the_kernel() {
         server.stop();
     }
 }
+
+#[test]
+fn e2e_a_refused_lab_is_said_in_the_step_and_the_next_run_gets_one() {
+    if !support::require_root("e2e_a_refused_lab_is_said_in_the_step_and_the_next_run_gets_one") {
+        return;
+    }
+    let _guard = serial();
+    let Some(mut p) = LivePage::open("refused lab", false, "/404.html", |_, _| {}) else { return };
+    // Every lab is taken before the page opens.
+    let taken: Vec<String> = (0..16).map(|_| p.server.open("live")).collect();
+    let url = format!("{}?token={}", p.server.url("/live.html"), p.server.token);
+    p.browser.call(Some(&p.page.clone()), "Page.navigate", json!({ "url": url }));
+    let state = p.wait("(s => s.includes('Too many') && s)(document.querySelector('.nslab-live-state')?.innerText || '')", 30, "the refusal");
+    assert!(state.as_str().unwrap().contains("Too many lab sessions are open (16)"), "{state}");
+    p.click("#step-once .nslab-live-run");
+    let said = p.wait("document.querySelector('#step-once .nslab-live-error')?.innerText", 30, "the step's answer");
+    assert!(said.as_str().unwrap().contains("No lab could be started: Too many lab sessions"), "{said}");
+    // One is closed: the next Run starts a lab and runs.
+    assert_eq!(p.server.call("DELETE", &format!("/api/sessions/{}", taken[0]), None).status, 204);
+    p.click("#step-once .nslab-live-run");
+    p.wait("document.querySelector('#step-once').classList.contains('nslab-passed')", 30, "the run");
+    p.server.stop();
+}

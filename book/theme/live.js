@@ -25,6 +25,7 @@
   let connected = null; // a promise that the stream's hello has come
   let seq = 0; // the number of the newest line the page has taken in
   let restart = "nslab serve";
+  let refusal = ""; // why the last attempt to open a lab was refused
   const model = {}; // step id -> { report, view, exercise, quiet }
   const running = {}; // step id -> true while a click on it waits for its answer
 
@@ -276,7 +277,8 @@
           return false;
         }
         if (!res.ok) {
-          status(await sentence(res), "error");
+          refusal = await sentence(res);
+          status(refusal, "error");
           connected = null;
           return false;
         }
@@ -346,7 +348,11 @@
     running[id] = true;
     update();
     try {
-      if (!(await connect())) return;
+      if (!(await connect())) {
+        // Answered in the step too: no lab (too many sessions, or the server is gone).
+        showError(id, live.server === "up" ? "No lab could be started: " + (refusal || "see the status below.") : "nslab serve has stopped.");
+        return;
+      }
       const res = await post("/api/sessions/" + live.session + "/" + op, { lesson, step: id });
       if (!res.ok) {
         showError(id, await sentence(res));
