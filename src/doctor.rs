@@ -242,10 +242,6 @@ pub enum Capability {
     Sandbox(SandboxPart),
 }
 
-/// What starting a real lab showed of one sandbox part: `Err((what failed,
-/// the kernel's error number if it gave one))`.
-pub type SandboxShowed = Result<(), (String, Option<i32>)>;
-
 /// The parts of the sandbox a lab runs in (see `run::sandbox`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SandboxPart {
@@ -258,6 +254,9 @@ pub enum SandboxPart {
     /// Limits on the lab's processes and files.
     Limits,
 }
+
+/// What trying one part of the sandbox showed: `Err((what failed, errno))`.
+pub type PartResult = Result<(), (String, Option<i32>)>;
 
 impl SandboxPart {
     /// Every part, in the table's order.
@@ -642,7 +641,7 @@ impl Probe {
 
     /// Records what starting a real lab `way` showed of each sandbox part
     /// (`Err`: what failed, and the kernel's error number if it gave one).
-    pub fn set_sandbox(&mut self, way: Way, parts: &[(SandboxPart, SandboxShowed)]) {
+    pub fn set_sandbox(&mut self, way: Way, parts: &[(SandboxPart, PartResult)]) {
         let settings = self.settings.clone();
         for (part, result) in parts {
             let capability = Capability::Sandbox(*part);
