@@ -1283,11 +1283,15 @@ fn e2e_a_phone_width_scrolls_only_inside_boxes() {
     assert_eq!(p.eval("window.innerWidth"), json!(390));
     let wide = p.eval("document.documentElement.scrollWidth - window.innerWidth");
     assert!(wide.as_i64().unwrap() <= 0, "the page scrolls sideways by {wide} px at 390 px");
+    // The pictures shrink to fit: none needs its own scroll bar either.
+    let boxes = p.eval("Array.from(document.querySelectorAll('.nslab-picture, .nslab-picture-art')).map(b => b.scrollWidth - b.clientWidth)");
+    assert!(boxes.as_array().unwrap().len() > 1 && boxes.as_array().unwrap().iter().all(|d| d.as_i64().unwrap() <= 0), "{boxes}");
     p.server.stop();
 }
 
 /// Screenshots of lessons 4 and 12 after a few steps, light and dark, for a
-/// person to look at: `NSLAB_SCREENSHOTS=DIR cargo test --test serve -- --ignored screenshots`.
+/// person to look at: `NSLAB_SCREENSHOTS=DIR cargo test --test serve -- --ignored screenshots`
+/// (`NSLAB_SCREENSHOTS_WIDTH=390` for a phone's width; 900 px by default).
 #[test]
 #[ignore = "writes screenshots for a person to look at"]
 fn screenshots() {
@@ -1296,7 +1300,7 @@ fn screenshots() {
     for (page, steps) in [("/lessons/04-net.html", ["start-box", "veth", "address-box"]), ("/lessons/12-container.html", ["", "", ""])] {
         for dark in [false, true] {
             let Some(mut p) = LivePage::open("screenshots", true, page, |b, pg| {
-                b.phone(pg, 900);
+                b.phone(pg, std::env::var("NSLAB_SCREENSHOTS_WIDTH").ok().and_then(|w| w.parse().ok()).unwrap_or(900));
                 b.color_scheme(pg, dark);
             }) else {
                 return;
