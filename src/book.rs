@@ -131,7 +131,8 @@ pub fn render_lesson(lesson: &Lesson) -> String {
     facts.push(if meta.needs.is_nothing() { "runs anywhere".to_string() } else { format!("needs {}", meta.needs) });
     facts.push(format!("{} steps", lesson.steps.len()));
     let _ = writeln!(out, "<div class=\"nslab-lesson-meta\">{} · run it with <code>nslab run {}</code></div>\n", escape(&facts.join(" · ")), escape(&meta.id));
-    for step in &lesson.steps {
+    let pictures = crate::picture::expected(lesson);
+    for (step, picture) in lesson.steps.iter().zip(&pictures) {
         let mut prose = lesson.prose(step).to_string();
         // A file the lesson carries shows as source code, with its name.
         for file in step.files.iter().rev() {
@@ -155,7 +156,7 @@ pub fn render_lesson(lesson: &Lesson) -> String {
             }
         }
         out.push_str(&prose);
-        render_step(step, &mut out);
+        render_step(step, crate::picture::step_touches_namespaces(step).then_some(picture), &mut out);
     }
     out.push_str(lesson.text(lesson.outro));
     out
@@ -260,7 +261,7 @@ fn describe_action(action: &Action) -> (String, Option<String>) {
     }
 }
 
-fn render_step(step: &Step, out: &mut String) {
+fn render_step(step: &Step, picture: Option<&crate::picture::Picture>, out: &mut String) {
     let kind = if step.kind == StepKind::Exercise { "Your turn" } else { "Step" };
     let class = if step.kind == StepKind::Exercise { "nslab-step nslab-exercise" } else { "nslab-step" };
     let _ = writeln!(out, "\n<div class=\"{class}\" id=\"step-{}\" data-step=\"{}\">", escape(&step.id), escape(&step.id));
@@ -308,6 +309,12 @@ fn render_step(step: &Step, out: &mut String) {
             }
         }
         out.push_str("</ul>\n");
+    }
+    if let Some(p) = picture {
+        // One line, with no blank line in it: Markdown keeps it one HTML block.
+        let what =
+            if step.kind == StepKind::Exercise { "When you are done, the lab should look like this" } else { "Afterwards the lab should look like this" };
+        let _ = writeln!(out, "<div class=\"nslab-picture\"><p class=\"nslab-picture-title\">{what}:</p>{}</div>", p.svg());
     }
     for (i, hint) in step.hints.iter().enumerate() {
         let label = if step.hints.len() > 1 { format!("Hint {}", i + 1) } else { "Hint".to_string() };

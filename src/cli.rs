@@ -376,4 +376,13 @@ pub struct ServeArgs {
     /// Tear a lab session down after this many seconds without a request.
     #[arg(long, value_name = "SECONDS", default_value_t = 1800)]
     pub idle_timeout: u64,
+    /// Run every preprocessor and renderer the book's book.toml names (by default only nslab's own run).
+    #[arg(long)]
+    pub trust_book: bool,
+    /// Close a connection that has not sent a request's headers within this many milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 10_000)]
+    pub header_timeout_ms: u64,
+    /// At most this many connections at once; more are answered 503 and closed.
+    #[arg(long, value_name = "N", default_value_t = 128)]
+    pub max_connections: usize,
 }

@@ -565,6 +565,9 @@ pub fn serve(args: &crate::cli::ServeArgs) -> Result<Exit, CmdError> {
         lessons: args.lessons.clone(),
         idle: std::time::Duration::from_secs(args.idle_timeout.max(1)),
         max_sessions: serve::DEFAULT_MAX_SESSIONS,
+        trust_book: args.trust_book,
+        header_timeout: std::time::Duration::from_millis(args.header_timeout_ms.max(1)),
+        max_connections: args.max_connections.max(1),
     };
     let announce = |url: &str| {
         println!("nslab serve: the book is live at {url}");

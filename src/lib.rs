@@ -12,5 +12,6 @@ pub mod doctor;
 pub mod lesson;
 pub mod lsns;
 pub mod ns;
+pub mod picture;
 pub mod run;
 pub mod serve;

@@ -154,6 +154,18 @@ fn the_book_builds_with_every_step_in_words() {
                 assert!(block.contains(&format!("as <b>@{}</b>", save.value.capture)), "{what}: the save of @{} is shown", save.value.capture);
             }
             assert_eq!(block.matches("<details class=\"nslab-hint\">").count(), step.hints.len(), "{what}: each hint collapsed");
+            // The expected picture, where the step touches namespaces: one SVG
+            // that reached the page whole (Markdown left it one HTML block).
+            let pictured = nslab::picture::step_touches_namespaces(step);
+            assert_eq!(block.matches("<svg class=\"nslab-picture-svg\"").count(), usize::from(pictured), "{what}: the expected picture");
+            if pictured {
+                let svg = &block[block.find("<svg").unwrap()..];
+                assert!(svg.contains("</svg></div>") && !svg[..svg.find("</svg>").unwrap()].contains("<p>"), "{what}: the picture is whole");
+            }
+            if let lesson::Action::Start { kinds, .. } = &step.action.value {
+                let changed = block.matches("class=\"nslab-cell changed\"").count();
+                assert!(changed >= kinds.iter().count(), "{what}: the new namespaces are outlined ({changed})");
+            }
         }
         for raw in ["language-nslab", "```nslab", "\nexpect:", ">expect:", "\nhint:", "\nstart ", "\nsave ", "\nrun in ", "\n| ", "\nsolution:"] {
             assert!(!html.contains(raw), "{}: raw step syntax {raw:?} reached the page", lesson.meta.id);

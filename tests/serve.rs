@@ -34,13 +34,17 @@ impl Server {
 
     /// `nslab serve --port 0 ARGS` as `who`.
     fn start_as(who: support::As, args: &[&str]) -> Server {
-        let mut child = support::command_as(who, nslab_path(), &[&["serve", "--port", "0"], args].concat())
-            .env("PATH", path_with_nslab())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("starting nslab serve");
+        Server::start_with(who, args, &[])
+    }
+
+    /// `nslab serve --port 0 ARGS` as `who`, with `env` added.
+    fn start_with(who: support::As, args: &[&str], env: &[(&str, &Path)]) -> Server {
+        let mut command = support::command_as(who, nslab_path(), &[&["serve", "--port", "0"], args].concat());
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        let mut child =
+            command.env("PATH", path_with_nslab()).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().expect("starting nslab serve");
         let mut out = BufReader::new(child.stdout.take().unwrap());
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
@@ -84,7 +88,8 @@ impl Server {
     fn step(&self, session: &str, op: &str, lesson: &str, step: &str) -> Vec<Value> {
         let r = self.call("POST", &format!("/api/sessions/{session}/{op}"), Some(json!({ "lesson": lesson, "step": step })));
         assert_eq!(r.status, 200, "{op} {step}: {}", r.body);
-        r.body.lines().filter(|l| !l.is_empty()).map(|l| serde_json::from_str(l).unwrap()).collect()
+        // The runner's events; the worker's own lines (view, quiet, exercise) are left out.
+        r.body.lines().filter(|l| !l.is_empty()).map(|l| serde_json::from_str::<Value>(l).unwrap()).filter(|v| v.get("event").is_some()).collect()
     }
 
     /// The server's children (the sessions' workers).
@@ -220,6 +225,11 @@ struct EventStream {
 
 impl EventStream {
     fn open(server: &Server, session: &str) -> EventStream {
+        EventStream::open_with_hello(server, session).0
+    }
+
+    /// Opens a stream and returns it with its `hello`.
+    fn open_with_hello(server: &Server, session: &str) -> (EventStream, Value) {
         let headers = vec![("X-Nslab-Token".to_string(), server.token.clone())];
         let s = send_request(server.port, "GET", &format!("/api/sessions/{session}/events"), &server.host(), &headers, b"");
         let reader = s.try_clone().unwrap();
@@ -239,8 +249,8 @@ impl EventStream {
             }
         });
         let es = EventStream { stream: s, rx };
-        es.wait_for(|n, _| n == "hello", "hello");
-        es
+        let hello = es.wait_for(|n, _| n == "hello", "hello");
+        (es, hello)
     }
 
     /// Waits for an event that `pick` accepts; returns it.
@@ -274,6 +284,7 @@ impl Fixture {
         support::set_mode(dir.path(), 0o755);
         std::fs::create_dir_all(dir.path().join("site")).unwrap();
         std::fs::write(dir.path().join("site/index.html"), "<html><head><title>book</title></head><body>book</body></html>").unwrap();
+        std::fs::write(dir.path().join("site/404.html"), "<html><head><title>lost</title></head><body>Document not found (404)</body></html>").unwrap();
         std::fs::create_dir_all(dir.path().join("lessons")).unwrap();
         for (name, text) in lessons {
             std::fs::write(dir.path().join("lessons").join(name), text).unwrap();
@@ -396,9 +407,15 @@ fn refused_requests_run_nothing() {
         return;
     }
     let _guard = serial();
-    let marker_dir = tempfile::tempdir().unwrap();
-    let marker = marker_dir.path().join("ran");
-    let lesson = format!("---\nid: marker\ntitle: Marker\n---\n\n```nslab\nid: touch\nrun: touch {}\nexpect: status 0\n```\n", marker.display());
+    // A step can no longer leave a mark on the machine (the lab is a
+    // sandbox), so the mark is left in the session's lab, and a first step
+    // looks for it: it passes only while no `touch` ever ran there.
+    let marker = std::path::PathBuf::from("/run/nslab-marker");
+    let lesson = format!(
+        "---\nid: marker\ntitle: Marker\n---\n\n```nslab\nid: untouched\nrun: test ! -e {m}\nexpect: status 0\n```\n\n```nslab\nid: touch\nrun: touch {m}\nexpect: status 0\n```\n",
+        m = marker.display()
+    );
+    let untouched = |server: &Server, session: &str| server.step(session, "run", "marker", "untouched")[1]["event"] == "step_passed";
     let fixture = Fixture::new(&[("marker.md", &lesson)]);
     let before = HostState::now();
     let server = fixture.server(&[]);
@@ -454,7 +471,7 @@ fn refused_requests_run_nothing() {
         let path = if what.contains("query") { format!("{path}?token={}", server.token) } else { path.clone() };
         let r = http(server.port, "POST", &path, &host, &headers, body.as_bytes());
         assert_eq!(r.status, status, "{what}: {}", r.body);
-        assert!(!marker.exists(), "{what}: the step ran");
+        assert!(untouched(&server, &session), "{what}: the step ran");
     }
     // Sessions too: no token, a lesson it does not serve, a bad id.
     let r = http(server.port, "POST", "/api/sessions", &own_host, std::slice::from_ref(&json_type), br#"{"lesson":"marker"}"#);
@@ -476,7 +493,7 @@ fn refused_requests_run_nothing() {
     assert!(page.body.contains("/__nslab/live.js"), "{}", page.body);
     assert_eq!(page.header("x-frame-options"), Some("DENY"));
     assert_eq!(http(server.port, "GET", "/../../etc/passwd", &own_host, &[("Cookie".into(), cookie.clone())], b"").status, 404);
-    assert!(!marker.exists());
+    assert!(untouched(&server, &session));
     // Event streams, which outlive their requests, are bounded per session.
     let mut streams: Vec<EventStream> = (0..4).map(|_| EventStream::open(&server, &session)).collect();
     let r = http(server.port, "GET", &format!("/api/sessions/{session}/events"), &own_host, std::slice::from_ref(&token), b"");
@@ -487,16 +504,15 @@ fn refused_requests_run_nothing() {
     // The same request, done right, runs the step: the refusals were not vacuous.
     let events = server.step(&session, "run", "marker", "touch");
     assert_eq!(events[1]["event"], "step_passed");
-    assert!(marker.exists());
+    assert!(!untouched(&server, &session), "the mark is seen once made");
     // A lesson edited after the server checked it is not run: the page may
     // run only what was vetted (here a command that would leave a file).
-    std::fs::remove_file(&marker).unwrap();
     let edited = lesson.replace("run: touch", "run: echo edited > /dev/null; touch");
     std::fs::write(fixture.lessons().join("marker.md"), edited).unwrap();
     let fresh = server.open("marker");
     let r = server.call("POST", &format!("/api/sessions/{fresh}/run"), Some(json!({ "lesson": "marker", "step": "touch" })));
     assert_ne!(r.status, 200, "the edited lesson ran: {}", r.body);
-    assert!(!marker.exists(), "the edited lesson's step ran");
+    assert!(!r.body.contains("step_passed"), "the edited lesson's step ran: {}", r.body);
     server.stop();
     before.assert_restored("refused requests");
 }
@@ -753,7 +769,7 @@ fn serve_builds_the_book_it_is_given() {
     }
     let before = HostState::now();
     let server = Server::start(&["--lessons", repo().join("lessons").to_str().unwrap(), repo().join("book").to_str().unwrap()]);
-    let page = server.call("GET", "/lessons/02-uts.html", None);
+    let page = server.call("GET", "/lessons/03-uts.html", None);
     assert_eq!(page.status, 200);
     assert!(page.body.contains("data-step=\"name-the-lab\""), "the preprocessor ran");
     assert!(page.body.contains("<script src=\"/__nslab/live.js\" defer></script>"));
@@ -777,6 +793,7 @@ fn open_page(browser: &mut cdp::Browser, server: &Server, page: &str) -> (String
 }
 
 const RESULT: &str = "document.querySelector('#step-name-the-lab .nslab-live-result')";
+const BLOCK: &str = "document.querySelector('#step-name-the-lab')";
 
 #[test]
 fn e2e_run_in_a_real_browser_shows_the_verified_result() {
@@ -789,19 +806,20 @@ fn e2e_run_in_a_real_browser_shows_the_verified_result() {
     let before = HostState::now();
     let server = Server::start(&["--lessons", repo().join("lessons").to_str().unwrap(), book.to_str().unwrap()]);
     let mut browser = cdp::Browser::start(&chromium);
-    let (target, page) = open_page(&mut browser, &server, "/lessons/02-uts.html");
+    let (target, page) = open_page(&mut browser, &server, "/lessons/03-uts.html");
     assert_eq!(server.workers().len(), 1, "the page has a lab");
     browser.click(&page, "#step-name-the-lab .nslab-live-run");
-    let text = browser.wait_for(&page, &format!("{RESULT}.querySelector('table') && {RESULT}.innerText"), 30, "the result in the page");
+    let text = browser.wait_for(&page, &format!("{RESULT}.querySelector('table') && {BLOCK}.innerText"), 30, "the result in the page");
     let text = text.as_str().unwrap();
-    for words in
-        ["✔ passed", "✔ the command exits with status 0", "✔ stdout is the 3 lines shown", "✔ the lab's uts namespace stays the same", "│ lab.example", "host"]
-    {
+    for words in ["✔ passed", "the command exits with status 0", "stdout is", "the lab's uts namespace stays the same", "│ lab.example", "host"] {
         assert!(text.contains(words), "{words:?} not in:\n{text}");
     }
+    // Each check of the page is marked where it stands: all held.
+    let marks = browser.eval(&page, &format!("Array.from({BLOCK}.querySelectorAll('.nslab-expect > li')).map(li => li.dataset.mark || 'none').join(' ')"));
+    assert_eq!(marks, json!("holds holds holds"), "{text}");
     // Running a later step first: its table shows box, with the new namespace marked.
     browser.click(&page, "#step-start-box .nslab-live-run");
-    let table = browser.wait_for(&page, "document.querySelector('#step-start-box .nslab-live-result table')?.innerText", 30, "start-box's table");
+    let table = browser.wait_for(&page, "document.querySelector('#step-start-box .nslab-live-result table')?.textContent", 30, "start-box's table");
     let table = table.as_str().unwrap();
     assert!(table.contains("box") && table.contains('*'), "{table}");
     let changed = browser.eval(&page, "Array.from(document.querySelectorAll('#step-start-box td.changed')).length");
@@ -845,7 +863,7 @@ fn benchmark_run_button_against_nslab_run() {
     }
     let server = Server::start(&["--lessons", repo().join("lessons").to_str().unwrap(), book.to_str().unwrap()]);
     let mut browser = cdp::Browser::start(&chromium);
-    let (_target, page) = open_page(&mut browser, &server, "/lessons/02-uts.html");
+    let (_target, page) = open_page(&mut browser, &server, "/lessons/03-uts.html");
     let mut web = Vec::new();
     for _ in 0..ROUNDS {
         browser.wait_for(&page, "!document.querySelector('#step-name-the-lab .nslab-live-run').disabled", 30, "the Run button");
@@ -867,6 +885,537 @@ fn benchmark_run_button_against_nslab_run() {
     );
     before.assert_restored("the benchmark");
     assert!(web_ms < cli_ms + 50.0, "the page takes {web_ms:.1} ms, nslab run {cli_ms:.1} ms: more than 50 ms more");
+}
+
+// ---- serve hardening (issue 13, part 4) ----------------------------------------------------
+
+/// A small mdBook whose book.toml names programs of its own: a preprocessor
+/// and a renderer that leave a marker. One lesson chapter.
+fn hostile_book(marker: &Path) -> tempfile::TempDir {
+    let dir = tempfile::Builder::new().prefix("nslab-serve-book-src-").tempdir().unwrap();
+    // The preprocessor says it supports no renderer (exit 1); the renderer succeeds.
+    let touch = format!("sh -c 'touch {}; exit 1'", marker.display());
+    let render = format!("sh -c 'touch {}'", marker.display());
+    let toml = format!(
+        "[book]\ntitle = \"hostile\"\nsrc = \"src\"\n\n[preprocessor.nslab]\ncommand = \"nslab mdbook\"\n\n\
+         [preprocessor.evil]\ncommand = \"{touch}\"\n\n[output.html]\n\n[output.evil]\ncommand = \"{render}\"\noptional = true\n"
+    );
+    std::fs::write(dir.path().join("book.toml"), toml).unwrap();
+    std::fs::create_dir(dir.path().join("src")).unwrap();
+    std::fs::write(dir.path().join("src/SUMMARY.md"), "# Summary\n\n- [Pass](pass.md)\n").unwrap();
+    let lesson = std::fs::read_to_string(repo().join("tests/fixtures/run/pass.md")).unwrap();
+    std::fs::write(dir.path().join("src/pass.md"), lesson).unwrap();
+    dir
+}
+
+/// The build folders of servers in `tmp`.
+fn build_folders(tmp: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(tmp)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("nslab-serve-book-") && e.path().is_dir())
+        .map(|e| e.path())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn serve_runs_only_its_own_preprocessor_unless_the_book_is_trusted() {
+    let _guard = serial();
+    if built_book().is_none() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let marker = tmp.path().join("ran");
+    let book = hostile_book(&marker);
+    let lessons = repo().join("tests/fixtures/run");
+    let server = Server::start_with(support::As::Caller, &["--lessons", lessons.to_str().unwrap(), book.path().to_str().unwrap()], &[("TMPDIR", tmp.path())]);
+    let page = server.call("GET", "/pass.html", None);
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("data-step="), "nslab's own preprocessor rendered the lesson");
+    assert!(!marker.exists(), "a preprocessor or renderer named in book.toml ran without --trust-book");
+    assert!(!book.path().join("book").exists(), "nothing is written into the book's folder");
+    server.stop();
+    assert!(build_folders(tmp.path()).is_empty(), "the build folder is removed");
+    // With --trust-book they run: the refusal above was not vacuous.
+    let trusted = Server::start_with(
+        support::As::Caller,
+        &["--trust-book", "--lessons", lessons.to_str().unwrap(), book.path().to_str().unwrap()],
+        &[("TMPDIR", tmp.path())],
+    );
+    assert!(marker.exists(), "--trust-book runs what book.toml names");
+    assert_eq!(trusted.call("GET", "/pass.html", None).status, 200, "the html output is served among others");
+    trusted.stop();
+}
+
+#[test]
+fn every_server_builds_in_a_private_folder_of_its_own() {
+    use std::os::unix::fs::PermissionsExt;
+    let _guard = serial();
+    if built_book().is_none() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let book = hostile_book(&tmp.path().join("ran"));
+    let lessons = repo().join("tests/fixtures/run");
+    let args = ["--lessons", lessons.to_str().unwrap(), book.path().to_str().unwrap()];
+    let env = [("TMPDIR", tmp.path())];
+    let a = Server::start_with(support::As::Caller, &args, &env);
+    let b = Server::start_with(support::As::Caller, &args, &env);
+    let folders = build_folders(tmp.path());
+    assert_eq!(folders.len(), 2, "{folders:?}");
+    for f in &folders {
+        assert_eq!(std::fs::metadata(f).unwrap().permissions().mode() & 0o777, 0o700, "{} is private", f.display());
+    }
+    // The second server's start left the first one's pages alone.
+    assert_eq!(a.call("GET", "/pass.html", None).status, 200);
+    // A server killed outright leaves its folder; the next start removes it,
+    // and only it: a running server's folder is locked.
+    let mut a = a;
+    a.child.kill().unwrap();
+    a.child.wait().unwrap();
+    let c = Server::start_with(support::As::Caller, &args, &env);
+    let now = build_folders(tmp.path());
+    assert_eq!(now.len(), 2, "the killed server's folder is gone, b's and c's remain: {now:?}");
+    assert_eq!(b.call("GET", "/pass.html", None).status, 200, "b still serves its pages");
+    assert_eq!(c.call("GET", "/pass.html", None).status, 200);
+    b.stop();
+    c.stop();
+    assert!(build_folders(tmp.path()).is_empty());
+}
+
+/// Reads what the server sends until it closes the connection (or `secs` pass).
+fn read_until_closed(mut s: TcpStream, secs: u64) -> Option<(String, Duration)> {
+    let started = Instant::now();
+    s.set_read_timeout(Some(Duration::from_secs(secs))).unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 1024];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => return Some((String::from_utf8_lossy(&got).into_owned(), started.elapsed())),
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return Some((String::from_utf8_lossy(&got).into_owned(), started.elapsed())),
+            Err(_) => return None,
+        }
+    }
+}
+
+#[test]
+fn idle_and_slow_connections_are_closed_and_bounded() {
+    let _guard = serial();
+    let fixture = Fixture::with_fixture("pass.md");
+    let server = fixture.server(&["--header-timeout-ms", "700", "--max-connections", "4"]);
+    let connect = || TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    // Four connections that send nothing (or half a request head) fill the bound.
+    let mut idle: Vec<TcpStream> = (0..4).map(|_| connect()).collect();
+    idle[1].write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1").unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    // The fifth is told so and closed at once.
+    let (answer, took) = read_until_closed(connect(), 5).expect("the fifth connection was left open");
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer:?}");
+    assert!(took < Duration::from_millis(500), "{took:?}");
+    // The idle ones are closed by the header time limit, and free their places.
+    for s in idle.drain(..) {
+        let (_, took) = read_until_closed(s, 10).expect("an idle connection was never closed");
+        assert!(took < Duration::from_secs(5), "closed only after {took:?}");
+    }
+    let r = server.call("GET", "/", None);
+    assert_eq!(r.status, 200, "{}", r.body);
+    server.stop();
+}
+
+#[test]
+fn the_token_redirect_stays_on_this_server_and_unknown_pages_get_the_books_404() {
+    let _guard = serial();
+    let fixture = Fixture::with_fixture("pass.md");
+    let server = fixture.server(&[]);
+    let host = server.host();
+    for (path, to) in [("/", "/"), ("//evil.example/", "/evil.example/"), ("///evil.example", "/evil.example"), ("/lessons/x.html", "/lessons/x.html")] {
+        let r = http(server.port, "GET", &format!("{path}?token={}", server.token), &host, &[], b"");
+        assert_eq!(r.status, 303, "{path}: {}", r.body);
+        assert_eq!(r.header("location"), Some(to), "{path}");
+    }
+    // A backslash some browsers read as a slash: refused or made local, never echoed.
+    let r = http(server.port, "GET", &format!("/\\evil.example/?token={}", server.token), &host, &[], b"");
+    if r.status == 303 {
+        let to = r.header("location").unwrap();
+        assert!(to.starts_with('/') && !to.starts_with("//") && !to.starts_with("/\\"), "{to}");
+    }
+    // An unknown page is the book's 404 page, live; the API answers JSON.
+    let r = server.call("GET", "/no-such-page.html", None);
+    assert_eq!(r.status, 404);
+    assert!(r.header("content-type").unwrap().starts_with("text/html"), "{:?}", r.headers);
+    assert!(r.body.contains("Document not found") && r.body.contains("/__nslab/live.js"), "{}", r.body);
+    let r = server.call("POST", "/api/sessions/nope/run", Some(json!({ "lesson": "x", "step": "y" })));
+    assert_eq!(r.status, 404);
+    assert!(r.json()["error"].as_str().is_some());
+    // A page without the token is refused in words, not JSON.
+    let r = http(server.port, "GET", "/", &host, &[], b"");
+    assert_eq!(r.status, 403);
+    assert!(r.body.contains("<p>refused: this server needs its token"), "{}", r.body);
+    server.stop();
+}
+
+// ---- the live page: every click answered, honest marks (issue 17) ---------------------------
+
+/// A lesson for the live page's tests: a step that passes once and fails
+/// after, and a step that starts a box in new namespaces.
+const LIVE_LESSON: &str = "---\nid: live\ntitle: Live\n---\n\n# Live\n\nA page to press buttons on.\n\n\
+```nslab\nid: once\ntitle: A step that passes once\nrun: test ! -e /run/once && touch /run/once\nexpect: status 0\n```\n\n\
+```nslab\nid: box\ntitle: A box\nstart box: net uts\nexpect: box net differs from host\nexpect: box uts differs from host\nexpect: box ipc same as host\n```\n\n\
+```nslab\nid: rename\ntitle: Rename the box\nrun in box: hostname boxed && hostname\nexpect: stdout: boxed\nexpect: box uts same\n```\n";
+
+/// A small book with [`LIVE_LESSON`] as its one chapter, built once with the
+/// real mdBook; (the built book, its lessons folder).
+fn live_book() -> Option<(&'static Path, &'static Path)> {
+    static BOOK: std::sync::OnceLock<Option<tempfile::TempDir>> = std::sync::OnceLock::new();
+    extern "C" fn remove_live_book() {
+        if let Some(Some(dir)) = BOOK.get() {
+            let _ = std::fs::remove_dir_all(dir.path());
+        }
+    }
+    BOOK.get_or_init(|| {
+        built_book()?;
+        // SAFETY: registers a plain function with no arguments.
+        unsafe { libc::atexit(remove_live_book) };
+        let dir = tempfile::Builder::new().prefix("nslab-test-live-book-").tempdir().unwrap();
+        support::set_mode(dir.path(), 0o755);
+        let src = dir.path().join("src");
+        std::fs::create_dir_all(&src).unwrap();
+        std::fs::create_dir_all(dir.path().join("lessons")).unwrap();
+        std::fs::write(dir.path().join("lessons/live.md"), LIVE_LESSON).unwrap();
+        std::fs::write(src.join("live.md"), LIVE_LESSON).unwrap();
+        std::fs::write(src.join("SUMMARY.md"), "# Summary\n\n- [Live](live.md)\n").unwrap();
+        std::fs::create_dir_all(dir.path().join("theme")).unwrap();
+        std::fs::copy(repo().join("book/theme/nslab.css"), dir.path().join("theme/nslab.css")).unwrap();
+        std::fs::write(
+            dir.path().join("book.toml"),
+            "[book]\ntitle = \"live\"\nsrc = \"src\"\n\n[preprocessor.nslab]\ncommand = \"nslab mdbook\"\n\n[output.html]\nadditional-css = [\"theme/nslab.css\"]\n",
+        )
+        .unwrap();
+        let built =
+            Command::new("mdbook").arg("build").arg(dir.path()).arg("-d").arg(dir.path().join("site")).env("PATH", path_with_nslab()).output().unwrap();
+        assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
+        Some(dir)
+    })
+    .as_ref()
+    .map(|d| -> (&'static Path, &'static Path) {
+        // SAFETY-free: both live as long as the static.
+        let site: &'static Path = Box::leak(d.path().join("site").into_boxed_path());
+        let lessons: &'static Path = Box::leak(d.path().join("lessons").into_boxed_path());
+        (site, lessons)
+    })
+}
+
+/// The live book's server, a browser, and the lesson page open in a tab
+/// (not yet waited on: each test decides what it waits for).
+struct LivePage {
+    server: Server,
+    browser: cdp::Browser,
+    page: String,
+}
+
+impl LivePage {
+    /// Opens `path` of the live book (or of the repository's book with
+    /// `repo_book`), after `setup` has prepared the blank tab.
+    fn open(test: &str, repo_book: bool, path: &str, setup: impl FnOnce(&mut cdp::Browser, &str)) -> Option<LivePage> {
+        let chromium = browser_or_skip(test)?;
+        let server = if repo_book {
+            let book = built_book()?;
+            Server::start(&["--lessons", repo().join("lessons").to_str().unwrap(), book.to_str().unwrap()])
+        } else {
+            let (site, lessons) = live_book()?;
+            Server::start(&["--lessons", lessons.to_str().unwrap(), site.to_str().unwrap()])
+        };
+        let mut browser = cdp::Browser::start(&chromium);
+        let (_target, page) = browser.open_blank();
+        setup(&mut browser, &page);
+        let url = format!("{}?token={}", server.url(path), server.token);
+        browser.call(Some(&page), "Page.navigate", json!({ "url": url }));
+        Some(LivePage { server, browser, page })
+    }
+
+    fn eval(&mut self, js: &str) -> Value {
+        self.browser.eval(&self.page, js)
+    }
+
+    fn wait(&mut self, js: &str, secs: u64, what: &str) -> Value {
+        self.browser.wait_for(&self.page, js, secs, what)
+    }
+
+    fn ready(&mut self) {
+        self.wait("window.nslabLive && window.nslabLive.ready", 30, "the page's lab");
+    }
+
+    fn click(&mut self, selector: &str) {
+        self.browser.click(&self.page, selector);
+    }
+
+    /// The marks of a step's checks, in order.
+    fn marks(&mut self, step: &str) -> Value {
+        self.eval(&format!("Array.from(document.querySelectorAll('#step-{step} .nslab-expect > li')).map(li => li.dataset.mark || 'none').join(' ')"))
+    }
+}
+
+#[test]
+fn e2e_a_run_answers_when_the_event_stream_is_a_second_late() {
+    if !support::require_root("e2e_a_run_answers_when_the_event_stream_is_a_second_late") {
+        return;
+    }
+    let _guard = serial();
+    // The page's event stream is held back by the browser itself.
+    let Some(mut p) = LivePage::open("late stream", false, "/live.html", |b, page| {
+        b.call(Some(page), "Fetch.enable", json!({ "patterns": [{ "urlPattern": "*/events*", "requestStage": "Request" }] }));
+    }) else {
+        return;
+    };
+    let paused = p.browser.wait_event("Fetch.requestPaused", 30);
+    p.wait("document.readyState === 'complete'", 30, "the page");
+    p.click("#step-once .nslab-live-run");
+    std::thread::sleep(Duration::from_secs(1));
+    p.browser.call(Some(&p.page.clone()), "Fetch.continueRequest", json!({ "requestId": paused["params"]["requestId"] }));
+    let text = p.wait("document.querySelector('#step-once .nslab-live-outcome')?.innerText", 30, "the result");
+    assert!(text.as_str().unwrap().contains("✔ passed"), "{text}");
+    assert_eq!(p.marks("once"), json!("holds"));
+    // The stream's copy of the same lines changes nothing: still one result.
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(p.eval("document.querySelectorAll('#step-once .nslab-live-outcome').length"), json!(1));
+    p.server.stop();
+}
+
+#[test]
+fn e2e_a_stopped_server_is_shown_within_two_seconds() {
+    if !support::require_root("e2e_a_stopped_server_is_shown_within_two_seconds") {
+        return;
+    }
+    let _guard = serial();
+    let Some(mut p) = LivePage::open("stopped server", false, "/live.html", |_, _| {}) else { return };
+    p.ready();
+    p.server.child.kill().unwrap();
+    p.server.child.wait().unwrap();
+    let killed = Instant::now();
+    // The page notices by itself (its event stream breaks), within two seconds.
+    let status =
+        p.wait("(s => s.includes('has stopped') && s)(document.querySelector('.nslab-live-state').innerText)", 2, "the page to say the server stopped");
+    eprintln!("the page said the server stopped {} ms after it was killed", killed.elapsed().as_millis());
+    let status = status.as_str().unwrap();
+    assert!(status.contains("nslab serve has stopped: start it again with") && status.contains("serve"), "{status}");
+    // Run is disabled, and says why.
+    let run = p.eval("(b => [b.disabled, b.title])(document.querySelector('#step-once .nslab-live-run'))");
+    assert_eq!(run[0], json!(true));
+    assert!(run[1].as_str().unwrap().contains("nslab serve has stopped"), "{run}");
+    assert!(p.eval("document.querySelector('#step-once .nslab-live-why').innerText").as_str().unwrap().contains("has stopped"));
+}
+
+#[test]
+fn e2e_a_failed_run_after_a_pass_marks_each_check_once() {
+    if !support::require_root("e2e_a_failed_run_after_a_pass_marks_each_check_once") {
+        return;
+    }
+    let _guard = serial();
+    let Some(mut p) = LivePage::open("failed after a pass", false, "/live.html", |_, _| {}) else { return };
+    p.ready();
+    // Neutral before anything ran.
+    assert_eq!(p.marks("once"), json!("none"));
+    let neutral = p.eval("getComputedStyle(document.querySelector('#step-once .nslab-expect > li')).listStyleType");
+    assert!(neutral.as_str().unwrap().contains('○'), "{neutral}");
+    p.click("#step-once .nslab-live-run");
+    p.wait("document.querySelector('#step-once').classList.contains('nslab-passed')", 30, "the pass");
+    assert_eq!(p.marks("once"), json!("holds"));
+    p.click("#step-once .nslab-live-run");
+    p.wait("document.querySelector('#step-once').classList.contains('nslab-failed')", 30, "the failure");
+    assert_eq!(p.marks("once"), json!("fails"));
+    let styles = p.eval("Array.from(document.querySelectorAll('#step-once li')).map(li => getComputedStyle(li).listStyleType).join(' ')");
+    assert!(styles.as_str().unwrap().contains('✘') && !styles.as_str().unwrap().contains('✓') && !styles.as_str().unwrap().contains('✔'), "{styles}");
+    let text = p.eval("document.querySelector('#step-once').innerText");
+    let text = text.as_str().unwrap();
+    assert!(!text.contains('✓') && text.contains("✘ failed") && !text.contains("✔ passed"), "{text}");
+    assert!(text.contains("observed:"), "{text}");
+    // A later step run first: the ones before it ran quietly, and say so.
+    p.click("#step-rename .nslab-live-run");
+    p.wait("document.querySelector('#step-rename').classList.contains('nslab-passed')", 30, "rename");
+    let quiet = p.wait("document.querySelector('#step-box .nslab-live-quiet')?.innerText", 5, "box's quiet mark");
+    assert!(quiet.as_str().unwrap().contains("ran before this one"), "{quiet}");
+    assert_eq!(p.marks("box"), json!("holds holds holds"));
+    // Markdown in a verdict renders: no backticks shown.
+    assert!(!p.eval("document.querySelector('#step-rename').innerText").as_str().unwrap().contains('`'));
+    p.server.stop();
+}
+
+#[test]
+fn e2e_check_before_check_was_typed_says_the_shell_was_not_seen() {
+    if !support::require_root("e2e_check_before_check_was_typed_says_the_shell_was_not_seen") {
+        return;
+    }
+    let _guard = serial();
+    let Some(mut p) = LivePage::open("check before check", true, "/lessons/05-net.html", |_, _| {}) else { return };
+    p.ready();
+    p.click("#step-join-target-net .nslab-live-check");
+    let text = p.wait(
+        "document.querySelector('#step-join-target-net').classList.contains('nslab-failed') && document.querySelector('#step-join-target-net').innerText",
+        60,
+        "the check's verdict",
+    );
+    let text = text.as_str().unwrap();
+    assert!(text.contains("nslab could not see your shell"), "{text}");
+    assert!(!text.contains("is not in the") && !text.contains("nothing (gone"), "a wrong hint or a raw observation:\n{text}");
+    assert_eq!(p.marks("join-target-net"), json!("fails fails"));
+    // The attach command works under dash: no `\w \$` left for it to show.
+    let attach = p.eval("document.querySelector('#step-join-target-net .nslab-live-attach').innerText");
+    let attach = attach.as_str().unwrap().to_string();
+    let out = Command::new("sh").args(["-c", &format!("echo 'echo prompt-was:\"$PS1\"' | {attach}")]).env("SHELL", "/bin/dash").output().unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("prompt-was:[nslab net · join-target-net] $ "), "{said}\n{}", String::from_utf8_lossy(&out.stderr));
+    p.server.stop();
+}
+
+#[test]
+fn e2e_a_phone_width_scrolls_only_inside_boxes() {
+    if !support::require_root("e2e_a_phone_width_scrolls_only_inside_boxes") {
+        return;
+    }
+    let _guard = serial();
+    let Some(mut p) = LivePage::open("390 px", true, "/lessons/05-net.html", |b, page| b.phone(page, 390)) else { return };
+    p.ready();
+    p.click("#step-veth .nslab-live-run");
+    p.wait("document.querySelector('#step-veth').classList.contains('nslab-passed')", 60, "veth");
+    assert_eq!(p.eval("window.innerWidth"), json!(390));
+    let wide = p.eval("document.documentElement.scrollWidth - window.innerWidth");
+    assert!(wide.as_i64().unwrap() <= 0, "the page scrolls sideways by {wide} px at 390 px");
+    // The pictures shrink to fit: none needs its own scroll bar either.
+    let boxes = p.eval("Array.from(document.querySelectorAll('.nslab-picture, .nslab-picture-art')).map(b => b.scrollWidth - b.clientWidth)");
+    assert!(boxes.as_array().unwrap().len() > 1 && boxes.as_array().unwrap().iter().all(|d| d.as_i64().unwrap() <= 0), "{boxes}");
+    p.server.stop();
+}
+
+/// Screenshots of lessons 4 and 12 after a few steps, light and dark, for a
+/// person to look at: `NSLAB_SCREENSHOTS=DIR cargo test --test serve -- --ignored screenshots`
+/// (`NSLAB_SCREENSHOTS_WIDTH=390` for a phone's width; 900 px by default).
+#[test]
+#[ignore = "writes screenshots for a person to look at"]
+fn screenshots() {
+    let Some(dir) = std::env::var_os("NSLAB_SCREENSHOTS").map(PathBuf::from) else { return };
+    let _guard = serial();
+    for (page, steps) in [("/lessons/05-net.html", ["start-box", "veth", "address-box"]), ("/lessons/13-container.html", ["", "", ""])] {
+        for dark in [false, true] {
+            let Some(mut p) = LivePage::open("screenshots", true, page, |b, pg| {
+                b.phone(pg, std::env::var("NSLAB_SCREENSHOTS_WIDTH").ok().and_then(|w| w.parse().ok()).unwrap_or(900));
+                b.color_scheme(pg, dark);
+            }) else {
+                return;
+            };
+            p.ready();
+            let ids: Vec<String> = if steps[0].is_empty() {
+                let all = p.eval("Array.from(document.querySelectorAll('.nslab-step:not(.nslab-exercise)')).map(s => s.dataset.step).slice(0, 4).join(' ')");
+                all.as_str().unwrap().split(' ').map(str::to_string).collect()
+            } else {
+                steps.iter().map(|s| s.to_string()).collect()
+            };
+            for id in &ids {
+                p.click(&format!("#step-{id} .nslab-live-run"));
+                p.wait(&format!("document.querySelector('#step-{id}').matches('.nslab-passed, .nslab-failed, .nslab-skipped')"), 60, id);
+            }
+            for (n, id) in [ids[0].clone(), ids[ids.len() - 1].clone()].iter().enumerate() {
+                p.eval(&format!("document.querySelector('#step-{id} .nslab-live-result').scrollIntoView({{block: 'center'}}); true"));
+                std::thread::sleep(Duration::from_millis(200));
+                let png = p.browser.screenshot(&p.page.clone());
+                let name = format!("{}-{}-{n}.png", page.trim_start_matches("/lessons/").trim_end_matches(".html"), if dark { "dark" } else { "light" });
+                std::fs::write(dir.join(name), png).unwrap();
+            }
+            p.server.stop();
+        }
+    }
+}
+
+#[test]
+fn e2e_the_picture_after_a_step_outlines_what_changed() {
+    if !support::require_root("e2e_the_picture_after_a_step_outlines_what_changed") {
+        return;
+    }
+    let _guard = serial();
+    let Some(mut p) = LivePage::open("picture", false, "/live.html", |_, _| {}) else { return };
+    p.ready();
+    // The book's expected picture is in the card before anything ran.
+    assert_eq!(p.eval("document.querySelectorAll('#step-box .nslab-picture svg .nslab-cell.changed').length"), json!(2));
+    p.click("#step-box .nslab-live-run");
+    p.wait("document.querySelector('#step-box .nslab-live-picture svg')", 30, "the picture");
+    let changed = p.eval("Array.from(document.querySelectorAll('#step-box .nslab-live-picture .nslab-cell.changed')).map(g => g.dataset.kind).join(' ')");
+    assert_eq!(changed, json!("net uts"), "box's new namespaces, and only they, are outlined");
+    // Hovering a cell names its inode and who holds it.
+    let title = p.eval("document.querySelector('#step-box .nslab-live-picture .nslab-cell.changed title').textContent");
+    let title = title.as_str().unwrap();
+    assert!(title.starts_with("net namespace 40") && title.contains("held by box"), "{title}");
+    // Rows: host and box; box shares the host's ipc (one colour in a column).
+    let fills = p.eval(
+        "(() => { const rows = {}; for (const g of document.querySelectorAll('#step-box .nslab-live-picture .nslab-cell')) { (rows[g.dataset.kind] = rows[g.dataset.kind] || []).push(g.querySelector('rect').getAttribute('fill')); } return [rows.ipc[0] === rows.ipc[1], rows.net[0] !== rows.net[1]]; })()",
+    );
+    assert_eq!(fills, json!([true, true]));
+    // The next step changes nothing: nothing outlined.
+    p.click("#step-rename .nslab-live-run");
+    p.wait("document.querySelector('#step-rename .nslab-live-picture svg')", 30, "rename's picture");
+    assert_eq!(p.eval("document.querySelectorAll('#step-rename .nslab-live-picture .nslab-cell.changed').length"), json!(0));
+    p.server.stop();
+}
+
+#[test]
+fn a_page_that_connects_late_is_sent_what_it_missed() {
+    if !support::require_root("a_page_that_connects_late_is_sent_what_it_missed") {
+        return;
+    }
+    let _guard = serial();
+    let fixture = Fixture::with_fixture("pass.md");
+    let server = fixture.server(&[]);
+    let lesson = "fixture-pass";
+    let s = server.open(lesson);
+    // Run the second step with no stream open: the first runs quietly.
+    let r = server.call("POST", &format!("/api/sessions/{s}/run"), Some(json!({ "lesson": lesson, "step": "run-inside-it" })));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let seq: u64 = r.header("x-nslab-seq").unwrap().parse().unwrap();
+    let lines: Vec<Value> = r.body.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(lines.iter().any(|l| l["worker"] == "quiet" && l["step"] == "start-a-box"), "the answer says which ran quietly: {lines:?}");
+    let view = lines.iter().find(|l| l["worker"] == "view").expect("the answer carries the view");
+    assert!(view["picture"].as_str().unwrap().starts_with("<svg "), "{view}");
+    // A stream opened now starts with all of it, numbered.
+    let (stream, hello) = EventStream::open_with_hello(&server, &s);
+    assert_eq!(hello["seq"].as_u64(), Some(seq), "{hello}");
+    assert!(hello["restart"].as_str().unwrap().contains("serve"), "{hello}");
+    let state = hello["state"].as_array().unwrap();
+    let step = |id: &str| state.iter().find(|st| st["step"] == id).cloned().unwrap_or_else(|| panic!("{id} not in {hello}"));
+    assert_eq!(step("start-a-box")["quiet"], json!(true));
+    let ran = step("run-inside-it");
+    assert_eq!(ran["report"]["event"], "step_passed");
+    assert!(ran["view"]["picture"].as_str().is_some());
+    // Lines after it carry higher numbers (the page ignores older ones).
+    server.step(&s, "run", lesson, "run-inside-it");
+    let again = stream.wait_for(|n, v| n == "report" && v["event"] == "step_passed", "the next run");
+    assert_eq!(again["step"], "run-inside-it");
+    stream.close();
+    server.stop();
+}
+
+#[test]
+fn e2e_a_lost_stream_reconnects_and_catches_up() {
+    if !support::require_root("e2e_a_lost_stream_reconnects_and_catches_up") {
+        return;
+    }
+    let _guard = serial();
+    let Some(mut p) = LivePage::open("lost stream", false, "/live.html", |_, _| {}) else { return };
+    p.ready();
+    let session = p.eval("window.nslabLive.session").as_str().unwrap().to_string();
+    // The page's connections to this server are cut (ss -K: the kernel
+    // aborts the browser's sockets), its event stream with them.
+    let cut = Command::new("ss").args(["-K", "dst", "127.0.0.1", "dport", "=", &p.server.port.to_string()]).output().unwrap();
+    let cut = String::from_utf8_lossy(&cut.stdout).into_owned();
+    assert!(cut.contains("ESTAB"), "no connection was cut: {cut}");
+    // Meanwhile the step runs (as from another tab of the same session).
+    let events = p.server.step(&session, "run", "live", "once");
+    assert_eq!(events[1]["event"], "step_passed");
+    // The page reconnects to the same lab and shows what it missed.
+    p.wait("document.querySelector('#step-once').classList.contains('nslab-passed')", 10, "the missed result");
+    assert_eq!(p.eval("window.nslabLive.session"), json!(session), "the same lab");
+    assert_eq!(p.marks("once"), json!("holds"));
+    p.server.stop();
 }
 
 /// `step:outcome:skip` of every finished step among `events`, in order.
@@ -939,4 +1488,50 @@ fn the_terminal_and_the_page_agree_on_every_outcome() {
     );
     server.stop();
     before.assert_restored("the terminal and the page");
+}
+
+#[test]
+fn the_live_picture_draws_owners_and_parents_read_from_the_kernel() {
+    if !support::require_root("the_live_picture_draws_owners_and_parents_read_from_the_kernel") {
+        return;
+    }
+    let _guard = serial();
+    let fixture = Fixture::with_repo_lesson("12-container.md");
+    for who in [support::As::Caller, support::As::Nobody] {
+        let server = fixture.server_as(who, &[]);
+        let s = server.open("container");
+        let r = server.call("POST", &format!("/api/sessions/{s}/run"), Some(json!({ "lesson": "container", "step": "start" })));
+        assert_eq!(r.status, 200, "{}", r.body);
+        let view: Value = r.body.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()).find(|l| l["worker"] == "view").expect("a view");
+        let svg = view["picture"].as_str().unwrap();
+        // box's five other new namespaces are owned by its new user namespace
+        // (NS_GET_USERNS), and its pid namespace is a child of the lab's (NS_GET_PARENT).
+        assert_eq!(svg.matches("data-relation=\"owned-by\"").count(), 5, "{who:?}: {svg}");
+        assert_eq!(svg.matches("data-relation=\"child-of\"").count(), 1, "{who:?}: {svg}");
+        assert_eq!(svg.matches("class=\"nslab-cell changed\"").count(), 6, "{who:?}: box's six new namespaces are outlined: {svg}");
+        server.stop();
+    }
+}
+
+#[test]
+fn e2e_a_refused_lab_is_said_in_the_step_and_the_next_run_gets_one() {
+    if !support::require_root("e2e_a_refused_lab_is_said_in_the_step_and_the_next_run_gets_one") {
+        return;
+    }
+    let _guard = serial();
+    let Some(mut p) = LivePage::open("refused lab", false, "/404.html", |_, _| {}) else { return };
+    // Every lab is taken before the page opens.
+    let taken: Vec<String> = (0..16).map(|_| p.server.open("live")).collect();
+    let url = format!("{}?token={}", p.server.url("/live.html"), p.server.token);
+    p.browser.call(Some(&p.page.clone()), "Page.navigate", json!({ "url": url }));
+    let state = p.wait("(s => s.includes('Too many') && s)(document.querySelector('.nslab-live-state')?.innerText || '')", 30, "the refusal");
+    assert!(state.as_str().unwrap().contains("Too many lab sessions are open (16)"), "{state}");
+    p.click("#step-once .nslab-live-run");
+    let said = p.wait("document.querySelector('#step-once .nslab-live-error')?.innerText", 30, "the step's answer");
+    assert!(said.as_str().unwrap().contains("No lab could be started: Too many lab sessions"), "{said}");
+    // One is closed: the next Run starts a lab and runs.
+    assert_eq!(p.server.call("DELETE", &format!("/api/sessions/{}", taken[0]), None).status, 204);
+    p.click("#step-once .nslab-live-run");
+    p.wait("document.querySelector('#step-once').classList.contains('nslab-passed')", 30, "the run");
+    p.server.stop();
 }

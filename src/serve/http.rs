@@ -4,8 +4,9 @@
 //! | request | does |
 //! |---|---|
 //! | `POST /api/sessions` `{"lesson":ID}` | opens a lab session for a lesson page |
-//! | `GET /api/sessions/S/events` | its events (Server-Sent Events); closing it ends the session |
-//! | `POST /api/sessions/S/run` (`skip`, `check`) `{"lesson":ID,"step":ID}` | does it; answers with the runner's JSON events |
+//! | `GET /api/sessions/S/events` | its events (Server-Sent Events), after a `hello` with every step's latest state; closing it ends the session |
+//! | `POST /api/sessions/S/run` (`skip`, `check`) `{"lesson":ID,"step":ID}` | does it; answers with the runner's JSON events and the worker's view lines |
+//! | `GET /api/ping` | 204: the server is there |
 //! | `POST /api/sessions/S/reset` | a fresh lab |
 //! | `POST /api/sessions/S/close`, `DELETE /api/sessions/S` | ends the session |
 //!
@@ -34,6 +35,10 @@ use super::sessions::{Event, OpenError, Session, SessionError, Sessions};
 use super::site::{self, Site};
 use crate::lesson::StepKind;
 
+/// The header that carries the number of a request's last line (see
+/// [`super::sessions::PageState::seq`]).
+pub const SEQ_HEADER: &str = "x-nslab-seq";
+
 /// The largest request body accepted.
 pub const MAX_BODY: usize = 4096;
 /// Requests handled at once; more are answered 503.
@@ -51,12 +56,21 @@ pub struct App {
     lessons: Arc<Vec<Served>>,
     sessions: Arc<Sessions>,
     in_flight: Arc<Semaphore>,
+    restart: Arc<str>,
 }
 
 impl App {
-    /// The server's state.
-    pub fn new(access: Access, site: Site, lessons: Vec<Served>, sessions: Arc<Sessions>) -> App {
-        App { access: Arc::new(access), site: Arc::new(site), lessons: Arc::new(lessons), sessions, in_flight: Arc::new(Semaphore::new(MAX_IN_FLIGHT)) }
+    /// The server's state; `restart` is the command line that starts it
+    /// again, for a page to show once the server has stopped.
+    pub fn new(access: Access, site: Site, lessons: Vec<Served>, sessions: Arc<Sessions>, restart: String) -> App {
+        App {
+            access: Arc::new(access),
+            site: Arc::new(site),
+            lessons: Arc::new(lessons),
+            sessions,
+            in_flight: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
+            restart: restart.into(),
+        }
     }
 
     fn lesson(&self, id: &str) -> Option<&Served> {
@@ -67,6 +81,7 @@ impl App {
 /// The routes, behind the guard.
 pub fn router(app: App) -> Router {
     Router::new()
+        .route("/api/ping", get(ping))
         .route("/api/sessions", post(open_session))
         .route("/api/sessions/{sid}", axum::routing::delete(close_session))
         .route("/api/sessions/{sid}/events", get(events))
@@ -80,6 +95,27 @@ pub fn router(app: App) -> Router {
 fn error(status: StatusCode, message: impl Into<String>) -> Response {
     let body = serde_json::json!({ "error": message.into() }).to_string();
     (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// A refusal in the form its asker reads: JSON for the API (the page shows
+/// its `error` sentence), a short page for a browser loading a page.
+fn refusal_for(path: &str, status: StatusCode, message: &str) -> Response {
+    if path.starts_with("/api/") {
+        return error(status, message);
+    }
+    let body = format!(
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>nslab serve</title></head><body><p>{}</p></body></html>\n",
+        message.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    );
+    (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
+}
+
+/// Where the redirect that drops `?token=` goes: the same path, always on
+/// this server. Leading slashes and backslashes are folded into one slash,
+/// so that `//evil.example/` (which a browser reads as another host) cannot
+/// make this server an open redirect.
+pub fn local_location(path: &str) -> String {
+    format!("/{}", path.trim_start_matches(['/', '\\']))
 }
 
 /// A request refused: its status, and the words for it.
@@ -113,21 +149,21 @@ async fn guard(State(app): State<App>, req: Request, next: Next) -> Response {
         cookies: Some(cookies.as_str()),
     };
     if let Err(refusal) = app.access.check_site(&creds) {
-        return error(StatusCode::FORBIDDEN, refusal.message());
+        return refusal_for(req.uri().path(), StatusCode::FORBIDDEN, refusal.message());
     }
     if !app.access.has_token(&creds) {
         let query_token = req.uri().query().and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("token=")));
         if req.method() == Method::GET && query_token.is_some_and(|t| app.access.is_token(t)) {
             let mut res = Response::new(Body::empty());
             *res.status_mut() = StatusCode::SEE_OTHER;
-            let to = HeaderValue::from_str(req.uri().path()).unwrap_or(HeaderValue::from_static("/"));
+            let to = HeaderValue::from_str(&local_location(req.uri().path())).unwrap_or(HeaderValue::from_static("/"));
             res.headers_mut().insert(header::LOCATION, to);
             if let Ok(v) = HeaderValue::from_str(&app.access.set_cookie()) {
                 res.headers_mut().insert(header::SET_COOKIE, v);
             }
             return res;
         }
-        return error(StatusCode::FORBIDDEN, super::access::Refusal::Token.message());
+        return refusal_for(req.uri().path(), StatusCode::FORBIDDEN, super::access::Refusal::Token.message());
     }
     let Ok(_permit) = app.in_flight.clone().try_acquire_owned() else {
         return error(StatusCode::SERVICE_UNAVAILABLE, "too many requests at once");
@@ -164,6 +200,12 @@ struct OpenBody {
 struct StepBody {
     lesson: String,
     step: String,
+}
+
+/// Answers 204: a page asks, when its event stream breaks, whether the
+/// server is still there.
+async fn ping() -> StatusCode {
+    StatusCode::NO_CONTENT
 }
 
 async fn open_session(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Response {
@@ -234,9 +276,10 @@ async fn act(State(app): State<App>, Path((sid, action)): Path<(String, String)>
         return error(StatusCode::BAD_REQUEST, format!("step {} is not an exercise: there is nothing to check", step.id));
     }
     match s.request(op, &req.step).await {
-        Ok(events) => {
+        Ok((events, seq)) => {
             let body: String = events.iter().map(|e| format!("{e}\n")).collect();
-            (StatusCode::OK, [(header::CONTENT_TYPE, "application/x-ndjson")], body).into_response()
+            (StatusCode::OK, [(header::CONTENT_TYPE, "application/x-ndjson".to_string()), (header::HeaderName::from_static(SEQ_HEADER), seq.to_string())], body)
+                .into_response()
         }
         Err(e @ SessionError::Busy) => error(StatusCode::TOO_MANY_REQUESTS, e.to_string()),
         Err(e @ SessionError::Refused(_)) => error(StatusCode::CONFLICT, e.to_string()),
@@ -245,8 +288,13 @@ async fn act(State(app): State<App>, Path((sid, action)): Path<(String, String)>
     }
 }
 
-/// Ends the session when the last event stream of its page goes away (the
-/// tab was closed or left).
+/// How long a session outlives its page's last event stream: a stream lost
+/// for a moment (a network hiccup, a suspended laptop) reconnects to the
+/// same lab within it; a closed tab has also sent its close beacon.
+pub const RECONNECT_GRACE: Duration = Duration::from_secs(5);
+
+/// Ends the session when the last event stream of its page has been gone
+/// for [`RECONNECT_GRACE`] (the tab was closed or left).
 struct StreamGuard {
     sessions: Arc<Sessions>,
     session: Arc<Session>,
@@ -255,23 +303,49 @@ struct StreamGuard {
 impl Drop for StreamGuard {
     fn drop(&mut self) {
         if self.session.streams.fetch_sub(1, std::sync::atomic::Ordering::SeqCst) == 1 {
-            self.sessions.close(&self.session.id, "the page was closed");
+            let (sessions, session) = (self.sessions.clone(), self.session.clone());
+            tokio::spawn(async move {
+                tokio::time::sleep(RECONNECT_GRACE).await;
+                if session.streams.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+                    sessions.close(&session.id, "the page was closed");
+                }
+            });
         }
     }
 }
 
+/// The `hello` a stream starts with: whether the lab is up, how to start the
+/// server again, and every step's latest lines (a reconnecting page catches
+/// up on what it missed).
+fn hello(s: &Session, restart: &str) -> SseEvent {
+    let parse = |t: &Option<String>| t.as_deref().and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok()).unwrap_or(serde_json::Value::Null);
+    let state = s.page_state();
+    let steps: Vec<serde_json::Value> = state
+        .steps
+        .iter()
+        .map(|(id, st)| serde_json::json!({ "step": id, "report": parse(&st.report), "view": parse(&st.view), "exercise": parse(&st.exercise), "quiet": st.quiet }))
+        .collect();
+    // A retry of one second: a lost stream is back (or the server known
+    // gone) well within the two seconds a reader waits.
+    SseEvent::default()
+        .event("hello")
+        .retry(Duration::from_secs(1))
+        .data(serde_json::json!({ "ready": s.is_ready(), "restart": restart, "state": steps, "seq": state.seq }).to_string())
+}
+
 fn sse_event(event: Event) -> (SseEvent, bool) {
     match event {
-        Event::Line(Line::Report(_, text)) => (SseEvent::default().event("report").data(text), false),
-        Event::Line(Line::Worker(w, raw)) => {
+        Event::Line(Line::Report(_, text), seq) => (SseEvent::default().event("report").id(seq.to_string()).data(text), false),
+        Event::Line(Line::Worker(w, raw), seq) => {
             let name = match w {
                 WorkerLine::Ready => "ready",
                 WorkerLine::Begin { .. } => "begin",
                 WorkerLine::Done { .. } => "done",
                 WorkerLine::View(_) => "view",
+                WorkerLine::Quiet { .. } => "quiet",
                 WorkerLine::Exercise { .. } => "exercise",
             };
-            (SseEvent::default().event(name).data(raw), false)
+            (SseEvent::default().event(name).id(seq.to_string()).data(raw), false)
         }
         Event::Reset => (SseEvent::default().event("reset").data("{}"), false),
         Event::Ended(why) => (SseEvent::default().event("ended").data(serde_json::json!({ "why": why }).to_string()), true),
@@ -288,9 +362,9 @@ async fn events(State(app): State<App>, Path(sid): Path<String>) -> Response {
         s.streams.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
         return error(StatusCode::SERVICE_UNAVAILABLE, "too many event streams on this session").into_response();
     }
-    // Subscribe first, then read readiness: a `ready` in between comes twice, never not at all.
+    // Subscribe first, then read the state: a line in between comes twice, never not at all.
     let rx = s.subscribe();
-    let hello = SseEvent::default().event("hello").data(serde_json::json!({ "ready": s.is_ready() }).to_string());
+    let hello = hello(&s, &app.restart);
     let guard = StreamGuard { sessions: app.sessions.clone(), session: s };
     let stream = futures_util::stream::unfold((rx, guard, Some(hello), false), |(mut rx, guard, first, over)| async move {
         if let Some(hello) = first {
@@ -313,9 +387,20 @@ async fn events(State(app): State<App>, Path(sid): Path<String>) -> Response {
     Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(5))).into_response()
 }
 
+/// An unknown page: the book's own 404 page (mdBook writes `404.html`), live
+/// like every page; JSON for the API.
+fn not_found(app: &App, path: &str) -> Response {
+    if !path.starts_with("/api/")
+        && let Some(page) = app.site.file("/404.html").and_then(|f| std::fs::read_to_string(f).ok())
+    {
+        return (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], site::inject(&page)).into_response();
+    }
+    refusal_for(path, StatusCode::NOT_FOUND, "no such page in the book")
+}
+
 async fn static_file(State(app): State<App>, method: Method, uri: Uri) -> Response {
     if method != Method::GET && method != Method::HEAD {
-        return error(StatusCode::METHOD_NOT_ALLOWED, "the book is read with GET");
+        return refusal_for(uri.path(), StatusCode::METHOD_NOT_ALLOWED, "the book is read with GET");
     }
     let path = uri.path();
     if let Some(name) = path.strip_prefix(site::LIVE_PREFIX) {
@@ -325,16 +410,28 @@ async fn static_file(State(app): State<App>, method: Method, uri: Uri) -> Respon
             _ => error(StatusCode::NOT_FOUND, "no such file"),
         };
     }
-    let Some(file) = app.site.file(path) else {
-        return error(StatusCode::NOT_FOUND, "no such page in the book");
+    let Some(bytes) = app.site.file(path).and_then(|f| std::fs::read(&f).ok().map(|b| (f, b))) else {
+        return not_found(&app, path);
     };
-    let Ok(bytes) = std::fs::read(&file) else {
-        return error(StatusCode::NOT_FOUND, "no such page in the book");
-    };
+    let (file, bytes) = bytes;
     let kind = site::content_type(&file);
     if kind.starts_with("text/html") {
         let page = site::inject(&String::from_utf8_lossy(&bytes));
         return ([(header::CONTENT_TYPE, kind)], page).into_response();
     }
     ([(header::CONTENT_TYPE, kind)], bytes).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_location;
+
+    #[test]
+    fn redirects_stay_local() {
+        for (path, to) in
+            [("/", "/"), ("//evil.example/x", "/evil.example/x"), ("/\\evil.example", "/evil.example"), ("/\\/x", "/x"), ("/a/b.html", "/a/b.html"), ("", "/")]
+        {
+            assert_eq!(local_location(path), to, "{path}");
+        }
+    }
 }

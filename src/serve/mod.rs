@@ -43,12 +43,25 @@ pub struct ServeOptions {
     pub idle: Duration,
     /// At most this many sessions at once.
     pub max_sessions: usize,
+    /// Run every preprocessor and output the book's `book.toml` names, not
+    /// only nslab's (`--trust-book`).
+    pub trust_book: bool,
+    /// A connection must send a request's head within this time.
+    pub header_timeout: Duration,
+    /// At most this many connections open at once; more are answered 503 and closed.
+    pub max_connections: usize,
 }
 
 /// The default idle time-out of a session.
 pub const DEFAULT_IDLE: Duration = Duration::from_secs(30 * 60);
 /// The default bound on sessions.
 pub const DEFAULT_MAX_SESSIONS: usize = 16;
+/// The default time a connection has to send a request's head.
+pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// The default bound on open connections: room for every session's event
+/// streams ([`DEFAULT_MAX_SESSIONS`] × [`http::MAX_STREAMS_PER_SESSION`]) and
+/// as many again for requests.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 128;
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -105,7 +118,7 @@ pub fn serve(opts: &ServeOptions, announce: impl FnOnce(&str)) -> Result<i32, Se
         let what = what.to_string();
         move |source| ServeError::Io { what, source }
     };
-    let site = site::Site::prepare(&opts.book)?;
+    let site = site::Site::prepare(&opts.book, opts.trust_book)?;
     let lessons = served_lessons(opts.lessons.as_deref(), &opts.book)?;
     let token = access::new_token().map_err(io("cannot read /dev/urandom"))?;
     let listener = std::net::TcpListener::bind(("127.0.0.1", opts.port)).map_err(io(&format!("cannot listen on 127.0.0.1:{}", opts.port)))?;
@@ -113,7 +126,7 @@ pub fn serve(opts: &ServeOptions, announce: impl FnOnce(&str)) -> Result<i32, Se
     let port = listener.local_addr().map_err(io("cannot read the socket's address"))?.port();
     let access = access::Access::new(token, port);
     let sessions = Arc::new(sessions::Sessions::new(opts.max_sessions, opts.idle));
-    let app = http::App::new(access.clone(), site, lessons, sessions.clone());
+    let app = http::App::new(access.clone(), site, lessons, sessions.clone(), restart_command());
 
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(io("cannot start the runtime"))?;
     let result = runtime.block_on(async {
@@ -130,13 +143,7 @@ pub fn serve(opts: &ServeOptions, announce: impl FnOnce(&str)) -> Result<i32, Se
                 }
             })
         };
-        // Without TCP_NODELAY, Nagle's algorithm holds a step's second small
-        // event back until the first is acknowledged: tens of milliseconds.
-        use axum::serve::ListenerExt;
-        let listener = listener.tap_io(|tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
-        let server = axum::serve(listener, http::router(app));
+        let server = accept_loop(listener, http::router(app), opts.header_timeout, opts.max_connections);
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).map_err(io("cannot catch SIGTERM"))?;
         tokio::select! {
             r = server => r.map_err(io("the server failed"))?,
@@ -149,4 +156,62 @@ pub fn serve(opts: &ServeOptions, announce: impl FnOnce(&str)) -> Result<i32, Se
     sessions.close_all();
     drop(runtime);
     result.map(|()| 0)
+}
+
+/// The command line this server was started with, quoted for a shell: what
+/// a page tells its reader to run once the server has stopped.
+fn restart_command() -> String {
+    let quote = |s: String| {
+        if !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"/._-:=@,+".contains(&b)) { s } else { format!("'{}'", s.replace('\'', "'\\''")) }
+    };
+    let mut args = std::env::args();
+    let program = args.next().map(|p| if p.ends_with("/nslab") && which_nslab().is_some_and(|w| w == std::path::Path::new(&p)) { "nslab".into() } else { p });
+    program.into_iter().chain(args).map(quote).collect::<Vec<_>>().join(" ")
+}
+
+/// The `nslab` a shell finds on PATH.
+fn which_nslab() -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?).map(|d| d.join("nslab")).find(|p| p.is_file())
+}
+
+/// What a connection over the bound is told before it is closed.
+const TOO_MANY_CONNECTIONS: &[u8] =
+    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 37\r\nConnection: close\r\n\r\ntoo many connections to nslab serve\r\n";
+
+/// Accepts connections and serves each with HTTP/1.1: at most `max` at
+/// once (the next is answered 503 and closed at once, so idle sockets
+/// cannot pile up), each given `header_timeout` to send every request's
+/// head (a connection that sends nothing is closed, and frees its place).
+async fn accept_loop(listener: tokio::net::TcpListener, router: axum::Router, header_timeout: Duration, max: usize) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::service::TowerToHyperService;
+    let slots = Arc::new(tokio::sync::Semaphore::new(max));
+    loop {
+        let (stream, _) = match listener.accept().await {
+            Ok(s) => s,
+            // Out of descriptors, or a connection reset before it was taken:
+            // wait a moment rather than spin, and go on.
+            Err(_) => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            let _ = stream.try_write(TOO_MANY_CONNECTIONS);
+            drop(stream);
+            continue;
+        };
+        // Without TCP_NODELAY, Nagle's algorithm holds a step's second small
+        // event back until the first is acknowledged: tens of milliseconds.
+        let _ = stream.set_nodelay(true);
+        let service = TowerToHyperService::new(router.clone());
+        tokio::spawn(async move {
+            let _ = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout)
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+            drop(slot);
+        });
+    }
 }

@@ -67,6 +67,12 @@ pub enum WorkerLine {
     /// What the terminal shows besides the event: the namespace table,
     /// hints, an lsns listing. Follows a step's finishing event.
     View(StepView),
+    /// A step before the one asked for ran quietly and passed (as `nslab
+    /// run --from` replays: only a failure is reported in full).
+    Quiet {
+        /// The step's id.
+        step: String,
+    },
     /// An exercise is open: the learner may attach a shell to the lab.
     Exercise {
         /// The step's id.
@@ -87,6 +93,10 @@ pub struct StepView {
     /// The process × kind table, as `nslab run` prints it.
     #[serde(default)]
     pub table: Vec<TableRow>,
+    /// The picture of the namespaces after the step (inline SVG, drawn by
+    /// [`crate::picture`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub picture: Option<String>,
     /// Hints (computed ones first, for exercises), shown on failure.
     #[serde(default)]
     pub hints: Vec<String>,

@@ -27,8 +27,8 @@ const MAX_QUEUED: usize = 8;
 /// What a session's page is sent (its event stream).
 #[derive(Debug, Clone)]
 pub enum Event {
-    /// A line from the worker.
-    Line(Line),
+    /// A line from the worker, and its number in the session (see [`PageState::seq`]).
+    Line(Line, u64),
     /// The lab was torn down and a fresh one started (Reset).
     Reset,
     /// The session has ended; `why` says how.
@@ -52,8 +52,89 @@ pub enum SessionError {
     Start(String),
 }
 
-/// The answer to a request: the runner's events it produced, as JSON lines.
-pub type Answer = Result<Vec<String>, SessionError>;
+/// The answer to a request: the lines it produced (the runner's events, and
+/// the worker's `view`, `quiet` and `exercise` lines), as JSON lines, and the
+/// number of its last line.
+pub type Answer = Result<(Vec<String>, u64), SessionError>;
+
+/// What a page shows of one step, as the server last saw it: the latest of
+/// each kind of line about it. A page that connects (or reconnects after a
+/// lost stream) is sent all of it, so that it shows the server's state and
+/// never its own guess.
+#[derive(Debug, Clone, Default)]
+pub struct StepState {
+    /// The latest `step_started` or finishing event.
+    pub report: Option<String>,
+    /// The latest view (table, picture, hints).
+    pub view: Option<String>,
+    /// The open exercise's attach line.
+    pub exercise: Option<String>,
+    /// True when it last ran quietly (before a later step) and passed.
+    pub quiet: bool,
+}
+
+/// Every step's [`StepState`], in the order they were first seen.
+#[derive(Debug, Clone, Default)]
+pub struct PageState {
+    /// (step id, its state).
+    pub steps: Vec<(String, StepState)>,
+    /// The number of the last line taken in: every line a page is sent
+    /// carries its number, so that a page that has the state up to N
+    /// ignores older lines that reach it late.
+    pub seq: u64,
+}
+
+impl PageState {
+    fn step(&mut self, id: &str) -> &mut StepState {
+        let at = match self.steps.iter().position(|(s, _)| s == id) {
+            Some(at) => at,
+            None => {
+                self.steps.push((id.to_string(), StepState::default()));
+                self.steps.len() - 1
+            }
+        };
+        &mut self.steps[at].1
+    }
+
+    /// Takes in one line from the worker; returns its number.
+    pub fn note(&mut self, line: &Line) -> u64 {
+        self.seq += 1;
+        self.take(line);
+        self.seq
+    }
+
+    fn take(&mut self, line: &Line) {
+        match line {
+            Line::Report(event, text) => {
+                use crate::run::event::Event as Run;
+                let (step, started) = match &**event {
+                    Run::StepStarted { step, .. } => (step, true),
+                    Run::StepPassed(r) | Run::StepFailed(r) | Run::StepSkipped(r) => (&r.result.step, false),
+                    _ => return,
+                };
+                let s = self.step(step);
+                s.report = Some(text.clone());
+                s.quiet = false;
+                if started {
+                    s.view = None;
+                }
+            }
+            Line::Worker(WorkerLine::View(v), raw) => self.step(&v.step).view = Some(raw.clone()),
+            Line::Worker(WorkerLine::Quiet { step }, _) => {
+                let s = self.step(step);
+                *s = StepState { quiet: true, ..StepState::default() };
+            }
+            Line::Worker(WorkerLine::Exercise { step, .. }, raw) => {
+                // One exercise is open at a time.
+                for (_, s) in &mut self.steps {
+                    s.exercise = None;
+                }
+                self.step(step).exercise = Some(raw.clone());
+            }
+            Line::Worker(..) => {}
+        }
+    }
+}
 
 /// A running worker, owned by its thread.
 struct Worker {
@@ -61,7 +142,7 @@ struct Worker {
     stop: Option<std::sync::mpsc::Sender<()>>,
     owner: Option<std::thread::JoinHandle<()>>,
     stdin: Arc<tokio::net::unix::pipe::Sender>,
-    pending: Arc<Mutex<HashMap<u64, mpsc::UnboundedSender<Line>>>>,
+    pending: Waiters,
     /// How the worker ended, once it has: its last word on stderr is not
     /// kept, but a `lesson_cannot_run` event is.
     ended: Arc<Mutex<Option<String>>>,
@@ -69,10 +150,16 @@ struct Worker {
     ready: Arc<std::sync::atomic::AtomicBool>,
 }
 
+/// Who waits for which request's lines (and their numbers), by request id.
+type Waiters = Arc<Mutex<HashMap<u64, mpsc::UnboundedSender<(Line, u64)>>>>;
+
+/// The page's state, shared by a session and its reader task.
+type SharedState = Arc<Mutex<PageState>>;
+
 impl Worker {
     /// Starts `nslab serve-worker SOURCE DIGEST` on a thread of its own, and
     /// a task that reads its lines.
-    async fn start(source: String, digest: String, events: broadcast::Sender<Event>) -> Result<Worker, SessionError> {
+    async fn start(source: String, digest: String, events: broadcast::Sender<Event>, state: SharedState) -> Result<Worker, SessionError> {
         let (ready_tx, ready_rx) = oneshot::channel::<Result<(OwnedFd, OwnedFd), String>>();
         let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
         let owner = std::thread::Builder::new()
@@ -102,10 +189,10 @@ impl Worker {
         };
         let stdin = tokio::net::unix::pipe::Sender::from_owned_fd(stdin).map_err(|e| SessionError::Start(e.to_string()))?;
         let stdout = tokio::net::unix::pipe::Receiver::from_owned_fd(stdout).map_err(|e| SessionError::Start(e.to_string()))?;
-        let pending: Arc<Mutex<HashMap<u64, mpsc::UnboundedSender<Line>>>> = Arc::default();
+        let pending: Waiters = Arc::default();
         let ended: Arc<Mutex<Option<String>>> = Arc::default();
         let ready: Arc<std::sync::atomic::AtomicBool> = Arc::default();
-        tokio::spawn(read_lines(stdout, pending.clone(), ended.clone(), ready.clone(), events));
+        tokio::spawn(read_lines(stdout, pending.clone(), ended.clone(), ready.clone(), events, state));
         Ok(Worker { stop: Some(stop_tx), owner: Some(owner), stdin: Arc::new(stdin), pending, ended, ready })
     }
 
@@ -129,10 +216,11 @@ impl Drop for Worker {
 /// between `begin N` and `done N` to request N's waiter.
 async fn read_lines(
     stdout: tokio::net::unix::pipe::Receiver,
-    pending: Arc<Mutex<HashMap<u64, mpsc::UnboundedSender<Line>>>>,
+    pending: Waiters,
     ended: Arc<Mutex<Option<String>>>,
     ready: Arc<std::sync::atomic::AtomicBool>,
     events: broadcast::Sender<Event>,
+    state: SharedState,
 ) {
     use tokio::io::AsyncReadExt;
     let mut reader = tokio::io::BufReader::new(stdout);
@@ -154,15 +242,19 @@ async fn read_lines(
             }
             _ => {}
         }
+        // The state first, then the stream: a page that subscribes in
+        // between sees the line twice (and ignores it by its number), never
+        // not at all.
+        let seq = state.lock().unwrap_or_else(|p| p.into_inner()).note(&line);
         let waiter = current.and_then(|id| pending.lock().unwrap_or_else(|p| p.into_inner()).get(&id).cloned());
         if let Some(w) = waiter {
-            let _ = w.send(line.clone());
+            let _ = w.send((line.clone(), seq));
         }
         if let Line::Worker(WorkerLine::Done { id, .. }, _) = &line {
             pending.lock().unwrap_or_else(|p| p.into_inner()).remove(id);
             current = None;
         }
-        let _ = events.send(Event::Line(line));
+        let _ = events.send(Event::Line(line, seq));
     }
     // The worker is gone: whoever waits is told so (by their sender dropping).
     pending.lock().unwrap_or_else(|p| p.into_inner()).clear();
@@ -181,6 +273,7 @@ pub struct Session {
     turn: tokio::sync::Mutex<u64>,
     queued: AtomicUsize,
     events: broadcast::Sender<Event>,
+    state: SharedState,
     last_used: Mutex<Instant>,
     /// Event streams open on it.
     pub streams: AtomicUsize,
@@ -190,6 +283,11 @@ impl Session {
     /// Subscribes to the session's events.
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.events.subscribe()
+    }
+
+    /// What the page should show now: every step's latest lines.
+    pub fn page_state(&self) -> PageState {
+        self.state.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// True when its lab is up (a page that connects late is told so).
@@ -250,14 +348,15 @@ impl Session {
             }
         }
         let mut events = Vec::new();
-        while let Some(line) = rx.recv().await {
+        while let Some((line, seq)) = rx.recv().await {
             match line {
                 Line::Report(_, text) => events.push(text),
                 Line::Worker(WorkerLine::Done { error: Some(e), .. }, _) => return Err(SessionError::Refused(e)),
                 Line::Worker(WorkerLine::Done { .. }, _) => {
                     self.touch();
-                    return Ok(events);
+                    return Ok((events, seq));
                 }
+                Line::Worker(WorkerLine::View(_) | WorkerLine::Quiet { .. } | WorkerLine::Exercise { .. }, raw) => events.push(raw),
                 Line::Worker(..) => {}
             }
         }
@@ -272,8 +371,13 @@ impl Session {
             // Killing and reaping a worker takes a few milliseconds.
             w.end();
         }
+        {
+            // Line numbers go on counting: a page ignores numbers it has seen.
+            let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            *state = PageState { seq: state.seq, ..PageState::default() };
+        }
         let _ = self.events.send(Event::Reset);
-        let fresh = Worker::start(self.source.clone(), self.digest.clone(), self.events.clone()).await?;
+        let fresh = Worker::start(self.source.clone(), self.digest.clone(), self.events.clone(), self.state.clone()).await?;
         *self.worker.lock().unwrap_or_else(|p| p.into_inner()) = Some(fresh);
         Ok(())
     }
@@ -326,6 +430,7 @@ impl Sessions {
             turn: tokio::sync::Mutex::new(0),
             queued: AtomicUsize::new(0),
             events: events.clone(),
+            state: SharedState::default(),
             last_used: Mutex::new(Instant::now()),
             streams: AtomicUsize::new(0),
         });
@@ -338,7 +443,7 @@ impl Sessions {
             }
             map.insert(id.clone(), session.clone());
         }
-        match Worker::start(source.to_string(), digest.to_string(), events).await {
+        match Worker::start(source.to_string(), digest.to_string(), events, session.state.clone()).await {
             Ok(w) => {
                 *session.worker.lock().unwrap_or_else(|p| p.into_inner()) = Some(w);
                 Ok(session)
@@ -394,5 +499,40 @@ impl Sessions {
         for s in all {
             s.end("the server stopped");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(text: &str) -> Line {
+        Line::parse(text).unwrap_or_else(|| panic!("not a line: {text}"))
+    }
+
+    #[test]
+    fn the_page_state_keeps_each_steps_latest_lines() {
+        let started = r#"{"event":"step_started","lesson":"l","step":"b","number":2,"total":2,"title":"B","action":"run: true"}"#;
+        let view = r#"{"worker":"view","step":"b","kinds":[],"table":[],"hints":[]}"#;
+        let mut state = PageState::default();
+        assert_eq!(state.note(&line(r#"{"worker":"quiet","step":"a"}"#)), 1);
+        assert_eq!(state.note(&line(started)), 2);
+        assert_eq!(state.note(&line(view)), 3);
+        assert_eq!(state.note(&line(r#"{"worker":"exercise","step":"c","attach":"nsenter …"}"#)), 4);
+        assert_eq!(state.note(&line(r#"{"worker":"exercise","step":"d","attach":"nsenter …"}"#)), 5);
+        assert_eq!(state.note(&line(r#"{"worker":"done","id":1}"#)), 6, "every line is numbered");
+        fn get(state: &PageState, id: &str) -> StepState {
+            state.steps.iter().find(|(s, _)| s == id).map(|(_, st)| st.clone()).unwrap()
+        }
+        assert!(get(&state, "a").quiet);
+        assert_eq!(get(&state, "b").report.as_deref(), Some(started));
+        assert_eq!(get(&state, "b").view.as_deref(), Some(view));
+        assert!(get(&state, "c").exercise.is_none(), "one exercise is open at a time");
+        assert!(get(&state, "d").exercise.is_some());
+        // A step that starts again loses its old view; run quietly, it loses its report.
+        state.note(&line(started));
+        assert!(get(&state, "b").view.is_none());
+        state.note(&line(r#"{"worker":"quiet","step":"b"}"#));
+        assert!(get(&state, "b").quiet && get(&state, "b").report.is_none());
     }
 }

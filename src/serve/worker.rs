@@ -13,10 +13,12 @@ use std::os::fd::AsFd;
 
 use super::protocol::{Op, Request, StepView, WorkerLine};
 use crate::lesson::{Lesson, Step, StepKind};
+use crate::picture::{Cell, Link, Picture, Relation, Role, Row};
 use crate::run::driver::LessonRun;
 use crate::run::event::{Event, StepOutcome, StepResult};
 use crate::run::exercise::OpenExercise;
 use crate::run::lab::SessionLab;
+use crate::run::observe::Snapshot;
 use crate::run::report::{Format, table_rows};
 use crate::run::session::Session;
 use crate::run::{self, RunOptions};
@@ -79,8 +81,20 @@ pub fn main(source: &str, digest: Option<&str>) -> i32 {
     run::EXIT_OK
 }
 
-/// Writes an event on its line and, after a finished step, what the
-/// terminal shows besides (the namespace table, hints, an lsns listing).
+/// A finished step's view, waiting for its picture (see [`flush_views`]).
+struct PendingView {
+    view: StepView,
+    snapshots: Option<(Snapshot, Snapshot)>,
+}
+
+thread_local! {
+    /// The views of the steps finished during the current request.
+    static PENDING: std::cell::RefCell<Vec<PendingView>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Writes an event on its line; a finished step's view (the namespace
+/// table, hints, an lsns listing) waits for [`flush_views`], which can read
+/// the lab for the picture's arrows.
 fn emit(event: Event) {
     {
         let mut out = std::io::stdout().lock();
@@ -88,13 +102,123 @@ fn emit(event: Event) {
         let _ = out.flush();
     }
     if let Some(r) = event.step_result() {
-        let table = match (&r.before, &r.observed) {
-            (Some(b), Some(a)) => table_rows(b, a),
-            _ => Vec::new(),
-        };
+        let snapshots = r.before.clone().zip(r.observed.clone());
+        let table = snapshots.as_ref().map(|(b, a)| table_rows(b, a)).unwrap_or_default();
         let kinds = crate::ns::NsKind::ALL.iter().map(|k| k.name().to_string()).collect();
-        say(&WorkerLine::View(StepView { step: r.step.clone(), kinds, table, hints: r.hints.clone(), display: r.display.clone() }));
+        let view = StepView { step: r.step.clone(), kinds, table, picture: None, hints: r.hints.clone(), display: r.display.clone() };
+        PENDING.with(|p| p.borrow_mut().push(PendingView { view, snapshots }));
     }
+}
+
+/// Writes the views of the steps finished since the last call, each with
+/// its picture: what the kernel showed, and the owner and parent arrows
+/// read from the lab now.
+fn flush_views(session: &Session) {
+    for pending in PENDING.with(|p| std::mem::take(&mut *p.borrow_mut())) {
+        let mut view = pending.view;
+        if let Some((before, after)) = &pending.snapshots {
+            let mut picture = seen_picture(before, after);
+            picture.links = links(session, after);
+            view.picture = Some(picture.svg());
+        }
+        say(&WorkerLine::View(view));
+    }
+}
+
+/// A namespace's identity in a picture: its device and inode.
+fn ident(id: crate::ns::NsId) -> String {
+    format!("{}:{}", id.dev, id.ino)
+}
+
+/// The picture of what the kernel showed after a step, the cells that
+/// changed outlined.
+fn seen_picture(before: &Snapshot, after: &Snapshot) -> Picture {
+    use crate::ns::{NsKind, NsView};
+    use crate::run::observe::Presence;
+    let cells = |now: &NsView, was: Option<&NsView>| -> Vec<Option<Cell>> {
+        NsKind::ALL
+            .iter()
+            .map(|&k| {
+                let id = now.get(k)?;
+                Some(Cell { ident: ident(id), ino: Some(id.ino), changed: was.is_some_and(|w| w.get(k) != Some(id)) })
+            })
+            .collect()
+    };
+    let host_before = before.host_view();
+    let mut rows = Vec::new();
+    if let Some(host) = after.host_view() {
+        rows.push(Row { name: "host".into(), role: Role::Host, cells: cells(host, host_before), note: None });
+    }
+    for (name, presence) in &after.processes {
+        let row = match presence {
+            // A process new in this step is compared with the host it came from.
+            Presence::Alive(seen) => {
+                Row { name: name.clone(), role: Role::Process, cells: cells(&seen.view, before.process_view(name).or(host_before)), note: None }
+            }
+            Presence::Gone => Row { name: name.clone(), role: Role::Process, cells: vec![None; 8], note: Some("gone".into()) },
+            Presence::Unreadable(_) => Row { name: name.clone(), role: Role::Process, cells: vec![None; 8], note: Some("unreadable".into()) },
+        };
+        rows.push(row);
+    }
+    if let Some(shell) = &after.shell {
+        let was = before.shell.as_ref().map(|s| &s.view).or(host_before);
+        rows.push(Row { name: "your shell".into(), role: Role::Shell, cells: cells(&shell.view, was), note: None });
+    }
+    for (name, pinned) in &after.pins {
+        let mut row = Row { name: name.clone(), role: Role::Pin, cells: vec![None; 8], note: None };
+        match &pinned.held {
+            Ok(Some(held)) => {
+                let was = before.pins.get(name).and_then(|p| p.held.clone().ok().flatten()).map(|i| i.id);
+                let at = NsKind::ALL.iter().position(|k| *k == held.kind).unwrap_or(0);
+                row.cells[at] = Some(Cell { ident: ident(held.id), ino: Some(held.id.ino), changed: was != Some(held.id) });
+            }
+            Ok(None) => row.note = Some("holds nothing".into()),
+            Err(_) => row.note = Some("unreadable".into()),
+        }
+        rows.push(row);
+    }
+    Picture { rows, links: Vec::new(), expected: false }
+}
+
+/// The owner and parent arrows the lesson touches: for each process in a
+/// user namespace other than the lab's, which user namespace owns each of
+/// its other new namespaces (NS_GET_USERNS); for each process in a pid
+/// namespace other than the lab's, its pid namespace's parent
+/// (NS_GET_PARENT). What cannot be read is left out.
+fn links(session: &Session, after: &Snapshot) -> Vec<Link> {
+    use crate::ns::NsKind;
+    use crate::ns::sys::{ns_id_of_fd, open_ns, owner_userns, parent_ns};
+    let Some(host) = after.host_view() else { return Vec::new() };
+    let root = crate::ns::view::proc_root();
+    let related = |pid: i32, kind: NsKind, parent: bool| -> Option<crate::ns::NsId> {
+        let fd = open_ns(&root.join(pid.to_string()).join("ns").join(kind.name())).ok()?;
+        let other = if parent { parent_ns(&fd) } else { owner_userns(&fd) }.ok()?;
+        ns_id_of_fd(&other).ok()?
+    };
+    let mut out: Vec<Link> = Vec::new();
+    for name in after.processes.keys() {
+        let (Some(view), Some(pid)) = (after.process_view(name), session.pid(name)) else { continue };
+        if view.get(NsKind::User).is_some() && view.get(NsKind::User) != host.get(NsKind::User) {
+            for &k in NsKind::ALL.iter().filter(|k| **k != NsKind::User) {
+                let Some(id) = view.get(k) else { continue };
+                if host.get(k) == Some(id) {
+                    continue;
+                }
+                if let Some(owner) = related(pid, k, false) {
+                    out.push(Link { from_kind: k, from: ident(id), to: ident(owner), relation: Relation::OwnedBy });
+                }
+            }
+        }
+        if let Some(id) = view.get(NsKind::Pid)
+            && host.get(NsKind::Pid) != Some(id)
+            && let Some(parent) = related(pid, NsKind::Pid, true)
+        {
+            out.push(Link { from_kind: NsKind::Pid, from: ident(id), to: ident(parent), relation: Relation::ChildOf });
+        }
+    }
+    out.sort_by(|a, b| (&a.from, &a.to).cmp(&(&b.from, &b.to)));
+    out.dedup();
+    out
 }
 
 /// Writes one of the worker's own lines.
@@ -170,6 +294,7 @@ impl Worker<'_> {
             }
             .err(),
         };
+        flush_views(self.session());
         say(&WorkerLine::Done { id: req.id, error });
     }
 
@@ -190,8 +315,22 @@ impl Worker<'_> {
             return self.open_exercise(i);
         }
         self.close_exercise();
+        self.replay_to(i);
         self.run.run(i, &mut emit);
         Ok(())
+    }
+
+    /// Runs the steps before `i` that have not run, quietly (as `nslab run
+    /// --from` does: a failure is reported in full), and tells the page which
+    /// ran quietly and passed, so that it can mark them "ran before this one".
+    fn replay_to(&mut self, i: usize) {
+        let before: Vec<_> = (0..i).map(|j| self.run.outcome(j)).collect();
+        self.run.replay_to(i, &mut emit);
+        for (j, was) in before.into_iter().enumerate() {
+            if was.is_none() && self.run.outcome(j) == Some(crate::run::event::OutcomeKind::Passed) {
+                say(&WorkerLine::Quiet { step: self.step(j).id.clone() });
+            }
+        }
     }
 
     fn skip(&mut self, i: usize) -> Result<(), String> {
@@ -204,7 +343,7 @@ impl Worker<'_> {
     fn open_exercise(&mut self, i: usize) -> Result<(), String> {
         if self.exercise.as_ref().is_none_or(|(e, _)| *e != i) {
             self.close_exercise();
-            self.run.replay_to(i, &mut emit);
+            self.replay_to(i);
             let lesson = self.run.lesson();
             let step = &lesson.steps[i];
             if let Some(why) = self.run.blocked(i) {
@@ -233,7 +372,8 @@ impl Worker<'_> {
         }
         self.open_exercise(i)?;
         let Some((_, ex)) = &self.exercise else { return Ok(()) };
-        let r = ex.verify(self.session(), &self.run.lesson().steps[i]);
+        let mut r = ex.verify(self.session(), &self.run.lesson().steps[i]);
+        unseen_shell(&self.run.lesson().steps[i], &mut r);
         emit(self.run.step_started(i));
         self.run.report(i, r, &mut emit);
         Ok(())
@@ -247,6 +387,7 @@ impl Worker<'_> {
         if let Some(r) = ex.answer(&self.run.lab().session, &lesson.steps[i]) {
             emit(self.run.step_started(i));
             self.run.report(i, r, &mut emit);
+            flush_views(self.session());
         }
     }
 
@@ -270,18 +411,50 @@ impl Worker<'_> {
         let mut vars: Vec<String> = self.session().env().into_iter().map(|(k, v)| format!("{k}={}", shell_quote(&v))).collect();
         vars.push(format!("NSLAB_LESSON={}", self.lesson().meta.id));
         vars.push(format!("NSLAB_STEP={}", step.id));
+        // bash expands `\w \$` in a prompt; dash and other plain shells show
+        // it as it is, so they get a prompt without escapes.
         vars.push(format!("PS1={}", shell_quote(&format!("[nslab {} · {}] \\w \\$ ", self.lesson().meta.id, step.id))));
+        vars.push(format!("NSLAB_PLAIN_PS1={}", shell_quote(&format!("[nslab {} · {}] $ ", self.lesson().meta.id, step.id))));
         let bin = OpenExercise::bin_dir(self.session()).map(|b| b.display().to_string()).unwrap_or_default();
         // nsenter opens a --wd folder before it enters the mount namespace,
         // so the shell changes to the run folder itself.
         format!(
             // Only the lab's environment: processes in the lab may read the
             // shell's, and the learner's may hold secrets.
-            "nsenter -t {} {kinds} env -i TERM=\"$TERM\" LANG=\"$LANG\" SHELL=\"$SHELL\" HOME=/root {} PATH={bin}:{path} sh -c 'cd \"$NSLAB_RUN_DIR\" && exec \"${{SHELL:-sh}}\" -i'",
+            "nsenter -t {} {kinds} env -i TERM=\"$TERM\" LANG=\"$LANG\" SHELL=\"$SHELL\" HOME=/root {} PATH={bin}:{path} sh -c 'cd \"$NSLAB_RUN_DIR\" || exit; case \"${{SHELL:-sh}}\" in *bash) ;; *) PS1=$NSLAB_PLAIN_PS1 ;; esac; exec \"${{SHELL:-sh}}\" -i'",
             self.session().host_pid(),
             vars.join(" "),
             path = crate::run::sandbox::SAFE_PATH
         )
+    }
+}
+
+/// What the learner is told when the page's Check ran before `check` was
+/// typed in any shell (or that shell has exited).
+pub const SHELL_UNSEEN: &str = "nslab could not see your shell: type `check` in the shell you worked in (its answer shows here too)";
+
+/// A Check from the page with no shell seen: every expectation about "your
+/// shell" says that nslab could not see it — not that it is wrong — and the
+/// only hint is to type `check`, since a learner who did it right must not
+/// be told to do it again.
+fn unseen_shell(step: &Step, r: &mut StepResult) {
+    use crate::lesson::{Expectation, Subject};
+    if r.observed.as_ref().is_none_or(|s| s.shell.is_some()) {
+        return;
+    }
+    let about_shell = |e: &Expectation| {
+        e.ns().is_some_and(|n| n.subject == Subject::Shell)
+            || matches!(e, Expectation::SameAs { other: Subject::Shell, .. } | Expectation::DiffersFrom { other: Subject::Shell, .. })
+    };
+    let mut unseen = false;
+    for (v, e) in r.verdicts.iter_mut().zip(&step.expectations) {
+        if !v.holds() && about_shell(&e.value) {
+            v.observed = SHELL_UNSEEN.to_string();
+            unseen = true;
+        }
+    }
+    if unseen {
+        r.hints = vec![SHELL_UNSEEN.to_string()];
     }
 }
 

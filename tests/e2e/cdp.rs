@@ -169,6 +169,49 @@ impl Browser {
         }
     }
 
+    /// Waits for an event named `method` (of any page), taking it out of the
+    /// queue; panics after `secs`.
+    pub fn wait_event(&mut self, method: &str, secs: u64) -> Value {
+        if let Some(at) = self.events.iter().position(|e| e["method"] == method) {
+            return self.events.remove(at).unwrap_or_default();
+        }
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.from_browser.recv_timeout(left) {
+                Ok(v) if v["method"] == method => return v,
+                Ok(v) => self.events.push_back(v),
+                Err(_) => panic!("no {method} event within {secs} s"),
+            }
+        }
+    }
+
+    /// Opens a blank tab and attaches to it, so that the page can be set up
+    /// (request interception, a phone's width, a colour scheme) before it
+    /// loads; returns (target id, session id).
+    pub fn open_blank(&mut self) -> (String, String) {
+        let (target, session) = self.open("about:blank");
+        self.call(Some(&session), "Page.enable", json!({}));
+        (target, session)
+    }
+
+    /// Lays the page out as on a phone `width` CSS pixels wide.
+    pub fn phone(&mut self, session: &str, width: u32) {
+        self.call(Some(session), "Emulation.setDeviceMetricsOverride", json!({ "width": width, "height": 844, "deviceScaleFactor": 1, "mobile": true }));
+    }
+
+    /// Asks the page for a dark (or light) colour scheme.
+    pub fn color_scheme(&mut self, session: &str, dark: bool) {
+        let value = if dark { "dark" } else { "light" };
+        self.call(Some(session), "Emulation.setEmulatedMedia", json!({ "features": [{ "name": "prefers-color-scheme", "value": value }] }));
+    }
+
+    /// A PNG of what the tab shows.
+    pub fn screenshot(&mut self, session: &str) -> Vec<u8> {
+        let r = self.call(Some(session), "Page.captureScreenshot", json!({ "format": "png" }));
+        base64_decode(r["data"].as_str().unwrap_or_default())
+    }
+
     /// Closes a tab (as a reader closing it: the page's pagehide runs).
     pub fn close_tab(&mut self, target: &str) {
         self.call(None, "Target.closeTarget", json!({ "targetId": target }));
@@ -189,6 +232,29 @@ impl Drop for Browser {
             }
         }
     }
+}
+
+/// Standard base64 (the protocol's screenshots), decoded.
+pub fn base64_decode(text: &str) -> Vec<u8> {
+    let value = |c: u8| match c {
+        b'A'..=b'Z' => Some(c - b'A'),
+        b'a'..=b'z' => Some(c - b'a' + 26),
+        b'0'..=b'9' => Some(c - b'0' + 52),
+        b'+' => Some(62),
+        b'/' => Some(63),
+        _ => None,
+    };
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0);
+    for v in text.bytes().filter_map(value) {
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    out
 }
 
 /// The Chromium to use: `NSLAB_CHROMIUM`, else Debian's.
