@@ -1251,22 +1251,22 @@ fn e2e_check_before_check_was_typed_says_the_shell_was_not_seen() {
     let _guard = serial();
     let Some(mut p) = LivePage::open("check before check", true, "/lessons/05-net.html", |_, _| {}) else { return };
     p.ready();
-    p.click("#step-join-target-net .nslab-live-check");
+    p.click("#step-cable-target .nslab-live-check");
     let text = p.wait(
-        "document.querySelector('#step-join-target-net').classList.contains('nslab-failed') && document.querySelector('#step-join-target-net').innerText",
+        "document.querySelector('#step-cable-target').classList.contains('nslab-failed') && document.querySelector('#step-cable-target').innerText",
         60,
         "the check's verdict",
     );
     let text = text.as_str().unwrap();
     assert!(text.contains("nslab could not see your shell"), "{text}");
     assert!(!text.contains("is not in the") && !text.contains("nothing (gone"), "a wrong hint or a raw observation:\n{text}");
-    assert_eq!(p.marks("join-target-net"), json!("fails fails"));
+    assert_eq!(p.marks("cable-target"), json!("fails fails"));
     // The attach command works under dash: no `\w \$` left for it to show.
-    let attach = p.eval("document.querySelector('#step-join-target-net .nslab-live-attach').innerText");
+    let attach = p.eval("document.querySelector('#step-cable-target .nslab-live-attach').innerText");
     let attach = attach.as_str().unwrap().to_string();
     let out = Command::new("sh").args(["-c", &format!("echo 'echo prompt-was:\"$PS1\"' | {attach}")]).env("SHELL", "/bin/dash").output().unwrap();
     let said = String::from_utf8_lossy(&out.stdout);
-    assert!(said.contains("prompt-was:[nslab net · join-target-net] $ "), "{said}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(said.contains("prompt-was:[nslab net · cable-target] $ "), "{said}\n{}", String::from_utf8_lossy(&out.stderr));
     p.server.stop();
 }
 
@@ -1496,7 +1496,7 @@ fn the_live_picture_draws_owners_and_parents_read_from_the_kernel() {
         return;
     }
     let _guard = serial();
-    let fixture = Fixture::with_repo_lesson("12-container.md");
+    let fixture = Fixture::with_repo_lesson("13-container.md");
     for who in [support::As::Caller, support::As::Nobody] {
         let server = fixture.server_as(who, &[]);
         let s = server.open("container");
