@@ -2,8 +2,7 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-use nslab::cli::{Cli, Command};
+use nslab::cli::Command;
 use nslab::cmd;
 
 /// mimalloc: a big lesson's thousands of small names and lists parse in
@@ -17,7 +16,7 @@ fn main() -> ExitCode {
     if std::env::args_os().next().is_some_and(|a| std::path::Path::new(&a).file_name().is_some_and(|n| n == "check")) {
         nslab::run::exercise::client_main();
     }
-    let cli = Cli::parse();
+    let cli = nslab::cli::parse();
     let result = match cli.command {
         None => cmd::continue_learning(),
         Some(Command::Run(args)) => cmd::run(&args),

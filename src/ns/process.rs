@@ -174,6 +174,9 @@ pub struct Spawn {
     cwd: Option<PathBuf>,
     stdio: [Stdio; 3],
     env: Vec<(OsString, OsString)>,
+    clear_env: bool,
+    propagation: Option<Option<libc::c_ulong>>,
+    extra: sys::Extra,
 }
 
 impl Spawn {
@@ -195,6 +198,9 @@ impl Spawn {
             cwd: None,
             stdio: [Stdio::Inherit, Stdio::Inherit, Stdio::Inherit],
             env: Vec::new(),
+            clear_env: false,
+            propagation: None,
+            extra: sys::Extra::default(),
         }
     }
 
@@ -314,6 +320,27 @@ impl Spawn {
         self
     }
 
+    /// Starts the program with an empty environment (plus what [`Spawn::env`] sets).
+    pub fn clear_env(&mut self, yes: bool) -> &mut Self {
+        self.clear_env = yes;
+        self
+    }
+
+    /// The propagation every mount of a new mount namespace gets
+    /// (`MS_PRIVATE`, `MS_SLAVE`, `MS_SHARED`), or `None` to leave it unchanged,
+    /// as `unshare --propagation` sets it. Overrides [`Spawn::receive_mounts`].
+    pub fn propagation(&mut self, flags: Option<libc::c_ulong>) -> &mut Self {
+        self.propagation = Some(flags);
+        self
+    }
+
+    /// The last steps before exec: root and working directory, credentials,
+    /// capabilities (the options of `unshare` and `nsenter` beyond namespaces).
+    pub fn extra(&mut self, extra: sys::Extra) -> &mut Self {
+        self.extra = extra;
+        self
+    }
+
     /// The namespaces this spawn creates.
     pub fn new_kinds(&self) -> KindSet {
         self.new
@@ -401,7 +428,7 @@ impl Spawn {
         for a in &self.args {
             argv.push(to_c(a)?);
         }
-        let mut env: Vec<(OsString, OsString)> = std::env::vars_os().collect();
+        let mut env: Vec<(OsString, OsString)> = if self.clear_env { Vec::new() } else { std::env::vars_os().collect() };
         for (k, v) in &self.env {
             env.retain(|(ek, _)| ek != k);
             env.push((k.clone(), v.clone()));
@@ -424,7 +451,11 @@ impl Spawn {
             pre_map_root,
             pre_writes,
             map_root,
-            root_propagation: self.new.contains(NsKind::Mnt).then_some(if self.receive_mounts { libc::MS_SLAVE } else { libc::MS_PRIVATE }),
+            root_propagation: match self.propagation {
+                _ if !self.new.contains(NsKind::Mnt) => None,
+                Some(chosen) => chosen,
+                None => Some(if self.receive_mounts { libc::MS_SLAVE } else { libc::MS_PRIVATE }),
+            },
             mount_proc: self.mount_proc,
             death_signal: self.death_signal,
             new_process_group: self.new_process_group || self.foreground,
@@ -435,6 +466,7 @@ impl Spawn {
             candidates,
             argv,
             envp,
+            extra: std::mem::take(&mut self.extra),
         };
         Ok((plan, pipes))
     }
@@ -460,13 +492,24 @@ impl Spawn {
             }
             Stage::Unshare => format!("unshare of {}", self.new),
             Stage::Clone => format!("creating the process in new {} namespaces", self.new),
-            Stage::IdMap => "writing the uid and gid maps".into(),
+            Stage::IdMap => match f.index {
+                1 => "dropping the supplementary groups (setgroups)".into(),
+                2 => "setgid".into(),
+                3 => "setuid".into(),
+                4 => "keeping the capabilities".into(),
+                5 => "mounting proc".into(),
+                _ => "writing the uid and gid maps".into(),
+            },
             Stage::MountPrivate => "making the mount tree private".into(),
             Stage::MountProc => "mounting /proc".into(),
             Stage::TimeOffsets => "writing the time namespace offsets".into(),
             Stage::DeathSignal => "setting the parent-death signal".into(),
             Stage::Stdio => "setting up stdin, stdout and stderr".into(),
-            Stage::Chdir => format!("changing to {}", self.cwd.as_deref().unwrap_or(Path::new("?")).display()),
+            Stage::Chdir => match f.index {
+                1 => "changing the root directory".into(),
+                2 => "changing the working directory".into(),
+                _ => format!("changing to {}", self.cwd.as_deref().unwrap_or(Path::new("?")).display()),
+            },
             Stage::Exec => return self.explain_exec(SpawnFailure::Child(f)),
         };
         EngineError::Child { what, source }

@@ -310,10 +310,26 @@ impl Scanner {
                     ns.user = users.entry(uid).or_insert_with(|| user_name(uid)).clone();
                 }
             }
-            if !(details.relations || details.netnsid && ns.kind == NsKind::Net) {
+            let owner_uid = details.user && ns.pid.is_none();
+            if ns.pid.is_none() && details.user {
+                // As util-linux: the owner of a user namespace, else 0.
+                ns.uid = Some(0);
+            }
+            if !(details.relations || details.netnsid && ns.kind == NsKind::Net || owner_uid && ns.kind == NsKind::User) {
+                if let Some(uid) = ns.uid.filter(|_| owner_uid) {
+                    ns.user = users.entry(uid).or_insert_with(|| user_name(uid)).clone();
+                }
                 continue;
             }
             let Some(fd) = ns.path.as_deref().and_then(|p| sys::open_ns(p).ok()) else { continue };
+            if owner_uid {
+                if ns.kind == NsKind::User {
+                    ns.uid = sys::ns_owner_uid(&fd).ok().or(ns.uid);
+                }
+                if let Some(uid) = ns.uid {
+                    ns.user = users.entry(uid).or_insert_with(|| user_name(uid)).clone();
+                }
+            }
             if details.relations {
                 ns.ons = sys::owner_userns(&fd).ok().and_then(|f| fd_ino(&f)).unwrap_or(0);
                 if matches!(ns.kind, NsKind::Pid | NsKind::User) {
@@ -329,6 +345,23 @@ impl Scanner {
             }
         }
     }
+}
+
+/// The pids, in order, whose namespace of `kind` is `ino`.
+pub fn pids_in(proc_root: &Path, kind: NsKind, ino: u64) -> Vec<i32> {
+    let Ok(dir) = std::fs::read_dir(proc_root) else { return Vec::new() };
+    let mut pids: Vec<i32> = dir
+        .filter_map(|e| e.ok())
+        .filter_map(|e| std::str::from_utf8(e.file_name().as_bytes()).ok()?.parse().ok())
+        .filter(|pid: &i32| {
+            std::fs::read_link(super::view::ns_path(proc_root, *pid, kind))
+                .ok()
+                .and_then(|l| NsLink::parse_bytes(l.as_os_str().as_bytes()))
+                .is_some_and(|l| l.ino == ino)
+        })
+        .collect();
+    pids.sort_unstable();
+    pids
 }
 
 fn fd_ino(fd: &std::os::fd::OwnedFd) -> Option<u64> {
