@@ -447,8 +447,8 @@ pub struct NsenterArgs {
     /// Set the working directory (default: the target's).
     #[arg(short = 'w', long = "wd", value_name = "DIR", num_args = 0..=1, require_equals = true, default_missing_value = "")]
     pub wd: Option<String>,
-    /// Change to DIR after entering the namespaces (a path inside them).
-    #[arg(short = 'W', long = "wdns", value_name = "DIR")]
+    /// Change to DIR after entering the namespaces (a path inside them; `--wdns=DIR` or `-WDIR`).
+    #[arg(short = 'W', long = "wdns", value_name = "DIR", num_args = 0..=1, require_equals = true, default_missing_value = "")]
     pub wdns: Option<std::path::PathBuf>,
     /// Run the program with the target's environment.
     #[arg(short = 'e', long)]
@@ -488,9 +488,10 @@ pub fn getopt_compat(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsStrin
         'T' => Some("time"),
         'r' => Some("root"),
         'w' => Some("wd"),
+        'W' => Some("wdns"),
         _ => None,
     };
-    let takes_value = |c: char| if lsns { matches!(c, 'p' | 'o' | 't' | 'Q') } else { matches!(c, 't' | 'N' | 'S' | 'G' | 'W') };
+    let takes_value = |c: char| if lsns { matches!(c, 'p' | 'o' | 't' | 'Q') } else { matches!(c, 't' | 'N' | 'S' | 'G') };
     let rest = args.split_off(sub + 1);
     let mut it = rest.into_iter();
     while let Some(arg) = it.next() {
@@ -506,8 +507,7 @@ pub fn getopt_compat(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsStrin
             break;
         }
         if text.starts_with("--") {
-            let needs_next =
-                ["--target", "--net-socket", "--setuid", "--setgid", "--wdns", "--task", "--output", "--type", "--filter"].contains(&text.as_str());
+            let needs_next = ["--target", "--net-socket", "--setuid", "--setgid", "--task", "--output", "--type", "--filter"].contains(&text.as_str());
             args.push(arg);
             if needs_next {
                 args.extend(it.next());
@@ -518,7 +518,9 @@ pub fn getopt_compat(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsStrin
         for (i, &c) in chars.iter().enumerate() {
             let glued: String = chars[i + 1..].iter().collect();
             if let Some(long) = long_of(c).filter(|_| !glued.is_empty()) {
-                args.push(OsString::from(format!("--{long}={glued}")));
+                // util-linux skips a `=` after the letter (`-T=parent`).
+                let value = glued.strip_prefix('=').unwrap_or(&glued);
+                args.push(OsString::from(format!("--{long}={value}")));
                 break;
             }
             if takes_value(c) {

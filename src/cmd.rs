@@ -260,7 +260,7 @@ pub fn id_map_lines(single: Option<(u32, u32)>, blocks: &[(u32, u32, u32)]) -> V
                     out.push((inner, outer, k));
                 }
                 if count - k > 1 {
-                    out.push((inner + k, outer + k + 1, count - k - 1));
+                    out.push((inner + k + 1, outer + k + 1, count - k - 1));
                 }
             }
         }
@@ -419,12 +419,22 @@ pub fn unshare(args: &UnshareArgs) -> Result<i32, CmdError> {
     };
     if let Some(g) = &args.setgid {
         extra.gid = Some(parse_gid(g, "--setgid")?);
+        // As util-linux: dropping the supplementary groups must work.
         extra.clear_groups = true;
+        extra.strict_groups = true;
     }
     if let Some(u) = &args.setuid {
         extra.uid = Some(parse_uid(u, "--setuid")?);
     }
     spawn.extra(extra);
+    if args.forward_signals {
+        // Blocked before the program starts (it unblocks them for itself), so
+        // that none arrives before we forward them.
+        let mut set = nix::sys::signal::SigSet::empty();
+        set.add(nix::sys::signal::Signal::SIGTERM);
+        set.add(nix::sys::signal::Signal::SIGINT);
+        set.thread_block().map_err(|e| EngineError::Io { what: "blocking signals".into(), source: e.into() })?;
+    }
     let child = spawn.start_with(|pid| {
         if !uid_lines.is_empty() || !gid_lines.is_empty() || setgroups_value.is_some() && !child_maps {
             write_id_maps(pid, setgroups_value.filter(|_| !child_maps), &uid_lines, &gid_lines)?;
@@ -549,10 +559,10 @@ pub fn nsenter(args: &NsenterArgs) -> Result<i32, CmdError> {
     }
     if let Some(w) = &args.wd {
         extra.wd_fd = Some(open_dir(w, args.target, "cwd", "--wd")?);
-    } else if extra.root_fd.is_some() && args.wdns.is_none() {
+    } else if extra.root_fd.is_some() && args.wdns.as_ref().is_none_or(|w| w.as_os_str().is_empty()) {
         extra.wd_fd = Some(open_dir(".", None, "", "")?);
     }
-    if let Some(w) = &args.wdns {
+    if let Some(w) = args.wdns.as_ref().filter(|w| !w.as_os_str().is_empty()) {
         extra.wd_path = Some(std::ffi::CString::new(w.as_os_str().as_encoded_bytes()).map_err(|_| CmdError::Usage("--wdns: contains a NUL byte".into()))?);
     }
     // Entering a user namespace makes you root there, unless asked not to.

@@ -192,7 +192,7 @@ pub enum Tree {
     Process,
     /// Under the user namespace that owns it.
     Owner,
-    /// Under its parent namespace (pid and user).
+    /// Under its parent namespace (pid and user), else its owner.
     Parent,
 }
 
@@ -239,8 +239,13 @@ pub fn parents(rows: &[Namespace], tree: Tree) -> Vec<Option<usize>> {
         Tree::Owner | Tree::Parent => {
             let by_ino: HashMap<u64, usize> = rows.iter().enumerate().map(|(i, n)| (n.id.ino, i)).collect();
             for (i, ns) in rows.iter().enumerate() {
-                let target = if tree == Tree::Owner { ns.ons } else { ns.pns };
-                out[i] = by_ino.get(&target).copied().filter(|&p| p != i);
+                let owner = by_ino.get(&ns.ons).copied().filter(|&p| p != i);
+                out[i] = match tree {
+                    Tree::Owner => owner,
+                    // A pid or user namespace under its parent; the others are
+                    // roots (printed after their owner: see `tree_order`).
+                    _ => by_ino.get(&ns.pns).copied().filter(|&p| p != i && ns.pns != 0),
+                };
             }
             // Break any cycle (not expected from the kernel, but cheap to rule out).
             for i in 0..rows.len() {
@@ -299,6 +304,40 @@ fn tree_prefix(lasts: &[bool]) -> String {
     s
 }
 
+/// The order util-linux adds rows to an owner or parent tree: each after its
+/// owner (or its parent, in a parent tree; its owner when it has none), so a
+/// root's position is where its first descendant in inode order is.
+pub fn tree_order(rows: &[Namespace], tree: Tree) -> Vec<usize> {
+    let by_ino: HashMap<u64, usize> = rows.iter().enumerate().map(|(i, n)| (n.id.ino, i)).collect();
+    let before = |i: usize| -> Option<usize> {
+        let ns = &rows[i];
+        let owner = by_ino.get(&ns.ons).copied().filter(|&p| p != i);
+        match tree {
+            Tree::Parent => by_ino.get(&ns.pns).copied().filter(|&p| p != i && ns.pns != 0).or(owner),
+            _ => owner,
+        }
+    };
+    let mut added = vec![false; rows.len()];
+    let mut order = Vec::with_capacity(rows.len());
+    for start in 0..rows.len() {
+        // The chain of not yet added ancestors, oldest added first.
+        let mut chain = Vec::new();
+        let mut cur = Some(start);
+        while let Some(i) = cur {
+            if added[i] || chain.contains(&i) {
+                break;
+            }
+            chain.push(i);
+            cur = before(i);
+        }
+        for &i in chain.iter().rev() {
+            added[i] = true;
+            order.push(i);
+        }
+    }
+    order
+}
+
 /// Prints `rows` with `layout`, several NSFS mounts of a row one per line.
 pub fn render(rows: &[Namespace], layout: &Layout) -> String {
     render_with(rows, layout, false)
@@ -307,6 +346,12 @@ pub fn render(rows: &[Namespace], layout: &Layout) -> String {
 /// Prints `rows` with `layout`; `nowrap` (`-W`) joins several NSFS mounts
 /// with commas on one line (raw output always does).
 pub fn render_with(rows: &[Namespace], layout: &Layout, nowrap: bool) -> String {
+    if let Some(tree @ (Tree::Owner | Tree::Parent)) = layout.tree {
+        let ordered: Vec<Namespace> = tree_order(rows, tree).into_iter().map(|i| rows[i].clone()).collect();
+        if ordered.iter().zip(rows).any(|(a, b)| a.id != b.id) {
+            return render_with(&ordered, &Layout { tree: Some(tree), ..layout.clone() }, nowrap);
+        }
+    }
     match layout.format {
         Format::Json => render_json(rows, layout, nowrap),
         Format::Table | Format::Raw => render_text(rows, layout, nowrap),
@@ -350,11 +395,7 @@ fn render_text(rows: &[Namespace], layout: &Layout, nowrap: bool) -> String {
             .iter()
             .map(|&c| {
                 let cell = c.cell(ns).unwrap_or_default().replace('\n', join);
-                let lines: Vec<String> = cell.split('\n').map(str::to_string).collect();
-                match layout.format {
-                    Format::Raw => lines.iter().map(|l| raw_escape(l)).collect(),
-                    _ => lines,
-                }
+                cell.split('\n').map(str::to_string).collect::<Vec<String>>()
             })
             .collect();
         let height = cells.iter().map(Vec::len).max().unwrap_or(1);
@@ -366,18 +407,19 @@ fn render_text(rows: &[Namespace], layout: &Layout, nowrap: bool) -> String {
                     .zip(&cells)
                     .map(|(&c, lines)| {
                         let text = lines.get(line).cloned().unwrap_or_default();
-                        if Some(c) != tree_col {
-                            return text;
-                        }
-                        if line == 0 {
-                            return tree_prefix(lasts) + &text;
-                        }
-                        // A continuation line: the ancestors' bars, then this row's.
-                        let mut prefix: String = lasts.iter().map(|&last| if last { "  " } else { "│ " }).collect();
-                        if has_children[at] {
-                            prefix.push_str("│ ");
-                        }
-                        prefix + &text
+                        let text = if Some(c) != tree_col {
+                            text
+                        } else if line == 0 {
+                            tree_prefix(lasts) + &text
+                        } else {
+                            // A continuation line: the ancestors' bars, then this row's.
+                            let mut prefix: String = lasts.iter().map(|&last| if last { "  " } else { "│ " }).collect();
+                            if has_children[at] {
+                                prefix.push_str("│ ");
+                            }
+                            prefix + &text
+                        };
+                        if layout.format == Format::Raw { raw_escape(&text) } else { text }
                     })
                     .collect(),
             );
@@ -427,7 +469,8 @@ fn render_text(rows: &[Namespace], layout: &Layout, nowrap: bool) -> String {
                 }
             }
         }
-        out.push_str(text.trim_end());
+        // libsmartcols pads every cell but the last, even an empty one.
+        out.push_str(&text);
         out.push('\n');
     }
     out
@@ -861,6 +904,7 @@ mod tests {
             path: None,
             nsfs: Vec::new(),
             held_by_fds: Vec::new(),
+            held_by_socket: None,
             netnsid: None,
             pns: 0,
             ons: 0,

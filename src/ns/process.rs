@@ -492,24 +492,14 @@ impl Spawn {
             }
             Stage::Unshare => format!("unshare of {}", self.new),
             Stage::Clone => format!("creating the process in new {} namespaces", self.new),
-            Stage::IdMap => match f.index {
-                1 => "dropping the supplementary groups (setgroups)".into(),
-                2 => "setgid".into(),
-                3 => "setuid".into(),
-                4 => "keeping the capabilities".into(),
-                5 => "mounting proc".into(),
-                _ => "writing the uid and gid maps".into(),
-            },
+            Stage::IdMap => late_step(Stage::IdMap, f.index),
             Stage::MountPrivate => "making the mount tree private".into(),
             Stage::MountProc => "mounting /proc".into(),
             Stage::TimeOffsets => "writing the time namespace offsets".into(),
             Stage::DeathSignal => "setting the parent-death signal".into(),
             Stage::Stdio => "setting up stdin, stdout and stderr".into(),
-            Stage::Chdir => match f.index {
-                1 => "changing the root directory".into(),
-                2 => "changing the working directory".into(),
-                _ => format!("changing to {}", self.cwd.as_deref().unwrap_or(Path::new("?")).display()),
-            },
+            Stage::Chdir if f.index > 0 => late_step(Stage::Chdir, f.index),
+            Stage::Chdir => format!("changing to {}", self.cwd.as_deref().unwrap_or(Path::new("?")).display()),
             Stage::Exec => return self.explain_exec(SpawnFailure::Child(f)),
         };
         EngineError::Child { what, source }
@@ -536,9 +526,24 @@ impl Spawn {
                     EngineError::CannotExecute { program: self.program_name(), source: io::Error::from_raw_os_error(errno) }
                 }
             }
-            SpawnFailure::Child(f) => EngineError::Child { what: format!("{:?}", f.stage).to_lowercase(), source: io::Error::from_raw_os_error(f.errno) },
+            SpawnFailure::Child(f) => EngineError::Child { what: late_step(f.stage, f.index), source: io::Error::from_raw_os_error(f.errno) },
             SpawnFailure::Parent(source) => EngineError::Io { what: "starting the program".into(), source },
         }
+    }
+}
+
+/// What the child was doing in its last steps (`sys::Extra`, after go).
+fn late_step(stage: Stage, index: usize) -> String {
+    match (stage, index) {
+        (Stage::IdMap, 1) => "dropping the supplementary groups (setgroups)".into(),
+        (Stage::IdMap, 2) => "setgid".into(),
+        (Stage::IdMap, 3) => "setuid".into(),
+        (Stage::IdMap, 4) => "keeping the capabilities".into(),
+        (Stage::IdMap, 5) => "mounting proc".into(),
+        (Stage::IdMap, _) => "writing the uid and gid maps".into(),
+        (Stage::Chdir, 1) => "changing the root directory".into(),
+        (Stage::Chdir, _) => "changing the working directory".into(),
+        (other, _) => format!("{other:?}").to_lowercase(),
     }
 }
 
