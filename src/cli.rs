@@ -223,6 +223,9 @@ pub struct NewArgs {
 /// `nslab lsns`.
 #[derive(Debug, Args)]
 #[command(args_override_self = true, version)]
+#[command(after_help = "Unlike util-linux lsns: PATH names the mount or descriptor that holds a namespace without a \
+process; -Q knows comparisons, =~, and/or/not and parentheses; columns are never truncated. \
+Usage errors exit 1, as util-linux's do. Every difference: the book's command reference.")]
 pub struct LsnsArgs {
     /// Only namespaces of this type (cgroup, ipc, mnt, net, pid, time, user, uts); repeatable.
     #[arg(short = 't', long = "type", value_name = "TYPE")]
@@ -303,6 +306,9 @@ pub struct KindFlags {
 /// `nslab unshare`.
 #[derive(Debug, Args)]
 #[command(args_override_self = true, version)]
+#[command(after_help = "Unlike util-linux unshare: --net=FILE (and the other kinds) creates a missing FILE; \
+--persist is nslab's own; --map-users writes maps directly when allowed; --mount-binfmt, --load-interp \
+and --owner are not supported. Usage errors exit 1, as util-linux's do. Every difference: the book's command reference.")]
 pub struct UnshareArgs {
     /// The namespaces to create.
     #[command(flatten)]
@@ -416,6 +422,9 @@ pub struct EnterFlags {
 /// `nslab nsenter`.
 #[derive(Debug, Args)]
 #[command(args_override_self = true, version)]
+#[command(after_help = "Unlike util-linux nsenter: the program always runs as a new process (-F is accepted); \
+-Z, --user-parent and =:NSID are not supported. As with util-linux, -mu means --mount=u: write -m -u. \
+Usage errors exit 1, as util-linux's do. Every difference: the book's command reference.")]
 pub struct NsenterArgs {
     /// The process whose namespaces to enter.
     #[arg(short = 't', long, value_name = "PID")]
