@@ -582,3 +582,25 @@ pub struct ServeArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 1800)]
     pub idle_timeout: u64,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::getopt_compat;
+
+    fn compat(line: &str) -> Vec<String> {
+        getopt_compat(line.split(' ').map(Into::into).collect()).into_iter().map(|a| a.into_string().unwrap()).collect()
+    }
+
+    #[test]
+    fn getopt_glues_values_to_short_options_as_util_linux_does() {
+        assert_eq!(compat("nslab nsenter -t 42 -u/proc/42/ns/uts hostname"), ["nslab", "nsenter", "-t", "42", "--uts=/proc/42/ns/uts", "hostname"]);
+        // As getopt's `m::`: the rest of the cluster is -m's file.
+        assert_eq!(compat("nslab nsenter -mu -t42 true"), ["nslab", "nsenter", "--mount=u", "-t", "42", "true"]);
+        assert_eq!(compat("nslab nsenter -a -t 42 -W/tmp pwd -u/x"), ["nslab", "nsenter", "-a", "-t", "42", "--wdns=/tmp", "pwd", "-u/x"]);
+        assert_eq!(compat("nslab lsns -Tparent -n 4026531836"), ["nslab", "lsns", "--tree=parent", "-n", "4026531836"]);
+        assert_eq!(compat("nslab lsns -T=owner"), ["nslab", "lsns", "--tree=owner"]);
+        // Other commands, and unshare's short options (no optional values), are left alone.
+        assert_eq!(compat("nslab unshare -un true"), ["nslab", "unshare", "-un", "true"]);
+        assert_eq!(compat("nslab run -y x"), ["nslab", "run", "-y", "x"]);
+    }
+}

@@ -936,3 +936,36 @@ pub fn serve(args: &crate::cli::ServeArgs) -> Result<i32, CmdError> {
     };
     serve::serve(&opts, announce).map_err(|e| CmdError::Usage(e.to_string()))
 }
+
+#[cfg(test)]
+mod engine_tests {
+    use super::*;
+
+    #[test]
+    fn id_maps_put_the_single_mapping_first_and_hole_the_blocks() {
+        assert_eq!(id_map_lines(Some((0, 1000)), &[]), vec![(0, 1000, 1)]);
+        assert_eq!(id_map_lines(None, &[(0, 100000, 65536)]), vec![(0, 100000, 65536)]);
+        // No collision: both lines as given.
+        assert_eq!(id_map_lines(Some((0, 1000)), &[(1, 100000, 10)]), vec![(0, 1000, 1), (1, 100000, 10)]);
+        // Inner 0 is taken: the block starts one later on both sides, one shorter.
+        assert_eq!(id_map_lines(Some((0, 0)), &[(0, 100000, 3)]), vec![(0, 0, 1), (1, 100001, 2)]);
+        // Outer 100002 is taken: split around it.
+        assert_eq!(id_map_lines(Some((5000, 100002)), &[(0, 100000, 5)]), vec![(5000, 100002, 1), (0, 100000, 2), (3, 100003, 2)]);
+    }
+
+    #[test]
+    fn id_blocks_read_both_forms() {
+        assert_eq!(parse_id_block("0:100000:10", true).unwrap(), vec![(0, 100000, 10)]);
+        assert_eq!(parse_id_block("100000,0,10", true).unwrap(), vec![(0, 100000, 10)]);
+        assert!(parse_id_block("1:2", true).is_err());
+        assert!(parse_id_block("1:2:0", false).is_err());
+    }
+
+    #[test]
+    fn signals_by_name_or_number() {
+        assert_eq!(parse_signal("KILL").unwrap(), libc::SIGKILL);
+        assert_eq!(parse_signal("sigterm").unwrap(), libc::SIGTERM);
+        assert_eq!(parse_signal("2").unwrap(), libc::SIGINT);
+        assert!(parse_signal("BOGUS").is_err());
+    }
+}

@@ -966,6 +966,49 @@ mod tests {
     }
 
     #[test]
+    fn filters_parse_and_match() {
+        let mut row = ns(4026531836, NsKind::Pid, Some(1), None);
+        row.nprocs = 3;
+        let yes = |e: &str| Filter::parse(e).unwrap().matches(&row);
+        assert!(yes("NS == 4026531836 && NPROCS == 3"));
+        assert!(yes("TYPE == 'pid' and not (NPROCS < 2)"));
+        assert!(yes("type eq \"pid\" || NS == 1"));
+        assert!(yes("COMMAND =~ '^cmd'"));
+        assert!(!yes("COMMAND !~ 'cmd'"));
+        assert!(!yes("NETNSID == '7'"), "an empty cell equals nothing");
+        assert!(yes("NETNSID != '7'"));
+        assert!(yes("PID"), "a column with a value is true");
+        assert!(!yes("NSFS"));
+        let err = Filter::parse("NS == ").unwrap_err();
+        assert_eq!(err.at, 7);
+        assert!(Filter::parse("COLOUR == 1").unwrap_err().what.contains("COLOUR"));
+        assert!(Filter::parse("(NS == 1").is_err());
+        assert!(Filter::parse("NS =~ 5").is_err());
+    }
+
+    #[test]
+    fn parent_tree_orders_rows_after_their_owner() {
+        // Inode order: mnt 1, user 2 (owns both), pid 3 (child of pid 4), pid 4.
+        let mut rows =
+            vec![ns(1, NsKind::Mnt, Some(1), None), ns(2, NsKind::User, Some(1), None), ns(3, NsKind::Pid, Some(5), None), ns(4, NsKind::Pid, Some(1), None)];
+        for r in &mut rows {
+            r.ons = 2;
+        }
+        rows[1].ons = 0;
+        rows[2].pns = 4;
+        assert_eq!(tree_order(&rows, Tree::Parent), vec![1, 0, 3, 2]);
+        assert_eq!(parents(&rows, Tree::Parent), vec![None, None, Some(3), None]);
+        assert_eq!(tree_order(&rows, Tree::Owner), vec![1, 0, 2, 3]);
+    }
+
+    #[test]
+    fn empty_listings_print_like_libsmartcols() {
+        let layout = Layout { columns: Column::defaults(false), format: Format::Table, tree: None, headings: true };
+        assert_eq!(render(&[], &layout), "");
+        assert_eq!(render(&[], &Layout { format: Format::Json, ..layout }), "{\n   \"namespaces\": [\n\n   ]\n}\n");
+    }
+
+    #[test]
     fn raw_escapes_like_libsmartcols() {
         let rows = vec![ns(7, NsKind::Uts, Some(3), None)];
         let layout = Layout { columns: vec![Column::Ns, Column::Command], format: Format::Raw, tree: None, headings: false };
