@@ -278,14 +278,24 @@ impl Scanner {
             vec![scan_pids(&root, &self.proc_root, &pids, self.kinds, self.open_fds, nsfs_dev)]
         } else {
             std::thread::scope(|s| {
+                // A thread that cannot be made (a process or pids limit
+                // reached) is no error: its share is read right here.
                 let handles: Vec<_> = pids
                     .chunks(chunk)
                     .map(|part| {
                         let root = &root;
-                        s.spawn(move || scan_pids(root, &self.proc_root, part, self.kinds, self.open_fds, nsfs_dev))
+                        std::thread::Builder::new()
+                            .spawn_scoped(s, move || scan_pids(root, &self.proc_root, part, self.kinds, self.open_fds, nsfs_dev))
+                            .map_err(|_| part)
                     })
                     .collect();
-                handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
+                handles
+                    .into_iter()
+                    .map(|h| match h {
+                        Ok(h) => h.join().unwrap_or_default(),
+                        Err(part) => scan_pids(&root, &self.proc_root, part, self.kinds, self.open_fds, nsfs_dev),
+                    })
+                    .collect()
             })
         };
         let mut fd_holds = Vec::new();
