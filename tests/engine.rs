@@ -146,6 +146,29 @@ fn rootless_without_map_suggests_r() {
     before.assert_restored("rootless unshare");
 }
 
+/// As `nobody`, the user-namespace options print what util-linux's do (the
+/// program without `--`, as learners type it).
+#[test]
+fn rootless_maps_match_util_linux() {
+    let _guard = serial();
+    let cases: [&[&str]; 7] = [
+        &["unshare", "-r", "id", "-u"],
+        &["unshare", "-c", "id", "-u"],
+        &["unshare", "--map-user=1000", "--map-group=1000", "id"],
+        &["unshare", "-U", "--map-user=0", "cat", "/proc/self/uid_map", "/proc/self/setgroups"],
+        &["unshare", "-U", "--setgroups=deny", "cat", "/proc/self/setgroups"],
+        &["unshare", "-r", "-u", "sh", "-c", "hostname lab; hostname"],
+        &["unshare", "--map-user=1000", "--keep-caps", "grep", "CapAmb", "/proc/self/status"],
+    ];
+    for args in cases {
+        let ours = nslab(As::Nobody, args);
+        let theirs = support::command_as(As::Nobody, std::path::Path::new("/usr/bin/unshare"), &args[1..]).output().unwrap();
+        assert_eq!(ours.status.code(), theirs.status.code(), "{args:?}: {} / {}", stderr(&ours), stderr(&theirs));
+        assert_eq!(stdout(&ours), stdout(&theirs), "{args:?}");
+        assert_eq!(stderr(&ours), "", "{args:?}");
+    }
+}
+
 /// nsenter joins the namespaces of a process, as util-linux nsenter does,
 /// including a pid namespace (which needs a fork).
 #[test]
