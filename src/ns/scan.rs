@@ -165,7 +165,7 @@ fn ns_names() -> [(NsKind, std::ffi::CString); 8] {
 }
 
 /// Reads the namespaces (and open namespace files) of `pids`, in order.
-fn scan_pids(root: &sys::DirHandle, proc_root: &Path, pids: &[i32], kinds: KindSet, open_fds: bool, nsfs_dev: u64) -> Partial {
+fn scan_pids(root: &sys::DirHandle, pids: &[i32], kinds: KindSet, open_fds: bool, nsfs_dev: u64) -> Partial {
     let mut part = Partial::default();
     let names = ns_names();
     let mut link = [0u8; 256];
@@ -191,15 +191,16 @@ fn scan_pids(root: &sys::DirHandle, proc_root: &Path, pids: &[i32], kinds: KindS
         }
         if open_fds {
             // An nsfs file opened through /proc shows as `net:[4026531840]`;
-            // one opened through a bind mount since unmounted (`ip netns
-            // delete`) shows as `/`, and is told apart by its device.
+            // one opened through a bind mount shows as a path (`/` once the
+            // mount is gone, as after `ip netns delete`) and is told apart
+            // by its device, as util-linux's master does.
             let Ok(fd_dir) = std::ffi::CString::new(format!("{pid}/fd")) else { continue };
             let mut detached: Vec<Vec<u8>> = Vec::new();
             let mut sockets: Vec<(i32, u64)> = Vec::new();
             root.for_each_link(&fd_dir, &mut dents, &mut fd_link, |fd, target| {
                 if let Some(l) = NsLink::parse_bytes(target).filter(|l| kinds.contains(l.kind)) {
                     part.fd_holds.push((l, pid, fd.to_vec()));
-                } else if target == b"/" {
+                } else if target.starts_with(b"/") {
                     detached.push(fd.to_vec());
                 } else if let Some(ino) = target.strip_prefix(b"socket:[").and_then(|t| t.strip_suffix(b"]")).filter(|_| kinds.contains(NsKind::Net)) {
                     let fd = std::str::from_utf8(fd).ok().and_then(|f| f.parse().ok());
@@ -209,12 +210,14 @@ fn scan_pids(root: &sys::DirHandle, proc_root: &Path, pids: &[i32], kinds: KindS
                     }
                 }
             });
+            let fd_handle = if detached.is_empty() { None } else { root.open_child(&fd_dir) };
             for fd in detached {
-                let mut path = proc_root.join(pid.to_string());
-                path.push("fd");
-                path.push(OsStr::from_bytes(&fd));
-                let on_nsfs = std::fs::metadata(&path).is_ok_and(|m| std::os::unix::fs::MetadataExt::dev(&m) == nsfs_dev);
-                if let Some(l) = on_nsfs.then(|| ns_link_of(&path)).flatten().filter(|l| kinds.contains(l.kind)) {
+                let (Some(handle), Ok(name)) = (&fd_handle, std::ffi::CString::new(fd.clone())) else { continue };
+                if !handle.stat_child(&name).is_some_and(|(dev, _)| dev == nsfs_dev) {
+                    continue;
+                }
+                let link = handle.open_file(&name).and_then(|f| Some(NsLink { kind: sys::ns_kind_of_fd(&f).ok()?, ino: fd_ino(&f)? }));
+                if let Some(l) = link.filter(|l| kinds.contains(l.kind)) {
                     part.fd_holds.push((l, pid, fd));
                 }
             }
@@ -232,13 +235,6 @@ fn scan_pids(root: &sys::DirHandle, proc_root: &Path, pids: &[i32], kinds: KindS
         }
     }
     part
-}
-
-/// The namespace behind a namespace file.
-fn ns_link_of(path: &Path) -> Option<NsLink> {
-    let fd = sys::open_ns(path).ok()?;
-    let kind = sys::ns_kind_of_fd(&fd).ok()?;
-    Some(NsLink { kind, ino: fd_ino(&fd)? })
 }
 
 impl Scanner {
@@ -275,7 +271,7 @@ impl Scanner {
         let threads = if pids.len() < 512 { 1 } else { std::thread::available_parallelism().map_or(1, |n| n.get()).min(4) };
         let chunk = pids.len().div_ceil(threads).max(1);
         let partials: Vec<Partial> = if threads == 1 {
-            vec![scan_pids(&root, &self.proc_root, &pids, self.kinds, self.open_fds, nsfs_dev)]
+            vec![scan_pids(&root, &pids, self.kinds, self.open_fds, nsfs_dev)]
         } else {
             std::thread::scope(|s| {
                 // A thread that cannot be made (a process or pids limit
@@ -284,16 +280,14 @@ impl Scanner {
                     .chunks(chunk)
                     .map(|part| {
                         let root = &root;
-                        std::thread::Builder::new()
-                            .spawn_scoped(s, move || scan_pids(root, &self.proc_root, part, self.kinds, self.open_fds, nsfs_dev))
-                            .map_err(|_| part)
+                        std::thread::Builder::new().spawn_scoped(s, move || scan_pids(root, part, self.kinds, self.open_fds, nsfs_dev)).map_err(|_| part)
                     })
                     .collect();
                 handles
                     .into_iter()
                     .map(|h| match h {
                         Ok(h) => h.join().unwrap_or_default(),
-                        Err(part) => scan_pids(&root, &self.proc_root, part, self.kinds, self.open_fds, nsfs_dev),
+                        Err(part) => scan_pids(&root, part, self.kinds, self.open_fds, nsfs_dev),
                     })
                     .collect()
             })

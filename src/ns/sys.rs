@@ -1170,3 +1170,23 @@ pub fn ns_owner_uid(fd: &OwnedFd) -> io::Result<libc::uid_t> {
     cvt(unsafe { libc::ioctl(fd.as_raw_fd(), NS_GET_OWNER_UID as _, &mut uid as *mut libc::uid_t) })?;
     Ok(uid)
 }
+
+impl DirHandle {
+    /// The device and inode of what `name` in this directory leads to (a
+    /// `/proc/PID/fd/N` entry: the open file itself), one fstatat.
+    pub fn stat_child(&self, name: &CStr) -> Option<(u64, u64)> {
+        // SAFETY: a zeroed stat is a valid out-buffer.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: a valid dirfd, C string and out-buffer.
+        let r = unsafe { libc::fstatat(self.0.as_raw_fd(), name.as_ptr(), &mut st, 0) };
+        (r == 0).then_some((st.st_dev, st.st_ino))
+    }
+
+    /// Opens what `name` in this directory leads to, read-only.
+    pub fn open_file(&self, name: &CStr) -> Option<OwnedFd> {
+        // SAFETY: a valid dirfd and C string; the fd is ours.
+        let fd = unsafe { libc::openat(self.0.as_raw_fd(), name.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
+        // SAFETY: openat returned a fresh fd.
+        (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd) })
+    }
+}
