@@ -213,7 +213,7 @@ fn scan_pids(root: &sys::DirHandle, pids: &[i32], kinds: KindSet, open_fds: bool
             let fd_handle = if detached.is_empty() { None } else { root.open_child(&fd_dir) };
             for fd in detached {
                 let (Some(handle), Ok(name)) = (&fd_handle, std::ffi::CString::new(fd.clone())) else { continue };
-                if !handle.stat_child(&name).is_some_and(|(dev, _)| dev == nsfs_dev) {
+                if handle.stat_child(&name).is_none_or(|(dev, _)| dev != nsfs_dev) {
                     continue;
                 }
                 let link = handle.open_file(&name).and_then(|f| Some(NsLink { kind: sys::ns_kind_of_fd(&f).ok()?, ino: fd_ino(&f)? }));
