@@ -200,7 +200,7 @@ fn scan_pids(root: &sys::DirHandle, pids: &[i32], kinds: KindSet, open_fds: bool
             root.for_each_link(&fd_dir, &mut dents, &mut fd_link, |fd, target| {
                 if let Some(l) = NsLink::parse_bytes(target).filter(|l| kinds.contains(l.kind)) {
                     part.fd_holds.push((l, pid, fd.to_vec()));
-                } else if target.starts_with(b"/") {
+                } else if target.starts_with(b"/") && !is_terminal_or_null(target) {
                     detached.push(fd.to_vec());
                 } else if let Some(ino) = target.strip_prefix(b"socket:[").and_then(|t| t.strip_suffix(b"]")).filter(|_| kinds.contains(NsKind::Net)) {
                     let fd = std::str::from_utf8(fd).ok().and_then(|f| f.parse().ok());
@@ -403,6 +403,13 @@ impl Scanner {
             }
         }
     }
+}
+
+/// `/dev/null`, `/dev/pts/N`, `/dev/ttyN` and `/dev/console`: the standard
+/// streams of nearly every process, device nodes that no namespace is
+/// mounted on, so their descriptors are not stat'ed.
+fn is_terminal_or_null(target: &[u8]) -> bool {
+    target == b"/dev/null" || target == b"/dev/console" || target.starts_with(b"/dev/pts/") || target.starts_with(b"/dev/tty")
 }
 
 /// The net namespace of socket `fd` of process `pid`, opened again.
