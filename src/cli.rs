@@ -29,8 +29,9 @@ pub enum Command {
     ///
     /// At a terminal nslab asks before each step (Enter runs it, s skips, h shows a hint,
     /// q quits); without one, or with --yes, it runs straight through. Exit status: 0 when
-    /// every expectation held, 1 when some failed, 2 for an invalid lesson or command line,
-    /// 3 when a lesson cannot run on this machine.
+    /// every expectation held, 1 when some failed (or the report could not be written), 2 for
+    /// an invalid lesson or command line, 3 when a lesson cannot run on this machine, 128+N
+    /// when signal N stopped it.
     Run(RunArgs),
     /// List the lessons with your progress
     List(ListArgs),
@@ -154,17 +155,41 @@ pub struct RunArgs {
     #[arg(long)]
     pub fail_fast: bool,
     /// Time limit of a step without its own, in seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
-    pub timeout: f64,
+    #[arg(long, value_name = "SECONDS", default_value = "10", value_parser = parse_seconds)]
+    pub timeout: Seconds,
     /// Write a JUnit XML report to FILE.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<std::path::PathBuf>,
     /// Resume at step STEP, replaying the earlier steps quietly.
-    #[arg(long, value_name = "STEP")]
+    #[arg(long, value_name = "STEP", value_parser = parse_step_id)]
     pub from: Option<String>,
     /// Rewrite the lesson's output expectations from what the commands printed.
     #[arg(long)]
     pub record: bool,
+    /// Run the lab as namespaces only, without the sandbox (no user
+    /// namespace as root, the machine's own files): steps can change your
+    /// machine. For kernels where the sandbox cannot be had.
+    #[arg(long)]
+    pub no_sandbox: bool,
+}
+
+/// A positive time limit, given in seconds (`10`, `0.5`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Seconds(pub std::time::Duration);
+
+fn parse_seconds(text: &str) -> Result<Seconds, String> {
+    let secs: f64 = text.trim().parse().map_err(|_| format!("`{text}` is not a number of seconds (e.g. 10 or 0.5)"))?;
+    if !(secs > 0.0) {
+        return Err(format!("{text}: a time limit must be more than 0 seconds"));
+    }
+    std::time::Duration::try_from_secs_f64(secs).map(Seconds).map_err(|_| format!("{text}: too long a time limit"))
+}
+
+/// A step id as lessons write them: lowercase letters, digits, `-` and `_`.
+fn parse_step_id(text: &str) -> Result<String, String> {
+    let ok = text.bytes().next().is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        && text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+    if ok { Ok(text.to_string()) } else { Err(format!("`{text}` is not a step id (lowercase letters, digits, `-` and `_`)")) }
 }
 
 /// `nslab doctor`.
@@ -547,23 +572,25 @@ pub fn getopt_compat(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsStrin
     args
 }
 
-/// Parses the command line. Usage errors of the engine's commands (`lsns`,
-/// `unshare`, `nsenter`) exit with 1, as util-linux's do; every other
-/// command's exit with 2.
-pub fn parse() -> Cli {
+/// A command line clap refused (or `--help`/`--version`, which clap reports
+/// the same way), and whether it was one of the engine's commands.
+#[derive(Debug)]
+pub struct ParseError {
+    /// clap's report; `print()` it.
+    pub error: clap::Error,
+    /// `lsns`, `unshare` or `nsenter`: their usage errors exit with 1, as
+    /// util-linux's do (main decides).
+    pub engine: bool,
+}
+
+/// Parses the process's command line, after [`getopt_compat`].
+pub fn try_parse() -> Result<Cli, ParseError> {
     use clap::Parser as _;
     let args = getopt_compat(std::env::args_os().collect());
-    match Cli::try_parse_from(&args) {
-        Ok(cli) => cli,
-        Err(e) => {
-            let engine = args.iter().skip(1).find(|a| !a.to_string_lossy().starts_with('-')).is_some_and(|a| a == "lsns" || a == "unshare" || a == "nsenter");
-            if engine && e.use_stderr() {
-                let _ = e.print();
-                std::process::exit(1);
-            }
-            e.exit()
-        }
-    }
+    Cli::try_parse_from(&args).map_err(|error| {
+        let engine = args.iter().skip(1).find(|a| !a.to_string_lossy().starts_with('-')).is_some_and(|a| a == "lsns" || a == "unshare" || a == "nsenter");
+        ParseError { error, engine }
+    })
 }
 
 /// `nslab serve`.

@@ -149,7 +149,8 @@ fn faults_inside_steps_are_reported_and_contained() {
         for line in [
             "✔ stdout is `daemon started`",
             "✔ stdout is `stdin was empty`",
-            "the command timed out after 1.0 s and was killed",
+            // The elapsed time shown is measured: 1.0 s, or a little more on a busy machine.
+            "the command timed out after 1.",
             "│ waiting",
             "✔ the command exits with status 137",
             "more bytes, not kept",

@@ -193,6 +193,29 @@ fn junit_report_for_graders() {
     assert!(xml.contains(r#"<testsuite name="fixture-pass" tests="9" failures="0" skipped="0""#), "{xml}");
     assert!(xml.contains(r#"<testsuite name="fixture-wrong" tests="3" failures="1" skipped="1""#), "{xml}");
     assert!(xml.contains("observed: box net is net:["), "{xml}");
+
+    // A report that cannot be written is an error of its own, even when every step passed.
+    let nowhere = fixtures.path().join("no-such-dir/report.xml");
+    let out = run_as(As::Caller, fixtures.path(), &["--yes", "--junit", nowhere.to_str().unwrap(), "pass.md"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("cannot write the report"), "{}", stderr(&out));
+    assert!(stdout(&out).contains("9 passed, 0 failed"), "the lesson itself ran: {}", stdout(&out));
+}
+
+#[test]
+fn a_closed_output_pipe_is_an_error_not_a_pass() {
+    let _guard = serial();
+    let fixtures = support::fixtures("run");
+    state_dir(fixtures.path());
+    // Standard output is a pipe nobody reads: the first write fails (EPIPE).
+    let (read_end, write_end) = nix::unistd::pipe().unwrap();
+    drop(read_end);
+    let mut cmd = command_as(As::Caller, nslab_path(), &["run", "--yes", "--format", "json", "pass.md"]);
+    cmd.current_dir(fixtures.path()).env("XDG_STATE_HOME", fixtures.path().join("state"));
+    let child = cmd.stdin(Stdio::null()).stdout(Stdio::from(write_end)).stderr(Stdio::piped()).spawn().unwrap();
+    let out = support::wait_bounded(child, Duration::from_secs(60));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("writing output"), "{}", stderr(&out));
 }
 
 #[test]
