@@ -322,8 +322,10 @@ pub fn probe_all(settings: crate::doctor::Settings) -> crate::doctor::Probe {
     probe
 }
 
-/// What one part of the sandbox showed: `Err((what failed, errno))`.
-pub type PartResult = Result<(), (String, Option<i32>)>;
+pub use crate::doctor::PartResult;
+
+/// The probe's answer on its pipe: each part's index and its failure.
+type Answer = Vec<(usize, Option<(String, Option<i32>)>)>;
 
 /// Starts a real lab in a throwaway worker — as root when `as_root` and this
 /// process is root, else as `nobody` (or as the unprivileged user this is)
@@ -343,7 +345,7 @@ pub fn probe(as_root: bool) -> Vec<(SandboxPart, PartResult)> {
         Ok(None) => {
             drop(read_end);
             let found = probe_here(as_root);
-            let text: Vec<(usize, Option<(String, Option<i32>)>)> = found.into_iter().enumerate().map(|(i, (_, r))| (i, r.err())).collect();
+            let text: Answer = found.into_iter().enumerate().map(|(i, (_, r))| (i, r.err())).collect();
             let mut pipe = std::fs::File::from(write_end);
             let _ = pipe.write_all(serde_json::to_string(&text).unwrap_or_default().as_bytes());
             drop(pipe);
@@ -355,7 +357,7 @@ pub fn probe(as_root: bool) -> Vec<(SandboxPart, PartResult)> {
             let mut text = String::new();
             let _ = std::fs::File::from(read_end).read_to_string(&mut text);
             let _ = sys::wait_pid(pid, true);
-            match serde_json::from_str::<Vec<(usize, Option<(String, Option<i32>)>)>>(&text) {
+            match serde_json::from_str::<Answer>(&text) {
                 Ok(list) if list.len() == SandboxPart::ALL.len() => list.into_iter().map(|(i, e)| (SandboxPart::ALL[i], e.map_or(Ok(()), Err))).collect(),
                 _ => fail_all("the probe's worker ended without an answer".into(), None),
             }
