@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::cli::{KindFlags, LsnsArgs, NsenterArgs, UnshareArgs};
+use crate::cli::{EnterFlags, KindFlags, LsnsArgs, NsenterArgs, UnshareArgs};
 use crate::lsns::{self, Column, Format, Layout};
 use crate::ns::{self, Creation, EngineError, JoinTarget, KindSet, NsKind, Scanner, Spawn, TimeOffsets};
 
@@ -61,13 +61,23 @@ pub enum Exit {
 
 /// `nslab lsns`.
 pub fn lsns(args: &LsnsArgs) -> Result<i32, CmdError> {
+    if args.list_columns {
+        let mut out = String::new();
+        for c in Column::ALL {
+            out.push_str(&format!("{:<8} {:<7} {}\n", c.name(), c.json_type(), c.help()));
+        }
+        std::io::stdout().lock().write_all(out.as_bytes()).map_err(CmdError::Output)?;
+        return Ok(0);
+    }
     let kinds: KindSet = if args.types.is_empty() {
         KindSet::ALL
     } else {
-        args.types.iter().map(|t| t.parse::<NsKind>()).collect::<Result<_, _>>().map_err(|e| CmdError::Usage(e.to_string()))?
+        args.types.iter().map(|t| t.parse::<NsKind>().map_err(|_| CmdError::Usage(format!("unknown namespace type: {t}")))).collect::<Result<_, _>>()?
     };
-    let net_only = kinds == [NsKind::Net].into_iter().collect();
-    let defaults = Column::defaults(net_only);
+    let namespace =
+        args.namespace.as_deref().map(|n| n.parse::<u64>().map_err(|_| CmdError::Usage(format!("invalid namespace argument: '{n}'")))).transpose()?;
+    let with_net = args.types.iter().any(|t| t == "net");
+    let defaults = if namespace.is_some() { vec![Column::Pid, Column::Ppid, Column::User, Column::Command] } else { Column::defaults(with_net) };
     let columns = match (&args.output, args.output_all) {
         (_, true) => Column::ALL.to_vec(),
         (Some(list), false) => lsns::parse_columns(list, &defaults).map_err(|e| CmdError::Usage(e.to_string()))?,
@@ -85,21 +95,48 @@ pub fn lsns(args: &LsnsArgs) -> Result<i32, CmdError> {
     } else {
         Format::Table
     };
+    let filter = args.filter.as_deref().map(lsns::Filter::parse).transpose().map_err(|e| CmdError::Usage(e.to_string()))?;
+    let mut needed = columns.clone();
+    if let Some(f) = &filter {
+        f.columns(&mut needed);
+    }
 
     let scanner = Scanner { kinds, ..Scanner::default() };
     let mut listing = scanner.scan_bare().map_err(|e| EngineError::Io { what: "reading /proc".into(), source: e })?;
     if let Some(pid) = args.pid {
-        let view = ns::NsView::read(&ns::view::proc_root(), pid).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => EngineError::NoSuchProcess(pid),
-            _ => EngineError::Io { what: format!("reading the namespaces of pid {pid}"), source: e },
-        })?;
-        listing.namespaces.retain(|n| view.get(n.kind).is_some_and(|id| id.ino == n.id.ino));
+        // A pid that is gone or that we may not read lists nothing, as util-linux does.
+        match ns::NsView::read(&ns::view::proc_root(), pid) {
+            Ok(view) => listing.namespaces.retain(|n| view.get(n.kind).is_some_and(|id| id.ino == n.id.ino)),
+            Err(_) => listing.namespaces.clear(),
+        }
     }
-    scanner.fill_details(&mut listing.namespaces, Column::details(&columns, tree));
+    if args.persistent {
+        listing.namespaces.retain(|n| n.nprocs == 0);
+    }
+    let mut rows = match namespace {
+        None => listing.namespaces,
+        Some(ino) => {
+            let ns = listing.namespaces.into_iter().find(|n| n.id.ino == ino).ok_or_else(|| CmdError::Usage(format!("not found namespace: {ino}")))?;
+            // One row per process in it.
+            ns::scan::pids_in(&scanner.proc_root, ns.kind, ino).into_iter().map(|pid| lsns_row_for(&ns, pid)).collect()
+        }
+    };
+    scanner.fill_details(&mut rows, Column::details(&needed, tree));
+    if let Some(f) = &filter {
+        rows.retain(|r| f.matches(r));
+    }
     let layout = Layout { columns, format, tree, headings: !args.noheadings };
-    let text = lsns::render(&listing.namespaces, &layout);
+    let text = lsns::render_with(&rows, &layout, args.nowrap);
     std::io::stdout().lock().write_all(text.as_bytes()).map_err(CmdError::Output)?;
     Ok(0)
+}
+
+/// The row of `ns` as seen from process `pid` (`lsns NAMESPACE`).
+fn lsns_row_for(ns: &ns::Namespace, pid: i32) -> ns::Namespace {
+    let mut row = ns.clone();
+    row.pid = Some(pid);
+    row.path = Some(ns::view::ns_path(&ns::view::proc_root(), pid, ns.kind));
+    row
 }
 
 /// The kinds named by `-m -u …` flags, with the FILE given to each, if any.
@@ -142,6 +179,155 @@ fn wait_for(mut child: ns::Process) -> Result<i32, CmdError> {
     Ok(status.code())
 }
 
+/// A uid: a number, or a user name looked up in the user database.
+fn parse_uid(text: &str, what: &str) -> Result<u32, CmdError> {
+    if let Ok(n) = text.parse() {
+        return Ok(n);
+    }
+    match nix::unistd::User::from_name(text) {
+        Ok(Some(u)) => Ok(u.uid.as_raw()),
+        _ => Err(CmdError::Usage(format!("{what} '{text}': not a uid or a user name"))),
+    }
+}
+
+/// A gid: a number, or a group name looked up in the group database.
+fn parse_gid(text: &str, what: &str) -> Result<u32, CmdError> {
+    if let Ok(n) = text.parse() {
+        return Ok(n);
+    }
+    match nix::unistd::Group::from_name(text) {
+        Ok(Some(g)) => Ok(g.gid.as_raw()),
+        _ => Err(CmdError::Usage(format!("{what} '{text}': not a gid or a group name"))),
+    }
+}
+
+/// A signal: `KILL`, `SIGKILL`, `kill` or `9`.
+fn parse_signal(text: &str) -> Result<i32, CmdError> {
+    if let Ok(n) = text.parse::<i32>()
+        && nix::sys::signal::Signal::try_from(n).is_ok()
+    {
+        return Ok(n);
+    }
+    let upper = text.to_ascii_uppercase();
+    let name = if upper.starts_with("SIG") { upper } else { format!("SIG{upper}") };
+    name.parse::<nix::sys::signal::Signal>().map(|s| s as i32).map_err(|_| CmdError::Usage(format!("unknown signal: {text}")))
+}
+
+/// The first range of `/etc/subuid` (or subgid) that belongs to the user.
+fn first_subid_range(file: &str, name: &str, id: u32) -> Result<(u32, u32), CmdError> {
+    let text = std::fs::read_to_string(file).map_err(|e| CmdError::Usage(format!("{file}: {e}")))?;
+    text.lines()
+        .filter_map(|l| {
+            let mut f = l.trim().split(':');
+            let (owner, start, count) = (f.next()?, f.next()?.parse().ok()?, f.next()?.parse().ok()?);
+            (owner == name || owner == id.to_string()).then_some((start, count))
+        })
+        .next()
+        .ok_or_else(|| CmdError::Usage(format!("{file}: no range for {name}")))
+}
+
+/// One `--map-users`/`--map-groups` value as (inner, outer, count) blocks.
+fn parse_id_block(text: &str, users: bool) -> Result<Vec<(u32, u32, u32)>, CmdError> {
+    let (file, id, name) = if users {
+        let uid = nix::unistd::geteuid();
+        ("/etc/subuid", uid.as_raw(), nix::unistd::User::from_uid(uid).ok().flatten().map(|u| u.name).unwrap_or_else(|| uid.to_string()))
+    } else {
+        let gid = nix::unistd::getegid();
+        ("/etc/subgid", gid.as_raw(), nix::unistd::Group::from_gid(gid).ok().flatten().map(|g| g.name).unwrap_or_else(|| gid.to_string()))
+    };
+    let bad = || CmdError::Usage(format!("--map-{}={text}: expected INNER:OUTER:COUNT, auto, subids or all", if users { "users" } else { "groups" }));
+    match text {
+        "auto" => {
+            let (start, count) = first_subid_range(file, &name, id)?;
+            Ok(vec![(0, start, count)])
+        }
+        "subids" => {
+            let (start, count) = first_subid_range(file, &name, id)?;
+            Ok(vec![(start, start, count)])
+        }
+        "all" => {
+            // Pass every id of our own namespace through.
+            let map = std::fs::read_to_string(if users { "/proc/self/uid_map" } else { "/proc/self/gid_map" }).map_err(|e| CmdError::Usage(e.to_string()))?;
+            Ok(map
+                .lines()
+                .filter_map(|l| {
+                    let v: Vec<u32> = l.split_whitespace().filter_map(|x| x.parse().ok()).collect();
+                    (v.len() == 3).then(|| (v[0], v[0], v[2]))
+                })
+                .collect())
+        }
+        _ => {
+            // INNER:OUTER:COUNT, or 2.38's OUTER,INNER,COUNT.
+            let (sep, swap) = if text.contains(':') { (':', false) } else { (',', true) };
+            let v: Vec<u32> = text.split(sep).map(|x| x.trim().parse().map_err(|_| bad())).collect::<Result<_, _>>()?;
+            match v[..] {
+                [a, b, c] if c > 0 => Ok(vec![if swap { (b, a, c) } else { (a, b, c) }]),
+                _ => Err(bad()),
+            }
+        }
+    }
+}
+
+/// The lines of an id map: the single mapping first, then the blocks, each
+/// block with a hole where it would collide with the single one (its top id
+/// dropped), as util-linux does.
+pub fn id_map_lines(single: Option<(u32, u32)>, blocks: &[(u32, u32, u32)]) -> Vec<(u32, u32, u32)> {
+    let mut out: Vec<(u32, u32, u32)> = single.map(|(i, o)| (i, o, 1)).into_iter().collect();
+    for &(inner, outer, count) in blocks {
+        let Some((si, so)) = single else {
+            out.push((inner, outer, count));
+            continue;
+        };
+        // The offset in the block that collides, on either side.
+        let hit = [so.checked_sub(outer), si.checked_sub(inner)].into_iter().flatten().filter(|&k| k < count).min();
+        match hit {
+            None => out.push((inner, outer, count)),
+            Some(k) => {
+                if k > 0 {
+                    out.push((inner, outer, k));
+                }
+                if count - k > 1 {
+                    out.push((inner + k + 1, outer + k + 1, count - k - 1));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Writes a new user namespace's id maps from outside, as util-linux does
+/// for everything beyond `-r`: directly when the kernel lets us, else
+/// through newuidmap/newgidmap (shadow's setuid helpers).
+fn write_id_maps(pid: i32, setgroups: Option<&str>, uids: &[(u32, u32, u32)], gids: &[(u32, u32, u32)]) -> Result<(), EngineError> {
+    let proc_ = ns::view::proc_root().join(pid.to_string());
+    if let Some(value) = setgroups {
+        std::fs::write(proc_.join("setgroups"), value).map_err(|e| EngineError::Io { what: format!("writing {value} to /proc/{pid}/setgroups"), source: e })?;
+    }
+    for (file, helper, lines) in [("gid_map", "newgidmap", gids), ("uid_map", "newuidmap", uids)] {
+        if lines.is_empty() {
+            continue;
+        }
+        let text: String = lines.iter().map(|(i, o, c)| format!("{i} {o} {c}\n")).collect();
+        match std::fs::write(proc_.join(file), &text) {
+            Ok(()) => {}
+            Err(e) if e.raw_os_error() == Some(libc::EPERM) => {
+                let mut cmd = std::process::Command::new(helper);
+                cmd.arg(pid.to_string());
+                for (i, o, c) in lines {
+                    cmd.args([i.to_string(), o.to_string(), c.to_string()]);
+                }
+                match cmd.status() {
+                    Ok(s) if s.success() => {}
+                    Ok(s) => return Err(EngineError::Io { what: format!("{helper} {pid}"), source: std::io::Error::other(format!("exited with {s}")) }),
+                    Err(_) => return Err(EngineError::Io { what: format!("writing /proc/{pid}/{file} ({helper} is not installed)"), source: e }),
+                }
+            }
+            Err(e) => return Err(EngineError::Io { what: format!("writing /proc/{pid}/{file}"), source: e }),
+        }
+    }
+    Ok(())
+}
+
 /// `nslab unshare`.
 pub fn unshare(args: &UnshareArgs) -> Result<i32, CmdError> {
     let mut kinds = KindSet::EMPTY;
@@ -159,26 +345,127 @@ pub fn unshare(args: &UnshareArgs) -> Result<i32, CmdError> {
         kinds.insert(kind);
         persist.push((kind, PathBuf::from(path)));
     }
-    if args.map_root {
+    let propagation = match args.propagation.as_deref() {
+        None => None,
+        Some("slave") => Some(Some(libc::MS_SLAVE)),
+        Some("shared") => Some(Some(libc::MS_SHARED)),
+        Some("private") => Some(Some(libc::MS_PRIVATE)),
+        Some("unchanged") => Some(None),
+        Some(other) => return Err(CmdError::Usage(format!("unsupported propagation mode: {other}"))),
+    };
+    let setgroups = match args.setgroups.as_deref() {
+        None | Some("allow" | "deny") => args.setgroups.as_deref(),
+        Some(other) => return Err(CmdError::Usage(format!("unsupported --setgroups argument '{other}'"))),
+    };
+    let euid = nix::unistd::geteuid().as_raw();
+    let egid = nix::unistd::getegid().as_raw();
+    // The single mapping of our own ids (-r, -c, --map-user, --map-group).
+    let mut map_uid = args.map_root.then_some(0).or(args.map_current.then_some(euid));
+    let mut map_gid = args.map_root.then_some(0).or(args.map_current.then_some(egid));
+    if let Some(u) = &args.map_user {
+        map_uid = Some(parse_uid(u, "--map-user")?);
+    }
+    if let Some(g) = &args.map_group {
+        map_gid = Some(parse_gid(g, "--map-group")?);
+    }
+    let mut uid_blocks = Vec::new();
+    let mut gid_blocks = Vec::new();
+    if args.map_auto || args.map_subids {
+        let how = if args.map_auto { "auto" } else { "subids" };
+        uid_blocks.extend(parse_id_block(how, true)?);
+        gid_blocks.extend(parse_id_block(how, false)?);
+    }
+    if let Some(m) = &args.map_users {
+        uid_blocks.extend(parse_id_block(m, true)?);
+    }
+    if let Some(m) = &args.map_groups {
+        gid_blocks.extend(parse_id_block(m, false)?);
+    }
+    if map_gid.is_some() && gid_blocks.is_empty() && setgroups == Some("allow") && euid != 0 {
+        return Err(CmdError::Usage("options --setgroups=allow and --map-group are mutually exclusive".into()));
+    }
+    let any_map = map_uid.is_some() || map_gid.is_some() || !uid_blocks.is_empty() || !gid_blocks.is_empty();
+    if any_map || setgroups.is_some() || args.keep_caps && kinds.is_empty() {
         kinds.insert(NsKind::User);
     }
-    if args.mount_proc {
+    if args.mount_proc.is_some() {
         kinds.insert(NsKind::Mnt);
     }
     if args.monotonic.is_some() || args.boottime.is_some() {
         kinds.insert(NsKind::Time);
     }
-    let fork = args.fork || args.kill_child;
+    let kill_signal = args.kill_child.as_deref().map(parse_signal).transpose()?;
+    let fork = args.fork || kill_signal.is_some() || args.forward_signals;
+    // Plain -r (the common case) is done by the child itself; any other map
+    // is written from here while the child waits.
+    let child_maps = args.map_root
+        && !args.map_current
+        && args.map_user.is_none()
+        && args.map_group.is_none()
+        && uid_blocks.is_empty()
+        && gid_blocks.is_empty()
+        && setgroups.is_none();
+    let setgroups_value = match setgroups {
+        Some(v) => Some(v),
+        // An unprivileged gid_map needs setgroups denied first.
+        None if map_gid.is_some() && gid_blocks.is_empty() => Some("deny"),
+        None => None,
+    };
+    let uid_lines = if child_maps { Vec::new() } else { id_map_lines(map_uid.map(|u| (u, euid)), &uid_blocks) };
+    let gid_lines = if child_maps { Vec::new() } else { id_map_lines(map_gid.map(|g| (g, egid)), &gid_blocks) };
 
     let mut spawn = program(&args.command);
-    spawn.new_namespaces(kinds, if fork { Creation::Clone } else { Creation::Unshare }).map_root(args.map_root).mount_proc(args.mount_proc);
+    spawn
+        .new_namespaces(kinds, if fork { Creation::Clone } else { Creation::Unshare })
+        .map_root(child_maps)
+        .mount_proc(args.mount_proc.as_deref() == Some("/proc"));
+    if let Some(p) = propagation {
+        spawn.propagation(p);
+    }
     if args.monotonic.is_some() || args.boottime.is_some() {
         spawn.time_offsets(TimeOffsets { monotonic: args.monotonic.unwrap_or(0), boottime: args.boottime.unwrap_or(0) });
     }
-    if args.kill_child {
-        spawn.death_signal(libc::SIGKILL);
+    if let Some(sig) = kill_signal {
+        spawn.death_signal(sig);
+    }
+    if args.clear_env || args.whitelist_env.is_some() {
+        spawn.env_clear();
+        for name in args.whitelist_env.iter().flat_map(|l| l.split(',')) {
+            if let Some(value) = std::env::var_os(name) {
+                spawn.env(name, value);
+            }
+        }
+    }
+    let c = |p: &Path| std::ffi::CString::new(p.as_os_str().as_encoded_bytes()).map_err(|_| CmdError::Usage(format!("{}: contains a NUL byte", p.display())));
+    let mut extra = ns::sys::Extra {
+        mount_proc_at: args.mount_proc.as_deref().filter(|d| *d != "/proc").map(|d| c(Path::new(d))).transpose()?,
+        root_path: args.root.as_deref().map(c).transpose()?,
+        wd_path: args.wd.as_deref().map(c).transpose()?,
+        keep_caps: args.keep_caps,
+        ..Default::default()
+    };
+    if let Some(g) = &args.setgid {
+        extra.gid = Some(parse_gid(g, "--setgid")?);
+        // As util-linux: dropping the supplementary groups must work.
+        extra.clear_groups = true;
+        extra.strict_groups = true;
+    }
+    if let Some(u) = &args.setuid {
+        extra.uid = Some(parse_uid(u, "--setuid")?);
+    }
+    spawn.extra(extra);
+    if args.forward_signals {
+        // Blocked before the program starts (it unblocks them for itself), so
+        // that none arrives before we forward them.
+        let mut set = nix::sys::signal::SigSet::empty();
+        set.add(nix::sys::signal::Signal::SIGTERM);
+        set.add(nix::sys::signal::Signal::SIGINT);
+        set.thread_block().map_err(|e| EngineError::Io { what: "blocking signals".into(), source: e.into() })?;
     }
     let child = spawn.start_with(|pid| {
+        if !uid_lines.is_empty() || !gid_lines.is_empty() || setgroups_value.is_some() && !child_maps {
+            write_id_maps(pid, setgroups_value.filter(|_| !child_maps), &uid_lines, &gid_lines)?;
+        }
         let mut made: Vec<&Path> = Vec::new();
         for (kind, target) in &persist {
             // Without a fork the program itself stays in the old pid and time
@@ -198,16 +485,73 @@ pub fn unshare(args: &UnshareArgs) -> Result<i32, CmdError> {
         }
         Ok(())
     })?;
-    wait_for(child)
+    if args.forward_signals { wait_forwarding(child) } else { wait_for(child) }
+}
+
+/// Waits for the program, passing on every SIGTERM and SIGINT we get
+/// (`unshare --forward-signals`).
+fn wait_forwarding(mut child: ns::Process) -> Result<i32, CmdError> {
+    use nix::sys::signal::{SigSet, Signal};
+    use nix::sys::signalfd::{SfdFlags, SignalFd};
+    use std::os::fd::AsFd;
+    let mut set = SigSet::empty();
+    set.add(Signal::SIGTERM);
+    set.add(Signal::SIGINT);
+    set.thread_block().map_err(|e| EngineError::Io { what: "blocking signals".into(), source: e.into() })?;
+    let sfd = SignalFd::with_flags(&set, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)
+        .map_err(|e| EngineError::Io { what: "creating a signalfd".into(), source: e.into() })?;
+    loop {
+        let mut fds =
+            [nix::poll::PollFd::new(child.pidfd().as_fd(), nix::poll::PollFlags::POLLIN), nix::poll::PollFd::new(sfd.as_fd(), nix::poll::PollFlags::POLLIN)];
+        match nix::poll::poll(&mut fds, nix::poll::PollTimeout::NONE) {
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(e) => return Err(EngineError::Io { what: "waiting for the program".into(), source: e.into() }.into()),
+            Ok(_) => {}
+        }
+        while let Ok(Some(info)) = sfd.read_signal() {
+            let _ = child.signal(info.ssi_signo as i32);
+        }
+        if let Some(status) = child.try_wait().map_err(|e| EngineError::Io { what: "waiting for the program".into(), source: e })? {
+            return Ok(status.code());
+        }
+    }
+}
+
+/// The target's uid or gid (`-S follow`, `-G follow`): the owner of /proc/PID.
+fn target_owner(target: Option<i32>, what: &str) -> Result<(u32, u32), CmdError> {
+    use std::os::unix::fs::MetadataExt;
+    let pid = target.ok_or_else(|| CmdError::Usage(format!("{what} follow needs a target process: -t PID")))?;
+    let meta = std::fs::metadata(format!("/proc/{pid}")).map_err(|_| EngineError::NoSuchProcess(pid))?;
+    Ok((meta.uid(), meta.gid()))
+}
+
+/// Opens a directory for `-r`/`-w`: DIR, or the target's root or cwd link.
+fn open_dir(value: &str, target: Option<i32>, link: &str, flag: &str) -> Result<std::os::fd::OwnedFd, CmdError> {
+    let path = if value.is_empty() {
+        let pid = target.ok_or_else(|| CmdError::Usage(format!("no target PID specified for {flag}")))?;
+        PathBuf::from(format!("/proc/{pid}/{link}"))
+    } else {
+        PathBuf::from(value)
+    };
+    std::fs::File::open(&path).map(Into::into).map_err(|e| CmdError::Engine(EngineError::Open { path, source: e }))
 }
 
 /// `nslab nsenter`.
 pub fn nsenter(args: &NsenterArgs) -> Result<i32, CmdError> {
+    if let Some(pid) = args.target
+        && !Path::new(&format!("/proc/{pid}")).exists()
+    {
+        return Err(EngineError::NoSuchProcess(pid).into());
+    }
     let mut spawn = program(&args.command);
-    let flags = kind_flags(&args.kinds);
+    let flags = enter_flags(&args.kinds);
+    let mut user = flags.iter().any(|(k, _)| *k == NsKind::User);
     if args.all {
         let pid = args.target.ok_or_else(|| CmdError::Usage("-a needs a target process: -t PID".into()))?;
         spawn.join_all_of(pid)?;
+        let theirs = ns::NsView::read(&ns::view::proc_root(), pid).ok();
+        let ours = ns::NsView::of_self().ok();
+        user |= theirs.zip(ours).is_some_and(|(t, o)| t.get(NsKind::User) != o.get(NsKind::User));
     }
     let mut targets = Vec::new();
     for (kind, file) in flags {
@@ -219,17 +563,93 @@ pub fn nsenter(args: &NsenterArgs) -> Result<i32, CmdError> {
             }
         });
     }
-    if targets.is_empty() && !args.all {
-        return Err(CmdError::Usage("nothing to enter: give -a, or the namespaces to enter (-m -u -i -n -p -U -C -T)".into()));
+    // -N FD: the network namespace of the target's socket FD.
+    let mut _socket_ns = None;
+    if let Some(fd) = args.net_socket {
+        let pid = args.target.ok_or_else(|| CmdError::Usage("--net-socket needs a target process: -t PID".into()))?;
+        let pidfd = ns::sys::pidfd_open(pid).map_err(|_| EngineError::NoSuchProcess(pid))?;
+        let sock = ns::sys::pidfd_getfd(&pidfd, fd).map_err(|e| EngineError::Io { what: format!("getting descriptor {fd} of pid {pid}"), source: e })?;
+        let netns =
+            ns::sys::socket_netns(&sock).map_err(|e| EngineError::Io { what: format!("the network namespace of socket {fd} of pid {pid}"), source: e })?;
+        targets.push(JoinTarget::File { path: PathBuf::from(format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&netns))), kind: Some(NsKind::Net) });
+        _socket_ns = Some(netns);
     }
-    if let Some(pid) = args.target
-        && !Path::new(&format!("/proc/{pid}")).exists()
-    {
-        return Err(EngineError::NoSuchProcess(pid).into());
+    // util-linux's master refuses this too (2.38 ran the program unchanged).
+    if targets.is_empty() && !args.all {
+        return Err(CmdError::Usage("no namespace specified: give -a, or the namespaces to enter (-m -u -i -n -p -U -C -T, -N)".into()));
     }
     spawn.join(targets);
-    let child = spawn.start()?;
+
+    let mut extra = ns::sys::Extra { keep_caps: args.keep_caps && user, ..Default::default() };
+    if let Some(r) = &args.root {
+        extra.root_fd = Some(open_dir(r, args.target, "root", "--root")?);
+    }
+    if let Some(w) = &args.wd {
+        extra.wd_fd = Some(open_dir(w, args.target, "cwd", "--wd")?);
+    } else if extra.root_fd.is_some() && args.wdns.as_ref().is_none_or(|w| w.as_os_str().is_empty()) {
+        extra.wd_fd = Some(open_dir(".", None, "", "")?);
+    }
+    if let Some(w) = args.wdns.as_ref().filter(|w| !w.as_os_str().is_empty()) {
+        extra.wd_path = Some(std::ffi::CString::new(w.as_os_str().as_encoded_bytes()).map_err(|_| CmdError::Usage("--wdns: contains a NUL byte".into()))?);
+    }
+    // Entering a user namespace makes you root there, unless asked not to.
+    if user && !args.preserve_credentials {
+        extra.uid = Some(0);
+        extra.gid = Some(0);
+        extra.clear_groups = true;
+    }
+    if let Some(u) = &args.setuid {
+        extra.uid = Some(if u == "follow" { target_owner(args.target, "-S")?.0 } else { parse_uid(u, "--setuid")? });
+    }
+    if let Some(g) = &args.setgid {
+        extra.gid = Some(if g == "follow" { target_owner(args.target, "-G")?.1 } else { parse_gid(g, "--setgid")? });
+        extra.clear_groups = true;
+    }
+    spawn.extra(extra);
+    if args.env {
+        let pid = args.target.ok_or_else(|| CmdError::Usage("--env needs a target process: -t PID".into()))?;
+        let environ =
+            std::fs::read(format!("/proc/{pid}/environ")).map_err(|e| EngineError::Io { what: format!("reading the environment of pid {pid}"), source: e })?;
+        spawn.env_clear();
+        for entry in environ.split(|&b| b == 0).filter(|e| !e.is_empty()) {
+            use std::os::unix::ffi::OsStrExt;
+            if let Some(eq) = entry.iter().position(|&b| b == b'=') {
+                spawn.env(std::ffi::OsStr::from_bytes(&entry[..eq]), std::ffi::OsStr::from_bytes(&entry[eq + 1..]));
+            }
+        }
+    }
+    let cgroup_procs = if args.join_cgroup {
+        let pid = args.target.ok_or_else(|| CmdError::Usage("--join-cgroup needs a target process: -t PID".into()))?;
+        let text = std::fs::read_to_string(format!("/proc/{pid}/cgroup"))
+            .map_err(|e| EngineError::Io { what: format!("reading the cgroup of pid {pid}"), source: e })?;
+        let path = text
+            .lines()
+            .find_map(|l| l.strip_prefix("0::"))
+            .ok_or_else(|| EngineError::Io { what: format!("the cgroup of pid {pid}"), source: std::io::Error::other("not in a cgroup v2 hierarchy") })?;
+        Some(PathBuf::from(format!("/sys/fs/cgroup{path}/cgroup.procs")))
+    } else {
+        None
+    };
+    let child = spawn.start_with(|pid| match &cgroup_procs {
+        Some(file) => std::fs::write(file, pid.to_string()).map_err(|e| EngineError::Io { what: format!("writing to {}", file.display()), source: e }),
+        None => Ok(()),
+    })?;
     wait_for(child)
+}
+
+/// The kinds named by nsenter's `-m -u …` flags, with the FILE given to each.
+fn enter_flags(flags: &EnterFlags) -> Vec<(NsKind, Option<PathBuf>)> {
+    let all = [
+        (NsKind::Mnt, &flags.mount),
+        (NsKind::Uts, &flags.uts),
+        (NsKind::Ipc, &flags.ipc),
+        (NsKind::Net, &flags.net),
+        (NsKind::Pid, &flags.pid),
+        (NsKind::User, &flags.user),
+        (NsKind::Cgroup, &flags.cgroup),
+        (NsKind::Time, &flags.time),
+    ];
+    all.into_iter().filter_map(|(k, v)| v.as_ref().map(|p| (k, (!p.is_empty()).then(|| PathBuf::from(p))))).collect()
 }
 
 fn long_name(kind: NsKind) -> &'static str {
@@ -579,5 +999,38 @@ pub fn serve(args: &crate::cli::ServeArgs) -> Result<Exit, CmdError> {
         Ok(code) => Ok(Exit::Status(code)),
         Err(serve::ServeError::Io { what, source }) => Err(CmdError::Io { what, source }),
         Err(e) => Err(CmdError::Invalid(e.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod engine_tests {
+    use super::*;
+
+    #[test]
+    fn id_maps_put_the_single_mapping_first_and_hole_the_blocks() {
+        assert_eq!(id_map_lines(Some((0, 1000)), &[]), vec![(0, 1000, 1)]);
+        assert_eq!(id_map_lines(None, &[(0, 100000, 65536)]), vec![(0, 100000, 65536)]);
+        // No collision: both lines as given.
+        assert_eq!(id_map_lines(Some((0, 1000)), &[(1, 100000, 10)]), vec![(0, 1000, 1), (1, 100000, 10)]);
+        // Inner 0 is taken: the block starts one later on both sides, one shorter.
+        assert_eq!(id_map_lines(Some((0, 0)), &[(0, 100000, 3)]), vec![(0, 0, 1), (1, 100001, 2)]);
+        // Outer 100002 is taken: split around it.
+        assert_eq!(id_map_lines(Some((5000, 100002)), &[(0, 100000, 5)]), vec![(5000, 100002, 1), (0, 100000, 2), (3, 100003, 2)]);
+    }
+
+    #[test]
+    fn id_blocks_read_both_forms() {
+        assert_eq!(parse_id_block("0:100000:10", true).unwrap(), vec![(0, 100000, 10)]);
+        assert_eq!(parse_id_block("100000,0,10", true).unwrap(), vec![(0, 100000, 10)]);
+        assert!(parse_id_block("1:2", true).is_err());
+        assert!(parse_id_block("1:2:0", false).is_err());
+    }
+
+    #[test]
+    fn signals_by_name_or_number() {
+        assert_eq!(parse_signal("KILL").unwrap(), libc::SIGKILL);
+        assert_eq!(parse_signal("sigterm").unwrap(), libc::SIGTERM);
+        assert_eq!(parse_signal("2").unwrap(), libc::SIGINT);
+        assert!(parse_signal("BOGUS").is_err());
     }
 }

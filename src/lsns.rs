@@ -57,10 +57,10 @@ impl Column {
     ];
 
     /// The default columns: `NS TYPE NPROCS PID USER COMMAND`, with NETNSID and
-    /// NSFS before COMMAND when only net namespaces are listed.
-    pub fn defaults(net_only: bool) -> Vec<Column> {
+    /// NSFS before COMMAND when `-t net` is among the types asked for.
+    pub fn defaults(with_net: bool) -> Vec<Column> {
         use Column::*;
-        if net_only { vec![Ns, Type, Nprocs, Pid, User, Netnsid, Nsfs, Command] } else { vec![Ns, Type, Nprocs, Pid, User, Command] }
+        if with_net { vec![Ns, Type, Nprocs, Pid, User, Netnsid, Nsfs, Command] } else { vec![Ns, Type, Nprocs, Pid, User, Command] }
     }
 
     /// The heading.
@@ -101,15 +101,29 @@ impl Column {
         }
     }
 
+    /// libsmartcols's width hint for the column (util-linux's table).
+    fn width_hint(self) -> usize {
+        match self {
+            Column::Ns | Column::Pns | Column::Ons => 10,
+            Column::Type | Column::Nprocs | Column::Pid | Column::Ppid => 5,
+            _ => 0,
+        }
+    }
+
     fn right_aligned(self) -> bool {
         matches!(self, Column::Ns | Column::Nprocs | Column::Pid | Column::Ppid | Column::Uid | Column::Netnsid | Column::Pns | Column::Ons)
+    }
+
+    /// The JSON type util-linux gives the column, for `--list-columns`.
+    pub fn json_type(self) -> &'static str {
+        if self.json_number() { "number" } else { "string" }
     }
 
     fn json_number(self) -> bool {
         matches!(self, Column::Ns | Column::Nprocs | Column::Pid | Column::Ppid | Column::Uid | Column::Pns | Column::Ons)
     }
 
-    /// The details the scanner must read for these columns.
+    /// The details the scanner must read for these columns (and those a filter names).
     pub fn details(columns: &[Column], tree: Option<Tree>) -> Details {
         let has = |c| columns.contains(&c);
         Details {
@@ -126,6 +140,8 @@ impl Column {
         match self {
             Column::Ns => Some(ns.id.ino.to_string()),
             Column::Type => Some(ns.kind.name().to_string()),
+            // util-linux leaves PATH empty without a process; nslab names the
+            // mount or descriptor that holds the namespace (a file to enter it by).
             Column::Path => ns.path.as_ref().map(path),
             Column::Nprocs => Some(ns.nprocs.to_string()),
             Column::Pid => ns.pid.map(|p| p.to_string()),
@@ -176,7 +192,7 @@ pub enum Tree {
     Process,
     /// Under the user namespace that owns it.
     Owner,
-    /// Under its parent namespace (pid and user).
+    /// Under its parent namespace (pid and user), else its owner.
     Parent,
 }
 
@@ -223,8 +239,13 @@ pub fn parents(rows: &[Namespace], tree: Tree) -> Vec<Option<usize>> {
         Tree::Owner | Tree::Parent => {
             let by_ino: HashMap<u64, usize> = rows.iter().enumerate().map(|(i, n)| (n.id.ino, i)).collect();
             for (i, ns) in rows.iter().enumerate() {
-                let target = if tree == Tree::Owner { ns.ons } else { ns.pns };
-                out[i] = by_ino.get(&target).copied().filter(|&p| p != i);
+                let owner = by_ino.get(&ns.ons).copied().filter(|&p| p != i);
+                out[i] = match tree {
+                    Tree::Owner => owner,
+                    // A pid or user namespace under its parent; the others are
+                    // roots (printed after their owner: see `tree_order`).
+                    _ => by_ino.get(&ns.pns).copied().filter(|&p| p != i && ns.pns != 0),
+                };
             }
             // Break any cycle (not expected from the kernel, but cheap to rule out).
             for i in 0..rows.len() {
@@ -283,11 +304,57 @@ fn tree_prefix(lasts: &[bool]) -> String {
     s
 }
 
-/// Prints `rows` with `layout`.
+/// The order util-linux adds rows to an owner or parent tree: each after its
+/// owner (or its parent, in a parent tree; its owner when it has none), so a
+/// root's position is where its first descendant in inode order is.
+pub fn tree_order(rows: &[Namespace], tree: Tree) -> Vec<usize> {
+    let by_ino: HashMap<u64, usize> = rows.iter().enumerate().map(|(i, n)| (n.id.ino, i)).collect();
+    let before = |i: usize| -> Option<usize> {
+        let ns = &rows[i];
+        let owner = by_ino.get(&ns.ons).copied().filter(|&p| p != i);
+        match tree {
+            Tree::Parent => by_ino.get(&ns.pns).copied().filter(|&p| p != i && ns.pns != 0).or(owner),
+            _ => owner,
+        }
+    };
+    let mut added = vec![false; rows.len()];
+    let mut order = Vec::with_capacity(rows.len());
+    for start in 0..rows.len() {
+        // The chain of not yet added ancestors, oldest added first.
+        let mut chain = Vec::new();
+        let mut cur = Some(start);
+        while let Some(i) = cur {
+            if added[i] || chain.contains(&i) {
+                break;
+            }
+            chain.push(i);
+            cur = before(i);
+        }
+        for &i in chain.iter().rev() {
+            added[i] = true;
+            order.push(i);
+        }
+    }
+    order
+}
+
+/// Prints `rows` with `layout`, several NSFS mounts of a row one per line.
 pub fn render(rows: &[Namespace], layout: &Layout) -> String {
+    render_with(rows, layout, false)
+}
+
+/// Prints `rows` with `layout`; `nowrap` (`-W`) joins several NSFS mounts
+/// with commas on one line (raw output always does).
+pub fn render_with(rows: &[Namespace], layout: &Layout, nowrap: bool) -> String {
+    if let Some(tree @ (Tree::Owner | Tree::Parent)) = layout.tree {
+        let ordered: Vec<Namespace> = tree_order(rows, tree).into_iter().map(|i| rows[i].clone()).collect();
+        if ordered.iter().zip(rows).any(|(a, b)| a.id != b.id) {
+            return render_with(&ordered, &Layout { tree: Some(tree), ..layout.clone() }, nowrap);
+        }
+    }
     match layout.format {
-        Format::Json => render_json(rows, layout),
-        Format::Table | Format::Raw => render_text(rows, layout),
+        Format::Json => render_json(rows, layout, nowrap),
+        Format::Table | Format::Raw => render_text(rows, layout, nowrap),
     }
 }
 
@@ -298,34 +365,65 @@ fn tree_column(layout: &Layout) -> Option<Column> {
     }
 }
 
-fn render_text(rows: &[Namespace], layout: &Layout) -> String {
+fn render_text(rows: &[Namespace], layout: &Layout, nowrap: bool) -> String {
+    if rows.is_empty() {
+        // libsmartcols prints no heading over an empty table.
+        return String::new();
+    }
     let order: Vec<(usize, Vec<bool>)> = match layout.tree {
         Some(tree) => walk(&parents(rows, tree)),
         None => (0..rows.len()).map(|i| (i, Vec::new())).collect(),
     };
     let tree_col = tree_column(layout);
+    let join = if nowrap || layout.format == Format::Raw { "," } else { "\n" };
+    // Each row may span several lines (one NSFS mount per line).
     let mut table: Vec<Vec<String>> = Vec::with_capacity(order.len() + 1);
     if layout.headings {
         table.push(layout.columns.iter().map(|c| c.name().to_string()).collect());
     }
-    for (row, lasts) in &order {
+    let has_children: Vec<bool> = {
+        let mut v = vec![false; order.len()];
+        for i in 0..order.len() {
+            v[i] = order.get(i + 1).is_some_and(|(_, next)| next.len() > order[i].1.len());
+        }
+        v
+    };
+    for (at, (row, lasts)) in order.iter().enumerate() {
         let ns = &rows[*row];
-        table.push(
-            layout
-                .columns
-                .iter()
-                .map(|&c| {
-                    let mut cell = c.cell(ns).unwrap_or_default();
-                    if Some(c) == tree_col {
-                        cell = tree_prefix(lasts) + &cell;
-                    }
-                    match layout.format {
-                        Format::Raw => raw_escape(&cell),
-                        _ => cell.replace('\n', ","),
-                    }
-                })
-                .collect(),
-        );
+        let cells: Vec<Vec<String>> = layout
+            .columns
+            .iter()
+            .map(|&c| {
+                let cell = c.cell(ns).unwrap_or_default().replace('\n', join);
+                cell.split('\n').map(str::to_string).collect::<Vec<String>>()
+            })
+            .collect();
+        let height = cells.iter().map(Vec::len).max().unwrap_or(1);
+        for line in 0..height {
+            table.push(
+                layout
+                    .columns
+                    .iter()
+                    .zip(&cells)
+                    .map(|(&c, lines)| {
+                        let text = lines.get(line).cloned().unwrap_or_default();
+                        let text = if Some(c) != tree_col {
+                            text
+                        } else if line == 0 {
+                            tree_prefix(lasts) + &text
+                        } else {
+                            // A continuation line: the ancestors' bars, then this row's.
+                            let mut prefix: String = lasts.iter().map(|&last| if last { "  " } else { "│ " }).collect();
+                            if has_children[at] {
+                                prefix.push_str("│ ");
+                            }
+                            prefix + &text
+                        };
+                        if layout.format == Format::Raw { raw_escape(&text) } else { text }
+                    })
+                    .collect(),
+            );
+        }
     }
     let mut out = String::new();
     if layout.format == Format::Raw {
@@ -335,12 +433,29 @@ fn render_text(rows: &[Namespace], layout: &Layout) -> String {
         }
         return out;
     }
-    let widths: Vec<usize> = (0..layout.columns.len()).map(|i| table.iter().map(|r| r[i].chars().count()).max().unwrap_or(0)).collect();
+    let width = |s: &str| console::measure_text_width(s);
+    // libsmartcols (2.38 to 2.41): the widest cell; at least the heading's
+    // width (also without headings); a column as wide as its heading or wider
+    // but narrower than its hint gets the hint.
+    let widths: Vec<usize> = (0..layout.columns.len())
+        .map(|i| {
+            let min = width(layout.columns[i].name());
+            let data = table.iter().skip(usize::from(layout.headings)).map(|r| width(&r[i])).max().unwrap_or(0);
+            let hint = layout.columns[i].width_hint();
+            if data < min {
+                min
+            } else if data < hint && min < hint {
+                hint
+            } else {
+                data
+            }
+        })
+        .collect();
     for line in table {
         let mut text = String::new();
         for (i, cell) in line.iter().enumerate() {
             let last = i + 1 == line.len();
-            let pad = widths[i] - cell.chars().count();
+            let pad = widths[i] - width(cell);
             if i > 0 {
                 text.push(' ');
             }
@@ -354,7 +469,8 @@ fn render_text(rows: &[Namespace], layout: &Layout) -> String {
                 }
             }
         }
-        out.push_str(text.trim_end());
+        // libsmartcols pads every cell but the last, even an empty one.
+        out.push_str(&text);
         out.push('\n');
     }
     out
@@ -374,45 +490,400 @@ fn raw_escape(cell: &str) -> String {
     out
 }
 
-fn json_row(ns: &Namespace, layout: &Layout) -> serde_json::Map<String, serde_json::Value> {
-    let mut obj = serde_json::Map::new();
+fn json_row(ns: &Namespace, layout: &Layout, nowrap: bool) -> Vec<(String, serde_json::Value)> {
+    let mut obj = Vec::new();
     for &c in &layout.columns {
         let value = match c.cell(ns) {
             None => serde_json::Value::Null,
             Some(text) if c.json_number() => text.parse::<u64>().map(serde_json::Value::from).unwrap_or(serde_json::Value::String(text)),
+            Some(text) if nowrap => serde_json::Value::String(text.replace('\n', ",")),
             Some(text) => serde_json::Value::String(text),
         };
-        obj.insert(c.name().to_ascii_lowercase(), value);
+        obj.push((c.name().to_ascii_lowercase(), value));
     }
     obj
 }
 
-fn render_json(rows: &[Namespace], layout: &Layout) -> String {
-    use serde_json::Value;
-    let list: Vec<Value> = match layout.tree {
-        None => rows.iter().map(|ns| Value::Object(json_row(ns, layout))).collect(),
-        Some(tree) => {
-            let parents = parents(rows, tree);
-            let mut children: Vec<Vec<usize>> = vec![Vec::new(); rows.len()];
-            for (i, p) in parents.iter().enumerate() {
-                if let Some(p) = p {
-                    children[*p].push(i);
-                }
-            }
-            fn build(i: usize, rows: &[Namespace], children: &[Vec<usize>], layout: &Layout) -> Value {
-                let mut obj = json_row(&rows[i], layout);
-                if !children[i].is_empty() {
-                    let kids = children[i].iter().map(|&c| build(c, rows, children, layout)).collect();
-                    obj.insert("children".into(), Value::Array(kids));
-                }
-                Value::Object(obj)
-            }
-            (0..rows.len()).filter(|&i| parents[i].is_none()).map(|i| build(i, rows, &children, layout)).collect()
-        }
+/// libsmartcols's JSON: three-space indents, siblings joined by `},{`.
+fn render_json(rows: &[Namespace], layout: &Layout, nowrap: bool) -> String {
+    let parents = match layout.tree {
+        Some(tree) => parents(rows, tree),
+        None => vec![None; rows.len()],
     };
-    let mut text = serde_json::to_string_pretty(&serde_json::json!({ "namespaces": list })).unwrap_or_default();
-    text.push('\n');
-    text
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); rows.len()];
+    for (i, p) in parents.iter().enumerate() {
+        if let Some(p) = p {
+            children[*p].push(i);
+        }
+    }
+    fn object(out: &mut String, i: usize, depth: usize, rows: &[Namespace], children: &[Vec<usize>], layout: &Layout, nowrap: bool) {
+        let pad = "   ".repeat(depth + 1);
+        let fields = json_row(&rows[i], layout, nowrap);
+        let n = fields.len();
+        for (k, (name, value)) in fields.into_iter().enumerate() {
+            let comma = if k + 1 < n || !children[i].is_empty() { "," } else { "" };
+            let _ = writeln!(out, "{pad}\"{name}\": {value}{comma}");
+        }
+        if !children[i].is_empty() {
+            let _ = writeln!(out, "{pad}\"children\": [");
+            list(out, &children[i], depth + 1, rows, children, layout, nowrap);
+            let _ = writeln!(out, "{pad}]");
+        }
+    }
+    fn list(out: &mut String, items: &[usize], depth: usize, rows: &[Namespace], children: &[Vec<usize>], layout: &Layout, nowrap: bool) {
+        let pad = "   ".repeat(depth + 1);
+        if items.is_empty() {
+            out.push('\n');
+            return;
+        }
+        for (k, &i) in items.iter().enumerate() {
+            if k == 0 {
+                let _ = writeln!(out, "{pad}{{");
+            }
+            object(out, i, depth + 1, rows, children, layout, nowrap);
+            if k + 1 < items.len() {
+                let _ = writeln!(out, "{pad}}},{{");
+            } else {
+                let _ = writeln!(out, "{pad}}}");
+            }
+        }
+    }
+    let roots: Vec<usize> = (0..rows.len()).filter(|&i| parents[i].is_none()).collect();
+    let mut out = String::from("{\n   \"namespaces\": [\n");
+    list(&mut out, &roots, 1, rows, &children, layout, nowrap);
+    out.push_str("   ]\n}\n");
+    out
+}
+
+/// `-Q EXPR`: a row filter in libsmartcols's expression language, a subset:
+/// column names, numbers, 'strings' and "strings", `true`/`false`, the
+/// comparisons `==` `!=` `<` `<=` `>` `>=` (and `eq ne lt le gt ge`), `=~` and
+/// `!~` (regular expressions), `&&`/`and`, `||`/`or`, `!`/`not`, parentheses.
+/// A bare column is true when it has a value.
+#[derive(Debug, Clone)]
+pub enum Filter {
+    /// A column's value.
+    Column(Column),
+    /// A number.
+    Number(f64),
+    /// A string.
+    Text(String),
+    /// `true` or `false`.
+    Bool(bool),
+    /// A comparison.
+    Compare(Box<Filter>, Op, Box<Filter>),
+    /// Both.
+    And(Box<Filter>, Box<Filter>),
+    /// Either.
+    Or(Box<Filter>, Box<Filter>),
+    /// Not.
+    Not(Box<Filter>),
+}
+
+/// A comparison operator of a filter.
+#[derive(Debug, Clone)]
+pub enum Op {
+    /// `==`
+    Eq,
+    /// `!=`
+    Ne,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+    /// `=~`
+    Match(Option<regex::Regex>),
+    /// `!~`
+    NoMatch(Option<regex::Regex>),
+}
+
+/// A filter that does not parse, with where.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("failed to parse filter expression at column {at}: {what}")]
+pub struct FilterError {
+    /// 1-based character position in the expression.
+    pub at: usize,
+    /// What is wrong.
+    pub what: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Tok {
+    Word(String),
+    Num(f64),
+    Str(String),
+    Sym(&'static str),
+    LParen,
+    RParen,
+}
+
+fn tokenize(text: &str) -> Result<Vec<(usize, Tok)>, FilterError> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let at = i + 1;
+        if c.is_whitespace() {
+            i += 1;
+            continue;
+        }
+        if c == '(' || c == ')' {
+            out.push((at, if c == '(' { Tok::LParen } else { Tok::RParen }));
+            i += 1;
+            continue;
+        }
+        if c == '"' || c == '\'' {
+            let mut s = String::new();
+            i += 1;
+            while i < chars.len() && chars[i] != c {
+                if chars[i] == '\\' && i + 1 < chars.len() {
+                    i += 1;
+                }
+                s.push(chars[i]);
+                i += 1;
+            }
+            if i >= chars.len() {
+                return Err(FilterError { at, what: "unterminated string".into() });
+            }
+            i += 1;
+            out.push((at, Tok::Str(s)));
+            continue;
+        }
+        let two: String = chars[i..chars.len().min(i + 2)].iter().collect();
+        if let Some(sym) = ["==", "!=", "<=", ">=", "=~", "!~", "&&", "||"].into_iter().find(|s| *s == two) {
+            out.push((at, Tok::Sym(sym)));
+            i += 2;
+            continue;
+        }
+        if let Some(sym) = ["<", ">", "!"].into_iter().find(|s| s.starts_with(c)) {
+            out.push((at, Tok::Sym(sym)));
+            i += 1;
+            continue;
+        }
+        if c.is_ascii_digit() || (c == '-' && chars.get(i + 1).is_some_and(char::is_ascii_digit)) {
+            let start = i;
+            i += 1;
+            while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '.') {
+                i += 1;
+            }
+            let s: String = chars[start..i].iter().collect();
+            let n = s.parse().map_err(|_| FilterError { at, what: format!("bad number '{s}'") })?;
+            out.push((at, Tok::Num(n)));
+            continue;
+        }
+        if c.is_alphanumeric() || c == '_' || c == '-' || c == '.' || c == '%' || c == ':' {
+            let start = i;
+            while i < chars.len() && (chars[i].is_alphanumeric() || "_-.%:".contains(chars[i])) {
+                i += 1;
+            }
+            out.push((at, Tok::Word(chars[start..i].iter().collect())));
+            continue;
+        }
+        return Err(FilterError { at, what: format!("unexpected '{c}'") });
+    }
+    Ok(out)
+}
+
+struct FilterParser {
+    toks: Vec<(usize, Tok)>,
+    pos: usize,
+    end: usize,
+}
+
+impl FilterParser {
+    fn peek(&self) -> Option<&Tok> {
+        self.toks.get(self.pos).map(|(_, t)| t)
+    }
+    fn at(&self) -> usize {
+        self.toks.get(self.pos).map_or(self.end, |(a, _)| *a)
+    }
+    fn word_is(&self, words: &[&str]) -> bool {
+        match self.peek() {
+            Some(Tok::Word(w)) => words.iter().any(|x| w.eq_ignore_ascii_case(x)),
+            Some(Tok::Sym(s)) => words.contains(s),
+            _ => false,
+        }
+    }
+    fn or(&mut self) -> Result<Filter, FilterError> {
+        let mut left = self.and()?;
+        while self.word_is(&["||", "or"]) {
+            self.pos += 1;
+            left = Filter::Or(Box::new(left), Box::new(self.and()?));
+        }
+        Ok(left)
+    }
+    fn and(&mut self) -> Result<Filter, FilterError> {
+        let mut left = self.not()?;
+        while self.word_is(&["&&", "and"]) {
+            self.pos += 1;
+            left = Filter::And(Box::new(left), Box::new(self.not()?));
+        }
+        Ok(left)
+    }
+    fn not(&mut self) -> Result<Filter, FilterError> {
+        if self.word_is(&["!", "not"]) {
+            self.pos += 1;
+            return Ok(Filter::Not(Box::new(self.not()?)));
+        }
+        self.compare()
+    }
+    fn compare(&mut self) -> Result<Filter, FilterError> {
+        let left = self.primary()?;
+        let op = match self.peek() {
+            Some(Tok::Sym("==")) => Op::Eq,
+            Some(Tok::Sym("!=")) => Op::Ne,
+            Some(Tok::Sym("<")) => Op::Lt,
+            Some(Tok::Sym("<=")) => Op::Le,
+            Some(Tok::Sym(">")) => Op::Gt,
+            Some(Tok::Sym(">=")) => Op::Ge,
+            Some(Tok::Sym("=~")) => Op::Match(None),
+            Some(Tok::Sym("!~")) => Op::NoMatch(None),
+            Some(Tok::Word(w)) => match w.to_ascii_lowercase().as_str() {
+                "eq" => Op::Eq,
+                "ne" => Op::Ne,
+                "lt" => Op::Lt,
+                "le" => Op::Le,
+                "gt" => Op::Gt,
+                "ge" => Op::Ge,
+                _ => return Ok(left),
+            },
+            _ => return Ok(left),
+        };
+        self.pos += 1;
+        let at = self.at();
+        let right = self.primary()?;
+        let op = match (op, &right) {
+            (Op::Match(_), Filter::Text(re)) | (Op::NoMatch(_), Filter::Text(re)) => {
+                let compiled = regex::Regex::new(re).map_err(|e| FilterError { at, what: e.to_string() })?;
+                if matches!(self.toks[self.pos - 2].1, Tok::Sym("=~")) { Op::Match(Some(compiled)) } else { Op::NoMatch(Some(compiled)) }
+            }
+            (Op::Match(_) | Op::NoMatch(_), _) => return Err(FilterError { at, what: "a regular expression must be a string".into() }),
+            (op, _) => op,
+        };
+        Ok(Filter::Compare(Box::new(left), op, Box::new(right)))
+    }
+    fn primary(&mut self) -> Result<Filter, FilterError> {
+        let at = self.at();
+        let tok = self.peek().cloned().ok_or(FilterError { at, what: "unexpected end of the expression".into() })?;
+        self.pos += 1;
+        match tok {
+            Tok::LParen => {
+                let inner = self.or()?;
+                if self.peek() != Some(&Tok::RParen) {
+                    return Err(FilterError { at: self.at(), what: "missing ')'".into() });
+                }
+                self.pos += 1;
+                Ok(inner)
+            }
+            Tok::Num(n) => Ok(Filter::Number(n)),
+            Tok::Str(s) => Ok(Filter::Text(s)),
+            Tok::Word(w) if w.eq_ignore_ascii_case("true") => Ok(Filter::Bool(true)),
+            Tok::Word(w) if w.eq_ignore_ascii_case("false") => Ok(Filter::Bool(false)),
+            Tok::Word(w) => w.parse::<Column>().map(Filter::Column).map_err(|_| FilterError { at, what: format!("unknown column '{w}'") }),
+            other => Err(FilterError { at, what: format!("unexpected {other:?}") }),
+        }
+    }
+}
+
+/// A value while evaluating a filter.
+enum Val {
+    Null,
+    Num(f64),
+    Text(String),
+    Bool(bool),
+}
+
+impl Filter {
+    /// Parses an expression.
+    pub fn parse(text: &str) -> Result<Filter, FilterError> {
+        let toks = tokenize(text)?;
+        let mut p = FilterParser { toks, pos: 0, end: text.chars().count() + 1 };
+        let f = p.or()?;
+        if p.pos < p.toks.len() {
+            return Err(FilterError { at: p.at(), what: "unexpected text after the expression".into() });
+        }
+        Ok(f)
+    }
+
+    /// The columns the expression reads.
+    pub fn columns(&self, out: &mut Vec<Column>) {
+        match self {
+            Filter::Column(c) => out.push(*c),
+            Filter::Compare(a, _, b) | Filter::And(a, b) | Filter::Or(a, b) => {
+                a.columns(out);
+                b.columns(out);
+            }
+            Filter::Not(a) => a.columns(out),
+            _ => {}
+        }
+    }
+
+    fn value(&self, ns: &Namespace, nowrap: bool) -> Val {
+        match self {
+            Filter::Column(c) => match c.cell(ns) {
+                None => Val::Null,
+                Some(t) if c.json_number() => t.parse().map(Val::Num).unwrap_or(Val::Text(t)),
+                Some(t) => Val::Text(if nowrap { t.replace('\n', ",") } else { t }),
+            },
+            Filter::Number(n) => Val::Num(*n),
+            Filter::Text(t) => Val::Text(t.clone()),
+            Filter::Bool(b) => Val::Bool(*b),
+            other => Val::Bool(other.matches_with(ns, nowrap)),
+        }
+    }
+
+    /// Whether the row passes.
+    pub fn matches(&self, ns: &Namespace) -> bool {
+        self.matches_with(ns, false)
+    }
+
+    fn matches_with(&self, ns: &Namespace, nowrap: bool) -> bool {
+        match self {
+            Filter::And(a, b) => a.matches_with(ns, nowrap) && b.matches_with(ns, nowrap),
+            Filter::Or(a, b) => a.matches_with(ns, nowrap) || b.matches_with(ns, nowrap),
+            Filter::Not(a) => !a.matches_with(ns, nowrap),
+            Filter::Compare(a, op, b) => {
+                let (l, r) = (a.value(ns, nowrap), b.value(ns, nowrap));
+                let ord = match (&l, &r) {
+                    (Val::Null, _) | (_, Val::Null) => return matches!(op, Op::Ne) && !matches!((&l, &r), (Val::Null, Val::Null)),
+                    (Val::Num(x), Val::Num(y)) => x.partial_cmp(y),
+                    (Val::Bool(x), Val::Bool(y)) => Some(x.cmp(y)),
+                    (x, y) => Some(text_of(x).cmp(&text_of(y))),
+                };
+                match op {
+                    Op::Eq => ord == Some(std::cmp::Ordering::Equal),
+                    Op::Ne => ord != Some(std::cmp::Ordering::Equal),
+                    Op::Lt => ord == Some(std::cmp::Ordering::Less),
+                    Op::Le => matches!(ord, Some(std::cmp::Ordering::Less | std::cmp::Ordering::Equal)),
+                    Op::Gt => ord == Some(std::cmp::Ordering::Greater),
+                    Op::Ge => matches!(ord, Some(std::cmp::Ordering::Greater | std::cmp::Ordering::Equal)),
+                    Op::Match(re) => re.as_ref().is_some_and(|re| re.is_match(&text_of(&l))),
+                    Op::NoMatch(re) => re.as_ref().is_some_and(|re| !re.is_match(&text_of(&l))),
+                }
+            }
+            other => match other.value(ns, nowrap) {
+                Val::Null => false,
+                Val::Bool(b) => b,
+                Val::Num(n) => n != 0.0,
+                Val::Text(t) => !t.is_empty(),
+            },
+        }
+    }
+}
+
+fn text_of(v: &Val) -> String {
+    match v {
+        Val::Null => String::new(),
+        Val::Num(n) if n.fract() == 0.0 => format!("{}", *n as i64),
+        Val::Num(n) => n.to_string(),
+        Val::Text(t) => t.clone(),
+        Val::Bool(b) => b.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -433,6 +904,7 @@ mod tests {
             path: None,
             nsfs: Vec::new(),
             held_by_fds: Vec::new(),
+            held_by_socket: None,
             netnsid: None,
             pns: 0,
             ons: 0,
@@ -487,10 +959,53 @@ mod tests {
         rows[2].ons = 1;
         assert_eq!(parents(&rows, Tree::Owner), vec![None, Some(2), Some(0)]);
         let layout = Layout { columns: vec![Column::Ns, Column::Type], format: Format::Table, tree: Some(Tree::Owner), headings: false };
-        assert_eq!(render(&rows, &layout), "1     user\n└─3   user\n  └─2 net\n");
+        assert_eq!(render(&rows, &layout), "1          user\n└─3        user\n  └─2      net\n", "NS is ten wide, as libsmartcols's hint says");
         rows[0].ons = 2;
         let p = parents(&rows, Tree::Owner);
         assert!(p.iter().any(|x| x.is_none()), "a cycle is broken: {p:?}");
+    }
+
+    #[test]
+    fn filters_parse_and_match() {
+        let mut row = ns(4026531836, NsKind::Pid, Some(1), None);
+        row.nprocs = 3;
+        let yes = |e: &str| Filter::parse(e).unwrap().matches(&row);
+        assert!(yes("NS == 4026531836 && NPROCS == 3"));
+        assert!(yes("TYPE == 'pid' and not (NPROCS < 2)"));
+        assert!(yes("type eq \"pid\" || NS == 1"));
+        assert!(yes("COMMAND =~ '^cmd'"));
+        assert!(!yes("COMMAND !~ 'cmd'"));
+        assert!(!yes("NETNSID == '7'"), "an empty cell equals nothing");
+        assert!(yes("NETNSID != '7'"));
+        assert!(yes("PID"), "a column with a value is true");
+        assert!(!yes("NSFS"));
+        let err = Filter::parse("NS == ").unwrap_err();
+        assert_eq!(err.at, 7);
+        assert!(Filter::parse("COLOUR == 1").unwrap_err().what.contains("COLOUR"));
+        assert!(Filter::parse("(NS == 1").is_err());
+        assert!(Filter::parse("NS =~ 5").is_err());
+    }
+
+    #[test]
+    fn parent_tree_orders_rows_after_their_owner() {
+        // Inode order: mnt 1, user 2 (owns both), pid 3 (child of pid 4), pid 4.
+        let mut rows =
+            vec![ns(1, NsKind::Mnt, Some(1), None), ns(2, NsKind::User, Some(1), None), ns(3, NsKind::Pid, Some(5), None), ns(4, NsKind::Pid, Some(1), None)];
+        for r in &mut rows {
+            r.ons = 2;
+        }
+        rows[1].ons = 0;
+        rows[2].pns = 4;
+        assert_eq!(tree_order(&rows, Tree::Parent), vec![1, 0, 3, 2]);
+        assert_eq!(parents(&rows, Tree::Parent), vec![None, None, Some(3), None]);
+        assert_eq!(tree_order(&rows, Tree::Owner), vec![1, 0, 2, 3]);
+    }
+
+    #[test]
+    fn empty_listings_print_like_libsmartcols() {
+        let layout = Layout { columns: Column::defaults(false), format: Format::Table, tree: None, headings: true };
+        assert_eq!(render(&[], &layout), "");
+        assert_eq!(render(&[], &Layout { format: Format::Json, ..layout }), "{\n   \"namespaces\": [\n\n   ]\n}\n");
     }
 
     #[test]

@@ -2,8 +2,7 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-use nslab::cli::{Cli, Command};
+use nslab::cli::Command;
 use nslab::cmd::{self, CmdError, Exit};
 
 /// mimalloc: a big lesson's thousands of small names and lists parse in
@@ -17,7 +16,23 @@ fn main() -> ExitCode {
     if std::env::args_os().next().is_some_and(|a| std::path::Path::new(&a).file_name().is_some_and(|n| n == "check")) {
         nslab::run::exercise::client_main();
     }
-    let cli = Cli::parse();
+    let cli = match nslab::cli::try_parse() {
+        Ok(cli) => cli,
+        Err(bad) => {
+            let _ = bad.error.print();
+            // --help and --version are reported the same way but are no
+            // error; a bad command line of an engine command exits 1, as
+            // util-linux's do; of any other command, 2.
+            let exit = if !bad.error.use_stderr() {
+                Exit::Ok
+            } else if bad.engine {
+                Exit::Status(1)
+            } else {
+                Exit::Invalid
+            };
+            return ExitCode::from(code(exit));
+        }
+    };
     let result = match cli.command {
         None => cmd::continue_learning(),
         Some(Command::Run(args)) => cmd::run(&args),

@@ -174,6 +174,8 @@ pub struct Spawn {
     cwd: Option<PathBuf>,
     stdio: [Stdio; 3],
     env: Vec<(OsString, OsString)>,
+    propagation: Option<Option<libc::c_ulong>>,
+    extra: sys::Extra,
     env_clear: bool,
     new_session: bool,
     controlling_tty: bool,
@@ -202,6 +204,8 @@ impl Spawn {
             cwd: None,
             stdio: [Stdio::Inherit, Stdio::Inherit, Stdio::Inherit],
             env: Vec::new(),
+            propagation: None,
+            extra: sys::Extra::default(),
             env_clear: false,
             new_session: false,
             controlling_tty: false,
@@ -325,6 +329,21 @@ impl Spawn {
     /// Sets an environment variable for the process.
     pub fn env(&mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> &mut Self {
         self.env.push((key.as_ref().to_owned(), value.as_ref().to_owned()));
+        self
+    }
+
+    /// The propagation every mount of a new mount namespace gets
+    /// (`MS_PRIVATE`, `MS_SLAVE`, `MS_SHARED`), or `None` to leave it unchanged,
+    /// as `unshare --propagation` sets it. Overrides [`Spawn::receive_mounts`].
+    pub fn propagation(&mut self, flags: Option<libc::c_ulong>) -> &mut Self {
+        self.propagation = Some(flags);
+        self
+    }
+
+    /// The last steps before exec: root and working directory, credentials,
+    /// capabilities (the options of `unshare` and `nsenter` beyond namespaces).
+    pub fn extra(&mut self, extra: sys::Extra) -> &mut Self {
+        self.extra = extra;
         self
     }
 
@@ -504,7 +523,11 @@ impl Spawn {
             pre_map_root,
             pre_writes,
             map_root,
-            root_propagation: self.new.contains(NsKind::Mnt).then_some(if self.receive_mounts { libc::MS_SLAVE } else { libc::MS_PRIVATE }),
+            root_propagation: match self.propagation {
+                _ if !self.new.contains(NsKind::Mnt) => None,
+                Some(chosen) => chosen,
+                None => Some(if self.receive_mounts { libc::MS_SLAVE } else { libc::MS_PRIVATE }),
+            },
             mount_proc: self.mount_proc,
             death_signal: self.death_signal,
             new_process_group: self.new_process_group || self.foreground,
@@ -521,6 +544,7 @@ impl Spawn {
             candidates,
             argv,
             envp,
+            extra: std::mem::take(&mut self.extra),
         };
         Ok((plan, pipes))
     }
@@ -546,12 +570,13 @@ impl Spawn {
             }
             Stage::Unshare => format!("unshare of {}", self.new),
             Stage::Clone => format!("creating the process in new {} namespaces", self.new),
-            Stage::IdMap => "writing the uid and gid maps".into(),
+            Stage::IdMap => late_step(Stage::IdMap, f.index),
             Stage::MountPrivate => "making the mount tree private".into(),
             Stage::MountProc => "mounting /proc".into(),
             Stage::TimeOffsets => "writing the time namespace offsets".into(),
             Stage::DeathSignal => "setting the parent-death signal".into(),
             Stage::Stdio => "setting up stdin, stdout and stderr".into(),
+            Stage::Chdir if f.index > 0 => late_step(Stage::Chdir, f.index),
             Stage::Chdir => format!("changing to {}", self.cwd.as_deref().unwrap_or(Path::new("?")).display()),
             Stage::RootFs => format!(
                 "{} in the lab's root",
@@ -605,9 +630,24 @@ impl Spawn {
                     EngineError::CannotExecute { program: self.program_name(), source: io::Error::from_raw_os_error(errno) }
                 }
             }
-            SpawnFailure::Child(f) => EngineError::Child { what: format!("{:?}", f.stage).to_lowercase(), source: io::Error::from_raw_os_error(f.errno) },
+            SpawnFailure::Child(f) => EngineError::Child { what: late_step(f.stage, f.index), source: io::Error::from_raw_os_error(f.errno) },
             SpawnFailure::Parent(source) => EngineError::Io { what: "starting the program".into(), source },
         }
+    }
+}
+
+/// What the child was doing in its last steps (`sys::Extra`, after go).
+fn late_step(stage: Stage, index: usize) -> String {
+    match (stage, index) {
+        (Stage::IdMap, 1) => "dropping the supplementary groups (setgroups)".into(),
+        (Stage::IdMap, 2) => "setgid".into(),
+        (Stage::IdMap, 3) => "setuid".into(),
+        (Stage::IdMap, 4) => "keeping the capabilities".into(),
+        (Stage::IdMap, 5) => "mounting proc".into(),
+        (Stage::IdMap, _) => "writing the uid and gid maps".into(),
+        (Stage::Chdir, 1) => "changing the root directory".into(),
+        (Stage::Chdir, _) => "changing the working directory".into(),
+        (other, _) => format!("{other:?}").to_lowercase(),
     }
 }
 

@@ -48,6 +48,8 @@ pub struct Namespace {
     pub nsfs: Vec<PathBuf>,
     /// Open file descriptors that hold it, as `/proc/PID/fd/N`.
     pub held_by_fds: Vec<PathBuf>,
+    /// A socket that holds it (a net namespace): (pid, fd) of one holder.
+    pub held_by_socket: Option<(i32, i32)>,
     /// NETNSID (net namespaces only).
     pub netnsid: Option<NetNsId>,
     /// The parent namespace's inode (pid and user), 0 when unknown.
@@ -70,6 +72,7 @@ impl Namespace {
             path: None,
             nsfs: Vec::new(),
             held_by_fds: Vec::new(),
+            held_by_socket: None,
             netnsid: None,
             pns: 0,
             ons: 0,
@@ -152,6 +155,8 @@ struct Partial {
     found: HashMap<u64, (NsKind, usize, i32)>,
     /// Namespaces held by open descriptors: (link, pid, fd name).
     fd_holds: Vec<(NsLink, i32, Vec<u8>)>,
+    /// Net namespaces of sockets: (link, pid, fd).
+    socket_holds: Vec<(NsLink, i32, i32)>,
 }
 
 /// `cgroup`, `ipc`, … as C strings, for readlinkat in `/proc/PID/ns`.
@@ -160,12 +165,14 @@ fn ns_names() -> [(NsKind, std::ffi::CString); 8] {
 }
 
 /// Reads the namespaces (and open namespace files) of `pids`, in order.
-fn scan_pids(root: &sys::DirHandle, pids: &[i32], kinds: KindSet, open_fds: bool) -> Partial {
+fn scan_pids(root: &sys::DirHandle, pids: &[i32], kinds: KindSet, open_fds: bool, nsfs_dev: u64) -> Partial {
     let mut part = Partial::default();
     let names = ns_names();
     let mut link = [0u8; 256];
     let mut dents = vec![0u8; 32 * 1024];
     let mut fd_link = [0u8; 256];
+    // Sockets already asked for their net namespace (shared between processes).
+    let mut sockets_seen: std::collections::HashSet<u64> = std::collections::HashSet::new();
     for &pid in pids {
         // A handle on /proc/PID/ns: each link is then one short lookup (a
         // name in /proc/PID itself is searched for among sixty entries).
@@ -183,14 +190,48 @@ fn scan_pids(root: &sys::DirHandle, pids: &[i32], kinds: KindSet, open_fds: bool
             entry.1 += 1;
         }
         if open_fds {
-            // An nsfs file shows as `net:[4026531840]`, with no leading slash;
-            // sockets and pipes look alike (`socket:[…]`) but name no kind.
+            // An nsfs file opened through /proc shows as `net:[4026531840]`;
+            // one opened through a bind mount shows as a path (`/` once the
+            // mount is gone, as after `ip netns delete`) and is told apart
+            // by its device, as util-linux's master does.
             let Ok(fd_dir) = std::ffi::CString::new(format!("{pid}/fd")) else { continue };
+            let mut detached: Vec<Vec<u8>> = Vec::new();
+            let mut sockets: Vec<(i32, u64)> = Vec::new();
             root.for_each_link(&fd_dir, &mut dents, &mut fd_link, |fd, target| {
                 if let Some(l) = NsLink::parse_bytes(target).filter(|l| kinds.contains(l.kind)) {
                     part.fd_holds.push((l, pid, fd.to_vec()));
+                } else if target.starts_with(b"/") && !is_terminal_or_null(target) {
+                    detached.push(fd.to_vec());
+                } else if let Some(ino) = target.strip_prefix(b"socket:[").and_then(|t| t.strip_suffix(b"]")).filter(|_| kinds.contains(NsKind::Net)) {
+                    let fd = std::str::from_utf8(fd).ok().and_then(|f| f.parse().ok());
+                    let ino = std::str::from_utf8(ino).ok().and_then(|i| i.parse().ok());
+                    if let (Some(fd), Some(ino)) = (fd, ino) {
+                        sockets.push((fd, ino));
+                    }
                 }
             });
+            let fd_handle = if detached.is_empty() { None } else { root.open_child(&fd_dir) };
+            for fd in detached {
+                let (Some(handle), Ok(name)) = (&fd_handle, std::ffi::CString::new(fd.clone())) else { continue };
+                if handle.stat_child(&name).is_none_or(|(dev, _)| dev != nsfs_dev) {
+                    continue;
+                }
+                let link = handle.open_file(&name).and_then(|f| Some(NsLink { kind: sys::ns_kind_of_fd(&f).ok()?, ino: fd_ino(&f)? }));
+                if let Some(l) = link.filter(|l| kinds.contains(l.kind)) {
+                    part.fd_holds.push((l, pid, fd));
+                }
+            }
+            sockets.retain(|(_, ino)| sockets_seen.insert(*ino));
+            if !sockets.is_empty()
+                && let Ok(pidfd) = sys::pidfd_open(pid)
+            {
+                for (fd, _) in sockets {
+                    let netns = sys::pidfd_getfd(&pidfd, fd).and_then(|sock| sys::socket_netns(&sock));
+                    if let Some(ino) = netns.ok().and_then(|ns| fd_ino(&ns)) {
+                        part.socket_holds.push((NsLink { kind: NsKind::Net, ino }, pid, fd));
+                    }
+                }
+            }
         }
     }
     part
@@ -230,29 +271,29 @@ impl Scanner {
         let threads = if pids.len() < 512 { 1 } else { std::thread::available_parallelism().map_or(1, |n| n.get()).min(4) };
         let chunk = pids.len().div_ceil(threads).max(1);
         let partials: Vec<Partial> = if threads == 1 {
-            vec![scan_pids(&root, &pids, self.kinds, self.open_fds)]
+            vec![scan_pids(&root, &pids, self.kinds, self.open_fds, nsfs_dev)]
         } else {
-            // A thread may not be had: a lab's worker lives outside the pid
-            // namespace its children are born in, where the kernel refuses
-            // threads (EINVAL). That part is then read here.
             std::thread::scope(|s| {
+                // A thread that cannot be made (a process or pids limit
+                // reached) is no error: its share is read right here.
                 let handles: Vec<_> = pids
                     .chunks(chunk)
                     .map(|part| {
                         let root = &root;
-                        std::thread::Builder::new().spawn_scoped(s, move || scan_pids(root, part, self.kinds, self.open_fds)).map_err(|_| part)
+                        std::thread::Builder::new().spawn_scoped(s, move || scan_pids(root, part, self.kinds, self.open_fds, nsfs_dev)).map_err(|_| part)
                     })
                     .collect();
                 handles
                     .into_iter()
                     .map(|h| match h {
                         Ok(h) => h.join().unwrap_or_default(),
-                        Err(part) => scan_pids(&root, part, self.kinds, self.open_fds),
+                        Err(part) => scan_pids(&root, part, self.kinds, self.open_fds, nsfs_dev),
                     })
                     .collect()
             })
         };
         let mut fd_holds = Vec::new();
+        let mut socket_holds = Vec::new();
         for part in partials {
             let mut found: Vec<(u64, (NsKind, usize, i32))> = part.found.into_iter().collect();
             found.sort_unstable_by_key(|(_, (_, _, pid))| *pid);
@@ -265,6 +306,7 @@ impl Scanner {
                 }
             }
             fd_holds.extend(part.fd_holds);
+            socket_holds.extend(part.socket_holds);
         }
         for (link, pid, fd) in fd_holds {
             let i = add(&mut namespaces, link);
@@ -272,6 +314,13 @@ impl Scanner {
             path.push("fd");
             path.push(OsStr::from_bytes(&fd));
             namespaces[i].held_by_fds.push(path);
+        }
+        // Sockets only add namespaces nothing else holds (lowest pid first).
+        for (link, pid, fd) in socket_holds {
+            let i = add(&mut namespaces, link);
+            if namespaces[i].held_by_socket.is_none() {
+                namespaces[i].held_by_socket = Some((pid, fd));
+            }
         }
         if let Some(mountinfo) = &self.mountinfo
             && let Ok(text) = std::fs::read(mountinfo)
@@ -319,10 +368,26 @@ impl Scanner {
                     ns.user = users.entry(uid).or_insert_with(|| user_name(uid)).clone();
                 }
             }
-            if !(details.relations || details.netnsid && ns.kind == NsKind::Net) {
+            let owner_uid = details.user && ns.pid.is_none();
+            if ns.pid.is_none() && details.user {
+                // As util-linux: the owner of a user namespace, else 0.
+                ns.uid = Some(0);
+            }
+            if !(details.relations || details.netnsid && ns.kind == NsKind::Net || owner_uid && ns.kind == NsKind::User) {
+                if let Some(uid) = ns.uid.filter(|_| owner_uid) {
+                    ns.user = users.entry(uid).or_insert_with(|| user_name(uid)).clone();
+                }
                 continue;
             }
-            let Some(fd) = ns.path.as_deref().and_then(|p| sys::open_ns(p).ok()) else { continue };
+            let Some(fd) = ns.path.as_deref().and_then(|p| sys::open_ns(p).ok()).or_else(|| socket_ns(ns.held_by_socket?)) else { continue };
+            if owner_uid {
+                if ns.kind == NsKind::User {
+                    ns.uid = sys::ns_owner_uid(&fd).ok().or(ns.uid);
+                }
+                if let Some(uid) = ns.uid {
+                    ns.user = users.entry(uid).or_insert_with(|| user_name(uid)).clone();
+                }
+            }
             if details.relations {
                 ns.ons = sys::owner_userns(&fd).ok().and_then(|f| fd_ino(&f)).unwrap_or(0);
                 if matches!(ns.kind, NsKind::Pid | NsKind::User) {
@@ -338,6 +403,37 @@ impl Scanner {
             }
         }
     }
+}
+
+/// `/dev/null`, `/dev/pts/N`, `/dev/ttyN` and `/dev/console`: the standard
+/// streams of nearly every process, device nodes that no namespace is
+/// mounted on, so their descriptors are not stat'ed.
+fn is_terminal_or_null(target: &[u8]) -> bool {
+    target == b"/dev/null" || target == b"/dev/console" || target.starts_with(b"/dev/pts/") || target.starts_with(b"/dev/tty")
+}
+
+/// The net namespace of socket `fd` of process `pid`, opened again.
+fn socket_ns((pid, fd): (i32, i32)) -> Option<std::os::fd::OwnedFd> {
+    let pidfd = sys::pidfd_open(pid).ok()?;
+    let sock = sys::pidfd_getfd(&pidfd, fd).ok()?;
+    sys::socket_netns(&sock).ok()
+}
+
+/// The pids, in order, whose namespace of `kind` is `ino`.
+pub fn pids_in(proc_root: &Path, kind: NsKind, ino: u64) -> Vec<i32> {
+    let Ok(dir) = std::fs::read_dir(proc_root) else { return Vec::new() };
+    let mut pids: Vec<i32> = dir
+        .filter_map(|e| e.ok())
+        .filter_map(|e| std::str::from_utf8(e.file_name().as_bytes()).ok()?.parse().ok())
+        .filter(|pid: &i32| {
+            std::fs::read_link(super::view::ns_path(proc_root, *pid, kind))
+                .ok()
+                .and_then(|l| NsLink::parse_bytes(l.as_os_str().as_bytes()))
+                .is_some_and(|l| l.ino == ino)
+        })
+        .collect();
+    pids.sort_unstable();
+    pids
 }
 
 fn fd_ino(fd: &std::os::fd::OwnedFd) -> Option<u64> {

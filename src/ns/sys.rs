@@ -447,6 +447,8 @@ pub struct ChildPlan {
     pub argv: Vec<CString>,
     /// The environment, as `KEY=VALUE` strings.
     pub envp: Vec<CString>,
+    /// The engine commands' last steps before exec (see [`Extra`]).
+    pub extra: Extra,
 }
 
 impl ChildPlan {
@@ -971,6 +973,7 @@ fn child_main(plan: &ChildPlan, exec: &ExecVectors, creator: Creator, sock: RawF
                 }
             }
         }
+        child_extra(&plan.extra, sock);
         if let Some(dir) = &plan.cwd
             && libc::chdir(dir.as_ptr()) < 0
         {
@@ -1298,5 +1301,189 @@ impl DirHandle {
                 return;
             }
         }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The engine commands' extra steps (unshare -R -w -S -G --keep-caps
+// --mount-proc=DIR, nsenter -r -w -W -S -G): run by the child after go, so
+// after the parent wrote any id maps, in util-linux's order.
+// ---------------------------------------------------------------------------
+
+/// What the child does last, before exec. Failures are reported as
+/// `Stage::Chdir` (index 1: root, 2: working directory) and `Stage::IdMap`
+/// (index 1: setgroups, 2: setgid, 3: setuid, 4: capabilities, 5: mounting proc).
+#[derive(Default, Debug)]
+pub struct Extra {
+    /// Mount a fresh proc here (`unshare --mount-proc=DIR`).
+    pub mount_proc_at: Option<CString>,
+    /// Change the root to this open directory (`nsenter -r`).
+    pub root_fd: Option<OwnedFd>,
+    /// Change the root to this path (`unshare -R`), then chdir to `/`.
+    pub root_path: Option<CString>,
+    /// Then change to this open directory (`nsenter -w`).
+    pub wd_fd: Option<OwnedFd>,
+    /// Then change to this path (`unshare -w`, `nsenter -W`).
+    pub wd_path: Option<CString>,
+    /// Drop supplementary groups (errors are fatal only when `strict_groups`).
+    pub clear_groups: bool,
+    /// Whether a failed setgroups is an error.
+    pub strict_groups: bool,
+    /// setgid to this.
+    pub gid: Option<libc::gid_t>,
+    /// setuid to this.
+    pub uid: Option<libc::uid_t>,
+    /// Raise every permitted capability as ambient, to survive exec.
+    pub keep_caps: bool,
+}
+
+fn child_extra(x: &Extra, sock: RawFd) {
+    // SAFETY: plain system calls on data prepared by the parent.
+    unsafe {
+        if let Some(dir) = &x.mount_proc_at {
+            let flags = libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC;
+            if libc::mount(c"proc".as_ptr(), dir.as_ptr(), c"proc".as_ptr(), flags, std::ptr::null()) < 0 {
+                fail(sock, Stage::IdMap, 5, 1);
+            }
+        }
+        if let Some(fd) = &x.root_fd
+            && (libc::fchdir(fd.as_raw_fd()) < 0 || libc::chroot(c".".as_ptr()) < 0 || libc::chdir(c"/".as_ptr()) < 0)
+        {
+            fail(sock, Stage::Chdir, 1, 1);
+        }
+        if let Some(path) = &x.root_path
+            && (libc::chroot(path.as_ptr()) < 0 || libc::chdir(c"/".as_ptr()) < 0)
+        {
+            fail(sock, Stage::Chdir, 1, 1);
+        }
+        if let Some(fd) = &x.wd_fd
+            && libc::fchdir(fd.as_raw_fd()) < 0
+        {
+            fail(sock, Stage::Chdir, 2, 1);
+        }
+        if let Some(path) = &x.wd_path
+            && libc::chdir(path.as_ptr()) < 0
+        {
+            fail(sock, Stage::Chdir, 2, 1);
+        }
+        if x.clear_groups && libc::setgroups(0, std::ptr::null()) < 0 && x.strict_groups {
+            fail(sock, Stage::IdMap, 1, 1);
+        }
+        if let Some(gid) = x.gid
+            && libc::setgid(gid) < 0
+        {
+            fail(sock, Stage::IdMap, 2, 1);
+        }
+        if let Some(uid) = x.uid
+            && libc::setuid(uid) < 0
+        {
+            fail(sock, Stage::IdMap, 3, 1);
+        }
+        if x.keep_caps && !permitted_to_ambient() {
+            fail(sock, Stage::IdMap, 4, 1);
+        }
+    }
+}
+
+/// Makes every permitted capability inheritable and ambient, so that it
+/// survives the exec of a program run by a non-root uid.
+fn permitted_to_ambient() -> bool {
+    #[repr(C)]
+    struct Header {
+        version: u32,
+        pid: libc::c_int,
+    }
+    #[repr(C)]
+    #[derive(Clone, Copy, Default)]
+    struct Data {
+        effective: u32,
+        permitted: u32,
+        inheritable: u32,
+    }
+    const VERSION_3: u32 = 0x2008_0522;
+    let mut header = Header { version: VERSION_3, pid: 0 };
+    let mut data = [Data::default(); 2];
+    // SAFETY: a v3 header and two data structs, as the kernel expects.
+    unsafe {
+        if libc::syscall(libc::SYS_capget, &mut header as *mut Header, data.as_mut_ptr()) < 0 {
+            return false;
+        }
+        for d in &mut data {
+            d.inheritable = d.permitted;
+        }
+        if libc::syscall(libc::SYS_capset, &mut header as *mut Header, data.as_ptr()) < 0 {
+            return false;
+        }
+        let permitted = u64::from(data[0].permitted) | (u64::from(data[1].permitted) << 32);
+        for cap in 0..64u64 {
+            if permitted & (1 << cap) != 0 && libc::prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_RAISE as libc::c_ulong, cap, 0, 0) < 0 {
+                return false;
+            }
+        }
+    }
+    true
+}
+
+/// A duplicate of descriptor `fd` of the process behind `pidfd`
+/// (pidfd_getfd(2); needs the right to ptrace it).
+pub fn pidfd_getfd(pidfd: &OwnedFd, fd: RawFd) -> io::Result<OwnedFd> {
+    // SAFETY: plain integers; the kernel returns a new descriptor we own.
+    let ret = unsafe { libc::syscall(libc::SYS_pidfd_getfd, pidfd.as_raw_fd(), fd, 0) };
+    if ret < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: pidfd_getfd returned a fresh descriptor (O_CLOEXEC).
+    Ok(unsafe { OwnedFd::from_raw_fd(ret as RawFd) })
+}
+
+/// A pidfd for `pid`.
+pub fn pidfd_open(pid: libc::pid_t) -> io::Result<OwnedFd> {
+    // SAFETY: plain integers; the kernel returns a new descriptor we own.
+    let ret = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if ret < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: pidfd_open returned a fresh descriptor (close-on-exec).
+    Ok(unsafe { OwnedFd::from_raw_fd(ret as RawFd) })
+}
+
+/// The network namespace of a socket (ioctl SIOCGSKNS), as an nsfs descriptor.
+pub fn socket_netns(socket: &OwnedFd) -> io::Result<OwnedFd> {
+    const SIOCGSKNS: libc::c_ulong = 0x894C;
+    // SAFETY: SIOCGSKNS takes no argument and returns a new descriptor.
+    let ret = unsafe { libc::ioctl(socket.as_raw_fd(), SIOCGSKNS as _) };
+    if ret < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: the ioctl returned a fresh descriptor (O_CLOEXEC).
+    Ok(unsafe { OwnedFd::from_raw_fd(ret) })
+}
+
+/// The owner uid of a user namespace (ioctl NS_GET_OWNER_UID).
+pub fn ns_owner_uid(fd: &OwnedFd) -> io::Result<libc::uid_t> {
+    const NS_GET_OWNER_UID: libc::c_ulong = 0xb704;
+    let mut uid: libc::uid_t = 0;
+    // SAFETY: the ioctl writes one uid_t.
+    cvt(unsafe { libc::ioctl(fd.as_raw_fd(), NS_GET_OWNER_UID as _, &mut uid as *mut libc::uid_t) })?;
+    Ok(uid)
+}
+
+impl DirHandle {
+    /// The device and inode of what `name` in this directory leads to (a
+    /// `/proc/PID/fd/N` entry: the open file itself), one fstatat.
+    pub fn stat_child(&self, name: &CStr) -> Option<(u64, u64)> {
+        // SAFETY: a zeroed stat is a valid out-buffer.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: a valid dirfd, C string and out-buffer.
+        let r = unsafe { libc::fstatat(self.0.as_raw_fd(), name.as_ptr(), &mut st, 0) };
+        (r == 0).then_some((st.st_dev, st.st_ino))
+    }
+
+    /// Opens what `name` in this directory leads to, read-only.
+    pub fn open_file(&self, name: &CStr) -> Option<OwnedFd> {
+        // SAFETY: a valid dirfd and C string; the fd is ours.
+        let fd = unsafe { libc::openat(self.0.as_raw_fd(), name.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
+        // SAFETY: openat returned a fresh fd.
+        (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd) })
     }
 }

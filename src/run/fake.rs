@@ -232,6 +232,7 @@ impl Lab for FakeLab {
                     path: None,
                     nsfs: self.pins.iter().filter(|(_, (_, p))| *p == id).map(|(n, _)| run_dir.join(n)).collect(),
                     held_by_fds: Vec::new(),
+                    held_by_socket: None,
                     netnsid: None,
                     pns: 0,
                     ons: 0,

@@ -356,6 +356,7 @@ mod tests {
             path: None,
             nsfs: nsfs.iter().map(PathBuf::from).collect(),
             held_by_fds: Vec::new(),
+            held_by_socket: None,
             netnsid: None,
             pns: 0,
             ons: 0,
