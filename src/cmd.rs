@@ -249,7 +249,11 @@ pub fn run(args: &crate::cli::RunArgs) -> Result<i32, CmdError> {
         crate::cli::OutputFormat::Human => run::report::Format::Human,
         crate::cli::OutputFormat::Json => run::report::Format::Json,
     };
-    let terminal = console::Term::stdout().is_term() && console::user_attended_stderr() && nix::unistd::isatty(std::io::stdin()).unwrap_or(false);
+    let terminal = crate::ui::at_terminal();
+    if !terminal && !args.yes {
+        eprint!("{}", crate::ui::NO_TERMINAL);
+        return Ok(run::EXIT_INVALID);
+    }
     let opts = RunOptions {
         interactive: terminal && !args.yes && format == run::report::Format::Human,
         format,
@@ -262,7 +266,9 @@ pub fn run(args: &crate::cli::RunArgs) -> Result<i32, CmdError> {
         check_solutions: false,
     };
     // No paths: the built-in lessons, from the first unfinished one.
-    let mut progress = progress::Progress::load(progress::state_dir().as_deref());
+    // Straight through, progress is kept only when asked for.
+    let mut progress =
+        if args.yes && !args.save_progress { progress::Progress::ephemeral() } else { progress::Progress::load(progress::state_dir().as_deref()) };
     let lessons = if args.paths.is_empty() {
         let next = lessons.iter().position(|l| !progress.get(&l.meta.id).is_some_and(|p| p.finished)).unwrap_or(0);
         lessons.into_iter().skip(next).collect()
@@ -282,6 +288,10 @@ pub fn continue_learning() -> Result<i32, CmdError> {
             return Ok(crate::run::EXIT_INVALID);
         }
     };
+    if !crate::ui::at_terminal() {
+        eprint!("{}", crate::ui::NO_TERMINAL);
+        return Ok(crate::run::EXIT_INVALID);
+    }
     let progress = progress::Progress::load(progress::state_dir().as_deref());
     let Some(lesson) = lessons.iter().find(|l| !progress.get(&l.meta.id).is_some_and(|p| p.finished)) else {
         println!("You have finished every lesson. `nslab list` shows them; `nslab reset` starts over.");
@@ -291,6 +301,7 @@ pub fn continue_learning() -> Result<i32, CmdError> {
     let args = crate::cli::RunArgs {
         paths: Vec::new(),
         yes: false,
+        save_progress: false,
         format: crate::cli::OutputFormat::Human,
         color: crate::cli::ColorChoice::Auto,
         fail_fast: false,
@@ -339,7 +350,28 @@ pub fn list(args: &crate::cli::ListArgs) -> Result<i32, CmdError> {
 pub fn reset(args: &crate::cli::ResetArgs) -> Result<i32, CmdError> {
     use crate::run::progress;
     let mut progress = progress::Progress::load(progress::state_dir().as_deref());
-    let had = progress.reset(args.lesson.as_deref());
+    let builtin = crate::catalog::builtin().unwrap_or_default();
+    // A built-in lesson by id or file name, or any lesson with progress kept.
+    let id = args.lesson.as_deref().map(|id| crate::catalog::find(&builtin, id).map_or(id.to_string(), |l| l.meta.id.clone()));
+    if let Some(id) = &id {
+        if crate::catalog::find(&builtin, id).is_none() && progress.get(id).is_none() {
+            eprintln!("nslab reset: no lesson has the id {id:?} (`nslab list` shows them)");
+            return Ok(crate::run::EXIT_INVALID);
+        }
+    } else if !args.yes {
+        match crate::ui::confirm("Forget your progress in every lesson?") {
+            Some(true) => {}
+            Some(false) => {
+                println!("kept your progress");
+                return Ok(0);
+            }
+            None => {
+                eprintln!("nslab reset: no terminal to ask on; `nslab reset --yes` forgets your progress in every lesson");
+                return Ok(crate::run::EXIT_INVALID);
+            }
+        }
+    }
+    let had = progress.reset(id.as_deref());
     progress.save().map_err(CmdError::Output)?;
     match (&args.lesson, had) {
         (Some(l), true) => println!("forgot your progress in {l}"),

@@ -14,3 +14,4 @@ pub mod lsns;
 pub mod ns;
 pub mod run;
 pub mod serve;
+pub mod ui;

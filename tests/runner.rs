@@ -207,11 +207,14 @@ fn progress_is_saved_listed_resumed_and_reset() {
         stdout(&cmd.output().unwrap())
     };
     assert!(list(&["list", "pass.md", "wrong.md"]).contains("fixture-wrong  not started"), "{}", list(&["list", "pass.md", "wrong.md"]));
+    // --yes alone leaves progress alone; --save-progress records it.
     run_as(As::Caller, dir, &["--yes", "wrong.md"]);
+    assert!(list(&["list", "pass.md", "wrong.md"]).contains("fixture-wrong  not started"));
+    run_as(As::Caller, dir, &["--yes", "--save-progress", "wrong.md"]);
     let listed = list(&["list", "pass.md", "wrong.md"]);
     assert!(listed.contains("fixture-wrong  1/3 steps"), "{listed}");
     assert!(listed.contains("next: start-a-box"), "{listed}");
-    run_as(As::Caller, dir, &["--yes", "pass.md"]);
+    run_as(As::Caller, dir, &["--yes", "--save-progress", "pass.md"]);
     assert!(list(&["list", "pass.md"]).contains("fixture-pass  done"));
     // --from replays the earlier steps quietly, so later ones find their state.
     let out = run_as(As::Caller, dir, &["--yes", "--from", "run-in-the-pin", "pass.md"]);
