@@ -509,9 +509,30 @@ pub fn doctor(args: &crate::cli::DoctorArgs) -> Result<i32, CmdError> {
             return Ok(crate::run::EXIT_INVALID);
         }
     };
+    use crate::lesson::tools;
     let probe = Probe::run(Settings::read(&Sources::host()));
-    let report = Report::new(probe, &lessons, lab_requirements());
-    let out = if args.json { report.to_json() + "\n" } else { report.render(use_color(args.color)) };
+    let mut report = Report::new(probe, &lessons, lab_requirements());
+    // The programs the lessons call: a lesson that calls a missing one cannot run.
+    let dirs = tools::search_path(std::env::var("PATH").ok().as_deref());
+    let inventory = tools::inventory(&lessons, &dirs);
+    for (lesson, verdicts) in lessons.iter().zip(report.lessons.iter_mut()) {
+        let missing = tools::missing(lesson, &dirs);
+        let Some(first) = missing.first() else { continue };
+        let reason = format!("it calls {}, missing here", missing.iter().map(tools::MissingTool::describe).collect::<Vec<_>>().join(", "));
+        let fix = first.package.map(|(deb, _)| format!("sudo apt install {deb}"));
+        for v in [&mut verdicts.as_root, &mut verdicts.rootless] {
+            if *v == crate::doctor::Verdict::Runs {
+                *v = crate::doctor::Verdict::Blocked { reason: reason.clone(), fix: fix.clone() };
+            }
+        }
+    }
+    let out = if args.json {
+        let mut value: serde_json::Value = serde_json::from_str(&report.to_json()).map_err(|e| CmdError::Usage(e.to_string()))?;
+        value["programs"] = serde_json::to_value(&inventory).map_err(|e| CmdError::Usage(e.to_string()))?;
+        serde_json::to_string_pretty(&value).map_err(|e| CmdError::Usage(e.to_string()))? + "\n"
+    } else {
+        report.render(use_color(args.color)) + &tools::render_inventory(&inventory, use_color(args.color))
+    };
     std::io::stdout().lock().write_all(out.as_bytes()).map_err(CmdError::Output)?;
     Ok(report.exit_code())
 }

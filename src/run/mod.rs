@@ -88,9 +88,10 @@ pub fn is_root() -> bool {
 }
 
 /// Why `lesson` cannot run here, if it cannot: it needs root, a newer
-/// kernel, or a kind of namespace this kernel lacks (the doctor's words).
+/// kernel, a kind of namespace this kernel lacks (the doctor's words), or a
+/// program this machine lacks (named, with its package).
 pub fn cannot_run_reason(lesson: &Lesson) -> Option<String> {
-    lesson_blocked(lesson, &crate::doctor::Settings::read(&crate::doctor::Sources::host()), is_root())
+    lesson_blocked(lesson, &crate::doctor::Settings::read(&crate::doctor::Sources::host()), is_root()).or_else(|| crate::lesson::tools::missing_reason(lesson))
 }
 
 /// [`cannot_run_reason`] on a machine with `settings`, as root or not.

@@ -518,16 +518,14 @@ fn column_widths(rows: &[Vec<String>], columns: usize, avail: usize) -> Option<V
     let spare = avail - sum(&least);
     let lacks: Vec<usize> = (0..columns).map(|c| natural[c] - least[c]).collect();
     let total: usize = lacks.iter().sum();
-    if total > 0 {
-        for c in 0..columns {
-            widths[c] += spare * lacks[c] / total;
-        }
-        let mut left = avail - sum(&widths);
-        while left > 0 {
-            let Some(c) = (0..columns).filter(|&c| widths[c] < natural[c]).max_by_key(|&c| natural[c] - widths[c]) else { break };
-            widths[c] += 1;
-            left -= 1;
-        }
+    for c in 0..columns {
+        widths[c] += (spare * lacks[c]).checked_div(total).unwrap_or(0);
+    }
+    let mut left = avail - sum(&widths);
+    while left > 0 {
+        let Some(c) = (0..columns).filter(|&c| widths[c] < natural[c]).max_by_key(|&c| natural[c] - widths[c]) else { break };
+        widths[c] += 1;
+        left -= 1;
     }
     Some(widths)
 }
