@@ -1,9 +1,13 @@
 //! Faces: what the learner sees. `markdown` renders lesson prose for a
-//! terminal, `picture` draws who is in which namespace after a step; this
+//! terminal, `picture` draws who is in which namespace after a step, `card`
+//! says what a step will do, `keys` reads keys and says what they mean; this
 //! module holds the few questions asked outside a lesson.
 
+pub mod card;
+pub mod keys;
 pub mod markdown;
 pub mod picture;
+pub mod screen;
 
 use std::io::IsTerminal;
 
