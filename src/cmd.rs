@@ -408,7 +408,7 @@ fn check_solutions(paths: &[PathBuf], color: bool) -> Result<i32, CmdError> {
     for (lesson, result) in with_exercises.iter().zip(&results) {
         for step in lesson.steps.iter().filter(|s| s.kind == StepKind::Exercise) {
             total += 1;
-            if result.steps.iter().any(|s| s.id == step.id && s.outcome == "passed") {
+            if result.steps.iter().any(|s| s.id == step.id && s.outcome == crate::run::event::OutcomeKind::Passed) {
                 fair += 1;
             }
         }

@@ -10,7 +10,7 @@ use super::NsKind;
 ///
 /// Humans see only the inode (`lsns` prints it as NS), but two files with the
 /// same inode on different devices are different files, so both are kept.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct NsId {
     /// `st_dev` of the nsfs file.
     pub dev: u64,

@@ -14,7 +14,7 @@ pub fn proc_root() -> PathBuf {
 }
 
 /// Which namespaces one process is in, as the kernel shows them at one moment.
-#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct NsView {
     /// The namespace of each kind the process is in; a kind the caller may not
     /// read, or the kernel lacks, is absent.

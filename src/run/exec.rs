@@ -14,11 +14,15 @@ fn millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_u64(d.as_millis() as u64)
 }
 
+fn from_millis<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    <u64 as serde::Deserialize>::deserialize(d).map(Duration::from_millis)
+}
+
 /// At most this much of each output stream is kept; the rest is counted.
 pub const OUTPUT_LIMIT: usize = 1 << 20;
 
 /// What a command did.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 pub struct CommandResult {
     /// How it ended; `None` when it timed out (and was killed).
     pub status: Option<ns::ExitStatus>,
@@ -31,7 +35,7 @@ pub struct CommandResult {
     /// Bytes of output dropped beyond the limit.
     pub dropped_bytes: usize,
     /// How long it ran (`elapsed_ms` in JSON).
-    #[serde(rename = "elapsed_ms", serialize_with = "millis")]
+    #[serde(rename = "elapsed_ms", serialize_with = "millis", deserialize_with = "from_millis")]
     pub elapsed: Duration,
 }
 

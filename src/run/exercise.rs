@@ -142,11 +142,11 @@ pub fn run_exercise(session: &mut Session, lesson: &Lesson, step: &Step, opts: &
                 checks += 1;
                 let shell_pid = peer(&stream);
                 let (verdicts, after) = verify_now(session, step, &before, shell_pid, &creates);
-                let passed = verdicts.iter().all(|v| v.holds);
+                let passed = verdicts.iter().all(|v| v.holds());
                 let text = reply_text(step, &verdicts, passed, mode, opts.color);
                 let _ = stream.set_nonblocking(false);
                 let _ = stream.write_all(format!("{}\n{text}", u8::from(!passed)).as_bytes());
-                if passed || best.as_ref().is_none_or(|(v, _)| !v.iter().all(|v| v.holds)) {
+                if passed || best.as_ref().is_none_or(|(v, _)| !v.iter().all(|v| v.holds())) {
                     best = Some((verdicts, after));
                 }
             }
@@ -160,13 +160,13 @@ pub fn run_exercise(session: &mut Session, lesson: &Lesson, step: &Step, opts: &
     // A last look once the learner's shell is gone: what they left (a pin, a
     // process) may be the goal itself.
     let (final_verdicts, final_after) = verify_now(session, step, &before, None, &creates);
-    let final_passed = final_verdicts.iter().all(|v| v.holds);
+    let final_passed = final_verdicts.iter().all(|v| v.holds());
     let (verdicts, after) = match best {
-        Some((v, a)) if v.iter().all(|v| v.holds) || !final_passed => (v, a),
+        Some((v, a)) if v.iter().all(|v| v.holds()) || !final_passed => (v, a),
         _ => (final_verdicts, final_after),
     };
     clean_up(session, &lab_before, &mounts_before);
-    let passed = result.error.is_none() && verdicts.iter().all(|v| v.holds);
+    let passed = result.error.is_none() && verdicts.iter().all(|v| v.holds());
     result.outcome = if passed { StepOutcome::Passed } else { StepOutcome::Failed };
     if !passed {
         result.hints = computed_hints(step, &verdicts).into_iter().chain(step.hints.iter().cloned()).collect();
@@ -233,7 +233,7 @@ impl OpenExercise {
     /// it is still alive) as "your shell".
     pub fn verify(&self, session: &Session, step: &Step) -> StepResult {
         let (verdicts, after) = verify_now(session, step, &self.before, self.shell, &self.creates);
-        let passed = verdicts.iter().all(|v| v.holds);
+        let passed = verdicts.iter().all(|v| v.holds());
         let hints = if passed { step.hints.clone() } else { computed_hints(step, &verdicts).into_iter().chain(step.hints.iter().cloned()).collect() };
         StepResult {
             verdicts,
@@ -330,25 +330,14 @@ fn verify_now(session: &Session, step: &Step, before: &Snapshot, shell: Option<i
         .iter()
         .any(|e| matches!(e.value, Expectation::InLsns { .. } | Expectation::GoneFromLsns { .. } | Expectation::Nprocs { .. } | Expectation::PinnedAt { .. }));
     let mut after = Snapshot::take(session, needs_listing);
-    after.shell = shell.and_then(|pid| NsView::read(&ns::view::proc_root(), pid).ok());
+    after.shell = shell.and_then(|pid| super::observe::Seen::read(pid).ok());
     after.add_created_pins(&session.lab_path(session.run_dir()), creates);
     // The probe runs where the learner's shell is, while `check` waits there.
     let probe = match (step.exercise.as_ref().and_then(|e| e.probe.as_deref()), shell) {
         (Some(command), Some(pid)) => run_probe(session, command, pid),
         _ => None,
     };
-    let captures = |name: &str| session.captured(name);
-    let pin_path = |name: &str| session.pin_path(name);
-    let serial = |subject: &Subject, kind| session.serial_of(subject, kind);
-    let evidence = verify::Evidence {
-        before,
-        after: &after,
-        command: probe.as_ref(),
-        captures: &captures,
-        pin_path: &pin_path,
-        serial: &serial,
-        path_serial: &crate::ns::sys::ns_serial_of,
-    };
+    let evidence = verify::Evidence { before, after: &after, command: probe.as_ref() };
     let mut verdicts = verify::verify(step, &evidence);
     if probe.is_none() {
         for (v, e) in verdicts.iter_mut().zip(&step.expectations) {
@@ -381,7 +370,7 @@ pub fn computed_hints(step: &Step, verdicts: &[Verdict]) -> Vec<String> {
     step.expectations
         .iter()
         .zip(verdicts)
-        .filter(|(_, v)| !v.holds)
+        .filter(|(_, v)| !v.holds())
         .filter_map(|(e, v)| match &e.value {
             Expectation::DiffersFrom { ns: NsRef { subject: Subject::Shell, kind: Some(k) }, other: Subject::Host }
             | Expectation::Changed { ns: NsRef { subject: Subject::Shell, kind: Some(k) } } => {
@@ -412,7 +401,7 @@ fn reply_text(step: &Step, verdicts: &[Verdict], passed: bool, mode: Mode, color
     let st = |s: Style| s.force_styling(color && mode == Mode::Learner);
     let mut out = String::new();
     for v in verdicts {
-        if v.holds {
+        if v.holds() {
             out.push_str(&format!("{} {}\n", st(Style::new().green()).apply_to("✔"), v.expected));
         } else {
             out.push_str(&format!(

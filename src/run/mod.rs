@@ -8,8 +8,12 @@
 //! signal, and so has the lab's init: if nslab is killed, every process of the
 //! lab dies and the lab's mounts (the pins) go with its mount namespace.
 
+pub mod driver;
+pub mod event;
 pub mod exec;
 pub mod exercise;
+pub mod face;
+pub mod lab;
 pub mod observe;
 pub mod progress;
 pub mod report;
@@ -17,18 +21,18 @@ pub mod session;
 pub mod term;
 pub mod verify;
 
-use std::collections::HashSet;
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::lesson::{Lesson, Step, Subject};
-use crate::ns::{self, NsId, NsKind};
+use crate::lesson::Lesson;
+use crate::ns::{self, NsKind};
+use driver::Face;
+use event::{Event, LessonResult, OutcomeKind, StepSummary};
 use exec::INTERRUPTED;
-use observe::Snapshot;
-use report::{Format, LessonResult, Reporter, StepOutcome, StepResult, StepSummary};
-use session::Session;
+use lab::SessionLab;
+use report::Format;
 
 /// Exit code: every expectation held.
 pub const EXIT_OK: i32 = 0;
@@ -148,14 +152,14 @@ pub fn run_lessons_with_results(lessons: &[Lesson], opts: &RunOptions, progress:
     catch_signals();
     let fds_at_start = open_fds();
     let mut results = Vec::new();
-    let mut stdout = Reporter::new(std::io::stdout(), opts.format, opts.color);
+    let mut stdout = face::Terminal::new(std::io::stdout(), opts);
     for lesson in lessons {
         if INTERRUPTED.load(Ordering::SeqCst) != 0 {
             break;
         }
         let result = match cannot_run_reason(lesson) {
             Some(reason) => {
-                stdout.cannot_run(&lesson.meta.id, &reason);
+                stdout.event(&Event::LessonCannotRun { lesson: lesson.meta.id.clone(), reason: reason.clone() });
                 LessonResult { lesson: lesson.meta.id.clone(), title: lesson.meta.title.clone(), cannot_run: Some(reason), ..LessonResult::default() }
             }
             None => run_in_worker(lesson, opts),
@@ -203,7 +207,7 @@ fn run_in_worker(lesson: &Lesson, opts: &RunOptions) -> LessonResult {
         lesson: lesson.meta.id.clone(),
         title: lesson.meta.title.clone(),
         path: lesson.source_path.display().to_string(),
-        steps: vec![StepSummary { id: "(worker)".into(), outcome: "failed".into(), message: Some(why), duration_ms: 0 }],
+        steps: vec![StepSummary { id: "(worker)".into(), outcome: OutcomeKind::Failed, message: Some(why), duration_ms: 0 }],
         interrupted: INTERRUPTED.load(Ordering::SeqCst) != 0,
         duration_ms: started.elapsed().as_millis() as u64,
         ..LessonResult::default()
@@ -243,123 +247,30 @@ fn run_in_worker(lesson: &Lesson, opts: &RunOptions) -> LessonResult {
     }
 }
 
-/// The worker: enters a lab, runs the steps, tears down.
+/// The worker: enters a lab, drives the lesson through it, tears down.
 fn worker_main(lesson: &Lesson, opts: &RunOptions) -> LessonResult {
-    let started = Instant::now();
-    let mut out = Reporter::new(std::io::stdout(), opts.format, opts.color);
+    let mut face = face::Terminal::new(std::io::stdout(), opts);
     let mut result = LessonResult {
         lesson: lesson.meta.id.clone(),
         title: lesson.meta.title.clone(),
         path: lesson.source_path.display().to_string(),
         ..LessonResult::default()
     };
-    out.lesson_started(&lesson.meta.id, &lesson.meta.title, &result.path, lesson.steps.len());
-    let mut session = match Session::enter_lab(!is_root()) {
-        Ok(s) => s,
+    face.event(&Event::LessonStarted { lesson: result.lesson.clone(), title: result.title.clone(), path: result.path.clone(), steps: lesson.steps.len() });
+    match SessionLab::enter(!is_root()) {
+        Ok(lab) => {
+            let mut run = driver::LessonRun::new(lesson, lab, opts.clone());
+            run.drive(&mut face);
+            result = run.finish(&mut |e| face.event(&e));
+        }
         Err(e) => {
             let reason = lab_failure_reason(&e);
-            out.cannot_run(&lesson.meta.id, &reason);
+            face.event(&Event::LessonCannotRun { lesson: result.lesson.clone(), reason: reason.clone() });
             result.cannot_run = Some(reason);
-            return result;
-        }
-    };
-    let from_index = opts.from.as_ref().and_then(|id| lesson.steps.iter().position(|s| &s.id == id)).unwrap_or(0);
-    let mut failed_names: HashSet<String> = HashSet::new();
-    let mut failed_step: Option<String> = None;
-    let mut recorder = opts.record.then(|| term::Recorder::new(lesson));
-    let steps = lesson.steps.iter().enumerate();
-    for (i, step) in steps {
-        if INTERRUPTED.load(Ordering::SeqCst) != 0 {
-            result.interrupted = true;
-            break;
-        }
-        let skip_reason = if opts.fail_fast && failed_step.is_some() {
-            Some("not run: an earlier step failed and --fail-fast was given".to_string())
-        } else {
-            step.uses
-                .iter()
-                .find(|u| failed_names.contains(*u))
-                .map(|u| format!("depends on {u}, which a failed step ({}) was to set up", failed_step.as_deref().unwrap_or("?")))
-        };
-        let quiet = i < from_index;
-        if !quiet {
-            out.step_started(&lesson.meta.id, step.number, lesson.steps.len(), &step.id, step.display_title(), &step.action.value.to_string());
-        }
-        if let Some(reason) = skip_reason {
-            let r = skipped(step, reason);
-            out.step_finished(&lesson.meta.id, &r);
-            result.steps.push(summary(&r));
-            continue;
-        }
-        if opts.interactive && !quiet {
-            match term::before_step(lesson, step, opts.color) {
-                term::Choice::Run => {}
-                term::Choice::Skip => {
-                    let r = skipped(step, "skipped by the learner".into());
-                    out.step_finished(&lesson.meta.id, &r);
-                    result.steps.push(summary(&r));
-                    failed_names.extend(step.defines.iter().cloned());
-                    continue;
-                }
-                term::Choice::Quit => {
-                    result.quit = true;
-                    break;
-                }
-            }
-        }
-        let mut r = perform_step(&mut session, lesson, step, opts, quiet);
-        if let Some(rec) = recorder.as_mut() {
-            rec.observe(step, r.command.as_ref());
-            record_outputs(step, &mut r);
-        }
-        if quiet {
-            if r.outcome != StepOutcome::Passed {
-                out.text(&format!("replaying step {} to reach {} failed\n", step.id, opts.from.as_deref().unwrap_or("")));
-                out.step_finished(&lesson.meta.id, &r);
-            }
-        } else {
-            out.step_finished(&lesson.meta.id, &r);
-        }
-        if opts.interactive && r.outcome == StepOutcome::Failed {
-            loop {
-                match term::after_failure(step, &r.hints, opts.color) {
-                    term::Choice::Run => {
-                        r = perform_step(&mut session, lesson, step, opts, false);
-                        out.step_finished(&lesson.meta.id, &r);
-                        if r.outcome == StepOutcome::Passed {
-                            break;
-                        }
-                    }
-                    term::Choice::Skip => break,
-                    term::Choice::Quit => {
-                        result.quit = true;
-                        break;
-                    }
-                }
-            }
-        }
-        if r.outcome == StepOutcome::Failed {
-            failed_names.extend(step.defines.iter().cloned());
-            failed_step.get_or_insert_with(|| step.id.clone());
-        }
-        result.steps.push(summary(&r));
-        if result.quit {
-            break;
         }
     }
-    if INTERRUPTED.load(Ordering::SeqCst) != 0 {
-        result.interrupted = true;
-    }
-    session.teardown();
-    if let Some(rec) = recorder {
-        match rec.write() {
-            Ok(n) => out.text(&format!("recorded {n} output expectation(s) in {}\n", lesson.source_path.display())),
-            Err(e) => eprintln!("nslab: cannot rewrite {}: {e}", lesson.source_path.display()),
-        }
-    }
-    result.duration_ms = started.elapsed().as_millis() as u64;
     result.worker_peak_kib = peak_rss_kib();
-    out.lesson_finished(&result);
+    result.write_error = face.write_error.map(|e| e.to_string());
     result
 }
 
@@ -374,20 +285,6 @@ fn peak_rss_kib() -> u64 {
 /// Open descriptors of this process.
 fn open_fds() -> usize {
     std::fs::read_dir(ns::view::proc_root().join("self/fd")).map(|d| d.count()).unwrap_or(0)
-}
-
-/// In record mode, output expectations are being rewritten from what was
-/// observed, so they hold by definition; a step fails only on the rest.
-fn record_outputs(step: &Step, r: &mut StepResult) {
-    for (v, e) in r.verdicts.iter_mut().zip(&step.expectations) {
-        if !v.holds && matches!(e.value, crate::lesson::Expectation::Output { .. }) {
-            v.holds = true;
-            v.observed = "recorded".into();
-        }
-    }
-    if r.error.is_none() && r.verdicts.iter().all(|v| v.holds) {
-        r.outcome = StepOutcome::Passed;
-    }
 }
 
 /// Why the lab could not be set up, in the doctor's words when the settings
@@ -408,128 +305,5 @@ pub fn lab_blocked(err: &session::SessionError, settings: &crate::doctor::Settin
     match blocked.or_else(|| explain(settings, capability, way, err.raw_os_error())) {
         Some(e) => format!("{} — fix: {} (`nslab doctor` tells more)", e.why, e.fix),
         None => format!("{err} (`nslab doctor` shows what this machine can do)"),
-    }
-}
-
-/// The result of a step that was not run, and why.
-pub fn skipped(step: &Step, reason: String) -> StepResult {
-    StepResult { hints: Vec::new(), ..StepResult::new(step, StepOutcome::Skipped(reason)) }
-}
-
-fn summary(r: &StepResult) -> StepSummary {
-    let (outcome, message) = match &r.outcome {
-        StepOutcome::Passed => ("passed", None),
-        StepOutcome::Failed => {
-            let mut lines: Vec<String> = r.error.iter().map(|e| format!("the action failed: {e}")).collect();
-            for v in r.verdicts.iter().filter(|v| !v.holds) {
-                lines.push(format!("expected: {}\nobserved: {}", v.expected, v.observed));
-            }
-            ("failed", Some(lines.join("\n")))
-        }
-        StepOutcome::Skipped(why) => ("skipped", Some(why.clone())),
-    };
-    StepSummary { id: r.step.clone(), outcome: outcome.into(), message, duration_ms: r.duration_ms }
-}
-
-/// Runs a step, or an exercise: by the learner at a terminal, else with its
-/// reference solution — or, for `check --solutions`, both ways round.
-pub fn perform_step(session: &mut Session, lesson: &Lesson, step: &Step, opts: &RunOptions, quiet: bool) -> StepResult {
-    use exercise::Mode;
-    if step.kind != crate::lesson::StepKind::Exercise {
-        return run_step(session, step, opts);
-    }
-    if !opts.check_solutions {
-        let mode = if opts.interactive && !quiet { Mode::Learner } else { Mode::Solution };
-        return exercise::run_exercise(session, lesson, step, opts, mode);
-    }
-    let unsolved = exercise::run_exercise(session, lesson, step, opts, Mode::Nothing);
-    let mut solved = exercise::run_exercise(session, lesson, step, opts, Mode::Solution);
-    let mut problems = Vec::new();
-    if unsolved.outcome == StepOutcome::Passed {
-        problems.push("it passes with nothing done: an expectation holds whatever the learner does".to_string());
-    }
-    if solved.outcome != StepOutcome::Passed {
-        let why: Vec<String> = solved.verdicts.iter().filter(|v| !v.holds).map(|v| format!("{} ({})", v.expected, v.observed)).collect();
-        problems.push(format!("its reference solution fails: {}", solved.error.clone().unwrap_or_else(|| why.join("; "))));
-    }
-    solved.outcome = if problems.is_empty() { StepOutcome::Passed } else { StepOutcome::Failed };
-    solved.error = (!problems.is_empty()).then(|| problems.join("; and "));
-    solved.display = Some(if problems.is_empty() { "fair: fails with nothing done, passes with the reference solution".into() } else { "NOT fair".into() });
-    solved
-}
-
-/// Runs one step: snapshot, action, saves, snapshot, verdicts.
-pub fn run_step(session: &mut Session, step: &Step, opts: &RunOptions) -> StepResult {
-    let started = Instant::now();
-    let needs_listing = step.expectations.iter().any(|e| {
-        use crate::lesson::Expectation::*;
-        matches!(e.value, InLsns { .. } | GoneFromLsns { .. } | Nprocs { .. } | PinnedAt { .. })
-    });
-    let before = Snapshot::take(session, false);
-    let timeout = step.timeout.unwrap_or(opts.timeout);
-    let performed = exec::perform(session, &step.action.value, step.stdin.as_deref(), timeout);
-    let (action, error) = match performed {
-        Ok(a) => (a, None),
-        Err(e) => (exec::ActionResult::default(), Some(e.to_string())),
-    };
-    let mut after = Snapshot::take(session, needs_listing);
-    for save in &step.saves {
-        let s = &save.value;
-        let id: Option<NsId> = match &s.subject {
-            Subject::Host => after.host.get(s.kind),
-            Subject::Shell => after.shell.as_ref().and_then(|v| v.get(s.kind)),
-            Subject::Process(n) => after.process(n, s.kind),
-            Subject::Pin(p) => after.pins.get(p).copied().flatten().map(|(_, id)| id),
-            Subject::Capture(c) => session.captured(c).map(|(_, id)| id),
-        };
-        if let Some(id) = id {
-            let serial = session.serial_of(&s.subject, s.kind);
-            session.capture(&s.capture, s.kind, id, serial);
-        }
-    }
-    let captures = |name: &str| session.captured(name);
-    let pin_path = |name: &str| session.pin_path(name);
-    let serial = |subject: &Subject, kind| session.serial_of(subject, kind);
-    let check = |after: &Snapshot| {
-        let evidence = verify::Evidence {
-            before: &before,
-            after,
-            command: action.command.as_ref(),
-            captures: &captures,
-            pin_path: &pin_path,
-            serial: &serial,
-            path_serial: &crate::ns::sys::ns_serial_of,
-        };
-        verify::verify(step, &evidence)
-    };
-    let mut verdicts = check(&after);
-    // The kernel frees some namespaces after the last reference is gone, not
-    // at once (network namespaces in a workqueue), and a killed process may
-    // take a moment to leave its namespaces: look again for up to a second
-    // before saying that a namespace is not gone or a count is off.
-    let settling = |v: &[verify::Verdict]| {
-        v.iter().zip(&step.expectations).any(|(v, e)| {
-            use crate::lesson::Expectation::*;
-            !v.holds && matches!(e.value, GoneFromLsns { .. } | Nprocs { .. })
-        })
-    };
-    let deadline = Instant::now() + Duration::from_secs(1);
-    while settling(&verdicts) && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(25));
-        after = Snapshot::take(session, needs_listing);
-        verdicts = check(&after);
-    }
-    let command_time = action.command.as_ref().map_or(Duration::ZERO, |c| c.elapsed);
-    let passed = error.is_none() && verdicts.iter().all(|v| v.holds);
-    StepResult {
-        error,
-        verdicts,
-        command: action.command,
-        before: Some(before),
-        observed: Some(after),
-        display: action.display,
-        duration_ms: started.elapsed().as_millis() as u64,
-        overhead_us: started.elapsed().saturating_sub(command_time).as_micros() as u64,
-        ..StepResult::new(step, if passed { StepOutcome::Passed } else { StepOutcome::Failed })
     }
 }

@@ -99,7 +99,7 @@ impl Progress {
             return;
         }
         let entry = self.lessons.entry(lesson.meta.id.clone()).or_default();
-        for s in result.steps.iter().filter(|s| s.outcome == "passed") {
+        for s in result.steps.iter().filter(|s| s.outcome == super::event::OutcomeKind::Passed) {
             if !entry.passed.contains(&s.id) {
                 entry.passed.push(s.id.clone());
             }

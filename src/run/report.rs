@@ -1,5 +1,6 @@
-//! Results are data; this module renders them: the human report (with the
-//! namespace table), JSON Lines events, and JUnit XML.
+//! The driver's events are data ([`super::event`]); this module renders
+//! them: the human report (with the namespace table), JSON Lines (each event's
+//! serde form, one a line), and JUnit XML (from the lessons' results).
 
 use std::fmt::Write as _;
 use std::io::Write;
@@ -7,127 +8,9 @@ use std::io::Write;
 use console::Style;
 use serde::Serialize;
 
-use super::exec::CommandResult;
+pub use super::event::{Event, LessonResult, OutcomeKind, StepOutcome, StepResult, StepSummary};
 use super::observe::Snapshot;
-use super::verify::Verdict;
 use crate::ns::{NsId, NsKind};
-
-/// How a step ended.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "outcome", content = "reason", rename_all = "snake_case")]
-pub enum StepOutcome {
-    /// Every expectation held.
-    Passed,
-    /// Some expectation failed, or the action could not be performed.
-    Failed,
-    /// Not run, and why.
-    Skipped(String),
-}
-
-/// One step's result, as data.
-#[derive(Debug, Clone, Serialize)]
-pub struct StepResult {
-    /// The step's id.
-    pub step: String,
-    /// Its 1-based number.
-    pub number: usize,
-    /// Its title, or its id.
-    pub title: String,
-    /// The action, as written.
-    pub action: String,
-    /// How it ended.
-    #[serde(flatten)]
-    pub outcome: StepOutcome,
-    /// The action's error, if it could not be performed.
-    pub error: Option<String>,
-    /// Each expectation's verdict.
-    pub verdicts: Vec<Verdict>,
-    /// The command's result, for command steps.
-    pub command: Option<CommandResult>,
-    /// The namespaces observed before the step.
-    #[serde(skip)]
-    pub before: Option<Snapshot>,
-    /// The namespaces observed after the step.
-    pub observed: Option<Snapshot>,
-    /// Hints of the step, shown on failure.
-    #[serde(skip)]
-    pub hints: Vec<String>,
-    /// Output to show the learner (an lsns listing).
-    #[serde(skip)]
-    pub display: Option<String>,
-    /// How long the step took, in milliseconds.
-    pub duration_ms: u64,
-    /// nslab's own share of the step, in microseconds: the whole step minus
-    /// the time its command ran (for benchmarks).
-    pub overhead_us: u64,
-}
-
-impl StepResult {
-    /// A result for `step` with `outcome` and nothing observed yet.
-    pub fn new(step: &crate::lesson::Step, outcome: StepOutcome) -> StepResult {
-        StepResult {
-            step: step.id.clone(),
-            number: step.number,
-            title: step.display_title().to_string(),
-            action: step.action.value.to_string(),
-            outcome,
-            error: None,
-            verdicts: Vec::new(),
-            command: None,
-            before: None,
-            observed: None,
-            hints: step.hints.clone(),
-            display: None,
-            duration_ms: 0,
-            overhead_us: 0,
-        }
-    }
-}
-
-/// A lesson's result, as data (sent from the worker to the coordinator).
-#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
-pub struct LessonResult {
-    /// The lesson's id.
-    pub lesson: String,
-    /// Its title.
-    pub title: String,
-    /// The file it came from.
-    pub path: String,
-    /// Per step: id, outcome word, failure text.
-    pub steps: Vec<StepSummary>,
-    /// Why it could not run on this machine, if so.
-    pub cannot_run: Option<String>,
-    /// True when the run was interrupted (SIGINT/SIGTERM).
-    pub interrupted: bool,
-    /// True when the learner quit.
-    pub quit: bool,
-    /// Total time, in milliseconds.
-    pub duration_ms: u64,
-    /// The worker's peak resident memory, in KiB.
-    #[serde(default)]
-    pub worker_peak_kib: u64,
-}
-
-/// One step, as the coordinator needs it for JUnit and progress.
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
-pub struct StepSummary {
-    /// The step's id.
-    pub id: String,
-    /// "passed", "failed" or "skipped".
-    pub outcome: String,
-    /// What failed, or why it was skipped.
-    pub message: Option<String>,
-    /// Time taken, in milliseconds.
-    pub duration_ms: u64,
-}
-
-impl LessonResult {
-    /// Counts of passed, failed and skipped steps.
-    pub fn counts(&self) -> (usize, usize, usize) {
-        let n = |w: &str| self.steps.iter().filter(|s| s.outcome == w).count();
-        (n("passed"), n("failed"), n("skipped"))
-    }
-}
 
 /// Where events go, and how.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -165,65 +48,56 @@ impl<W: Write> Reporter<W> {
         if self.color { s.force_styling(true) } else { s.force_styling(false) }
     }
 
-    fn json(&mut self, value: serde_json::Value) {
-        let _ = writeln!(self.out, "{value}");
-        let _ = self.out.flush();
-    }
-
-    /// Writes raw text (human format only).
-    pub fn text(&mut self, text: &str) {
-        if self.format == Format::Human {
-            let _ = self.out.write_all(text.as_bytes());
-            let _ = self.out.flush();
-        }
-    }
-
-    /// A lesson begins.
-    pub fn lesson_started(&mut self, id: &str, title: &str, path: &str, steps: usize) {
-        match self.format {
-            Format::Json => self.json(serde_json::json!({"event": "lesson_started", "lesson": id, "title": title, "path": path, "steps": steps})),
-            Format::Human => {
-                let head = self.style(Style::new().bold()).apply_to(title.to_string());
-                let _ = writeln!(self.out, "\n{head}  ({id}, {steps} steps)");
-            }
-        }
-    }
-
-    /// A step begins.
-    pub fn step_started(&mut self, lesson: &str, number: usize, total: usize, id: &str, title: &str, action: &str) {
+    /// Renders one event: its serde form on a line (JSON), or words.
+    /// Fails when the output cannot be written (a closed pipe).
+    pub fn event(&mut self, event: &Event) -> std::io::Result<()> {
         match self.format {
             Format::Json => {
-                self.json(serde_json::json!({"event": "step_started", "lesson": lesson, "step": id, "number": number, "title": title, "action": action}))
+                let line = serde_json::to_string(event).map_err(std::io::Error::other)?;
+                writeln!(self.out, "{line}")?;
             }
             Format::Human => {
-                let arrow = self.style(Style::new().cyan().bold()).apply_to("▶");
-                let _ = writeln!(self.out, "\n{arrow} [{number}/{total}] {title}");
-                let act = self.style(Style::new().dim()).apply_to(action);
-                let _ = writeln!(self.out, "  {act}");
+                let text = self.human(event);
+                self.out.write_all(text.as_bytes())?;
             }
         }
+        self.out.flush()
     }
 
-    /// A step ended.
-    pub fn step_finished(&mut self, lesson: &str, r: &StepResult) {
-        if self.format == Format::Json {
-            let word = match r.outcome {
-                StepOutcome::Passed => "step_passed",
-                StepOutcome::Failed => "step_failed",
-                StepOutcome::Skipped(_) => "step_skipped",
-            };
-            let mut obj = serde_json::Map::new();
-            obj.insert("event".into(), word.into());
-            obj.insert("lesson".into(), lesson.into());
-            if let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(r) {
-                obj.extend(fields);
+    /// An event in words.
+    pub fn human(&self, event: &Event) -> String {
+        let mut s = String::new();
+        match event {
+            Event::LessonStarted { lesson, title, steps, .. } => {
+                let head = self.style(Style::new().bold()).apply_to(title.to_string());
+                let _ = writeln!(s, "\n{head}  ({lesson}, {steps} steps)");
             }
-            self.json(serde_json::Value::Object(obj));
-            return;
+            Event::LessonCannotRun { lesson, reason } => {
+                let _ = writeln!(s, "\n{lesson}: cannot run here: {reason}");
+            }
+            Event::StepStarted { number, total, title, action, .. } => {
+                let arrow = self.style(Style::new().cyan().bold()).apply_to("▶");
+                let _ = writeln!(s, "\n{arrow} [{number}/{total}] {title}");
+                let act = self.style(Style::new().dim()).apply_to(action);
+                let _ = writeln!(s, "  {act}");
+            }
+            Event::StepPassed(r) | Event::StepFailed(r) | Event::StepSkipped(r) => s = self.human_step(&r.result),
+            Event::ReplayFailed { step, target, .. } => {
+                let _ = writeln!(s, "replaying step {step} to reach {target} failed");
+            }
+            Event::LabReset { step, .. } => {
+                let _ = writeln!(s, "\nback to {step}: a fresh lab, the steps before it replayed");
+            }
+            Event::Recorded { path, count, .. } => {
+                let _ = writeln!(s, "recorded {count} output expectation(s) in {path}");
+            }
+            Event::LessonFinished { lesson, passed, failed, skipped, .. } => {
+                let summary = format!("{passed} passed, {failed} failed, {skipped} skipped");
+                let style = if *failed > 0 { Style::new().red().bold() } else { Style::new().green().bold() };
+                let _ = writeln!(s, "\n{lesson}: {}", self.style(style).apply_to(summary));
+            }
         }
-        let text = self.human_step(r);
-        let _ = self.out.write_all(text.as_bytes());
-        let _ = self.out.flush();
+        s
     }
 
     fn human_step(&self, r: &StepResult) -> String {
@@ -264,13 +138,14 @@ impl<W: Write> Reporter<W> {
             let _ = writeln!(s, "  {} the action failed: {err}", bad.apply_to("✘"));
         }
         for v in &r.verdicts {
-            if v.holds {
+            if v.holds() {
                 let _ = writeln!(s, "  {} {}", ok.apply_to("✔"), v.expected);
             } else {
-                let _ = writeln!(s, "  {} {}", bad.apply_to("✘"), v.expected);
+                let (mark, label) = if v.is_unknown() { ("?", "unknown") } else { ("✘", "observed") };
+                let _ = writeln!(s, "  {} {}", bad.apply_to(mark), v.expected);
                 let mut lines = v.observed.lines();
                 if let Some(first) = lines.next() {
-                    let _ = writeln!(s, "      observed: {first}");
+                    let _ = writeln!(s, "      {label}: {first}");
                 }
                 for line in lines.take(20) {
                     let _ = writeln!(s, "        {line}");
@@ -317,32 +192,6 @@ impl<W: Write> Reporter<W> {
         }
         s
     }
-
-    /// A lesson ended.
-    pub fn lesson_finished(&mut self, r: &LessonResult) {
-        let (passed, failed, skipped) = r.counts();
-        match self.format {
-            Format::Json => self.json(serde_json::json!({
-                "event": "lesson_finished", "lesson": r.lesson, "passed": passed, "failed": failed,
-                "skipped": skipped, "interrupted": r.interrupted, "duration_ms": r.duration_ms,
-            })),
-            Format::Human => {
-                let summary = format!("{passed} passed, {failed} failed, {skipped} skipped");
-                let style = if failed > 0 { Style::new().red().bold() } else { Style::new().green().bold() };
-                let _ = writeln!(self.out, "\n{}: {}", r.lesson, self.style(style).apply_to(summary));
-            }
-        }
-    }
-
-    /// A lesson that cannot run here.
-    pub fn cannot_run(&mut self, lesson: &str, reason: &str) {
-        match self.format {
-            Format::Json => self.json(serde_json::json!({"event": "lesson_cannot_run", "lesson": lesson, "reason": reason})),
-            Format::Human => {
-                let _ = writeln!(self.out, "\n{lesson}: cannot run here: {reason}");
-            }
-        }
-    }
 }
 
 /// One row of the process × kind table: `host`, then each named process.
@@ -368,18 +217,21 @@ pub struct TableCell {
 pub fn table_rows(before: &Snapshot, after: &Snapshot) -> Vec<TableRow> {
     let short = |id: Option<NsId>| id.map_or("-".to_string(), |id| format!("{:04}", id.ino % 10000));
     let mut rows = Vec::new();
-    let host_cells = NsKind::ALL.iter().map(|&k| TableCell { text: short(after.host.get(k)), changed: before.host.get(k) != after.host.get(k) }).collect();
+    let empty = crate::ns::NsView::default();
+    let (host_before, host_after) = (before.host_view().unwrap_or(&empty), after.host_view().unwrap_or(&empty));
+    let host_cells = NsKind::ALL.iter().map(|&k| TableCell { text: short(host_after.get(k)), changed: host_before.get(k) != host_after.get(k) }).collect();
     rows.push(TableRow { name: "host".into(), cells: host_cells });
-    for (name, view) in &after.processes {
+    for name in after.processes.keys() {
         // A process new in this step is compared with where it came from:
         // the host (or the process it was started in, which the host
         // approximates well enough for marking cells).
-        let was = before.processes.get(name).and_then(|v| v.as_ref()).unwrap_or(&before.host);
+        let was = before.process_view(name).unwrap_or(host_before);
+        let view = after.process_view(name);
         let cells = NsKind::ALL
             .iter()
             .map(|&k| {
-                let now = view.as_ref().and_then(|v| v.get(k));
-                let text = if now.is_some() && now == after.host.get(k) { "host".to_string() } else { short(now) };
+                let now = view.and_then(|v| v.get(k));
+                let text = if now.is_some() && now == host_after.get(k) { "host".to_string() } else { short(now) };
                 TableCell { text, changed: was.get(k) != now }
             })
             .collect();
@@ -434,14 +286,14 @@ pub fn junit(results: &[LessonResult]) -> String {
                 step.duration_ms as f64 / 1000.0
             );
             let msg = xml_escape(step.message.as_deref().unwrap_or(""));
-            match step.outcome.as_str() {
-                "failed" => {
+            match step.outcome {
+                OutcomeKind::Failed => {
                     let _ = writeln!(s, ">\n      <failure message=\"expectation failed\">{msg}</failure>\n    </testcase>");
                 }
-                "skipped" => {
+                OutcomeKind::Skipped => {
                     let _ = writeln!(s, ">\n      <skipped message=\"{msg}\"/>\n    </testcase>");
                 }
-                _ => {
+                OutcomeKind::Passed => {
                     let _ = writeln!(s, "/>");
                 }
             }
@@ -461,9 +313,9 @@ mod tests {
         let r = LessonResult {
             lesson: "uts".into(),
             steps: vec![
-                StepSummary { id: "a".into(), outcome: "passed".into(), message: None, duration_ms: 5 },
-                StepSummary { id: "b".into(), outcome: "failed".into(), message: Some("x < y & \"z\"".into()), duration_ms: 5 },
-                StepSummary { id: "c".into(), outcome: "skipped".into(), message: Some("depends on b".into()), duration_ms: 0 },
+                StepSummary { id: "a".into(), outcome: OutcomeKind::Passed, message: None, duration_ms: 5 },
+                StepSummary { id: "b".into(), outcome: OutcomeKind::Failed, message: Some("x < y & \"z\"".into()), duration_ms: 5 },
+                StepSummary { id: "c".into(), outcome: OutcomeKind::Skipped, message: Some("depends on b".into()), duration_ms: 0 },
             ],
             ..LessonResult::default()
         };

@@ -201,6 +201,11 @@ impl Session {
         self.captures.get(name).map(|(k, id, _)| (*k, *id))
     }
 
+    /// The names of the captures, sorted.
+    pub fn capture_names(&self) -> impl Iterator<Item = &str> {
+        self.captures.keys().map(String::as_str)
+    }
+
     /// The serial of a capture, if the kernel gave one.
     pub fn captured_serial(&self, name: &str) -> Option<u64> {
         self.captures.get(name).and_then(|(_, _, s)| *s)

@@ -130,6 +130,15 @@ pub fn after_failure(step: &Step, hints: &[String], color: bool) -> Choice {
     }
 }
 
+/// Asks with the prompt `keys`: Enter runs, `s` skips, `q` quits.
+pub fn ask(keys: &str) -> Choice {
+    match prompt(&Term::stdout(), &[], None, false, keys) {
+        Pressed::Enter | Pressed::Retry => Choice::Run,
+        Pressed::Skip => Choice::Skip,
+        Pressed::Quit => Choice::Quit,
+    }
+}
+
 /// Reads keys until one of the prompt's; `h` shows the next hint and `v` the
 /// solution, and it asks again.
 fn prompt(term: &Term, all_hints: &[String], solution: Option<&str>, color: bool, keys: &str) -> Pressed {

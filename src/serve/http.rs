@@ -262,7 +262,7 @@ impl Drop for StreamGuard {
 
 fn sse_event(event: Event) -> (SseEvent, bool) {
     match event {
-        Event::Line(Line::Report(text)) => (SseEvent::default().event("report").data(text), false),
+        Event::Line(Line::Report(_, text)) => (SseEvent::default().event("report").data(text), false),
         Event::Line(Line::Worker(w, raw)) => {
             let name = match w {
                 WorkerLine::Ready => "ready",

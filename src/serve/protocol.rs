@@ -1,7 +1,8 @@
 //! What the server and a session's worker say to each other, one JSON object
-//! a line: requests on the worker's stdin; on its stdout, the events of
-//! `nslab run --format json` (written by the runner's own `Reporter`) mixed
-//! with the worker's own lines, which carry a `worker` key instead of `event`.
+//! a line: requests on the worker's stdin; on its stdout, the driver's events
+//! (`run::event::Event`, as `nslab run --format json` writes them) mixed with
+//! the worker's own lines, which carry a `worker` key instead of `event`.
+//! Both are read back with serde.
 
 use serde::{Deserialize, Serialize};
 
@@ -97,8 +98,9 @@ pub struct StepView {
 /// A line from the worker, classified.
 #[derive(Debug, Clone)]
 pub enum Line {
-    /// One of the runner's events, exactly as `nslab run --format json` writes it.
-    Report(String),
+    /// One of the runner's events, parsed, and exactly as `nslab run --format
+    /// json` writes it.
+    Report(Box<crate::run::event::Event>, String),
     /// One of the worker's own lines, parsed, and as it came.
     Worker(WorkerLine, String),
 }
@@ -107,8 +109,8 @@ impl Line {
     /// Classifies a line; `None` for anything that is neither.
     pub fn parse(text: &str) -> Option<Line> {
         let value: serde_json::Value = serde_json::from_str(text).ok()?;
-        if value.get("event").is_some_and(|e| e.is_string()) {
-            return Some(Line::Report(text.to_string()));
+        if value.get("event").is_some() {
+            return serde_json::from_value(value).ok().map(|e| Line::Report(Box::new(e), text.to_string()));
         }
         serde_json::from_value(value).ok().map(|w| Line::Worker(w, text.to_string()))
     }
@@ -149,7 +151,10 @@ mod tests {
 
     #[test]
     fn lines_are_classified() {
-        assert!(matches!(Line::parse(r#"{"event":"step_started","step":"x"}"#), Some(Line::Report(_))));
+        let started = r#"{"event":"step_started","lesson":"l","step":"x","number":1,"total":2,"title":"X","action":"run: true"}"#;
+        assert!(matches!(Line::parse(started), Some(Line::Report(e, _)) if matches!(*e, crate::run::event::Event::StepStarted { number: 1, .. })));
+        assert!(Line::parse(r#"{"event":"step_started","step":"x"}"#).is_none(), "an event without its fields is no event");
+        assert!(Line::parse(r#"{"event":"no_such_event"}"#).is_none());
         assert!(matches!(Line::parse(r#"{"worker":"done","id":3}"#), Some(Line::Worker(WorkerLine::Done { id: 3, error: None }, _))));
         assert!(matches!(Line::parse(r#"{"worker":"ready"}"#), Some(Line::Worker(WorkerLine::Ready, _))));
         assert!(Line::parse("not json").is_none());

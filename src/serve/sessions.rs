@@ -147,9 +147,10 @@ async fn read_lines(
         match &line {
             Line::Worker(WorkerLine::Begin { id }, _) => current = Some(*id),
             Line::Worker(WorkerLine::Ready, _) => ready.store(true, Ordering::SeqCst),
-            Line::Report(text) if text.contains("\"lesson_cannot_run\"") => {
-                let reason = serde_json::from_str::<serde_json::Value>(text).ok().and_then(|v| v["reason"].as_str().map(str::to_owned));
-                *ended.lock().unwrap_or_else(|p| p.into_inner()) = reason;
+            Line::Report(event, _) => {
+                if let crate::run::event::Event::LessonCannotRun { reason, .. } = &**event {
+                    *ended.lock().unwrap_or_else(|p| p.into_inner()) = Some(reason.clone());
+                }
             }
             _ => {}
         }
@@ -251,7 +252,7 @@ impl Session {
         let mut events = Vec::new();
         while let Some(line) = rx.recv().await {
             match line {
-                Line::Report(text) => events.push(text),
+                Line::Report(_, text) => events.push(text),
                 Line::Worker(WorkerLine::Done { error: Some(e), .. }, _) => return Err(SessionError::Refused(e)),
                 Line::Worker(WorkerLine::Done { .. }, _) => {
                     self.touch();

@@ -1,20 +1,23 @@
 //! A session's worker: the single-threaded process (`nslab serve-worker
 //! LESSON`, started by the server) that enters a lab of its own and runs the
-//! steps the page asks for — in lesson order, through the runner's own
-//! `perform_step`, reported by the runner's own JSON `Reporter`.
+//! steps the page asks for through the runner's own driver (`LessonRun`):
+//! in lesson order, the same skips, replays and verdicts as `nslab run`, and
+//! the same events, written one a line in their serde form.
 //!
 //! It has a parent-death signal, and so has its lab's init: when the server
 //! kills it (tab closed, Reset, idle time-out, server stopped) or dies, every
 //! process of the lab dies and the lab's mounts go with its mount namespace.
 
-use std::collections::HashSet;
 use std::io::{BufRead, Read, Write};
 use std::os::fd::AsFd;
 
 use super::protocol::{Op, Request, StepView, WorkerLine};
 use crate::lesson::{Lesson, Step, StepKind};
+use crate::run::driver::LessonRun;
+use crate::run::event::{Event, StepOutcome, StepResult};
 use crate::run::exercise::OpenExercise;
-use crate::run::report::{Format, Reporter, StepOutcome, StepResult, table_rows};
+use crate::run::lab::SessionLab;
+use crate::run::report::{Format, table_rows};
 use crate::run::session::Session;
 use crate::run::{self, RunOptions};
 
@@ -47,33 +50,23 @@ pub fn main(source: &str, digest: Option<&str>) -> i32 {
             return run::EXIT_INVALID;
         }
     };
-    let mut out = Reporter::new(std::io::stdout(), Format::Json, false);
     let path = lesson.source_path.display().to_string();
-    out.lesson_started(&lesson.meta.id, &lesson.meta.title, &path, lesson.steps.len());
+    emit(Event::LessonStarted { lesson: lesson.meta.id.clone(), title: lesson.meta.title.clone(), path, steps: lesson.steps.len() });
     if let Some(reason) = run::cannot_run_reason(&lesson) {
-        out.cannot_run(&lesson.meta.id, &reason);
+        emit(Event::LessonCannotRun { lesson: lesson.meta.id.clone(), reason });
         return run::EXIT_CANNOT_RUN;
     }
     // Read before entering the lab: inside its user namespace we are root.
     let rootless = !run::is_root();
-    let session = match Session::enter_lab(rootless) {
-        Ok(s) => s,
+    let lab = match SessionLab::enter(rootless) {
+        Ok(l) => l,
         Err(e) => {
-            out.cannot_run(&lesson.meta.id, &run::lab_failure_reason(&e));
+            emit(Event::LessonCannotRun { lesson: lesson.meta.id.clone(), reason: run::lab_failure_reason(&e) });
             return run::EXIT_CANNOT_RUN;
         }
     };
-    let mut worker = Worker {
-        lesson: &lesson,
-        session,
-        opts: RunOptions { format: Format::Json, ..RunOptions::default() },
-        out,
-        done: vec![false; lesson.steps.len()],
-        failed_names: HashSet::new(),
-        failed_step: None,
-        exercise: None,
-        rootless,
-    };
+    let opts = RunOptions { format: Format::Json, ..RunOptions::default() };
+    let mut worker = Worker { run: LessonRun::new(&lesson, lab, opts), exercise: None, rootless };
     say(&WorkerLine::Ready);
     // Unbuffered stdin under our own buffer, whose emptiness we can see
     // before waiting on the descriptor.
@@ -82,8 +75,26 @@ pub fn main(source: &str, digest: Option<&str>) -> i32 {
         Err(e) => eprintln!("nslab serve-worker: cannot read stdin: {e}"),
     }
     worker.close_exercise();
-    worker.session.teardown();
+    worker.run.lab_mut().session.teardown();
     run::EXIT_OK
+}
+
+/// Writes an event on its line and, after a finished step, what the
+/// terminal shows besides (the namespace table, hints, an lsns listing).
+fn emit(event: Event) {
+    {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{}", serde_json::to_string(&event).unwrap_or_default());
+        let _ = out.flush();
+    }
+    if let Some(r) = event.step_result() {
+        let table = match (&r.before, &r.observed) {
+            (Some(b), Some(a)) => table_rows(b, a),
+            _ => Vec::new(),
+        };
+        let kinds = crate::ns::NsKind::ALL.iter().map(|k| k.name().to_string()).collect();
+        say(&WorkerLine::View(StepView { step: r.step.clone(), kinds, table, hints: r.hints.clone(), display: r.display.clone() }));
+    }
 }
 
 /// Writes one of the worker's own lines.
@@ -94,15 +105,8 @@ fn say(line: &WorkerLine) {
 }
 
 struct Worker<'a> {
-    lesson: &'a Lesson,
-    session: Session,
-    opts: RunOptions,
-    out: Reporter<std::io::Stdout>,
-    /// Steps that ran (or were skipped) in this session.
-    done: Vec<bool>,
-    /// Names a failed or skipped step was to define: steps using them are skipped.
-    failed_names: HashSet<String>,
-    failed_step: Option<String>,
+    /// The lesson's run: its order, skips, replays and verdicts.
+    run: LessonRun<'a, SessionLab>,
     /// The open exercise, by step index.
     exercise: Option<(usize, OpenExercise)>,
     /// The lab has a user namespace (the server is not root).
@@ -135,7 +139,7 @@ impl Worker<'_> {
         use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
         loop {
             let stdin = std::io::stdin();
-            let socket = self.exercise.as_ref().and(OpenExercise::socket(&self.session));
+            let socket = self.exercise.as_ref().and(OpenExercise::socket(self.session()));
             let mut fds = vec![PollFd::new(stdin.as_fd(), PollFlags::POLLIN)];
             if let Some(s) = socket {
                 fds.push(PollFd::new(s, PollFlags::POLLIN));
@@ -157,8 +161,8 @@ impl Worker<'_> {
 
     fn handle(&mut self, req: &Request) {
         say(&WorkerLine::Begin { id: req.id });
-        let error = match self.lesson.steps.iter().position(|s| s.id == req.step) {
-            None => Some(format!("lesson {} has no step {}", self.lesson.meta.id, req.step)),
+        let error = match self.run.index(&req.step) {
+            None => Some(format!("lesson {} has no step {}", self.lesson().meta.id, req.step)),
             Some(i) => match req.op {
                 Op::Run => self.run(i),
                 Op::Skip => self.skip(i),
@@ -169,73 +173,16 @@ impl Worker<'_> {
         say(&WorkerLine::Done { id: req.id, error });
     }
 
+    fn lesson(&self) -> &Lesson {
+        self.run.lesson()
+    }
+
     fn step(&self, i: usize) -> &Step {
-        &self.lesson.steps[i]
+        &self.run.lesson().steps[i]
     }
 
-    fn started(&mut self, i: usize) {
-        let (lesson, step) = (self.lesson, &self.lesson.steps[i]);
-        self.out.step_started(&lesson.meta.id, step.number, lesson.steps.len(), &step.id, step.display_title(), &step.action.value.to_string());
-    }
-
-    /// Reports a finished step: its event, then what the terminal shows besides.
-    fn finished(&mut self, r: &StepResult) {
-        self.out.step_finished(&self.lesson.meta.id, r);
-        let table = match (&r.before, &r.observed) {
-            (Some(b), Some(a)) => table_rows(b, a),
-            _ => Vec::new(),
-        };
-        let kinds = crate::ns::NsKind::ALL.iter().map(|k| k.name().to_string()).collect();
-        say(&WorkerLine::View(StepView { step: r.step.clone(), kinds, table, hints: r.hints.clone(), display: r.display.clone() }));
-    }
-
-    /// Remembers how step `i` ended, for replays and dependencies.
-    fn record(&mut self, i: usize, r: &StepResult) {
-        self.done[i] = true;
-        let step = &self.lesson.steps[i];
-        match r.outcome {
-            StepOutcome::Failed => {
-                self.failed_names.extend(step.defines.iter().cloned());
-                self.failed_step.get_or_insert_with(|| step.id.clone());
-            }
-            StepOutcome::Passed => {
-                self.failed_names.retain(|n| !step.defines.contains(n));
-                if self.failed_step.as_deref() == Some(step.id.as_str()) {
-                    self.failed_step = None;
-                }
-            }
-            StepOutcome::Skipped(_) => {}
-        }
-    }
-
-    /// Why step `i` cannot run: it uses what a failed or skipped step was to set up.
-    fn skip_reason(&self, i: usize) -> Option<String> {
-        let step = self.step(i);
-        step.uses
-            .iter()
-            .find(|u| self.failed_names.contains(*u))
-            .map(|u| format!("depends on {u}, which a failed step ({}) was to set up", self.failed_step.as_deref().unwrap_or("?")))
-    }
-
-    /// Runs the steps before `i` that have not run in this session, quietly,
-    /// as `nslab run --from` does: only a failure is reported.
-    fn replay(&mut self, i: usize) {
-        for j in 0..i {
-            if self.done[j] {
-                continue;
-            }
-            if let Some(reason) = self.skip_reason(j) {
-                let r = run::skipped(self.step(j), reason);
-                self.out.step_finished(&self.lesson.meta.id, &r);
-                self.done[j] = true;
-                continue;
-            }
-            let r = run::perform_step(&mut self.session, self.lesson, &self.lesson.steps[j], &self.opts, true);
-            if r.outcome != StepOutcome::Passed {
-                self.finished(&r);
-            }
-            self.record(j, &r);
-        }
+    fn session(&self) -> &Session {
+        &self.run.lab().session
     }
 
     fn run(&mut self, i: usize) -> Result<(), String> {
@@ -243,25 +190,13 @@ impl Worker<'_> {
             return self.open_exercise(i);
         }
         self.close_exercise();
-        self.replay(i);
-        self.started(i);
-        let r = match self.skip_reason(i) {
-            Some(reason) => run::skipped(self.step(i), reason),
-            None => run::perform_step(&mut self.session, self.lesson, &self.lesson.steps[i], &self.opts, false),
-        };
-        self.finished(&r);
-        self.record(i, &r);
+        self.run.run(i, &mut emit);
         Ok(())
     }
 
     fn skip(&mut self, i: usize) -> Result<(), String> {
         self.close_exercise();
-        self.started(i);
-        let r = run::skipped(self.step(i), "skipped by the learner".into());
-        self.finished(&r);
-        let defines = self.step(i).defines.clone();
-        self.failed_names.extend(defines);
-        self.done[i] = true;
+        self.run.skip(i, &mut emit);
         Ok(())
     }
 
@@ -269,25 +204,21 @@ impl Worker<'_> {
     fn open_exercise(&mut self, i: usize) -> Result<(), String> {
         if self.exercise.as_ref().is_none_or(|(e, _)| *e != i) {
             self.close_exercise();
-            self.replay(i);
-            if let Some(reason) = self.skip_reason(i) {
-                self.started(i);
-                let r = run::skipped(self.step(i), reason);
-                self.finished(&r);
-                self.done[i] = true;
+            self.run.replay_to(i, &mut emit);
+            let lesson = self.run.lesson();
+            let step = &lesson.steps[i];
+            if let Some(why) = self.run.blocked(i) {
+                emit(self.run.step_started(i));
+                self.run.report(i, StepResult::skipped(step, why), &mut emit);
                 return Ok(());
             }
-            let step = &self.lesson.steps[i];
-            match OpenExercise::open(&mut self.session, step, &self.opts) {
+            let opts = self.run.options().clone();
+            match OpenExercise::open(&mut self.run.lab_mut().session, step, &opts) {
                 Ok(ex) => self.exercise = Some((i, ex)),
                 Err(e) => {
-                    self.started(i);
-                    let mut r = run::skipped(step, String::new());
-                    r.outcome = StepOutcome::Failed;
-                    r.error = Some(e);
-                    r.hints = step.hints.clone();
-                    self.finished(&r);
-                    self.record(i, &r);
+                    emit(self.run.step_started(i));
+                    let r = StepResult { error: Some(e), ..StepResult::new(step, StepOutcome::Failed) };
+                    self.run.report(i, r, &mut emit);
                     return Ok(());
                 }
             }
@@ -302,10 +233,9 @@ impl Worker<'_> {
         }
         self.open_exercise(i)?;
         let Some((_, ex)) = &self.exercise else { return Ok(()) };
-        let r = ex.verify(&self.session, &self.lesson.steps[i]);
-        self.started(i);
-        self.finished(&r);
-        self.record(i, &r);
+        let r = ex.verify(self.session(), &self.run.lesson().steps[i]);
+        emit(self.run.step_started(i));
+        self.run.report(i, r, &mut emit);
         Ok(())
     }
 
@@ -313,16 +243,16 @@ impl Worker<'_> {
     fn answer_check(&mut self) {
         let Some((i, ex)) = &mut self.exercise else { return };
         let i = *i;
-        if let Some(r) = ex.answer(&self.session, &self.lesson.steps[i]) {
-            self.started(i);
-            self.finished(&r);
-            self.record(i, &r);
+        let lesson = self.run.lesson();
+        if let Some(r) = ex.answer(&self.run.lab().session, &lesson.steps[i]) {
+            emit(self.run.step_started(i));
+            self.run.report(i, r, &mut emit);
         }
     }
 
     fn close_exercise(&mut self) {
         if let Some((_, ex)) = self.exercise.take() {
-            ex.close(&self.session);
+            ex.close(&self.run.lab().session);
         }
     }
 
@@ -334,16 +264,16 @@ impl Worker<'_> {
         // The lab's user namespace denies setgroups, which nsenter -U calls
         // unless it keeps the caller's ids (which map to root there anyway).
         let kinds = if self.rootless { "-U --preserve-credentials -m -u -i -n -p -C" } else { "-m -u -i -n -p -C" };
-        let mut vars: Vec<String> = self.session.env().into_iter().map(|(k, v)| format!("{k}={}", shell_quote(&v))).collect();
-        vars.push(format!("NSLAB_LESSON={}", self.lesson.meta.id));
+        let mut vars: Vec<String> = self.session().env().into_iter().map(|(k, v)| format!("{k}={}", shell_quote(&v))).collect();
+        vars.push(format!("NSLAB_LESSON={}", self.lesson().meta.id));
         vars.push(format!("NSLAB_STEP={}", step.id));
-        vars.push(format!("PS1={}", shell_quote(&format!("[nslab {} · {}] \\w \\$ ", self.lesson.meta.id, step.id))));
-        let bin = OpenExercise::bin_dir(&self.session).map(|b| b.display().to_string()).unwrap_or_default();
+        vars.push(format!("PS1={}", shell_quote(&format!("[nslab {} · {}] \\w \\$ ", self.lesson().meta.id, step.id))));
+        let bin = OpenExercise::bin_dir(self.session()).map(|b| b.display().to_string()).unwrap_or_default();
         // nsenter opens a --wd folder before it enters the mount namespace,
         // so the shell changes to the run folder itself.
         format!(
             "nsenter -t {} {kinds} env {} PATH={bin}:\"$PATH\" sh -c 'cd \"$NSLAB_RUN_DIR\" && exec \"${{SHELL:-sh}}\" -i'",
-            self.session.host_pid(),
+            self.session().host_pid(),
             vars.join(" ")
         )
     }
