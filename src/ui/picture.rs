@@ -15,8 +15,8 @@ use std::fmt::Write as _;
 
 use console::{Style, measure_text_width};
 
-use crate::ns::{NsId, NsKind, NsView};
-use crate::run::observe::Snapshot;
+use crate::ns::{NsId, NsKind};
+use crate::run::observe::{Pinned, Presence, Seen, Snapshot};
 
 /// One holder of namespaces: the lab itself, a named process, the learner's
 /// shell, or a pin.
@@ -29,6 +29,8 @@ pub struct Holder {
     /// Its namespaces before the step (for a process new in the step: the
     /// host's, where it came from); what differs is marked as changed.
     pub was: BTreeMap<NsKind, NsId>,
+    /// Its namespaces could not be read (`now` is then `None`).
+    pub unreadable: bool,
 }
 
 /// How to draw the picture.
@@ -43,22 +45,38 @@ pub struct Look {
 }
 
 /// The holders seen in a step: the host, each named process, the learner's
-/// shell in an exercise, and each pin.
+/// shell in an exercise, and each pin. What could not be read counts as
+/// unreadable, never as empty.
 pub fn holders(before: &Snapshot, after: &Snapshot) -> Vec<Holder> {
-    let map = |v: &NsView| v.current.clone();
-    let mut out = vec![Holder { name: "host".into(), now: Some(map(&after.host)), was: map(&before.host) }];
-    for (name, view) in &after.processes {
-        let was = before.processes.get(name).and_then(|v| v.as_ref()).unwrap_or(&before.host);
-        out.push(Holder { name: name.clone(), now: view.as_ref().map(map), was: map(was) });
+    let map = |v: &Seen| v.view.current.clone();
+    let host_before = before.host.as_ref().map(map).unwrap_or_default();
+    let mut out = vec![match &after.host {
+        Ok(seen) => Holder { name: "host".into(), now: Some(map(seen)), was: host_before.clone(), unreadable: false },
+        Err(_) => Holder { name: "host".into(), now: None, was: host_before.clone(), unreadable: true },
+    }];
+    for (name, presence) in &after.processes {
+        let was = match before.processes.get(name) {
+            Some(Presence::Alive(seen)) => map(seen),
+            _ => host_before.clone(),
+        };
+        let (now, unreadable) = match presence {
+            Presence::Alive(seen) => (Some(map(seen)), false),
+            Presence::Gone => (None, false),
+            Presence::Unreadable(_) => (None, true),
+        };
+        out.push(Holder { name: name.clone(), now, was, unreadable });
     }
     if let Some(shell) = &after.shell {
-        let was = before.shell.as_ref().unwrap_or(&before.host);
-        out.push(Holder { name: "your shell".into(), now: Some(map(shell)), was: map(was) });
+        let was = before.shell.as_ref().map_or_else(|| host_before.clone(), map);
+        out.push(Holder { name: "your shell".into(), now: Some(map(shell)), was, unreadable: false });
     }
-    for (name, held) in &after.pins {
-        let one = |h: &Option<(NsKind, NsId)>| h.iter().map(|&(k, id)| (k, id)).collect::<BTreeMap<_, _>>();
-        let was = before.pins.get(name).map(one).unwrap_or_default();
-        out.push(Holder { name: format!("pin {name}"), now: held.is_some().then(|| one(held)), was });
+    for (name, pinned) in &after.pins {
+        let one = |p: &Pinned| match &p.held {
+            Ok(Some(i)) => Some(BTreeMap::from([(i.kind, i.id)])),
+            _ => None,
+        };
+        let was = before.pins.get(name).and_then(one).unwrap_or_default();
+        out.push(Holder { name: format!("pin {name}"), now: one(pinned), was, unreadable: pinned.held.is_err() });
     }
     out
 }
@@ -156,7 +174,7 @@ pub fn render(holders: &[Holder], look: Look) -> String {
             let pad = name_w - measure_text_width(&h.name);
             let mut line = format!("{}{}", h.name, " ".repeat(pad));
             if h.now.is_none() {
-                let _ = write!(line, " {}", st(Style::new().dim()).apply_to("gone"));
+                let _ = write!(line, " {}", st(Style::new().dim()).apply_to(if h.unreadable { "? could not be read" } else { "gone" }));
             } else {
                 for (&k, &w) in NsKind::ALL.iter().zip(&cell_w) {
                     let (m, changed) = mark(h, k);
@@ -173,6 +191,7 @@ pub fn render(holders: &[Holder], look: Look) -> String {
         // Too narrow for the grid: a line per holder, naming what is not the host's.
         for h in holders {
             let text = match &h.now {
+                None if h.unreadable => format!("{}: ? could not be read", h.name),
                 None => format!("{}: gone", h.name),
                 Some(_) => {
                     let mut parts = Vec::new();
@@ -239,11 +258,11 @@ mod tests {
         let host = view(&[]);
         let box_now = view(&[(NsKind::Uts, 4026532290), (NsKind::Net, 4026532292)]);
         vec![
-            Holder { name: "host".into(), now: Some(host.clone()), was: host.clone() },
-            Holder { name: "box".into(), now: Some(box_now), was: host.clone() },
-            Holder { name: "other".into(), now: Some(view(&[(NsKind::Net, 4026532292)])), was: view(&[(NsKind::Net, 4026532292)]) },
-            Holder { name: "pin net1".into(), now: Some([(NsKind::Net, id(4026532292))].into()), was: BTreeMap::new() },
-            Holder { name: "old".into(), now: None, was: host },
+            Holder { name: "host".into(), now: Some(host.clone()), was: host.clone(), unreadable: false },
+            Holder { name: "box".into(), now: Some(box_now), was: host.clone(), unreadable: false },
+            Holder { name: "other".into(), now: Some(view(&[(NsKind::Net, 4026532292)])), was: view(&[(NsKind::Net, 4026532292)]), unreadable: false },
+            Holder { name: "pin net1".into(), now: Some([(NsKind::Net, id(4026532292))].into()), was: BTreeMap::new(), unreadable: false },
+            Holder { name: "old".into(), now: None, was: host, unreadable: false },
         ]
     }
 
