@@ -127,13 +127,13 @@ extern "C" fn on_signal(sig: libc::c_int) {
     }
 }
 
-/// Catches SIGINT and SIGTERM: the current step is stopped, the lab torn
-/// down, and nslab exits with 128 + the signal.
+/// Catches SIGINT, SIGTERM and SIGHUP (the terminal went away): the current
+/// step is stopped, the lab torn down, and nslab exits with 128 + the signal.
 pub fn catch_signals() {
     use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction};
     // No SA_RESTART: a blocking poll or read returns EINTR and sees the flag.
     let action = SigAction::new(SigHandler::Handler(on_signal), SaFlags::empty(), SigSet::empty());
-    for sig in [Signal::SIGINT, Signal::SIGTERM] {
+    for sig in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
         // SAFETY: the handler only stores to atomics and calls kill.
         unsafe {
             let _ = sigaction(sig, &action);
@@ -162,7 +162,15 @@ pub fn run_lessons_with_results(lessons: &[Lesson], opts: &RunOptions, progress:
                 stdout.event(&Event::LessonCannotRun { lesson: lesson.meta.id.clone(), reason: reason.clone() });
                 LessonResult { lesson: lesson.meta.id.clone(), title: lesson.meta.title.clone(), cannot_run: Some(reason), ..LessonResult::default() }
             }
-            None => run_in_worker(lesson, opts),
+            None => {
+                let result = run_in_worker(lesson, opts);
+                // At a terminal, Ctrl-C in a step is the learner's to answer
+                // (retry, skip, quit): the run ends only if the worker stopped.
+                if opts.interactive && !result.interrupted && INTERRUPTED.load(Ordering::SeqCst) == libc::SIGINT {
+                    INTERRUPTED.store(0, Ordering::SeqCst);
+                }
+                result
+            }
         };
         progress.record(lesson, &result);
         let stop = result.interrupted || result.quit;
@@ -249,7 +257,13 @@ fn run_in_worker(lesson: &Lesson, opts: &RunOptions) -> LessonResult {
 
 /// The worker: enters a lab, drives the lesson through it, tears down.
 fn worker_main(lesson: &Lesson, opts: &RunOptions) -> LessonResult {
-    let mut face = face::Terminal::new(std::io::stdout(), opts);
+    let mut terminal = face::Terminal::new(std::io::stdout(), opts);
+    // A learner at the terminal gets the terminal face (ui::face).
+    let mut learner = (opts.interactive && opts.format == report::Format::Human).then(|| crate::ui::face::TerminalFace::new(lesson, opts.color));
+    let face: &mut dyn driver::Face = match learner.as_mut() {
+        Some(f) => f,
+        None => &mut terminal,
+    };
     let mut result = LessonResult {
         lesson: lesson.meta.id.clone(),
         title: lesson.meta.title.clone(),
@@ -260,7 +274,7 @@ fn worker_main(lesson: &Lesson, opts: &RunOptions) -> LessonResult {
     match SessionLab::enter(!is_root()) {
         Ok(lab) => {
             let mut run = driver::LessonRun::new(lesson, lab, opts.clone());
-            run.drive(&mut face);
+            run.drive(face);
             result = run.finish(&mut |e| face.event(&e));
         }
         Err(e) => {
@@ -270,7 +284,8 @@ fn worker_main(lesson: &Lesson, opts: &RunOptions) -> LessonResult {
         }
     }
     result.worker_peak_kib = peak_rss_kib();
-    result.write_error = face.write_error.map(|e| e.to_string());
+    drop(learner);
+    result.write_error = terminal.write_error.map(|e| e.to_string());
     result
 }
 

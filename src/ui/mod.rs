@@ -4,10 +4,12 @@
 //! module holds the few questions asked outside a lesson.
 
 pub mod card;
+pub mod face;
 pub mod keys;
 pub mod markdown;
 pub mod picture;
 pub mod screen;
+pub mod spinner;
 
 use std::io::IsTerminal;
 
