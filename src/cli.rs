@@ -30,9 +30,10 @@ pub enum Command {
     /// At a terminal nslab asks before each step (Enter runs it, ? shows the keys); with
     /// --yes it runs straight through, and without a terminal it needs --yes. LESSON may be
     /// a file, a folder or a built-in lesson's id (`nslab run uts`). Exit status: 0 when
-    /// every expectation held, 1 when some failed, 2 for an invalid lesson or command line,
-    /// 3 when a lesson cannot run on this machine, 130 after Ctrl-C, 129 when the terminal
-    /// went away, 143 on SIGTERM.
+    /// every expectation held, 1 when some failed (or the report could not be written), 2 for
+    /// an invalid lesson or command line, 3 when a lesson cannot run on this machine, 128+N
+    /// when signal N stopped it: 130 after Ctrl-C, 129 when the terminal went away, 143 on
+    /// SIGTERM.
     Run(RunArgs),
     /// List the lessons with your progress
     List(ListArgs),
@@ -159,17 +160,36 @@ pub struct RunArgs {
     #[arg(long)]
     pub fail_fast: bool,
     /// Time limit of a step without its own, in seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
-    pub timeout: f64,
+    #[arg(long, value_name = "SECONDS", default_value = "10", value_parser = parse_seconds)]
+    pub timeout: Seconds,
     /// Write a JUnit XML report to FILE.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<std::path::PathBuf>,
     /// Resume at step STEP, replaying the earlier steps quietly.
-    #[arg(long, value_name = "STEP")]
+    #[arg(long, value_name = "STEP", value_parser = parse_step_id)]
     pub from: Option<String>,
     /// Rewrite the lesson's output expectations from what the commands printed.
     #[arg(long)]
     pub record: bool,
+}
+
+/// A positive time limit, given in seconds (`10`, `0.5`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Seconds(pub std::time::Duration);
+
+fn parse_seconds(text: &str) -> Result<Seconds, String> {
+    let secs: f64 = text.trim().parse().map_err(|_| format!("`{text}` is not a number of seconds (e.g. 10 or 0.5)"))?;
+    if !(secs > 0.0) {
+        return Err(format!("{text}: a time limit must be more than 0 seconds"));
+    }
+    std::time::Duration::try_from_secs_f64(secs).map(Seconds).map_err(|_| format!("{text}: too long a time limit"))
+}
+
+/// A step id as lessons write them: lowercase letters, digits, `-` and `_`.
+fn parse_step_id(text: &str) -> Result<String, String> {
+    let ok = text.bytes().next().is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        && text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+    if ok { Ok(text.to_string()) } else { Err(format!("`{text}` is not a step id (lowercase letters, digits, `-` and `_`)")) }
 }
 
 /// `nslab doctor`.

@@ -11,25 +11,52 @@ use crate::ns::{self, Creation, EngineError, JoinTarget, KindSet, NsKind, Scanne
 /// Why a command failed before or instead of running its program.
 #[derive(Debug, thiserror::Error)]
 pub enum CmdError {
-    /// Bad input on the command line.
+    /// Bad input on an engine command's command line (exit 1, as util-linux).
     #[error("{0}")]
     Usage(String),
+    /// A command line or input nslab cannot act on (exit 2), said in words.
+    #[error("{0}")]
+    Invalid(String),
     /// The engine refused or failed.
     #[error(transparent)]
     Engine(#[from] EngineError),
     /// Writing the output failed.
     #[error("writing output: {0}")]
     Output(std::io::Error),
+    /// Reading or writing a file or a stream failed (exit 1).
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being done.
+        what: String,
+        /// Why it failed.
+        source: std::io::Error,
+    },
+    /// A report (`--junit`) could not be written (exit 1).
+    #[error("cannot write the report {}: {source}", path.display())]
+    Report {
+        /// The report's path.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
 }
 
-impl CmdError {
-    /// The process exit code for this error.
-    pub fn exit_code(&self) -> i32 {
-        match self {
-            CmdError::Engine(e) => e.exit_code(),
-            CmdError::Usage(_) | CmdError::Output(_) => 1,
-        }
-    }
+/// How a command ended. `main` turns it into the process's exit code, and
+/// nothing else decides one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// 0: done; every expectation held.
+    Ok,
+    /// 1: some expectation failed (or an exercise is not fair).
+    Failed,
+    /// 2: an invalid lesson or command line (explained on stderr).
+    Invalid,
+    /// 3: a lesson cannot run on this machine (with the reason).
+    CannotRun,
+    /// 128 + N: interrupted by signal N.
+    Signal(i32),
+    /// An engine command's own status, or that of the program it ran, passed on.
+    Status(i32),
 }
 
 /// `nslab lsns`.
@@ -228,22 +255,19 @@ fn print_diagnostics(diags: &[crate::lesson::Diagnostic]) {
 }
 
 /// `nslab run`.
-pub fn run(args: &crate::cli::RunArgs) -> Result<i32, CmdError> {
+pub fn run(args: &crate::cli::RunArgs) -> Result<Exit, CmdError> {
     use crate::run::{self, RunOptions, progress};
     let lessons = match crate::catalog::load(&args.paths) {
         Ok(l) => l,
         Err(diags) => {
             print_diagnostics(&diags);
-            return Ok(run::EXIT_INVALID);
+            return Ok(Exit::Invalid);
         }
     };
-    if !(args.timeout > 0.0 && args.timeout.is_finite()) {
-        return Err(CmdError::Usage(format!("--timeout {}: expected a positive number of seconds", args.timeout)));
-    }
     if let Some(step) = &args.from
         && !lessons.iter().any(|l| l.step(step).is_some())
     {
-        return Err(CmdError::Usage(format!("--from {step}: no lesson here has a step with that id")));
+        return Err(CmdError::Invalid(format!("--from {step}: no lesson here has a step with that id")));
     }
     let format = match args.format {
         crate::cli::OutputFormat::Human => run::report::Format::Human,
@@ -252,14 +276,14 @@ pub fn run(args: &crate::cli::RunArgs) -> Result<i32, CmdError> {
     let terminal = crate::ui::at_terminal();
     if !terminal && !args.yes {
         eprint!("{}", crate::ui::NO_TERMINAL);
-        return Ok(run::EXIT_INVALID);
+        return Ok(Exit::Invalid);
     }
     let opts = RunOptions {
         interactive: terminal && !args.yes && format == run::report::Format::Human,
         format,
         color: format == run::report::Format::Human && use_color(args.color),
         fail_fast: args.fail_fast,
-        timeout: std::time::Duration::from_secs_f64(args.timeout),
+        timeout: args.timeout.0,
         junit: args.junit.clone(),
         from: args.from.clone(),
         record: args.record,
@@ -275,27 +299,49 @@ pub fn run(args: &crate::cli::RunArgs) -> Result<i32, CmdError> {
     } else {
         lessons
     };
-    Ok(run::run_lessons(&lessons, &opts, &mut progress))
+    let end = run::run_lessons(&lessons, &opts, &mut progress);
+    conclude(&end, opts.junit.as_deref())
+}
+
+/// How a run ends: interrupted (128 + N) above all; else a report nslab
+/// could not write is an error of its own; else the lessons' verdicts.
+fn conclude(end: &crate::run::RunEnd, junit: Option<&Path>) -> Result<Exit, CmdError> {
+    let written = junit
+        .map_or(Ok(()), |path| crate::run::report::write_junit(path, &end.results).map_err(|source| CmdError::Report { path: path.to_path_buf(), source }));
+    if let Some(sig) = end.signal {
+        return Ok(Exit::Signal(sig));
+    }
+    written?;
+    if let Some(e) = &end.write_error {
+        return Err(CmdError::Output(std::io::Error::other(e.clone())));
+    }
+    Ok(if end.failed() {
+        Exit::Failed
+    } else if end.cannot_run() {
+        Exit::CannotRun
+    } else {
+        Exit::Ok
+    })
 }
 
 /// `nslab` with no arguments: continue with the next unfinished built-in lesson.
-pub fn continue_learning() -> Result<i32, CmdError> {
+pub fn continue_learning() -> Result<Exit, CmdError> {
     use crate::run::progress;
     let lessons = match crate::catalog::builtin() {
         Ok(l) => l,
         Err(diags) => {
             print_diagnostics(&diags);
-            return Ok(crate::run::EXIT_INVALID);
+            return Ok(Exit::Invalid);
         }
     };
     if !crate::ui::at_terminal() {
         eprint!("{}", crate::ui::NO_TERMINAL);
-        return Ok(crate::run::EXIT_INVALID);
+        return Ok(Exit::Invalid);
     }
     let progress = progress::Progress::load(progress::state_dir().as_deref());
     let Some(lesson) = lessons.iter().find(|l| !progress.get(&l.meta.id).is_some_and(|p| p.finished)) else {
         println!("You have finished every lesson. `nslab list` shows them; `nslab reset` starts over.");
-        return Ok(0);
+        return Ok(Exit::Ok);
     };
     let from = progress.next_step(lesson).filter(|s| s.number > 1).map(|s| s.id.clone());
     let args = crate::cli::RunArgs {
@@ -305,7 +351,7 @@ pub fn continue_learning() -> Result<i32, CmdError> {
         format: crate::cli::OutputFormat::Human,
         color: crate::cli::ColorChoice::Auto,
         fail_fast: false,
-        timeout: crate::run::DEFAULT_TIMEOUT.as_secs_f64(),
+        timeout: crate::cli::Seconds(crate::run::DEFAULT_TIMEOUT),
         junit: None,
         from,
         record: false,
@@ -314,13 +360,13 @@ pub fn continue_learning() -> Result<i32, CmdError> {
 }
 
 /// `nslab list`.
-pub fn list(args: &crate::cli::ListArgs) -> Result<i32, CmdError> {
+pub fn list(args: &crate::cli::ListArgs) -> Result<Exit, CmdError> {
     use crate::run::progress;
     let lessons = match crate::catalog::load(&args.paths) {
         Ok(l) => l,
         Err(diags) => {
             print_diagnostics(&diags);
-            return Ok(crate::run::EXIT_INVALID);
+            return Ok(Exit::Invalid);
         }
     };
     let progress = progress::Progress::load(progress::state_dir().as_deref());
@@ -343,11 +389,11 @@ pub fn list(args: &crate::cli::ListArgs) -> Result<i32, CmdError> {
         out.push_str(&format!("{:width$}  {:<12} {}  {next} {needs}\n", l.meta.id, status, l.meta.title).replace("  \n", "\n"));
     }
     print!("{out}");
-    Ok(0)
+    Ok(Exit::Ok)
 }
 
 /// `nslab reset`.
-pub fn reset(args: &crate::cli::ResetArgs) -> Result<i32, CmdError> {
+pub fn reset(args: &crate::cli::ResetArgs) -> Result<Exit, CmdError> {
     use crate::run::progress;
     let mut progress = progress::Progress::load(progress::state_dir().as_deref());
     let builtin = crate::catalog::builtin().unwrap_or_default();
@@ -356,18 +402,18 @@ pub fn reset(args: &crate::cli::ResetArgs) -> Result<i32, CmdError> {
     if let Some(id) = &id {
         if crate::catalog::find(&builtin, id).is_none() && progress.get(id).is_none() {
             eprintln!("nslab reset: no lesson has the id {id:?} (`nslab list` shows them)");
-            return Ok(crate::run::EXIT_INVALID);
+            return Ok(Exit::Invalid);
         }
     } else if !args.yes {
         match crate::ui::confirm("Forget your progress in every lesson?") {
             Some(true) => {}
             Some(false) => {
                 println!("kept your progress");
-                return Ok(0);
+                return Ok(Exit::Ok);
             }
             None => {
                 eprintln!("nslab reset: no terminal to ask on; `nslab reset --yes` forgets your progress in every lesson");
-                return Ok(crate::run::EXIT_INVALID);
+                return Ok(Exit::Invalid);
             }
         }
     }
@@ -378,34 +424,41 @@ pub fn reset(args: &crate::cli::ResetArgs) -> Result<i32, CmdError> {
         (Some(l), false) => println!("no progress recorded for {l}"),
         (None, _) => println!("forgot your progress in every lesson"),
     }
-    Ok(0)
+    Ok(Exit::Ok)
 }
 
 /// `nslab check`.
-pub fn check(args: &crate::cli::CheckArgs) -> Result<i32, CmdError> {
+pub fn check(args: &crate::cli::CheckArgs) -> Result<Exit, CmdError> {
     let color = use_color(args.color);
     let clean = crate::lesson::check_paths(&args.paths, &mut std::io::stdout().lock(), color).map_err(CmdError::Output)?;
     if !clean {
-        return Ok(crate::run::EXIT_INVALID);
+        return Ok(Exit::Invalid);
     }
     if args.solutions {
         return check_solutions(&args.paths, color);
     }
-    Ok(0)
+    Ok(Exit::Ok)
 }
 
 /// `nslab check --solutions`: every exercise must fail with nothing done and
 /// pass with its reference solution.
-fn check_solutions(paths: &[PathBuf], color: bool) -> Result<i32, CmdError> {
+fn check_solutions(paths: &[PathBuf], color: bool) -> Result<Exit, CmdError> {
     use crate::lesson::StepKind;
     use crate::run::{self, RunOptions, progress::Progress};
-    let lessons = crate::catalog::load(paths).map_err(|d| CmdError::Usage(crate::lesson::render(&d, false)))?;
+    let lessons = match crate::catalog::load(paths) {
+        Ok(l) => l,
+        Err(diags) => {
+            print_diagnostics(&diags);
+            return Ok(Exit::Invalid);
+        }
+    };
     let with_exercises: Vec<_> = lessons.into_iter().filter(|l| l.steps.iter().any(|s| s.kind == StepKind::Exercise)).collect();
     let opts = RunOptions { color, check_solutions: true, ..RunOptions::default() };
-    let (code, results) = run::run_lessons_with_results(&with_exercises, &opts, &mut Progress::ephemeral());
+    let end = run::run_lessons(&with_exercises, &opts, &mut Progress::ephemeral());
+    let results = &end.results;
     let mut total = 0;
     let mut fair = 0;
-    for (lesson, result) in with_exercises.iter().zip(&results) {
+    for (lesson, result) in with_exercises.iter().zip(results) {
         for step in lesson.steps.iter().filter(|s| s.kind == StepKind::Exercise) {
             total += 1;
             if result.steps.iter().any(|s| s.id == step.id && s.outcome == crate::run::event::OutcomeKind::Passed) {
@@ -415,47 +468,49 @@ fn check_solutions(paths: &[PathBuf], color: bool) -> Result<i32, CmdError> {
     }
     let noun = if total == 1 { "exercise" } else { "exercises" };
     println!("\n{total} {noun}: {fair} fair, {} not", total - fair);
-    Ok(if code >= 128 {
-        code
-    } else if fair == total {
-        0
-    } else {
-        run::EXIT_FAILED
-    })
+    match conclude(&end, None)? {
+        Exit::Signal(n) => Ok(Exit::Signal(n)),
+        _ if fair == total => Ok(Exit::Ok),
+        _ => Ok(Exit::Failed),
+    }
 }
 
 /// `nslab new`.
-pub fn new_lesson(args: &crate::cli::NewArgs) -> Result<i32, CmdError> {
-    let path = crate::lesson::new_lesson(&args.name, &args.dir).map_err(|e| CmdError::Usage(e.to_string()))?;
+pub fn new_lesson(args: &crate::cli::NewArgs) -> Result<Exit, CmdError> {
+    use crate::lesson::NewLessonError;
+    let path = crate::lesson::new_lesson(&args.name, &args.dir).map_err(|e| match e {
+        NewLessonError::Io { path, source } => CmdError::Io { what: format!("cannot write {}", path.display()), source },
+        other => CmdError::Invalid(other.to_string()),
+    })?;
     println!("wrote {} — check it with `nslab check {}`, run it with `nslab run {}`", path.display(), path.display(), path.display());
-    Ok(0)
+    Ok(Exit::Ok)
 }
 
 /// `nslab mdbook`: answer `supports`, or preprocess stdin to stdout.
-pub fn mdbook(query: Option<&crate::cli::MdbookQuery>) -> Result<i32, CmdError> {
+pub fn mdbook(query: Option<&crate::cli::MdbookQuery>) -> Result<Exit, CmdError> {
     use std::io::Read;
     if let Some(crate::cli::MdbookQuery::Supports { renderer }) = query {
-        return Ok(if crate::book::supports(renderer) { 0 } else { 1 });
+        return Ok(if crate::book::supports(renderer) { Exit::Ok } else { Exit::Failed });
     }
     let mut input = String::new();
-    std::io::stdin().read_to_string(&mut input).map_err(|e| CmdError::Usage(format!("reading mdbook's input: {e}")))?;
+    std::io::stdin().read_to_string(&mut input).map_err(|source| CmdError::Io { what: "reading mdbook's input".into(), source })?;
     let mut cli = <crate::cli::Cli as clap::CommandFactory>::command();
     let commands = crate::book::command_reference(&mut cli);
     match crate::book::preprocess(&input, &commands) {
         Ok(book) => {
             std::io::stdout().lock().write_all(book.as_bytes()).map_err(CmdError::Output)?;
-            Ok(0)
+            Ok(Exit::Ok)
         }
         Err(crate::book::BookError::Lesson(diags)) => {
             eprint!("{diags}");
-            Ok(crate::run::EXIT_INVALID)
+            Ok(Exit::Invalid)
         }
-        Err(e) => Err(CmdError::Usage(e.to_string())),
+        Err(e @ crate::book::BookError::Input(_)) => Err(CmdError::Invalid(e.to_string())),
     }
 }
 
 /// `nslab completions SHELL`: generated from the clap definitions.
-pub fn completions(shell: clap_complete::Shell) -> Result<i32, CmdError> {
+pub fn completions(shell: clap_complete::Shell) -> Result<Exit, CmdError> {
     let full = <crate::cli::Cli as clap::CommandFactory>::command();
     // The generators would offer the hidden internal commands too
     // (`lab-init`, `serve-worker`…): complete only what a user may type.
@@ -467,11 +522,11 @@ pub fn completions(shell: clap_complete::Shell) -> Result<i32, CmdError> {
     let mut out = Vec::new();
     clap_complete::generate(shell, &mut cli, "nslab", &mut out);
     std::io::stdout().lock().write_all(&out).map_err(CmdError::Output)?;
-    Ok(0)
+    Ok(Exit::Ok)
 }
 
 /// `nslab man`: the man page, generated from the clap definitions.
-pub fn man() -> Result<i32, CmdError> {
+pub fn man() -> Result<Exit, CmdError> {
     let cli = <crate::cli::Cli as clap::CommandFactory>::command();
     // The examples under `nslab --help` become an EXAMPLES section (the
     // generator would call it EXTRA).
@@ -480,7 +535,7 @@ pub fn man() -> Result<i32, CmdError> {
     clap_mangen::Man::new(cli.after_help(None::<&str>)).render(&mut out).map_err(CmdError::Output)?;
     out.extend_from_slice(man_examples(&examples).as_bytes());
     std::io::stdout().lock().write_all(&out).map_err(CmdError::Output)?;
-    Ok(0)
+    Ok(Exit::Ok)
 }
 
 /// `Examples:` lines (`  COMMAND   what it does`) as a roff EXAMPLES section.
@@ -500,13 +555,13 @@ pub fn lab_requirements() -> crate::doctor::Requirements {
 }
 
 /// `nslab doctor`.
-pub fn doctor(args: &crate::cli::DoctorArgs) -> Result<i32, CmdError> {
+pub fn doctor(args: &crate::cli::DoctorArgs) -> Result<Exit, CmdError> {
     use crate::doctor::{Probe, Report, Settings, Sources};
     let lessons = match crate::catalog::load(&args.paths) {
         Ok(l) => l,
         Err(diags) => {
             print_diagnostics(&diags);
-            return Ok(crate::run::EXIT_INVALID);
+            return Ok(Exit::Invalid);
         }
     };
     use crate::lesson::tools;
@@ -534,26 +589,26 @@ pub fn doctor(args: &crate::cli::DoctorArgs) -> Result<i32, CmdError> {
         report.render(use_color(args.color)) + &tools::render_inventory(&inventory, use_color(args.color))
     };
     std::io::stdout().lock().write_all(out.as_bytes()).map_err(CmdError::Output)?;
-    Ok(report.exit_code())
+    Ok(if report.exit_code() == 0 { Exit::Ok } else { Exit::CannotRun })
 }
 
 /// `nslab lesson-json`: the parsed lessons, as JSON.
-pub fn lesson_json(paths: &[PathBuf]) -> Result<i32, CmdError> {
+pub fn lesson_json(paths: &[PathBuf]) -> Result<Exit, CmdError> {
     match crate::catalog::load(paths) {
         Ok(lessons) => {
-            let text = serde_json::to_string_pretty(&lessons).map_err(|e| CmdError::Usage(e.to_string()))?;
+            let text = serde_json::to_string_pretty(&lessons).map_err(|e| CmdError::Output(e.into()))?;
             println!("{text}");
-            Ok(0)
+            Ok(Exit::Ok)
         }
         Err(diags) => {
             print_diagnostics(&diags);
-            Ok(crate::run::EXIT_INVALID)
+            Ok(Exit::Invalid)
         }
     }
 }
 
 /// `nslab serve`: prints the URL to open, serves until Ctrl-C.
-pub fn serve(args: &crate::cli::ServeArgs) -> Result<i32, CmdError> {
+pub fn serve(args: &crate::cli::ServeArgs) -> Result<Exit, CmdError> {
     use crate::serve::{self, ServeOptions};
     let opts = ServeOptions {
         book: args.book.clone(),
@@ -567,5 +622,10 @@ pub fn serve(args: &crate::cli::ServeArgs) -> Result<i32, CmdError> {
         println!("  only this machine can reach it, and only with the token; Ctrl-C stops it and tears every lab down");
         let _ = std::io::stdout().flush();
     };
-    serve::serve(&opts, announce).map_err(|e| CmdError::Usage(e.to_string()))
+    match serve::serve(&opts, announce) {
+        Ok(0) => Ok(Exit::Ok),
+        Ok(code) => Ok(Exit::Status(code)),
+        Err(serve::ServeError::Io { what, source }) => Err(CmdError::Io { what, source }),
+        Err(e) => Err(CmdError::Invalid(e.to_string())),
+    }
 }

@@ -92,3 +92,22 @@ fn lessons_are_built_in() {
     assert_eq!(text.lines().count(), shipped, "every shipped lesson is listed:\n{text}");
     assert!(text.lines().all(|l| l.contains("not started")), "{text}");
 }
+
+#[test]
+fn a_bad_run_command_line_exits_2_naming_the_problem() {
+    let lesson = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/run/pass.md");
+    for (args, says) in [
+        (vec!["run", "--timeout", "0", lesson], "more than 0 seconds"),
+        (vec!["run", "--timeout", "-1", lesson], "unexpected argument"),
+        (vec!["run", "--timeout", "ten", lesson], "not a number of seconds"),
+        (vec!["run", "--timeout", "NaN", lesson], "more than 0 seconds"),
+        (vec!["run", "--from", "Not An Id", lesson], "not a step id"),
+        (vec!["run", "--from", "nosuchstep", lesson], "--from nosuchstep: no lesson here has a step with that id"),
+        (vec!["new", "Bad Name"], "invalid lesson name"),
+    ] {
+        let out = nslab(As::Caller, &args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", support::stderr(&out));
+        assert!(support::stderr(&out).contains(says), "{args:?}: {}", support::stderr(&out));
+        assert!(out.stdout.is_empty(), "{args:?} ran nothing");
+    }
+}

@@ -193,6 +193,29 @@ fn junit_report_for_graders() {
     assert!(xml.contains(r#"<testsuite name="fixture-pass" tests="9" failures="0" skipped="0""#), "{xml}");
     assert!(xml.contains(r#"<testsuite name="fixture-wrong" tests="3" failures="1" skipped="1""#), "{xml}");
     assert!(xml.contains("observed: box net is net:["), "{xml}");
+
+    // A report that cannot be written is an error of its own, even when every step passed.
+    let nowhere = fixtures.path().join("no-such-dir/report.xml");
+    let out = run_as(As::Caller, fixtures.path(), &["--yes", "--junit", nowhere.to_str().unwrap(), "pass.md"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("cannot write the report"), "{}", stderr(&out));
+    assert!(stdout(&out).contains("9 passed, 0 failed"), "the lesson itself ran: {}", stdout(&out));
+}
+
+#[test]
+fn a_closed_output_pipe_is_an_error_not_a_pass() {
+    let _guard = serial();
+    let fixtures = support::fixtures("run");
+    state_dir(fixtures.path());
+    // Standard output is a pipe nobody reads: the first write fails (EPIPE).
+    let (read_end, write_end) = nix::unistd::pipe().unwrap();
+    drop(read_end);
+    let mut cmd = command_as(As::Caller, nslab_path(), &["run", "--yes", "--format", "json", "pass.md"]);
+    cmd.current_dir(fixtures.path()).env("XDG_STATE_HOME", fixtures.path().join("state"));
+    let child = cmd.stdin(Stdio::null()).stdout(Stdio::from(write_end)).stderr(Stdio::piped()).spawn().unwrap();
+    let out = support::wait_bounded(child, Duration::from_secs(60));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("writing output"), "{}", stderr(&out));
 }
 
 #[test]
@@ -258,7 +281,8 @@ fn interactive_terminal_step_skip_hint_retry_quit() {
         cmd.current_dir(fixtures.path()).env("XDG_STATE_HOME", fixtures.path().join("state")).env("TERM", "xterm");
         let mut pty = support::Pty::spawn(cmd);
         let screen = pty.expect("[Enter] run", 20);
-        assert!(screen.contains("Some prose before the first step, with inline code."), "prose rendered without markup:\n{screen}");
+        // Without colour, emphasis is plain and inline code keeps its backticks.
+        assert!(screen.contains("Some prose before the first step, with `inline code`."), "prose rendered without markup:\n{screen}");
         pty.send("\r");
         pty.expect("✔ the uts namespace of box differs from the host's", 20);
         pty.expect("[Enter] run", 20);
@@ -278,7 +302,8 @@ fn interactive_terminal_step_skip_hint_retry_quit() {
         pty.expect("✘ stdout is `yes`", 20);
         pty.expect("[r] retry", 20);
         pty.send("\r");
-        pty.expect("[4/4] Fourth", 20);
+        pty.expect("Step 4 of 4", 20);
+        pty.expect("Fourth", 20);
         pty.expect("[Enter] run", 20);
         pty.send("q");
         assert_eq!(pty.wait(20), Some(1), "{who:?}: a failed step makes the exit code 1");
@@ -319,7 +344,8 @@ fn interactive_exercises_in_a_live_shell() {
         pty.expect("All of it holds", 20);
         pty.send("exit\n");
         pty.send("exit\n");
-        pty.expect("[3/4] Join the box", 20);
+        pty.expect("Step 3 of 4", 20);
+        pty.expect("Join the box", 20);
         // Exercise 2: a wrong try, a hint, the solution, then solved.
         pty.expect("[Enter] open the shell", 20);
         pty.send("\r");
@@ -339,7 +365,8 @@ fn interactive_exercises_in_a_live_shell() {
         pty.expect("✔ the net namespace of your shell is the same as box's", 20);
         pty.send("exit\n");
         pty.send("exit\n");
-        pty.expect("[4/4] Keep one alive", 20);
+        pty.expect("Step 4 of 4", 20);
+        pty.expect("Keep one alive", 20);
         // Exercise 3: the learner leaves at once, then quits.
         pty.expect("[Enter] open the shell", 20);
         pty.send("\r");

@@ -357,7 +357,7 @@ impl<'l, L: Lab> LessonRun<'l, L> {
 
     /// Ends the run: tears the lab down, writes what `--record` collected,
     /// and emits the lesson's last event. Returns the lesson's result.
-    pub fn finish(mut self, sink: &mut dyn FnMut(Event)) -> LessonResult {
+    pub fn finish(&mut self, sink: &mut dyn FnMut(Event)) -> LessonResult {
         if interrupted() {
             self.interrupted = true;
         }
@@ -373,7 +373,7 @@ impl<'l, L: Lab> LessonRun<'l, L> {
             lesson: self.lesson.meta.id.clone(),
             title: self.lesson.meta.title.clone(),
             path,
-            steps: self.summaries.into_iter().flatten().collect(),
+            steps: self.summaries.iter().flatten().cloned().collect(),
             cannot_run: None,
             interrupted: self.interrupted,
             quit: self.quit,

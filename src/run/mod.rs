@@ -13,6 +13,7 @@ pub mod event;
 pub mod exec;
 pub mod exercise;
 pub mod face;
+pub mod fake;
 pub mod lab;
 pub mod observe;
 pub mod progress;
@@ -141,14 +142,32 @@ pub fn catch_signals() {
     }
 }
 
-/// Runs `lessons` one after another, each in its own worker and lab, and
-/// returns the exit code.
-pub fn run_lessons(lessons: &[Lesson], opts: &RunOptions, progress: &mut progress::Progress) -> i32 {
-    run_lessons_with_results(lessons, opts, progress).0
+/// How a run of lessons ended, as data: the caller (`cmd`) turns it into
+/// the exit code.
+#[derive(Debug, Default)]
+pub struct RunEnd {
+    /// Each lesson's result, in order.
+    pub results: Vec<LessonResult>,
+    /// The signal that interrupted the run, if one did.
+    pub signal: Option<i32>,
+    /// The first error writing the report to stdout (a closed pipe), if any.
+    pub write_error: Option<String>,
 }
 
-/// [`run_lessons`], also returning each lesson's result.
-pub fn run_lessons_with_results(lessons: &[Lesson], opts: &RunOptions, progress: &mut progress::Progress) -> (i32, Vec<LessonResult>) {
+impl RunEnd {
+    /// True when a step failed.
+    pub fn failed(&self) -> bool {
+        self.results.iter().any(|r| r.counts().1 > 0)
+    }
+
+    /// True when a lesson could not run here.
+    pub fn cannot_run(&self) -> bool {
+        self.results.iter().any(|r| r.cannot_run.is_some())
+    }
+}
+
+/// Runs `lessons` one after another, each in its own worker and lab.
+pub fn run_lessons(lessons: &[Lesson], opts: &RunOptions, progress: &mut progress::Progress) -> RunEnd {
     catch_signals();
     let fds_at_start = open_fds();
     let mut results = Vec::new();
@@ -179,11 +198,8 @@ pub fn run_lessons_with_results(lessons: &[Lesson], opts: &RunOptions, progress:
             break;
         }
     }
-    let _ = progress.save();
-    if let Some(path) = &opts.junit
-        && let Err(e) = std::fs::write(path, report::junit(&results))
-    {
-        eprintln!("nslab: cannot write {}: {e}", path.display());
+    if let Err(e) = progress.save() {
+        eprintln!("nslab: cannot save your progress: {e}");
     }
     // For the reliability tests: nslab's own peak memory and descriptors.
     if let Some(path) = std::env::var_os("NSLAB_RESOURCE_REPORT") {
@@ -196,16 +212,8 @@ pub fn run_lessons_with_results(lessons: &[Lesson], opts: &RunOptions, progress:
         let _ = std::fs::write(path, report.to_string());
     }
     let sig = INTERRUPTED.load(Ordering::SeqCst);
-    let code = if sig != 0 {
-        128 + sig
-    } else if results.iter().any(|r| r.counts().1 > 0) {
-        EXIT_FAILED
-    } else if results.iter().any(|r| r.cannot_run.is_some()) {
-        EXIT_CANNOT_RUN
-    } else {
-        EXIT_OK
-    };
-    (code, results)
+    let write_error = stdout.write_error.map(|e| e.to_string()).or_else(|| results.iter().find_map(|r| r.write_error.clone()));
+    RunEnd { results, signal: (sig != 0).then_some(sig), write_error }
 }
 
 /// Forks a worker for `lesson`, and collects its result from a pipe.

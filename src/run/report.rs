@@ -256,6 +256,16 @@ fn xml_escape(s: &str) -> String {
     out
 }
 
+/// Writes the JUnit report of `results` at `path`, atomically: a reader
+/// sees the old file or the whole new one.
+pub fn write_junit(path: &std::path::Path, results: &[LessonResult]) -> std::io::Result<()> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    let mut file = tempfile::NamedTempFile::new_in(dir)?;
+    file.write_all(junit(results).as_bytes())?;
+    file.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
 /// A JUnit XML report: one test suite per lesson, one test case per step.
 pub fn junit(results: &[LessonResult]) -> String {
     let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"nslab\">\n");

@@ -297,3 +297,280 @@ fn check(e: &Expectation, action: &Action, ev: &Evidence) -> Verdict {
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Every expectation form, on made-up snapshots: held, failed, and
+    //! unknown where the state it needs could not be read.
+
+    use super::*;
+    use crate::lesson::OutputMatcher;
+    use crate::ns::{ExitStatus, Namespace, NsId, NsView, scan::Listing};
+    use crate::run::observe::{Listed, Pinned, ReadError, Seen};
+    use std::collections::BTreeMap;
+    use std::path::PathBuf;
+
+    /// A namespace `ino` with serial `serial`.
+    fn ns(ino: u64, serial: u64) -> (NsId, u64) {
+        (NsId { dev: 4, ino }, serial)
+    }
+
+    /// A view with the given net and uts namespaces, the rest shared (ino 1..).
+    fn seen(net: (NsId, u64), uts: (NsId, u64)) -> Seen {
+        let mut view = NsView::default();
+        let mut serials = BTreeMap::new();
+        for (i, k) in NsKind::ALL.into_iter().enumerate() {
+            let (id, s) = match k {
+                NsKind::Net => net,
+                NsKind::Uts => uts,
+                _ => ns(i as u64 + 1, i as u64 + 1),
+            };
+            view.current.insert(k, id);
+            serials.insert(k, s);
+        }
+        Seen { view, serials }
+    }
+
+    fn host() -> Seen {
+        seen(ns(100, 100), ns(101, 101))
+    }
+
+    fn snap(box_: Option<Seen>) -> Snapshot {
+        let mut s = Snapshot { host: Ok(host()), run_dir: PathBuf::from("/run/nslab"), ..Snapshot::default() };
+        if let Some(b) = box_ {
+            s.processes.insert("box".into(), Presence::Alive(b));
+        }
+        s
+    }
+
+    fn row(id: NsId, kind: NsKind, nprocs: usize, nsfs: &[&str]) -> Namespace {
+        Namespace {
+            id,
+            kind,
+            nprocs,
+            pid: None,
+            ppid: None,
+            uid: None,
+            user: None,
+            command: None,
+            path: None,
+            nsfs: nsfs.iter().map(PathBuf::from).collect(),
+            held_by_fds: Vec::new(),
+            netnsid: None,
+            pns: 0,
+            ons: 0,
+        }
+    }
+
+    /// `snap` with a listing of `rows` (with their serials).
+    fn listed(mut s: Snapshot, rows: Vec<(Namespace, u64)>) -> Snapshot {
+        let serials = rows.iter().map(|(r, s)| (r.id, *s)).collect();
+        let mut namespaces: Vec<Namespace> = rows.into_iter().map(|(r, _)| r).collect();
+        namespaces.sort_by_key(|n| (n.id.ino, n.id.dev));
+        s.listing = Some(Ok(Listed { listing: Listing { namespaces }, serials }));
+        s
+    }
+
+    fn scan_failed(mut s: Snapshot) -> Snapshot {
+        s.listing = Some(Err(ReadError("cannot scan /proc: EACCES".into())));
+        s
+    }
+
+    fn r(subject: Subject, kind: NsKind) -> NsRef {
+        NsRef { subject, kind: Some(kind) }
+    }
+
+    fn boxed(kind: NsKind) -> NsRef {
+        r(Subject::Process("box".into()), kind)
+    }
+
+    fn old() -> NsRef {
+        NsRef { subject: Subject::Capture("old".into()), kind: None }
+    }
+
+    fn with_old(mut s: Snapshot, id: (NsId, u64)) -> Snapshot {
+        s.captures.insert("old".into(), Identity { kind: NsKind::Net, id: id.0, serial: Some(id.1) });
+        s
+    }
+
+    fn judge(e: Expectation, action: &Action, before: &Snapshot, after: &Snapshot, command: Option<&CommandResult>) -> Verdict {
+        verify_all(&[Spanned::new(e, crate::lesson::Span::default())], action, &Evidence { before, after, command }).remove(0)
+    }
+
+    fn truth(e: Expectation, before: &Snapshot, after: &Snapshot) -> Truth {
+        judge(e, &Action::YourTurn, before, after, None).truth
+    }
+
+    use Truth::{Fails, Holds, Unknown};
+
+    #[test]
+    fn changed_and_unchanged() {
+        let a = snap(Some(seen(ns(200, 200), ns(201, 201))));
+        let b = snap(Some(seen(ns(300, 300), ns(201, 201))));
+        assert_eq!(truth(Expectation::Changed { ns: boxed(NsKind::Net) }, &a, &b), Holds);
+        assert_eq!(truth(Expectation::Changed { ns: boxed(NsKind::Uts) }, &a, &b), Fails);
+        assert_eq!(truth(Expectation::Unchanged { ns: boxed(NsKind::Uts) }, &a, &b), Holds);
+        assert_eq!(truth(Expectation::Unchanged { ns: boxed(NsKind::Net) }, &a, &b), Fails);
+        // Gone after the step: nothing to compare, so neither holds.
+        let gone = snap(None);
+        assert_eq!(truth(Expectation::Changed { ns: boxed(NsKind::Net) }, &a, &gone), Fails);
+        assert_eq!(truth(Expectation::Unchanged { ns: boxed(NsKind::Net) }, &a, &gone), Fails);
+    }
+
+    #[test]
+    fn a_reused_inode_is_another_namespace() {
+        // The same inode before and after, but the serial changed: the box's
+        // net namespace was freed and a new one took its number.
+        let a = snap(Some(seen(ns(200, 7), ns(201, 201))));
+        let b = snap(Some(seen(ns(200, 8), ns(201, 201))));
+        assert_eq!(truth(Expectation::Changed { ns: boxed(NsKind::Net) }, &a, &b), Holds);
+        let v = judge(Expectation::Unchanged { ns: boxed(NsKind::Net) }, &Action::YourTurn, &a, &b, None);
+        assert_eq!(v.truth, Fails);
+        assert!(v.observed.contains("serial"), "{}", v.observed);
+        // Without serials (an older kernel) the inode is all there is.
+        let mut a2 = a.clone();
+        let mut b2 = b.clone();
+        for s in [&mut a2, &mut b2] {
+            if let Some(Presence::Alive(seen)) = s.processes.get_mut("box") {
+                seen.serials.clear();
+            }
+        }
+        assert_eq!(truth(Expectation::Unchanged { ns: boxed(NsKind::Net) }, &a2, &b2), Holds);
+    }
+
+    #[test]
+    fn a_process_started_by_the_step_is_compared_with_where_it_came_from() {
+        let before = snap(None);
+        let after = snap(Some(seen(ns(200, 200), ns(101, 101))));
+        let start = Action::Start { name: "box".into(), kinds: [NsKind::Net].into_iter().collect(), inside: None };
+        let t = |e| judge(e, &start, &before, &after, None).truth;
+        assert_eq!(t(Expectation::Changed { ns: boxed(NsKind::Net) }), Holds);
+        assert_eq!(t(Expectation::Unchanged { ns: boxed(NsKind::Uts) }), Holds);
+        assert_eq!(t(Expectation::Changed { ns: boxed(NsKind::Uts) }), Fails);
+    }
+
+    #[test]
+    fn same_as_and_differs_from() {
+        let s = snap(Some(seen(ns(200, 200), ns(101, 101))));
+        let host = Subject::Host;
+        assert_eq!(truth(Expectation::SameAs { ns: boxed(NsKind::Uts), other: host.clone() }, &s, &s), Holds);
+        assert_eq!(truth(Expectation::SameAs { ns: boxed(NsKind::Net), other: host.clone() }, &s, &s), Fails);
+        assert_eq!(truth(Expectation::DiffersFrom { ns: boxed(NsKind::Net), other: host.clone() }, &s, &s), Holds);
+        assert_eq!(truth(Expectation::DiffersFrom { ns: boxed(NsKind::Uts), other: host.clone() }, &s, &s), Fails);
+        // Against something that is not there, neither holds.
+        let none = Subject::Process("nobody".into());
+        assert_eq!(truth(Expectation::SameAs { ns: boxed(NsKind::Net), other: none.clone() }, &s, &s), Fails);
+        assert_eq!(truth(Expectation::DiffersFrom { ns: boxed(NsKind::Net), other: none }, &s, &s), Fails);
+        // A capture with the box's inode but an older serial is another namespace.
+        let reused = with_old(s.clone(), ns(200, 199));
+        assert_eq!(truth(Expectation::SameAs { ns: boxed(NsKind::Net), other: Subject::Capture("old".into()) }, &reused, &reused), Fails);
+        assert_eq!(truth(Expectation::DiffersFrom { ns: boxed(NsKind::Net), other: Subject::Capture("old".into()) }, &reused, &reused), Holds);
+        let kept = with_old(s, ns(200, 200));
+        assert_eq!(truth(Expectation::SameAs { ns: boxed(NsKind::Net), other: Subject::Capture("old".into()) }, &kept, &kept), Holds);
+    }
+
+    #[test]
+    fn in_and_gone_from_lsns() {
+        let base = with_old(snap(None), ns(200, 7));
+        let listed_old = listed(base.clone(), vec![(row(NsId { dev: 4, ino: 200 }, NsKind::Net, 1, &[]), 7)]);
+        let listed_new = listed(base.clone(), vec![(row(NsId { dev: 4, ino: 200 }, NsKind::Net, 1, &[]), 8)]);
+        let empty = listed(base.clone(), vec![]);
+        assert_eq!(truth(Expectation::InLsns { ns: old() }, &base, &listed_old), Holds);
+        assert_eq!(truth(Expectation::GoneFromLsns { ns: old() }, &base, &listed_old), Fails);
+        assert_eq!(truth(Expectation::InLsns { ns: old() }, &base, &empty), Fails);
+        assert_eq!(truth(Expectation::GoneFromLsns { ns: old() }, &base, &empty), Holds);
+        // The inode is listed again, but it is a new namespace: the old one is gone.
+        assert_eq!(truth(Expectation::GoneFromLsns { ns: old() }, &base, &listed_new), Holds);
+        assert_eq!(truth(Expectation::InLsns { ns: old() }, &base, &listed_new), Fails);
+    }
+
+    #[test]
+    fn a_failed_scan_is_unknown_never_passed() {
+        let base = with_old(snap(Some(seen(ns(200, 200), ns(101, 101)))), ns(200, 200));
+        let failed = scan_failed(base.clone());
+        for e in [
+            Expectation::GoneFromLsns { ns: old() },
+            Expectation::InLsns { ns: old() },
+            Expectation::Nprocs { ns: old(), count: 0 },
+            Expectation::PinnedAt { ns: old(), pin: "p".into() },
+        ] {
+            let v = judge(e.clone(), &Action::YourTurn, &base, &failed, None);
+            assert_eq!(v.truth, Unknown, "{e:?}");
+            assert!(!v.holds());
+            assert!(v.observed.contains("EACCES"), "{}", v.observed);
+        }
+        // No listing at all is no evidence either.
+        assert_eq!(truth(Expectation::GoneFromLsns { ns: old() }, &base, &base), Unknown);
+    }
+
+    #[test]
+    fn unreadable_namespaces_are_unknown() {
+        let mut bad = snap(None);
+        bad.host = Err(ReadError("EACCES".into()));
+        bad.processes.insert("box".into(), Presence::Unreadable(ReadError("EACCES".into())));
+        let good = snap(Some(seen(ns(200, 200), ns(101, 101))));
+        assert_eq!(truth(Expectation::Unchanged { ns: r(Subject::Host, NsKind::Uts) }, &good, &bad), Unknown);
+        assert_eq!(truth(Expectation::Changed { ns: boxed(NsKind::Net) }, &good, &bad), Unknown);
+        assert_eq!(truth(Expectation::SameAs { ns: boxed(NsKind::Net), other: Subject::Host }, &bad, &bad), Unknown);
+        let mut pin_bad = good.clone();
+        pin_bad.pins.insert("p".into(), Pinned { path: "/run/nslab/p".into(), held: Err(ReadError("EIO".into())) });
+        assert_eq!(truth(Expectation::InLsns { ns: r(Subject::Pin("p".into()), NsKind::Net) }, &good, &pin_bad), Unknown);
+    }
+
+    #[test]
+    fn nprocs_and_pinned_at() {
+        let base = with_old(snap(None), ns(200, 7));
+        let after = listed(base.clone(), vec![(row(NsId { dev: 4, ino: 200 }, NsKind::Net, 2, &["/run/nslab/keep"]), 7)]);
+        assert_eq!(truth(Expectation::Nprocs { ns: old(), count: 2 }, &base, &after), Holds);
+        assert_eq!(truth(Expectation::Nprocs { ns: old(), count: 0 }, &base, &after), Fails);
+        assert_eq!(truth(Expectation::PinnedAt { ns: old(), pin: "keep".into() }, &base, &after), Holds);
+        assert_eq!(truth(Expectation::PinnedAt { ns: old(), pin: "other".into() }, &base, &after), Fails);
+        let unlisted = listed(base.clone(), vec![]);
+        assert_eq!(truth(Expectation::Nprocs { ns: old(), count: 0 }, &base, &unlisted), Fails);
+        assert_eq!(truth(Expectation::PinnedAt { ns: old(), pin: "keep".into() }, &base, &unlisted), Fails);
+    }
+
+    #[test]
+    fn status_and_output() {
+        let s = snap(None);
+        let ran = |code: i32, out: &str| CommandResult { status: Some(ExitStatus::Exited(code)), stdout: out.into(), ..CommandResult::default() };
+        let t = |e: Expectation, c: Option<&CommandResult>| judge(e, &Action::YourTurn, &s, &s, c).truth;
+        let ok = ran(0, "hello\n");
+        let bad = ran(3, "");
+        let timed_out = CommandResult { timed_out: true, ..CommandResult::default() };
+        let killed = CommandResult { status: Some(ExitStatus::Signaled(9)), ..CommandResult::default() };
+        assert_eq!(t(Expectation::Status { status: ExpectedStatus::Code(0) }, Some(&ok)), Holds);
+        assert_eq!(t(Expectation::Status { status: ExpectedStatus::Code(0) }, Some(&bad)), Fails);
+        assert_eq!(t(Expectation::Status { status: ExpectedStatus::Code(3) }, Some(&bad)), Holds);
+        assert_eq!(t(Expectation::Status { status: ExpectedStatus::Nonzero }, Some(&bad)), Holds);
+        assert_eq!(t(Expectation::Status { status: ExpectedStatus::Nonzero }, Some(&killed)), Holds);
+        assert_eq!(t(Expectation::Status { status: ExpectedStatus::Nonzero }, Some(&ok)), Fails);
+        assert_eq!(t(Expectation::Status { status: ExpectedStatus::Nonzero }, Some(&timed_out)), Fails);
+        assert_eq!(t(Expectation::Status { status: ExpectedStatus::Code(0) }, None), Fails);
+        let out = |m: OutputMatcher| Expectation::Output { stream: Stream::Stdout, matcher: m };
+        assert_eq!(t(out(OutputMatcher::Contains("ell".into())), Some(&ok)), Holds);
+        assert_eq!(t(out(OutputMatcher::Contains("bye".into())), Some(&ok)), Fails);
+        assert_eq!(t(out(OutputMatcher::Matches("^h.*o$".into())), Some(&ok)), Holds);
+        assert_eq!(t(Expectation::Output { stream: Stream::Stderr, matcher: OutputMatcher::Contains("x".into()) }, Some(&ok)), Fails);
+        assert_eq!(t(out(OutputMatcher::Contains("".into())), None), Fails);
+    }
+
+    #[test]
+    fn the_shell_is_judged_when_seen() {
+        let mut s = snap(None);
+        assert_eq!(truth(Expectation::DiffersFrom { ns: r(Subject::Shell, NsKind::Uts), other: Subject::Host }, &s, &s), Fails);
+        s.shell = Some(seen(ns(100, 100), ns(555, 555)));
+        assert_eq!(truth(Expectation::DiffersFrom { ns: r(Subject::Shell, NsKind::Uts), other: Subject::Host }, &s, &s), Holds);
+        assert_eq!(truth(Expectation::SameAs { ns: r(Subject::Shell, NsKind::Net), other: Subject::Host }, &s, &s), Holds);
+    }
+
+    #[test]
+    fn verdicts_keep_holds_in_json() {
+        let v = Verdict { expected: "x".into(), truth: Unknown, observed: "y".into() };
+        let text = serde_json::to_string(&v).unwrap();
+        assert_eq!(text, r#"{"expected":"x","holds":false,"truth":"unknown","observed":"y"}"#);
+        assert_eq!(serde_json::from_str::<Verdict>(&text).unwrap(), v);
+        let old: Verdict = serde_json::from_str(r#"{"expected":"x","holds":true,"observed":"y"}"#).unwrap();
+        assert_eq!(old.truth, Holds);
+    }
+}

@@ -111,7 +111,13 @@ impl<'l> TerminalFace<'l> {
         }
     }
 
-    /// Waits for a key at `prompt`.
+    /// The reminder of `prompt`'s keys that fits the terminal.
+    fn reminder(&self, prompt: Prompt) -> &'static str {
+        let long = keys::reminder(prompt);
+        if console::measure_text_width(long) < self.width() { long } else { keys::short_reminder(prompt) }
+    }
+
+    /// Waits for a key after `reminder`.
     fn ask(&mut self, reminder: &str) -> Key {
         let key = self.screen.ask(reminder);
         if key == Key::HangUp {
@@ -301,7 +307,7 @@ impl<'l> TerminalFace<'l> {
         let text = format!("  {} step {} stopped by Ctrl-C\n", self.st(Style::new().yellow().bold()).apply_to("⏹ interrupted:"), r.number);
         self.print(&text);
         loop {
-            let key = self.ask(keys::reminder(Prompt::Interrupted));
+            let key = self.ask(self.reminder(Prompt::Interrupted));
             match keys::action(Prompt::Interrupted, key) {
                 Some(Action::Run) => {
                     INTERRUPTED.store(0, Ordering::SeqCst);
@@ -384,10 +390,8 @@ impl Face for TerminalFace<'_> {
                 for s in self.statuses.iter_mut().skip(n - 1) {
                     *s = Status::NotRun;
                 }
-                let text = format!(
-                    "\n{} back to step {n}: a fresh lab; the steps before it run again, quietly\n",
-                    self.st(Style::new().cyan().bold()).apply_to("↺")
-                );
+                let text =
+                    format!("\n{} back to step {n}: a fresh lab; the steps before it run again, quietly\n", self.st(Style::new().cyan().bold()).apply_to("↺"));
                 self.print(&text);
             }
             Event::Recorded { path, count, .. } => {
@@ -426,7 +430,7 @@ impl Face for TerminalFace<'_> {
         let prompt = Prompt::BeforeStep { exercise: step.kind == StepKind::Exercise };
         let mut hints = step.hints.iter();
         loop {
-            let key = self.ask(keys::reminder(prompt));
+            let key = self.ask(self.reminder(prompt));
             let Some(action) = keys::action(prompt, key) else { continue };
             match action {
                 Action::Run => {
@@ -456,7 +460,7 @@ impl Face for TerminalFace<'_> {
         let all = result.hints.clone();
         let mut hints = all.iter();
         loop {
-            let key = self.ask(keys::reminder(prompt));
+            let key = self.ask(self.reminder(prompt));
             let Some(action) = keys::action(prompt, key) else { continue };
             match action {
                 Action::Run => {
@@ -467,8 +471,9 @@ impl Face for TerminalFace<'_> {
                 Action::Solution => {
                     let solution = step.exercise.as_ref().map_or("", |e| e.solution.as_str());
                     let code = self.st(Style::new().cyan());
-                    let text: String =
-                        std::iter::once("  the reference solution:\n".to_string()).chain(solution.lines().map(|l| format!("    {}\n", code.apply_to(l)))).collect();
+                    let text: String = std::iter::once("  the reference solution:\n".to_string())
+                        .chain(solution.lines().map(|l| format!("    {}\n", code.apply_to(l))))
+                        .collect();
                     self.print(&text);
                 }
                 other => {
@@ -488,12 +493,7 @@ impl Face for TerminalFace<'_> {
         let SkipReason::Needs { step: setup, .. } = why else { return Decision::Skip };
         let setup_step = lesson.step(setup);
         let n = setup_step.map_or(0, |s| s.number);
-        let text = format!(
-            "\n{} step {} ({}) {why}.\n",
-            self.st(Style::new().yellow().bold()).apply_to("!"),
-            step.number,
-            step.display_title()
-        );
+        let text = format!("\n{} step {} ({}) {why}.\n", self.st(Style::new().yellow().bold()).apply_to("!"), step.number, step.display_title());
         if !self.print(&text) {
             return Decision::Quit;
         }

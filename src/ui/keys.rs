@@ -219,8 +219,18 @@ pub fn reminder(prompt: Prompt) -> &'static str {
         Prompt::BeforeStep { exercise: false } => "[Enter] run  [s] skip  [h] hint  [b] back  [?] more keys  [q] quit",
         Prompt::BeforeStep { exercise: true } => "[Enter] open the shell  [s] skip  [h] hint  [b] back  [?] more keys  [q] quit",
         Prompt::AfterFailure { exercise: false } => "[r] retry  [Enter] go on  [h] hint  [b] back  [?] more keys  [q] quit",
-        Prompt::AfterFailure { exercise: true } => "[r] try again  [h] next hint  [v] solution  [Enter] go on  [?] more keys  [q] quit",
+        Prompt::AfterFailure { exercise: true } => "[r] retry  [h] hint  [v] view the solution  [Enter] go on  [?] keys  [q] quit",
         Prompt::Interrupted => "interrupted: [r] retry  [s] skip  [q] quit",
+    }
+}
+
+/// The reminder for a terminal too narrow for [`reminder`].
+pub fn short_reminder(prompt: Prompt) -> &'static str {
+    match prompt {
+        Prompt::BeforeStep { exercise: false } => "[Enter] run  [?] keys",
+        Prompt::BeforeStep { exercise: true } => "[Enter] shell  [?] keys",
+        Prompt::AfterFailure { .. } => "[r] retry  [Enter] on  [?] keys",
+        Prompt::Interrupted => "[r] retry [s] skip [q] quit",
     }
 }
 
