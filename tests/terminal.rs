@@ -9,6 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use support::{As, command_as, nslab_path, stderr, stdout};
+use unicode_width::UnicodeWidthStr;
 
 /// A fresh home for one test: HOME and the XDG folders inside it.
 struct Home {
@@ -173,4 +174,337 @@ fn a_lesson_calling_a_missing_program_is_skipped_with_its_package_named() {
     // With ping where it belongs, the same lesson runs.
     let out = home.run(&["run", "--yes", lesson.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+}
+
+// ---------------------------------------------------------------------------
+// The learner's terminal, driven in tmux like a learner would.
+// ---------------------------------------------------------------------------
+
+/// A tmux server of this test's own (`tmux -L` with a unique socket name),
+/// with one window of `cols`×`rows` running `command` through `sh -c`.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn start(command: &str, cols: u16, rows: u16) -> Tmux {
+        static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let socket = format!("nslab-test-{}-{n}", std::process::id());
+        let t = Tmux { socket };
+        let (c, r) = (cols.to_string(), rows.to_string());
+        let out = t.tmux(&["-f", "/dev/null", "new-session", "-d", "-x", &c, "-y", &r, "-s", "t", command]);
+        assert!(out.status.success(), "tmux: {}", stderr(&out));
+        t
+    }
+
+    fn tmux(&self, args: &[&str]) -> std::process::Output {
+        Command::new("tmux").arg("-L").arg(&self.socket).args(args).env_remove("TMUX").output().expect("tmux runs (.ci/run installs it)")
+    }
+
+    /// The screen, as text.
+    fn screen(&self) -> String {
+        stdout(&self.tmux(&["capture-pane", "-p", "-t", "t"]))
+    }
+
+    fn send(&self, key: &str) {
+        self.tmux(&["send-keys", "-t", "t", key]);
+    }
+
+    /// Presses `key` at `screen` and waits until nslab has answered it (the
+    /// screen changed), so that no key is pressed twice.
+    fn press(&self, key: &str, screen: &str) {
+        self.send(key);
+        self.wait(&format!("an answer to {key}"), 30, |s| s != screen);
+    }
+
+    /// The pid of the program running in the window.
+    fn pane_pid(&self) -> i32 {
+        stdout(&self.tmux(&["display", "-p", "-t", "t", "#{pane_pid}"])).trim().parse().unwrap()
+    }
+
+    /// Waits until the screen satisfies `done`, at most `secs` seconds.
+    fn wait(&self, what: &str, secs: u64, done: impl Fn(&str) -> bool) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+        loop {
+            let screen = self.screen();
+            if done(&screen) {
+                return screen;
+            }
+            assert!(std::time::Instant::now() < deadline, "waited {secs} s for {what}; the screen shows:\n{screen}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.tmux(&["kill-server"]);
+    }
+}
+
+/// The last line of the screen with text on it.
+fn last_line(screen: &str) -> &str {
+    screen.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("")
+}
+
+/// What the screen waits for, judged by its last line.
+#[derive(Debug, PartialEq)]
+enum Waiting {
+    More,
+    Step(usize),
+    Other,
+}
+
+fn waiting(screen: &str) -> Waiting {
+    let last = last_line(screen);
+    if last.contains("more: Space or Enter") {
+        return Waiting::More;
+    }
+    if last.starts_with("[Enter] run") || last.starts_with("[Enter] open the shell") {
+        // The card's head: "── Step N of M ──".
+        if let Some(n) = screen.lines().rev().find_map(|l| l.strip_prefix("── Step ").and_then(|r| r.split_whitespace().next()).and_then(|n| n.parse().ok()))
+        {
+            return Waiting::Step(n);
+        }
+    }
+    Waiting::Other
+}
+
+/// Every process descending from `root` (itself included), by /proc.
+fn descendants(root: i32) -> Vec<i32> {
+    let mut parent = std::collections::HashMap::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else { continue };
+        if let Some(ppid) = stat_field(pid, 1).and_then(|p| p.parse::<i32>().ok()) {
+            parent.insert(pid, ppid);
+        }
+    }
+    let mut found = vec![root];
+    loop {
+        let more: Vec<i32> = parent.iter().filter(|(p, pp)| found.contains(pp) && !found.contains(p)).map(|(p, _)| *p).collect();
+        if more.is_empty() {
+            return found;
+        }
+        found.extend(more);
+    }
+}
+
+/// Field `n` after the command of /proc/PID/stat (0: state, 1: ppid).
+fn stat_field(pid: i32, n: usize) -> Option<String> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit_once(')')?.1.split_whitespace().nth(n).map(str::to_string)
+}
+
+/// True while `pid` runs (a zombie has ended; only its parent has not looked yet).
+fn alive(pid: i32) -> bool {
+    stat_field(pid, 0).is_some_and(|s| s != "Z")
+}
+
+/// The namespace inodes of `pids`, as `KIND:[INODE]`.
+fn namespaces_of(pids: &[i32]) -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    for pid in pids {
+        for kind in ["cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts"] {
+            if let Ok(link) = std::fs::read_link(format!("/proc/{pid}/ns/{kind}")) {
+                out.insert(link.to_string_lossy().into_owned());
+            }
+        }
+    }
+    out
+}
+
+/// The namespaces alive on the machine: any process's, any held open or
+/// bind-mounted (as nslab's own lsns finds them), as `KIND:[INODE]`.
+fn namespaces_alive() -> std::collections::BTreeSet<String> {
+    let out = support::nslab(As::Caller, &["lsns", "-J"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    json["namespaces"].as_array().unwrap().iter().map(|n| format!("{}:[{}]", n["type"].as_str().unwrap(), n["ns"])).collect()
+}
+
+/// The built-in lesson 1, as nslab has it.
+fn lesson_one() -> nslab::lesson::Lesson {
+    nslab::catalog::builtin().unwrap().into_iter().find(|l| l.meta.id == "observe").unwrap()
+}
+
+/// Drives `nslab` through lesson 1 from a fresh state at 80×24: reads every
+/// screen, steps back once with `b`, and goes to the end.
+#[test]
+fn lesson_one_at_80x24_reads_well_and_steps_back() {
+    let _guard = support::serial();
+    let home = Home::new();
+    let lesson = lesson_one();
+    let words: std::collections::HashSet<String> =
+        lesson.source.split_whitespace().map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_string()).collect();
+    let command = format!(
+        "env HOME={h} XDG_STATE_HOME={h}/state XDG_CONFIG_HOME={h}/config XDG_DATA_HOME={h}/data {nslab}; echo EXIT=$?; sleep 60",
+        h = home.path().display(),
+        nslab = nslab_path().display()
+    );
+    let tmux = Tmux::start(&command, 80, 24);
+    let mut screens: Vec<String> = Vec::new();
+    let mut went_back = false;
+    let mut prompts = std::collections::BTreeSet::new();
+    // The last step whose prompt was answered: its prompt stays the last line
+    // for a while (the spinner comes and goes under it), and must not be
+    // answered twice.
+    let mut answered: Option<usize> = None;
+    let end = loop {
+        let screen = tmux.wait("a prompt or the end", 30, |s| {
+            let w = waiting(s);
+            (w != Waiting::Other && answered.is_none_or(|n| w != Waiting::Step(n))) || last_line(s).contains("[Enter] start it")
+        });
+        screens.push(screen.clone());
+        if last_line(&screen).contains("[Enter] start it") {
+            // The next lesson is named; stop here.
+            assert!(screen.contains("Next: The UTS namespace"), "{screen}");
+            tmux.send("q");
+            let exit = tmux.wait("nslab's exit", 10, |s| s.contains("EXIT="));
+            break format!("{screen}\n{exit}");
+        }
+        match waiting(&screen) {
+            Waiting::More => tmux.press("Space", &screen),
+            Waiting::Step(n) => {
+                // The command and the checks, in words, are on screen at the prompt.
+                let step = &lesson.steps[n - 1];
+                let shown = match &step.action.value {
+                    nslab::lesson::Action::Run { command, .. } => format!("$ {}", &command[..command.len().min(30)]),
+                    other => other.to_string(),
+                };
+                assert!(screen.contains(&shown), "step {n}: {shown:?} is not on screen at its prompt:\n{screen}");
+                assert!(screen.contains("then nslab checks that"), "step {n}: no checks at the prompt:\n{screen}");
+                if let Some(e) = step.expectations.last() {
+                    let words = e.value.describe();
+                    let tail = words.split_whitespace().take(3).collect::<Vec<_>>().join(" ");
+                    if !matches!(e.value, nslab::lesson::Expectation::Output { .. }) {
+                        assert!(screen.contains(&tail), "step {n}: the check {words:?} is not on screen:\n{screen}");
+                    }
+                }
+                prompts.insert(n);
+                answered = Some(n);
+                if n == 7 && !went_back {
+                    went_back = true;
+                    tmux.press("b", &screen);
+                    // Back to step 6, in a fresh lab where box does not exist yet.
+                    let back = tmux.wait("step 6 again", 30, |s| waiting(s) == Waiting::Step(6));
+                    assert!(back.contains("↺"), "{back}");
+                    tmux.press("Enter", &back);
+                    let ran = tmux.wait("step 6's result", 30, |s| s.contains("✔ the pid namespace of box is the same as the host's"));
+                    assert!(ran.contains("✔ the uts namespace of box differs from the host's"), "box started afresh:\n{ran}");
+                    assert!(!ran.contains("✘"), "{ran}");
+                    let picture = ran.lines().find(|l| l.starts_with("box ")).unwrap_or_default().to_string();
+                    assert!(picture.contains("A*") && picture.contains("B*"), "the step made box's namespaces:\n{ran}");
+                    answered = Some(6);
+                    continue;
+                }
+                tmux.press("Enter", &screen);
+            }
+            Waiting::Other => unreachable!(),
+        }
+    };
+    assert!(went_back, "step 7 was reached");
+    assert_eq!(prompts.len(), lesson.steps.len(), "every step had its prompt: {prompts:?}");
+    assert!(end.contains("EXIT=0"), "the lesson passed:\n{end}");
+    let all = screens.join("\n");
+    // The table of kinds: one row per kind, its flag on the same line.
+    for (kind, flag) in [
+        ("mnt", "CLONE_NEWNS"),
+        ("uts", "CLONE_NEWUTS"),
+        ("ipc", "CLONE_NEWIPC"),
+        ("pid", "CLONE_NEWPID"),
+        ("net", "CLONE_NEWNET"),
+        ("user", "CLONE_NEWUSER"),
+        ("cgroup", "CLONE_NEWCGROUP"),
+        ("time", "CLONE_NEWTIME"),
+    ] {
+        let row = all.lines().find(|l| l.split_whitespace().next() == Some(kind) && l.contains('│'));
+        assert!(row.is_some_and(|r| r.contains(flag)), "no row of the table with {kind} and {flag}:\n{all}");
+    }
+    // No word cut at the edge: a line that fills the width and runs on into
+    // the next one is the terminal's wrap, not nslab's.
+    for screen in &screens {
+        let lines: Vec<&str> = screen.lines().collect();
+        for pair in lines.windows(2) {
+            let (a, b) = (pair[0], pair[1]);
+            let full = a.width() >= 80;
+            let runs_on = a.chars().last().is_some_and(char::is_alphanumeric) && b.chars().next().is_some_and(char::is_alphanumeric);
+            if full && runs_on {
+                let x = a.split_whitespace().last().unwrap_or("");
+                let y = b.split_whitespace().next().unwrap_or("");
+                let whole = |w: &str| words.contains(w.trim_matches(|c: char| !c.is_alphanumeric()));
+                assert!(whole(x) && whole(y), "a word is cut at the edge: {x:?} / {y:?}\n{screen}");
+            }
+        }
+    }
+    // The lesson ends with its "What you learned", then the summary.
+    let learned = end.find("What you learned").unwrap_or_else(|| panic!("no 'What you learned' at the end:\n{end}"));
+    let closing = end.find("lifetime lesson shows what else can keep one alive").expect("the last words of the lesson");
+    let summary = end.find("10 passed, 0 failed, 0 skipped").expect("the summary");
+    assert!(learned < closing && closing < summary, "{end}");
+    let saved = std::fs::read_to_string(home.progress()).unwrap();
+    assert!(saved.contains("observe"), "the lesson is recorded as done: {saved}");
+}
+
+/// Closing the terminal (here: killing the tmux session, or SIGHUP) in the
+/// middle of a lesson ends nslab: a second later no process it started, no
+/// lab and no namespace of the lesson is left.
+#[test]
+fn a_closed_terminal_leaves_nothing_behind() {
+    let _guard = support::serial();
+    for how in ["kill the session", "SIGHUP"] {
+        let home = Home::new();
+        let status = home.path().join("status");
+        // `exec`: the window's program is nslab itself (for the SIGHUP case,
+        // the status it exits with is written by a waiting shell).
+        let run = format!("env HOME={h} XDG_STATE_HOME={h}/state {nslab} run observe", h = home.path().display(), nslab = nslab_path().display());
+        let command = match how {
+            "SIGHUP" => format!("{run}; echo $? > {}; sleep 60", status.display()),
+            _ => format!("exec {run}"),
+        };
+        let tmux = Tmux::start(&command, 80, 24);
+        // Into step 7: box runs in namespaces of its own.
+        let mut answered = 0;
+        loop {
+            let screen = tmux.wait("a prompt", 30, |s| !matches!(waiting(s), Waiting::Other) && waiting(s) != Waiting::Step(answered));
+            match waiting(&screen) {
+                Waiting::Step(7) => break,
+                Waiting::More => tmux.press("Space", &screen),
+                Waiting::Step(n) => {
+                    answered = n;
+                    tmux.press("Enter", &screen);
+                }
+                Waiting::Other => unreachable!(),
+            }
+        }
+        let pane = tmux.pane_pid();
+        let ours = descendants(pane);
+        let nslab: Vec<i32> = ours.iter().copied().filter(|&p| p != pane || how != "SIGHUP").collect();
+        let lab_namespaces: std::collections::BTreeSet<String> =
+            namespaces_of(&ours).difference(&namespaces_of(&[std::process::id() as i32])).cloned().collect();
+        assert!(nslab.len() >= 3, "nslab, its worker, the lab's init and box: {ours:?}");
+        assert!(lab_namespaces.iter().any(|n| n.starts_with("uts:")), "box's uts namespace: {lab_namespaces:?}");
+        let started = std::time::Instant::now();
+        match how {
+            "SIGHUP" => {
+                let coordinator = ours.iter().copied().find(|&p| stat_field(p, 1).is_some_and(|pp| pp == pane.to_string())).unwrap();
+                // SAFETY: signals a process this test started.
+                unsafe { libc::kill(coordinator, libc::SIGHUP) };
+            }
+            _ => {
+                tmux.tmux(&["kill-session", "-t", "t"]);
+            }
+        }
+        while nslab.iter().any(|&p| alive(p)) && started.elapsed() < Duration::from_secs(1) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let left: Vec<i32> = nslab.iter().copied().filter(|&p| alive(p)).collect();
+        assert!(left.is_empty(), "{how}: still running a second later: {left:?}");
+        let alive_now = namespaces_alive();
+        let kept: Vec<&String> = lab_namespaces.iter().filter(|n| alive_now.contains(*n)).collect();
+        assert!(kept.is_empty(), "{how}: the lesson's namespaces outlived it: {kept:?}");
+        if how == "SIGHUP" {
+            let code = std::fs::read_to_string(&status).unwrap_or_default();
+            assert_eq!(code.trim(), "129", "{how}: nslab's exit status");
+        }
+    }
 }

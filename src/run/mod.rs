@@ -172,8 +172,12 @@ pub fn run_lessons(lessons: &[Lesson], opts: &RunOptions, progress: &mut progres
     let fds_at_start = open_fds();
     let mut results = Vec::new();
     let mut stdout = face::Terminal::new(std::io::stdout(), opts);
-    for lesson in lessons {
+    for (n, lesson) in lessons.iter().enumerate() {
         if INTERRUPTED.load(Ordering::SeqCst) != 0 {
+            break;
+        }
+        // At a terminal, the learner reads the end of one lesson before the next begins.
+        if n > 0 && opts.interactive && opts.format == report::Format::Human && !crate::ui::face::next_lesson(lesson, opts.color) {
             break;
         }
         let result = match cannot_run_reason(lesson) {
@@ -182,13 +186,24 @@ pub fn run_lessons(lessons: &[Lesson], opts: &RunOptions, progress: &mut progres
                 LessonResult { lesson: lesson.meta.id.clone(), title: lesson.meta.title.clone(), cannot_run: Some(reason), ..LessonResult::default() }
             }
             None => {
-                let result = run_in_worker(lesson, opts);
-                // At a terminal, Ctrl-C in a step is the learner's to answer
-                // (retry, skip, quit): the run ends only if the worker stopped.
-                if opts.interactive && !result.interrupted && INTERRUPTED.load(Ordering::SeqCst) == libc::SIGINT {
-                    INTERRUPTED.store(0, Ordering::SeqCst);
+                // `b` and `g` at the terminal start the lesson over from a step,
+                // in a fresh worker and lab, the steps before it replayed quietly.
+                let mut opts = opts.clone();
+                loop {
+                    let mut result = run_in_worker(lesson, &opts);
+                    // At a terminal, Ctrl-C in a step is the learner's to answer
+                    // (retry, skip, quit): the run ends only if the worker stopped.
+                    if opts.interactive && !result.interrupted && INTERRUPTED.load(Ordering::SeqCst) == libc::SIGINT {
+                        INTERRUPTED.store(0, Ordering::SeqCst);
+                    }
+                    match result.resume_at.take() {
+                        Some(step) if INTERRUPTED.load(Ordering::SeqCst) == 0 => {
+                            progress.record(lesson, &result);
+                            opts.from = Some(step);
+                        }
+                        _ => break result,
+                    }
                 }
-                result
             }
         };
         progress.record(lesson, &result);
@@ -267,7 +282,7 @@ fn run_in_worker(lesson: &Lesson, opts: &RunOptions) -> LessonResult {
 fn worker_main(lesson: &Lesson, opts: &RunOptions) -> LessonResult {
     let mut terminal = face::Terminal::new(std::io::stdout(), opts);
     // A learner at the terminal gets the terminal face (ui::face).
-    let mut learner = (opts.interactive && opts.format == report::Format::Human).then(|| crate::ui::face::TerminalFace::new(lesson, opts.color));
+    let mut learner = (opts.interactive && opts.format == report::Format::Human).then(|| crate::ui::face::TerminalFace::new(lesson, opts));
     let face: &mut dyn driver::Face = match learner.as_mut() {
         Some(f) => f,
         None => &mut terminal,
@@ -292,7 +307,7 @@ fn worker_main(lesson: &Lesson, opts: &RunOptions) -> LessonResult {
         }
     }
     result.worker_peak_kib = peak_rss_kib();
-    drop(learner);
+    result.resume_at = learner.and_then(|f| f.resume_at);
     result.write_error = terminal.write_error.map(|e| e.to_string());
     result
 }

@@ -41,6 +41,11 @@ pub struct TerminalFace<'l> {
     skip_until: Option<usize>,
     /// The step run at the learner's request to set up another: its result is one line.
     setup_run: Option<usize>,
+    /// The step this run starts at (`--from`, or after `b`/`g`), the ones before it replayed quietly.
+    from: Option<String>,
+    /// The step to start the lesson over from, in a fresh lab (`b`, `g`): the
+    /// worker ends and the coordinator starts a new one there.
+    pub resume_at: Option<String>,
     started: std::time::Instant,
 }
 
@@ -56,9 +61,11 @@ fn hang_up() {
 
 impl<'l> TerminalFace<'l> {
     /// A face for `lesson` on this process's terminal.
-    pub fn new(lesson: &'l Lesson, color: bool) -> TerminalFace<'l> {
-        let screen = Screen::new(std::io::stdout(), || keys::read_key(&INTERRUPTED), keys::size, color);
-        TerminalFace::with_screen(lesson, screen, color)
+    pub fn new(lesson: &'l Lesson, opts: &crate::run::RunOptions) -> TerminalFace<'l> {
+        let screen = Screen::new(std::io::stdout(), || keys::read_key(&INTERRUPTED), keys::size, opts.color);
+        let mut face = TerminalFace::with_screen(lesson, screen, opts.color);
+        face.from = opts.from.clone();
+        face
     }
 
     /// A face drawing on `screen` (tests give it a scripted one).
@@ -74,6 +81,8 @@ impl<'l> TerminalFace<'l> {
             pending: None,
             skip_until: None,
             setup_run: None,
+            from: None,
+            resume_at: None,
             started: std::time::Instant::now(),
         }
     }
@@ -84,6 +93,21 @@ impl<'l> TerminalFace<'l> {
 
     fn width(&self) -> usize {
         self.screen.width()
+    }
+
+    /// Prints words wrapped at the terminal's width (continued lines
+    /// indented by `indent`), paging.
+    fn say(&mut self, text: &str, indent: &str) -> bool {
+        let width = self.width();
+        let mut out = String::new();
+        for line in text.lines() {
+            let opts = markdown::wrap_options(line, width).subsequent_indent(indent);
+            for piece in textwrap::wrap(line, opts) {
+                out.push_str(&piece);
+                out.push('\n');
+            }
+        }
+        self.print(&out)
     }
 
     /// Prints, paging; a dead terminal ends the lesson.
@@ -144,11 +168,6 @@ impl<'l> TerminalFace<'l> {
         step.number.saturating_sub(1)
     }
 
-    /// The previous step's id, for `b`.
-    fn previous(&self, i: usize) -> Option<String> {
-        i.checked_sub(1).map(|j| self.lesson.steps[j].id.clone())
-    }
-
     /// `g`: asks for a step by number or id; the decision that goes there.
     fn go_to(&mut self, i: usize) -> Option<Decision> {
         let question = format!("  go to step (1–{}, or its id): ", self.lesson.steps.len());
@@ -166,24 +185,29 @@ impl<'l> TerminalFace<'l> {
             .filter(|&n| n < self.lesson.steps.len())
             .or_else(|| self.lesson.steps.iter().position(|s| s.id == answer));
         let Some(j) = target else {
-            self.print(&format!("  no step {answer:?} in this lesson; `l` lists them\n"));
+            self.say(&format!("  no step {answer:?} in this lesson; `l` lists them\n"), "    ");
             return None;
         };
-        if j <= i {
-            return Some(Decision::Back(self.lesson.steps[j].id.clone()));
+        if j == i {
+            self.print("  that is this step\n");
+            return None;
         }
-        // Ahead: the steps between are skipped; a step that needs one of
-        // them will say so and offer to run it.
-        self.skip_until = Some(j);
-        Some(Decision::Skip)
+        Some(self.resume(j))
+    }
+
+    /// Starts the lesson over at step `j` in a fresh lab: this worker quits,
+    /// and the coordinator runs a new one from there.
+    fn resume(&mut self, j: usize) -> Decision {
+        self.resume_at = Some(self.lesson.steps[j].id.clone());
+        Decision::Quit
     }
 
     /// The keys every prompt shares; `Some` ends the prompt with a decision.
     fn common(&mut self, action: Action, i: usize, prompt: Prompt, hints: &mut std::slice::Iter<'_, String>, all: &[String]) -> Option<Decision> {
         match action {
             Action::Quit => Some(Decision::Quit),
-            Action::Back => match self.previous(i) {
-                Some(id) => Some(Decision::Back(id)),
+            Action::Back => match i.checked_sub(1) {
+                Some(j) => Some(self.resume(j)),
                 None => {
                     self.print("  this is the first step: there is no step to go back to\n");
                     None
@@ -305,7 +329,7 @@ impl<'l> TerminalFace<'l> {
     /// Ctrl-C stopped the step: say so, and ask what next.
     fn interrupted(&mut self, r: &StepResult) {
         let text = format!("  {} step {} stopped by Ctrl-C\n", self.st(Style::new().yellow().bold()).apply_to("⏹ interrupted:"), r.number);
-        self.print(&text);
+        self.say(&text, "    ");
         loop {
             let key = self.ask(self.reminder(Prompt::Interrupted));
             match keys::action(Prompt::Interrupted, key) {
@@ -331,7 +355,7 @@ impl<'l> TerminalFace<'l> {
         if quit || interrupted {
             let at = self.current.map_or(1, |i| i + 1);
             let text = format!("\nStopped at step {at} of {}. `nslab` continues from here.\n", self.lesson.steps.len());
-            self.print(&text);
+            self.say(&text, "");
             return;
         }
         let outro = markdown::render(self.lesson.text(self.lesson.outro), width, self.color);
@@ -350,14 +374,31 @@ impl Face for TerminalFace<'_> {
         match event {
             Event::LessonStarted { title, lesson, steps, .. } => {
                 let head = self.st(Style::new().bold()).apply_to(title);
-                let text = format!("\n{head}  ({lesson}, {steps} steps) — press ? at any prompt for the keys\n");
-                self.print(&text);
+                let text = match self.from.as_deref().and_then(|id| self.lesson.step(id)) {
+                    Some(s) => format!(
+                        "\n{} {head}, step {} of {steps}: a fresh lab; the steps before it run again, quietly\n",
+                        self.st(Style::new().cyan().bold()).apply_to("↺"),
+                        s.number
+                    ),
+                    None => format!("\n{head}  ({lesson}, {steps} steps) — press ? at any prompt for the keys\n"),
+                };
+                self.say(&text, "  ");
             }
             Event::LessonCannotRun { lesson, reason } => {
                 let text = format!("\n{lesson}: cannot run here: {reason}\n");
-                self.print(&text);
+                self.say(&text, "  ");
             }
-            Event::StepStarted { number, .. } => self.current = Some(number.saturating_sub(1)),
+            Event::StepStarted { number, .. } => {
+                let i = number.saturating_sub(1);
+                // Steps replayed quietly on the way here passed (a replay that
+                // did not pass reports its step).
+                if self.current.is_none() {
+                    for s in self.statuses.iter_mut().take(i).filter(|s| **s == Status::NotRun) {
+                        *s = Status::Passed;
+                    }
+                }
+                self.current = Some(i);
+            }
             Event::StepPassed(r) | Event::StepFailed(r) | Event::StepSkipped(r) => {
                 self.disarm();
                 let r = &r.result;
@@ -383,7 +424,7 @@ impl Face for TerminalFace<'_> {
             }
             Event::ReplayFailed { step, target, .. } => {
                 let text = format!("  replaying step {step} on the way to {target} did not pass:\n");
-                self.print(&text);
+                self.say(&text, "    ");
             }
             Event::LabReset { step, .. } => {
                 let n = self.lesson.step(step).map_or(1, |s| s.number);
@@ -400,7 +441,9 @@ impl Face for TerminalFace<'_> {
             }
             Event::LessonFinished { quit, interrupted, .. } => {
                 self.disarm();
-                self.finish(*quit, *interrupted);
+                if self.resume_at.is_none() {
+                    self.finish(*quit, *interrupted);
+                }
             }
         }
     }
@@ -494,10 +537,13 @@ impl Face for TerminalFace<'_> {
         let setup_step = lesson.step(setup);
         let n = setup_step.map_or(0, |s| s.number);
         let text = format!("\n{} step {} ({}) {why}.\n", self.st(Style::new().yellow().bold()).apply_to("!"), step.number, step.display_title());
-        if !self.print(&text) {
+        if !self.say(&text, "  ") {
             return Decision::Quit;
         }
-        let reminder = format!("[Enter] run step {n} ({setup}) now, quietly  [s] skip this step too  [b] back  [q] quit");
+        if !self.say(&format!("  Enter runs step {n} ({setup}) now, quietly, and then this one; s skips this one too.\n"), "  ") {
+            return Decision::Quit;
+        }
+        let reminder = format!("[Enter] run {setup} first  [s] skip  [b] back  [q] quit");
         let mut hints = [].iter();
         loop {
             let key = self.ask(&reminder);
@@ -524,4 +570,28 @@ impl Face for TerminalFace<'_> {
             }
         }
     }
+}
+
+/// Between two lessons at the terminal: names the next one and asks; false
+/// when the learner stops here (or the terminal is gone).
+pub fn next_lesson(next: &Lesson, color: bool) -> bool {
+    let title = Style::new().bold().force_styling(color).apply_to(&next.meta.title);
+    let mut screen = Screen::new(std::io::stdout(), || keys::read_key(&INTERRUPTED), keys::size, color);
+    let _ = screen.print(&format!("\nNext: {title} ({})", next.meta.id));
+    loop {
+        match screen.ask("[Enter] start it  [q] stop here") {
+            Key::Enter | Key::Space => return true,
+            Key::Char('q' | 'Q') | Key::Escape | Key::Interrupted => return false,
+            Key::HangUp => {
+                hang_up_here();
+                return false;
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The terminal went away while the coordinator itself was asking.
+fn hang_up_here() {
+    INTERRUPTED.compare_exchange(0, libc::SIGHUP, Ordering::SeqCst, Ordering::SeqCst).ok();
 }
