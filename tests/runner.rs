@@ -5,7 +5,7 @@
 mod support;
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
 use support::{As, HostState, command_as, nslab_path, serial, stderr, stdout};
@@ -118,7 +118,7 @@ fn interrupt(who: As, dir: &Path, signal: i32) -> Result<i32, i32> {
     // setpriv execs nslab, so the child's pid is nslab's. Wait until the lab's
     // `sleep 20` runs: the long step is under way.
     let deadline = Instant::now() + Duration::from_secs(20);
-    while !sh_ok("pgrep -x sleep -a | grep -q 'sleep 20'") {
+    while !support::ours_running("sleep 20") {
         assert!(Instant::now() < deadline, "the long step never started");
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -127,10 +127,6 @@ fn interrupt(who: As, dir: &Path, signal: i32) -> Result<i32, i32> {
     let out = support::wait_bounded(child, Duration::from_secs(30));
     use std::os::unix::process::ExitStatusExt;
     out.status.code().ok_or_else(|| out.status.signal().unwrap_or(0))
-}
-
-fn sh_ok(script: &str) -> bool {
-    Command::new("sh").args(["-c", script]).status().unwrap().success()
 }
 
 #[test]
@@ -376,7 +372,7 @@ fn interactive_exercises_in_a_live_shell() {
         pty.send("q");
         assert_eq!(pty.wait(20), Some(1), "{who:?}: the unsolved exercise failed");
         before.assert_restored(&format!("{who:?} interactive exercises"));
-        assert!(!Command::new("pgrep").args(["-f", "sleep 300"]).status().unwrap().success(), "the learner's background job was killed");
+        assert!(!support::ours_running("sleep 300"), "the learner's background job was killed");
     }
 }
 

@@ -47,6 +47,7 @@ extern "C" fn remove_test_bin() {
 /// The folder is removed when the test process exits; a test run that starts
 /// another one as `nobody` hands it the copy in `NSLAB_TEST_BIN`.
 pub fn nslab_path() -> &'static Path {
+    mark_our_processes();
     TEST_BIN.get_or_init(|| {
         if let Some(given) = std::env::var_os("NSLAB_TEST_BIN") {
             return PathBuf::from(given);
@@ -117,9 +118,67 @@ pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-/// What a test may change only temporarily: the namespaces alive (by inode,
-/// as util-linux lsns sees them plus nsfs mounts), the nsfs mounts, our
-/// children, and the host name.
+/// The variable that marks every process this test process starts, and
+/// everything those start in turn (the environment is inherited, also by
+/// processes that outlive their parent).
+pub const MARK: &str = "NSLAB_TEST_OWNER";
+
+/// Marks this test process's environment, so that everything it starts can be
+/// told apart from every other process on the machine (see [`ours`]). Done
+/// once, before the first command is started.
+pub fn mark_our_processes() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: std's environment lock guards this against std's own
+        // readers; nothing in the tests reads the environment through libc.
+        unsafe { std::env::set_var(MARK, std::process::id().to_string()) };
+    });
+}
+
+/// Every live process on the machine that this test process started,
+/// directly or not (by the mark in its environment), with its command line.
+/// Other programs' processes, however many and whatever their names, are
+/// never in it.
+pub fn ours() -> Vec<(i32, String)> {
+    mark_our_processes();
+    let me = std::process::id() as i32;
+    let mark = format!("{MARK}={me}");
+    let Ok(dir) = std::fs::read_dir("/proc") else { return Vec::new() };
+    let mut found: Vec<(i32, String)> = dir
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|&pid| pid != me)
+        .filter(|pid| {
+            let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+            environ.split(|&b| b == 0).any(|kv| kv == mark.as_bytes())
+        })
+        .filter_map(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            // The state follows the command's closing parenthesis; a zombie holds nothing.
+            let state = stat.rsplit_once(") ").and_then(|(_, rest)| rest.chars().next())?;
+            if state == 'Z' || state == 'X' {
+                return None;
+            }
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            Some((pid, String::from_utf8_lossy(&cmdline).replace('\0', " ").trim_end().to_string()))
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+/// True when a process this test started runs exactly `cmdline` (e.g. `sleep 300`).
+pub fn ours_running(cmdline: &str) -> bool {
+    ours().iter().any(|(_, c)| c == cmdline)
+}
+
+/// What a test may change only temporarily, judged only on what the tests
+/// started: the namespaces this test process and the processes it started
+/// ([`ours`], orphans too) are in, the nsfs mounts of our mount namespace,
+/// those processes themselves, and the host name.
+/// Other programs creating namespaces and processes on the machine (a
+/// browser's sandbox, a container engine, `tests/support/noise.sh`) do not
+/// change it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostState {
     namespaces: BTreeSet<u64>,
@@ -131,24 +190,26 @@ pub struct HostState {
 impl HostState {
     /// Reads the state now.
     pub fn now() -> HostState {
-        // nslab's own lsns also sees namespaces held only by a mount or an fd.
-        let lsns = Command::new(nslab_path()).args(["lsns", "-J", "-l", "-o", "NS"]).output().expect("nslab lsns");
-        let v: serde_json::Value = serde_json::from_slice(&lsns.stdout).expect("lsns JSON");
-        let namespaces = v["namespaces"].as_array().unwrap().iter().filter_map(|n| n["ns"].as_u64()).collect();
+        let ours = ours();
+        let mut namespaces = BTreeSet::new();
+        for pid in std::iter::once(std::process::id() as i32).chain(ours.iter().map(|(p, _)| *p)) {
+            let Ok(links) = std::fs::read_dir(format!("/proc/{pid}/ns")) else { continue };
+            for link in links.flatten() {
+                use std::os::unix::fs::MetadataExt;
+                if let Ok(meta) = std::fs::metadata(link.path()) {
+                    namespaces.insert(meta.ino());
+                }
+            }
+        }
         let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
         let nsfs_mounts = mountinfo.lines().filter(|l| l.contains(" - nsfs ")).map(str::to_owned).collect();
-        // Children of every thread of this test process.
-        let children = std::fs::read_dir("/proc/self/task")
-            .unwrap()
-            .flatten()
-            .flat_map(|t| std::fs::read_to_string(t.path().join("children")).unwrap_or_default().split_whitespace().map(str::to_owned).collect::<Vec<_>>())
-            .collect();
+        let children = ours.into_iter().map(|(pid, cmd)| format!("{pid} {cmd}")).collect();
         let hostname = nix::unistd::gethostname().unwrap().to_string_lossy().into_owned();
         HostState { namespaces, nsfs_mounts, children, hostname }
     }
 
     /// True when nothing is here that was not in `before`: no new namespace,
-    /// nsfs mount or child, and the same host name. (Something of `before`
+    /// nsfs mount or process, and the same host name. (Something of `before`
     /// may be gone: the kernel frees some namespaces a little later.)
     fn within(&self, before: &HostState) -> bool {
         self.namespaces.is_subset(&before.namespaces)
