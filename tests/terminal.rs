@@ -447,19 +447,19 @@ fn lesson_one_at_80x24_reads_well_and_steps_back() {
 
 /// Closing the terminal (here: killing the tmux session, or SIGHUP) in the
 /// middle of a lesson ends nslab: a second later no process it started, no
-/// lab and no namespace of the lesson is left.
+/// lab and no namespace of the lesson is left. SIGTERM ends it the same way.
 #[test]
 fn a_closed_terminal_leaves_nothing_behind() {
     let _guard = support::serial();
-    for how in ["kill the session", "SIGHUP"] {
+    for how in ["kill the session", "SIGHUP", "SIGTERM"] {
         let home = Home::new();
         let status = home.path().join("status");
         // `exec`: the window's program is nslab itself (for the SIGHUP case,
         // the status it exits with is written by a waiting shell).
         let run = format!("env HOME={h} XDG_STATE_HOME={h}/state {nslab} run observe", h = home.path().display(), nslab = nslab_path().display());
         let command = match how {
-            "SIGHUP" => format!("{run}; echo $? > {}; sleep 60", status.display()),
-            _ => format!("exec {run}"),
+            "kill the session" => format!("exec {run}"),
+            _ => format!("{run}; echo $? > {}; sleep 60", status.display()),
         };
         let tmux = Tmux::start(&command, 80, 24);
         // Into step 7: box runs in namespaces of its own.
@@ -478,21 +478,23 @@ fn a_closed_terminal_leaves_nothing_behind() {
         }
         let pane = tmux.pane_pid();
         let ours = descendants(pane);
-        let nslab: Vec<i32> = ours.iter().copied().filter(|&p| p != pane || how != "SIGHUP").collect();
+        let nslab: Vec<i32> = ours.iter().copied().filter(|&p| p != pane || how == "kill the session").collect();
         let lab_namespaces: std::collections::BTreeSet<String> =
             namespaces_of(&ours).difference(&namespaces_of(&[std::process::id() as i32])).cloned().collect();
         assert!(nslab.len() >= 3, "nslab, its worker, the lab's init and box: {ours:?}");
         assert!(lab_namespaces.iter().any(|n| n.starts_with("uts:")), "box's uts namespace: {lab_namespaces:?}");
         let started = std::time::Instant::now();
-        match how {
-            "SIGHUP" => {
-                let coordinator = ours.iter().copied().find(|&p| stat_field(p, 1).is_some_and(|pp| pp == pane.to_string())).unwrap();
-                // SAFETY: signals a process this test started.
-                unsafe { libc::kill(coordinator, libc::SIGHUP) };
-            }
-            _ => {
-                tmux.tmux(&["kill-session", "-t", "t"]);
-            }
+        let signal = match how {
+            "SIGHUP" => libc::SIGHUP,
+            "SIGTERM" => libc::SIGTERM,
+            _ => 0,
+        };
+        if signal == 0 {
+            tmux.tmux(&["kill-session", "-t", "t"]);
+        } else {
+            let coordinator = ours.iter().copied().find(|&p| stat_field(p, 1).is_some_and(|pp| pp == pane.to_string())).unwrap();
+            // SAFETY: signals a process this test started.
+            unsafe { libc::kill(coordinator, signal) };
         }
         while nslab.iter().any(|&p| alive(p)) && started.elapsed() < Duration::from_secs(1) {
             std::thread::sleep(Duration::from_millis(20));
@@ -502,9 +504,71 @@ fn a_closed_terminal_leaves_nothing_behind() {
         let alive_now = namespaces_alive();
         let kept: Vec<&String> = lab_namespaces.iter().filter(|n| alive_now.contains(*n)).collect();
         assert!(kept.is_empty(), "{how}: the lesson's namespaces outlived it: {kept:?}");
-        if how == "SIGHUP" {
+        if signal != 0 {
             let code = std::fs::read_to_string(&status).unwrap_or_default();
-            assert_eq!(code.trim(), "129", "{how}: nslab's exit status");
+            assert_eq!(code.trim(), (128 + signal).to_string(), "{how}: nslab's exit status");
         }
     }
+}
+
+/// A slow step shows a spinner with its time; Ctrl-C stops it, says
+/// "interrupted" and offers retry, skip or quit; skipping goes on with the
+/// lesson, and quitting after Ctrl-C at a prompt exits 130.
+#[test]
+fn ctrl_c_in_a_step_offers_retry_skip_quit() {
+    let _guard = support::serial();
+    let home = Home::new();
+    let lesson = home.path().join("slow.md");
+    std::fs::write(
+        &lesson,
+        "---\nid: slow\ntitle: Slow\n---\n\nA slow step.\n\n```nslab\nid: nap\nrun: sleep 20\nexpect: status 0\n```\n\nThen a quick one.\n\n```nslab\nid: quick\nrun: echo done\nexpect: stdout: done\n```\n",
+    )
+    .unwrap();
+    support::set_mode(&lesson, 0o644);
+    let status = home.path().join("status");
+    let command = format!(
+        "env HOME={h} XDG_STATE_HOME={h}/state {nslab} run {lesson}; echo $? > {status}; sleep 60",
+        h = home.path().display(),
+        nslab = nslab_path().display(),
+        lesson = lesson.display(),
+        status = status.display()
+    );
+    let tmux = Tmux::start(&command, 80, 24);
+    let screen = tmux.wait("step 1", 30, |s| waiting(s) == Waiting::Step(1));
+    tmux.press("Enter", &screen);
+    let spinning = tmux.wait("the spinner", 10, |s| s.contains("running 0.") || s.contains("running 1."));
+    assert!(spinning.contains("(Ctrl-C stops it)"), "{spinning}");
+    tmux.send("C-c");
+    let asked = tmux.wait("the question after Ctrl-C", 10, |s| last_line(s).contains("[r] retry"));
+    assert!(asked.contains("interrupted: step 1 stopped by Ctrl-C"), "{asked}");
+    assert!(!asked.contains("SIGKILL") && !asked.contains("signal 9"), "{asked}");
+    tmux.press("s", &asked);
+    let next = tmux.wait("step 2", 10, |s| waiting(s) == Waiting::Step(2));
+    tmux.press("Enter", &next);
+    let done = tmux.wait("step 2's result", 10, |s| s.contains("✔ stdout is `done`"));
+    assert!(done.contains("the end"), "{done}");
+    let code = std::fs::read_to_string(&status);
+    let started = std::time::Instant::now();
+    let code = loop {
+        match std::fs::read_to_string(&status) {
+            Ok(c) if !c.is_empty() => break c,
+            _ if started.elapsed() > Duration::from_secs(10) => panic!("nslab did not exit: {code:?}\n{}", tmux.screen()),
+            _ => std::thread::sleep(Duration::from_millis(50)),
+        }
+    };
+    assert_eq!(code.trim(), "1", "the interrupted step counts as not passed");
+    // Ctrl-C at a prompt leaves nslab: 130.
+    std::fs::remove_file(&status).unwrap();
+    let tmux = Tmux::start(&command, 80, 24);
+    tmux.wait("step 1", 30, |s| waiting(s) == Waiting::Step(1));
+    tmux.send("C-c");
+    let started = std::time::Instant::now();
+    let code = loop {
+        match std::fs::read_to_string(&status) {
+            Ok(c) if !c.is_empty() => break c,
+            _ if started.elapsed() > Duration::from_secs(10) => panic!("nslab did not exit after Ctrl-C:\n{}", tmux.screen()),
+            _ => std::thread::sleep(Duration::from_millis(50)),
+        }
+    };
+    assert_eq!(code.trim(), "130");
 }

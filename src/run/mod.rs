@@ -119,10 +119,15 @@ pub fn lesson_blocked(lesson: &Lesson, settings: &crate::doctor::Settings, root:
 
 static WORKER: AtomicI32 = AtomicI32::new(0);
 
+/// A learner is at the terminal: Ctrl-C reaches the worker from the terminal
+/// itself, and is the worker's to answer (retry, skip or quit), so it is not
+/// passed on.
+static ATTENDED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 extern "C" fn on_signal(sig: libc::c_int) {
     INTERRUPTED.store(sig, Ordering::SeqCst);
     let worker = WORKER.load(Ordering::SeqCst);
-    if worker > 0 {
+    if worker > 0 && !(sig == libc::SIGINT && ATTENDED.load(Ordering::SeqCst)) {
         // SAFETY: kill is async-signal-safe.
         unsafe { libc::kill(worker, sig) };
     }
@@ -169,6 +174,7 @@ impl RunEnd {
 /// Runs `lessons` one after another, each in its own worker and lab.
 pub fn run_lessons(lessons: &[Lesson], opts: &RunOptions, progress: &mut progress::Progress) -> RunEnd {
     catch_signals();
+    ATTENDED.store(opts.interactive, Ordering::SeqCst);
     let fds_at_start = open_fds();
     let mut results = Vec::new();
     let mut stdout = face::Terminal::new(std::io::stdout(), opts);

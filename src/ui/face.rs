@@ -330,20 +330,24 @@ impl<'l> TerminalFace<'l> {
     fn interrupted(&mut self, r: &StepResult) {
         let text = format!("  {} step {} stopped by Ctrl-C\n", self.st(Style::new().yellow().bold()).apply_to("⏹ interrupted:"), r.number);
         self.say(&text, "    ");
+        // The Ctrl-C is answered here; another one while asking quits.
+        INTERRUPTED.store(0, Ordering::SeqCst);
         loop {
             let key = self.ask(self.reminder(Prompt::Interrupted));
             match keys::action(Prompt::Interrupted, key) {
                 Some(Action::Run) => {
-                    INTERRUPTED.store(0, Ordering::SeqCst);
                     self.pending = Some(Decision::Run);
                     return;
                 }
                 Some(Action::Skip) => {
-                    INTERRUPTED.store(0, Ordering::SeqCst);
                     self.pending = Some(Decision::Skip);
                     return;
                 }
-                Some(Action::Quit) => return,
+                Some(Action::Quit) => {
+                    // Leaving after Ctrl-C: exit 130, as Ctrl-C anywhere else.
+                    let _ = INTERRUPTED.compare_exchange(0, libc::SIGINT, Ordering::SeqCst, Ordering::SeqCst);
+                    return;
+                }
                 _ => {}
             }
         }
