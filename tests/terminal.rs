@@ -545,8 +545,8 @@ fn ctrl_c_in_a_step_offers_retry_skip_quit() {
     tmux.press("s", &asked);
     let next = tmux.wait("step 2", 10, |s| waiting(s) == Waiting::Step(2));
     tmux.press("Enter", &next);
-    let done = tmux.wait("step 2's result", 10, |s| s.contains("✔ stdout is `done`"));
-    assert!(done.contains("the end"), "{done}");
+    let done = tmux.wait("step 2's result and the summary", 10, |s| s.contains("✔ stdout is `done`") && s.contains("the end"));
+    assert!(done.contains("1 passed, 1 failed, 0 skipped"), "the interrupted step is not passed:\n{done}");
     let code = std::fs::read_to_string(&status);
     let started = std::time::Instant::now();
     let code = loop {
@@ -571,4 +571,50 @@ fn ctrl_c_in_a_step_offers_retry_skip_quit() {
         }
     };
     assert_eq!(code.trim(), "130");
+}
+
+/// `?` shows the keys and `l` the steps; skipping a step that a later one
+/// needs is named at that step, with an offer to run it now, quietly.
+#[test]
+fn a_skipped_setup_step_is_offered_when_needed() {
+    let _guard = support::serial();
+    let home = Home::new();
+    let lesson = home.path().join("needs.md");
+    std::fs::write(
+        &lesson,
+        "---\nid: needs\ntitle: Needs\n---\n\nFirst a box.\n\n```nslab\nid: start-box\nstart box: uts\nexpect: box uts differs from host\n```\n\nThen inside it.\n\n```nslab\nid: in-box\nrun in box: hostname inside && hostname\nexpect: stdout: inside\n```\n",
+    )
+    .unwrap();
+    support::set_mode(&lesson, 0o644);
+    let status = home.path().join("status");
+    let command = format!(
+        "env HOME={h} XDG_STATE_HOME={h}/state {nslab} run {lesson}; echo $? > {status}; sleep 60",
+        h = home.path().display(),
+        nslab = nslab_path().display(),
+        lesson = lesson.display(),
+        status = status.display()
+    );
+    let tmux = Tmux::start(&command, 80, 24);
+    let screen = tmux.wait("step 1", 30, |s| waiting(s) == Waiting::Step(1));
+    tmux.press("?", &screen);
+    let help = tmux.wait("the keys", 10, |s| s.contains("back one step"));
+    assert!(help.contains("go to a step by number or id") && help.contains("(exit 130)"), "{help}");
+    tmux.press("l", &help);
+    let list = tmux.wait("the list", 10, |s| s.contains("(in-box)"));
+    assert!(list.contains("▶· 1 start-box") && list.contains(" · 2 in-box"), "{list}");
+    tmux.press("s", &list);
+    let offer = tmux.wait("the offer", 10, |s| last_line(s).contains("[Enter] run start-box first"));
+    assert!(offer.contains("step 2 (in-box) depends on box, which step start-box sets up"), "{offer}");
+    tmux.press("Enter", &offer);
+    let ran = tmux.wait("step 2's prompt", 20, |s| waiting(s) == Waiting::Step(2));
+    assert!(ran.contains("✔ ran step 1 (start-box)"), "{ran}");
+    tmux.press("Enter", &ran);
+    let done = tmux.wait("the end", 20, |s| s.contains("the end") && s.contains(" skipped, in "));
+    assert!(done.contains("✔ stdout is `inside`") && done.contains("2 passed, 0 failed, 0 skipped"), "{done}");
+    let started = std::time::Instant::now();
+    while std::fs::read_to_string(&status).unwrap_or_default().is_empty() {
+        assert!(started.elapsed() < Duration::from_secs(10), "nslab did not exit:\n{}", tmux.screen());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(std::fs::read_to_string(&status).unwrap().trim(), "0");
 }

@@ -86,8 +86,9 @@ pub fn action_in_words(action: &Action) -> String {
 
 /// The step card: its number and title, what it does, the command, and
 /// what nslab checks afterwards, in words. Shown after the step's prose, just
-/// above the prompt.
-pub fn step_card(lesson: &Lesson, step: &Step, width: usize, color: bool) -> String {
+/// above the prompt. `compact` (for a short terminal) names expected output
+/// in a few words instead of listing its lines.
+pub fn step_card(lesson: &Lesson, step: &Step, width: usize, color: bool, compact: bool) -> String {
     let st = |s: Style| s.force_styling(color);
     let mut out = String::new();
     let head = format!("── Step {} of {} ", step.number, lesson.steps.len());
@@ -126,7 +127,7 @@ pub fn step_card(lesson: &Lesson, step: &Step, width: usize, color: bool) -> Str
             use crate::lesson::{Expectation, LinePattern, OutputMatcher};
             match &e.value {
                 // The expected lines themselves, as the lesson gives them.
-                Expectation::Output { stream, matcher: OutputMatcher::Lines(lines) } if lines.len() > 1 => {
+                Expectation::Output { stream, matcher: OutputMatcher::Lines(lines) } if lines.len() > 1 && !compact => {
                     let _ = writeln!(out, "    • {stream} is");
                     for line in lines {
                         let text = match line {
@@ -210,9 +211,11 @@ mod tests {
     #[test]
     fn the_card_says_what_runs_and_what_is_checked() {
         let l = lesson();
-        let card = step_card(&l, l.step("start-box").unwrap(), 60, false);
+        let card = step_card(&l, l.step("start-box").unwrap(), 60, false, false);
         insta::assert_snapshot!(card);
-        let card = step_card(&l, l.step("lsns-types").unwrap(), 40, false);
+        let compact = step_card(&l, l.step("lsns-types").unwrap(), 40, false, true);
+        assert!(compact.contains("• stdout has the 7 lines shown") && !compact.contains("│ cgroup"), "{compact}");
+        let card = step_card(&l, l.step("lsns-types").unwrap(), 40, false, false);
         assert!(card.contains("    $ lsns --noheadings --output TYPE\n        | sort"), "{card}");
         assert!(card.contains("    • stdout is\n      │ cgroup\n      │ ipc\n"), "{card}");
         assert!(card.contains("      │ … (any lines)\n"), "{card}");

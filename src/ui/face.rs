@@ -470,7 +470,11 @@ impl Face for TerminalFace<'_> {
         if !prose.trim().is_empty() && !self.print(&format!("\n{prose}")) {
             return Decision::Quit;
         }
-        let card = card::step_card(lesson, step, width, self.color);
+        let mut card = card::step_card(lesson, step, width, self.color, false);
+        // On a short terminal the card must still fit above the prompt.
+        if card.lines().count() >= self.screen.room() {
+            card = card::step_card(lesson, step, width, self.color, true);
+        }
         if !self.print_whole(&format!("\n{card}")) {
             return Decision::Quit;
         }

@@ -37,7 +37,7 @@ impl<'a> Screen<'a> {
     }
 
     /// Rows for text: the last row is kept for a prompt.
-    fn room(&self) -> usize {
+    pub fn room(&self) -> usize {
         (self.size)().1.saturating_sub(1).max(1)
     }
 
