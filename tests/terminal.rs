@@ -301,25 +301,35 @@ fn alive(pid: i32) -> bool {
     stat_field(pid, 0).is_some_and(|s| s != "Z")
 }
 
-/// The namespace inodes of `pids`, as `KIND:[INODE]`.
-fn namespaces_of(pids: &[i32]) -> std::collections::BTreeSet<String> {
-    let mut out = std::collections::BTreeSet::new();
+/// The namespaces of `pids`: `KIND:[INODE]` with the namespace's serial
+/// (Linux 6.11 and later; inode numbers of freed namespaces are reused at
+/// once, serials never are).
+fn namespaces_of(pids: &[i32]) -> std::collections::BTreeMap<String, Option<u64>> {
+    let mut out = std::collections::BTreeMap::new();
     for pid in pids {
         for kind in ["cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts"] {
-            if let Ok(link) = std::fs::read_link(format!("/proc/{pid}/ns/{kind}")) {
-                out.insert(link.to_string_lossy().into_owned());
+            let path = std::path::PathBuf::from(format!("/proc/{pid}/ns/{kind}"));
+            if let Ok(link) = std::fs::read_link(&path) {
+                out.insert(link.to_string_lossy().into_owned(), nslab::ns::sys::ns_serial_of(&path));
             }
         }
     }
     out
 }
 
-/// The namespaces alive on the machine: any process's, any held open or
-/// bind-mounted (as nslab's own lsns finds them), as `KIND:[INODE]`.
-fn namespaces_alive() -> std::collections::BTreeSet<String> {
-    let out = support::nslab(As::Caller, &["lsns", "-J"]);
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    json["namespaces"].as_array().unwrap().iter().map(|n| format!("{}:[{}]", n["type"].as_str().unwrap(), n["ns"])).collect()
+/// Which of `ours` is still alive anywhere: in a process's namespaces (the
+/// same serial, where the kernel has serials) or held by an nsfs mount here.
+fn still_alive(ours: &std::collections::BTreeMap<String, Option<u64>>) -> Vec<String> {
+    let pids: Vec<i32> = std::fs::read_dir("/proc").unwrap().flatten().filter_map(|e| e.file_name().to_string_lossy().parse().ok()).collect();
+    let now = namespaces_of(&pids);
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    ours.iter()
+        .filter(|(link, serial)| {
+            let held = now.get(*link).is_some_and(|s| serial.is_none() || s.is_none() || s == *serial);
+            held || mounts.lines().any(|l| l.contains(" nsfs ") && l.contains(link.as_str()))
+        })
+        .map(|(link, _)| link.clone())
+        .collect()
 }
 
 /// The built-in lesson 1, as nslab has it.
@@ -479,10 +489,13 @@ fn a_closed_terminal_leaves_nothing_behind() {
         let pane = tmux.pane_pid();
         let ours = descendants(pane);
         let nslab: Vec<i32> = ours.iter().copied().filter(|&p| p != pane || how == "kill the session").collect();
-        let lab_namespaces: std::collections::BTreeSet<String> =
-            namespaces_of(&ours).difference(&namespaces_of(&[std::process::id() as i32])).cloned().collect();
+        let mine = namespaces_of(&[std::process::id() as i32]);
+        let lab_namespaces: std::collections::BTreeMap<String, Option<u64>> =
+            namespaces_of(&ours).into_iter().filter(|(link, _)| !mine.contains_key(link)).collect();
         assert!(nslab.len() >= 3, "nslab, its worker, the lab's init and box: {ours:?}");
-        assert!(lab_namespaces.iter().any(|n| n.starts_with("uts:")), "box's uts namespace: {lab_namespaces:?}");
+        assert!(lab_namespaces.keys().any(|n| n.starts_with("uts:")), "box's uts namespace: {lab_namespaces:?}");
+        // The check below sees them while the lesson runs.
+        assert_eq!(still_alive(&lab_namespaces).len(), lab_namespaces.len());
         let started = std::time::Instant::now();
         let signal = match how {
             "SIGHUP" => libc::SIGHUP,
@@ -501,8 +514,7 @@ fn a_closed_terminal_leaves_nothing_behind() {
         }
         let left: Vec<i32> = nslab.iter().copied().filter(|&p| alive(p)).collect();
         assert!(left.is_empty(), "{how}: still running a second later: {left:?}");
-        let alive_now = namespaces_alive();
-        let kept: Vec<&String> = lab_namespaces.iter().filter(|n| alive_now.contains(*n)).collect();
+        let kept = still_alive(&lab_namespaces);
         assert!(kept.is_empty(), "{how}: the lesson's namespaces outlived it: {kept:?}");
         if signal != 0 {
             let code = std::fs::read_to_string(&status).unwrap_or_default();
