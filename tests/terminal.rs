@@ -156,7 +156,7 @@ fn a_lesson_calling_a_missing_program_is_skipped_with_its_package_named() {
     )
     .unwrap();
     let hide =
-        "for p in $(which -a ping) /usr/bin/ping /bin/ping /usr/sbin/ping /sbin/ping; do [ -e \"$p\" ] && mount --bind /dev/null \"$p\"; done; exec \"$@\"";
+        "for p in $(command -v ping) /usr/bin/ping /bin/ping /usr/sbin/ping /sbin/ping; do [ -e \"$p\" ] && mount --bind /dev/null \"$p\"; done; exec \"$@\"";
     let mut cmd = Command::new("unshare");
     cmd.args(["--mount", "--propagation", "private", "sh", "-c", hide, "sh"])
         .arg(nslab_path())
