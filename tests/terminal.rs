@@ -630,3 +630,56 @@ fn a_skipped_setup_step_is_offered_when_needed() {
     }
     assert_eq!(std::fs::read_to_string(&status).unwrap().trim(), "0");
 }
+
+/// `g` goes to a step of the lesson (a fresh lab, the steps before it
+/// replayed quietly) or to another lesson by its id.
+#[test]
+fn g_goes_to_a_step_or_a_lesson() {
+    let _guard = support::serial();
+    let home = Home::new();
+    let status = home.path().join("status");
+    let command = format!(
+        "env HOME={h} XDG_STATE_HOME={h}/state {nslab} run uts; echo $? > {status}; sleep 60",
+        h = home.path().display(),
+        nslab = nslab_path().display(),
+        status = status.display()
+    );
+    let tmux = Tmux::start(&command, 80, 24);
+    let mut screen = tmux.wait("a prompt", 30, |s| waiting(s) != Waiting::Other);
+    while waiting(&screen) == Waiting::More {
+        tmux.press("Space", &screen);
+        screen = tmux.wait("a prompt", 30, |s| waiting(s) != Waiting::Other);
+    }
+    assert_eq!(waiting(&screen), Waiting::Step(1), "{screen}");
+    tmux.press("g", &screen);
+    tmux.send("3");
+    let asked = tmux.wait("the question", 10, |s| s.contains("go to step") && last_line(s).ends_with('3'));
+    tmux.press("Enter", &asked);
+    let mut screen = tmux.wait("step 3", 30, |s| waiting(s) != Waiting::Other && s.contains("↺"));
+    while waiting(&screen) == Waiting::More {
+        tmux.press("Space", &screen);
+        screen = tmux.wait("a prompt", 30, |s| waiting(s) != Waiting::Other);
+    }
+    assert_eq!(waiting(&screen), Waiting::Step(3), "{screen}");
+    tmux.press("g", &screen);
+    tmux.send("observe");
+    let asked = tmux.wait("the question", 10, |s| last_line(s).ends_with("observe"));
+    tmux.press("Enter", &asked);
+    let next = tmux.wait("the next lesson", 20, |s| last_line(s).contains("[Enter] start it"));
+    assert!(next.contains("Next: Observing namespaces (observe)"), "{next}");
+    tmux.press("Enter", &next);
+    tmux.wait("lesson 1", 20, |s| s.contains("Observing namespaces  (observe, 10 steps)"));
+    let mut screen = tmux.wait("a prompt", 30, |s| waiting(s) != Waiting::Other);
+    while waiting(&screen) == Waiting::More {
+        tmux.press("Space", &screen);
+        screen = tmux.wait("a prompt", 30, |s| waiting(s) != Waiting::Other);
+    }
+    assert_eq!(waiting(&screen), Waiting::Step(1), "{screen}");
+    tmux.send("q");
+    let started = std::time::Instant::now();
+    while std::fs::read_to_string(&status).unwrap_or_default().is_empty() {
+        assert!(started.elapsed() < Duration::from_secs(10), "nslab did not exit:\n{}", tmux.screen());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(std::fs::read_to_string(&status).unwrap().trim(), "0");
+}

@@ -381,6 +381,7 @@ impl<'l, L: Lab> LessonRun<'l, L> {
             worker_peak_kib: 0,
             write_error: None,
             resume_at: None,
+            open_lesson: None,
         };
         sink(result.finished_event());
         result

@@ -178,7 +178,11 @@ pub fn run_lessons(lessons: &[Lesson], opts: &RunOptions, progress: &mut progres
     let fds_at_start = open_fds();
     let mut results = Vec::new();
     let mut stdout = face::Terminal::new(std::io::stdout(), opts);
-    for (n, lesson) in lessons.iter().enumerate() {
+    // The lessons to run; `g` at the terminal may send the learner to another.
+    let mut queue: Vec<Lesson> = lessons.to_vec();
+    let mut n = 0;
+    while let Some(lesson) = queue.get(n).cloned() {
+        let lesson = &lesson;
         if INTERRUPTED.load(Ordering::SeqCst) != 0 {
             break;
         }
@@ -213,11 +217,17 @@ pub fn run_lessons(lessons: &[Lesson], opts: &RunOptions, progress: &mut progres
             }
         };
         progress.record(lesson, &result);
-        let stop = result.interrupted || result.quit;
+        let jump = result.open_lesson.as_deref().and_then(|id| lessons_from(id, lessons));
+        let stop = (result.interrupted || result.quit) && jump.is_none();
         results.push(result);
         if stop {
             break;
         }
+        if let Some(rest) = jump {
+            queue.truncate(n + 1);
+            queue.extend(rest);
+        }
+        n += 1;
     }
     if let Err(e) = progress.save() {
         eprintln!("nslab: cannot save your progress: {e}");
@@ -235,6 +245,13 @@ pub fn run_lessons(lessons: &[Lesson], opts: &RunOptions, progress: &mut progres
     let sig = INTERRUPTED.load(Ordering::SeqCst);
     let write_error = stdout.write_error.map(|e| e.to_string()).or_else(|| results.iter().find_map(|r| r.write_error.clone()));
     RunEnd { results, signal: (sig != 0).then_some(sig), write_error }
+}
+
+/// The lesson `id` and the ones after it: among `given`, else among the
+/// built-in lessons.
+fn lessons_from(id: &str, given: &[Lesson]) -> Option<Vec<Lesson>> {
+    let builtin = crate::catalog::builtin().unwrap_or_default();
+    [given.to_vec(), builtin].into_iter().find_map(|pool| pool.iter().position(|l| l.meta.id == id).map(|at| pool[at..].to_vec()))
 }
 
 /// Forks a worker for `lesson`, and collects its result from a pipe.
@@ -313,7 +330,10 @@ fn worker_main(lesson: &Lesson, opts: &RunOptions) -> LessonResult {
         }
     }
     result.worker_peak_kib = peak_rss_kib();
-    result.resume_at = learner.and_then(|f| f.resume_at);
+    if let Some(f) = learner {
+        result.resume_at = f.resume_at;
+        result.open_lesson = f.open_lesson;
+    }
     result.write_error = terminal.write_error.map(|e| e.to_string());
     result
 }

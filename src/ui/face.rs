@@ -46,6 +46,8 @@ pub struct TerminalFace<'l> {
     /// The step to start the lesson over from, in a fresh lab (`b`, `g`): the
     /// worker ends and the coordinator starts a new one there.
     pub resume_at: Option<String>,
+    /// The lesson to go to instead (`g` with a lesson's id).
+    pub open_lesson: Option<String>,
     started: std::time::Instant,
 }
 
@@ -83,6 +85,7 @@ impl<'l> TerminalFace<'l> {
             setup_run: None,
             from: None,
             resume_at: None,
+            open_lesson: None,
             started: std::time::Instant::now(),
         }
     }
@@ -170,7 +173,7 @@ impl<'l> TerminalFace<'l> {
 
     /// `g`: asks for a step by number or id; the decision that goes there.
     fn go_to(&mut self, i: usize) -> Option<Decision> {
-        let question = format!("  go to step (1–{}, or its id): ", self.lesson.steps.len());
+        let question = format!("  go to step (1–{}, or its id), or lesson (its id): ", self.lesson.steps.len());
         self.screen.raw(&question);
         let mut echo = std::io::stdout();
         let answer = keys::read_line(&INTERRUPTED, &mut echo);
@@ -185,7 +188,13 @@ impl<'l> TerminalFace<'l> {
             .filter(|&n| n < self.lesson.steps.len())
             .or_else(|| self.lesson.steps.iter().position(|s| s.id == answer));
         let Some(j) = target else {
-            self.say(&format!("  no step {answer:?} in this lesson; `l` lists them\n"), "    ");
+            // Another lesson, by its id or file name.
+            let lessons = crate::catalog::builtin().unwrap_or_default();
+            if let Some(other) = crate::catalog::find(&lessons, answer).filter(|l| l.meta.id != self.lesson.meta.id) {
+                self.open_lesson = Some(other.meta.id.clone());
+                return Some(Decision::Quit);
+            }
+            self.say(&format!("  no step {answer:?} in this lesson, and no lesson with that id; `l` lists the steps, `nslab list` the lessons\n"), "    ");
             return None;
         };
         if j == i {
@@ -445,7 +454,7 @@ impl Face for TerminalFace<'_> {
             }
             Event::LessonFinished { quit, interrupted, .. } => {
                 self.disarm();
-                if self.resume_at.is_none() {
+                if self.resume_at.is_none() && self.open_lesson.is_none() {
                     self.finish(*quit, *interrupted);
                 }
             }

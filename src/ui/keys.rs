@@ -31,7 +31,42 @@ pub enum Key {
     Interrupted,
 }
 
-/// The key `bytes` (what one read returned) stands for.
+/// The length of the first key in `bytes`: an escape sequence, a UTF-8
+/// character, or one byte.
+fn key_len(bytes: &[u8]) -> usize {
+    match bytes {
+        [] => 0,
+        // ESC [ … final byte, or ESC O x (function keys); ESC alone is Escape.
+        [0x1b, b'[', rest @ ..] => 2 + rest.iter().position(|b| (0x40..=0x7e).contains(b)).map_or(rest.len(), |p| p + 1),
+        [0x1b, b'O', _, ..] => 3,
+        [0x1b, ..] => 1,
+        [b, ..] if *b >= 0xf0 => 4.min(bytes.len()),
+        [b, ..] if *b >= 0xe0 => 3.min(bytes.len()),
+        [b, ..] if *b >= 0xc0 => 2.min(bytes.len()),
+        _ => 1,
+    }
+}
+
+thread_local! {
+    /// Bytes read but not yet taken: keys typed (or pasted) faster than asked for.
+    static PENDING: std::cell::RefCell<std::collections::VecDeque<u8>> = const { std::cell::RefCell::new(std::collections::VecDeque::new()) };
+}
+
+/// Takes the first key from the pending bytes, if any.
+fn take_pending() -> Option<Key> {
+    PENDING.with(|p| {
+        let mut p = p.borrow_mut();
+        if p.is_empty() {
+            return None;
+        }
+        let bytes: Vec<u8> = p.iter().copied().collect();
+        let n = key_len(&bytes).max(1);
+        p.drain(..n);
+        Some(parse(&bytes[..n]))
+    })
+}
+
+/// The key `bytes` (one key's bytes) stands for.
 pub fn parse(bytes: &[u8]) -> Key {
     match bytes {
         [] => Key::HangUp,
@@ -40,9 +75,9 @@ pub fn parse(bytes: &[u8]) -> Key {
         [0x1b] => Key::Escape,
         [0x1b, ..] => Key::Other,
         [0x7f | 0x08, ..] => Key::Backspace,
-        // Ctrl-C and Ctrl-D typed while raw mode has signals off.
+        // Ctrl-C typed while signals are off; Ctrl-D, as in a shell: leave.
         [0x03, ..] => Key::Interrupted,
-        [0x04, ..] => Key::HangUp,
+        [0x04, ..] => Key::Escape,
         _ => match std::str::from_utf8(bytes).ok().and_then(|s| s.chars().next()) {
             Some(c) if !c.is_control() => Key::Char(c),
             _ => Key::Other,
@@ -85,6 +120,9 @@ impl Drop for Raw<'_> {
 /// [`Key::HangUp`] as soon as the terminal is gone, never spinning on it.
 pub fn read_key(interrupted: &std::sync::atomic::AtomicI32) -> Key {
     use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    if let Some(key) = take_pending() {
+        return key;
+    }
     let stdin = std::io::stdin();
     let fd = stdin.as_fd();
     let _raw = Raw::enter(fd);
@@ -103,9 +141,15 @@ pub fn read_key(interrupted: &std::sync::atomic::AtomicI32) -> Key {
         if revents.intersects(PollFlags::POLLERR | PollFlags::POLLNVAL) {
             return Key::HangUp;
         }
-        let mut buf = [0u8; 16];
+        let mut buf = [0u8; 64];
         match nix::unistd::read(fd, &mut buf) {
-            Ok(n) => return parse(&buf[..n]),
+            Ok(0) => return Key::HangUp,
+            Ok(n) => {
+                PENDING.with(|p| p.borrow_mut().extend(&buf[..n]));
+                if let Some(key) = take_pending() {
+                    return key;
+                }
+            }
             Err(nix::errno::Errno::EINTR | nix::errno::Errno::EAGAIN) => {
                 // POLLHUP with nothing to read would come back at once: gone.
                 if revents.contains(PollFlags::POLLHUP) {
@@ -247,7 +291,7 @@ pub fn help(prompt: Prompt) -> String {
         ("s", "skip the step (nslab says later if a step needed it, and offers to run it)"),
         ("h", "show a hint; press again for the next one"),
         ("b", "back one step: the lab starts afresh and the earlier steps run again quietly"),
-        ("g", "go to a step by number or id"),
+        ("g", "go to a step by number or id, or to another lesson by its id"),
         ("l", "list the lesson's steps with what became of each"),
         ("Space", "while reading: the next page of a long text"),
         ("Ctrl-C", "in a running step: stop it (then retry, skip or quit); elsewhere: leave nslab (exit 130)"),
@@ -277,9 +321,17 @@ mod tests {
         assert_eq!(parse(b"b"), Key::Char('b'));
         assert_eq!(parse("é".as_bytes()), Key::Char('é'));
         assert_eq!(parse(b""), Key::HangUp);
-        assert_eq!(parse(b"\x04"), Key::HangUp);
+        assert_eq!(parse(b"\x04"), Key::Escape);
         assert_eq!(parse(b"\x03"), Key::Interrupted);
         assert_eq!(parse(b"\x7f"), Key::Backspace);
+        // Keys typed faster than they are read come out one by one.
+        assert_eq!(key_len(b"observe"), 1);
+        assert_eq!(key_len(b"\x1b[A\r"), 3);
+        assert_eq!(key_len("éx".as_bytes()), 2);
+        assert_eq!(key_len(b"\x1b"), 1);
+        PENDING.with(|p| p.borrow_mut().extend(b"g3\x1b[B\r"));
+        let keys: Vec<Key> = std::iter::from_fn(take_pending).collect();
+        assert_eq!(keys, [Key::Char('g'), Key::Char('3'), Key::Other, Key::Enter]);
     }
 
     #[test]
