@@ -171,6 +171,11 @@ pub struct RunArgs {
     /// Rewrite the lesson's output expectations from what the commands printed.
     #[arg(long)]
     pub record: bool,
+    /// Run the lab as namespaces only, without the sandbox (no user
+    /// namespace as root, the machine's own files): steps can change your
+    /// machine. For kernels where the sandbox cannot be had.
+    #[arg(long)]
+    pub no_sandbox: bool,
 }
 
 /// A positive time limit, given in seconds (`10`, `0.5`).

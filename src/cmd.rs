@@ -288,6 +288,7 @@ pub fn run(args: &crate::cli::RunArgs) -> Result<Exit, CmdError> {
         from: args.from.clone(),
         record: args.record,
         check_solutions: false,
+        sandbox: !args.no_sandbox,
     };
     // No paths: the built-in lessons, from the first unfinished one.
     // Straight through, progress is kept only when asked for.
@@ -345,6 +346,7 @@ pub fn continue_learning() -> Result<Exit, CmdError> {
     };
     let from = progress.next_step(lesson).filter(|s| s.number > 1).map(|s| s.id.clone());
     let args = crate::cli::RunArgs {
+        no_sandbox: false,
         paths: Vec::new(),
         yes: false,
         save_progress: false,
@@ -556,7 +558,7 @@ pub fn lab_requirements() -> crate::doctor::Requirements {
 
 /// `nslab doctor`.
 pub fn doctor(args: &crate::cli::DoctorArgs) -> Result<Exit, CmdError> {
-    use crate::doctor::{Probe, Report, Settings, Sources};
+    use crate::doctor::{Report, Settings, Sources};
     let lessons = match crate::catalog::load(&args.paths) {
         Ok(l) => l,
         Err(diags) => {
@@ -565,7 +567,7 @@ pub fn doctor(args: &crate::cli::DoctorArgs) -> Result<Exit, CmdError> {
         }
     };
     use crate::lesson::tools;
-    let probe = Probe::run(Settings::read(&Sources::host()));
+    let probe = crate::run::sandbox::probe_all(Settings::read(&Sources::host()));
     let mut report = Report::new(probe, &lessons, lab_requirements());
     // The programs the lessons call: a lesson that calls a missing one cannot run.
     let dirs = tools::search_path(std::env::var("PATH").ok().as_deref());

@@ -238,11 +238,31 @@ pub enum Capability {
     NsfsBind,
     /// Reading `/proc/PID/ns` of one's own children.
     ReadNsLinks,
+    /// A part of the lab's sandbox, tried by starting a real lab.
+    Sandbox(SandboxPart),
+}
+
+/// The parts of the sandbox a lab runs in (see `run::sandbox`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SandboxPart {
+    /// The lab's own user namespace, its root no one on the machine.
+    UserNs,
+    /// The lab's own root file system, the machine's read-only.
+    RootFs,
+    /// Steps in a new session, without a terminal or nslab's descriptors.
+    Session,
+    /// Limits on the lab's processes and files.
+    Limits,
+}
+
+impl SandboxPart {
+    /// Every part, in the table's order.
+    pub const ALL: [SandboxPart; 4] = [SandboxPart::UserNs, SandboxPart::RootFs, SandboxPart::Session, SandboxPart::Limits];
 }
 
 impl Capability {
     /// Every capability, in the order of the doctor's table (user namespace first).
-    pub const ALL: [Capability; 12] = [
+    pub const ALL: [Capability; 16] = [
         Capability::Namespace(NsKind::User),
         Capability::IdMaps,
         Capability::Namespace(NsKind::Cgroup),
@@ -255,6 +275,10 @@ impl Capability {
         Capability::MountProc,
         Capability::NsfsBind,
         Capability::ReadNsLinks,
+        Capability::Sandbox(SandboxPart::UserNs),
+        Capability::Sandbox(SandboxPart::RootFs),
+        Capability::Sandbox(SandboxPart::Session),
+        Capability::Sandbox(SandboxPart::Limits),
     ];
 
     /// A short stable name, for JSON: `net`, `uid-gid-maps`, `mount-proc`.
@@ -265,6 +289,10 @@ impl Capability {
             Capability::MountProc => "mount-proc",
             Capability::NsfsBind => "nsfs-bind-mount",
             Capability::ReadNsLinks => "read-ns-links",
+            Capability::Sandbox(SandboxPart::UserNs) => "sandbox-userns",
+            Capability::Sandbox(SandboxPart::RootFs) => "sandbox-root-fs",
+            Capability::Sandbox(SandboxPart::Session) => "sandbox-session",
+            Capability::Sandbox(SandboxPart::Limits) => "sandbox-limits",
         }
     }
 
@@ -276,6 +304,10 @@ impl Capability {
             Capability::MountProc => "mount /proc in a pid namespace".into(),
             Capability::NsfsBind => "nsfs bind mount".into(),
             Capability::ReadNsLinks => "read /proc/PID/ns".into(),
+            Capability::Sandbox(SandboxPart::UserNs) => "lab: its own user namespace".into(),
+            Capability::Sandbox(SandboxPart::RootFs) => "lab: its own root file system".into(),
+            Capability::Sandbox(SandboxPart::Session) => "lab: new session, no fds".into(),
+            Capability::Sandbox(SandboxPart::Limits) => "lab: limits".into(),
         }
     }
 
@@ -289,8 +321,9 @@ impl Capability {
             Capability::MountProc => [NsKind::Pid, NsKind::Mnt].into_iter().collect(),
             Capability::NsfsBind => [NsKind::Mnt].into_iter().collect(),
             Capability::ReadNsLinks => [NsKind::Uts].into_iter().collect(),
+            Capability::Sandbox(_) => KindSet::EMPTY,
         };
-        if way == Way::Rootless || self == Capability::IdMaps {
+        if way == Way::Rootless || matches!(self, Capability::IdMaps | Capability::Sandbox(_)) {
             kinds.insert(NsKind::User);
         }
         let map_root = kinds.contains(NsKind::User) && self != Capability::Namespace(NsKind::User);
@@ -381,7 +414,7 @@ impl Check {
     /// A check with its name derived from capability and way.
     pub fn new(capability: Capability, way: Way, outcome: Outcome) -> Check {
         let mut name = capability.describe();
-        let bare_userns = matches!(capability, Capability::Namespace(NsKind::User) | Capability::IdMaps);
+        let bare_userns = matches!(capability, Capability::Namespace(NsKind::User) | Capability::IdMaps | Capability::Sandbox(_));
         if way == Way::Rootless && !bare_userns {
             name.push_str(" in a user namespace");
         }
@@ -582,6 +615,9 @@ impl Probe {
             for capability in Capability::ALL {
                 let outcome = if way == Way::AsRoot && !as_root {
                     Outcome::NotTried { reason: "needs root; run `sudo nslab doctor` to try it".into() }
+                } else if let Capability::Sandbox(_) = capability {
+                    // A real lab is started for these: see `Probe::set_sandbox`.
+                    Outcome::NotTried { reason: "the sandbox was not tried".into() }
                 } else {
                     match attempt(capability, way, &ours) {
                         Ok(()) => match unprivileged_block(&settings).filter(|_| as_root && way == Way::Rootless) {
@@ -598,6 +634,28 @@ impl Probe {
             }
         }
         Probe { settings, as_root, checks }
+    }
+
+    /// Records what starting a real lab `way` showed of each sandbox part
+    /// (`Err`: what failed, and the kernel's error number if it gave one).
+    pub fn set_sandbox(&mut self, way: Way, parts: &[(SandboxPart, Result<(), (String, Option<i32>)>)]) {
+        let settings = self.settings.clone();
+        for (part, result) in parts {
+            let capability = Capability::Sandbox(*part);
+            let outcome = match result {
+                // As in `run`: root is spared settings that refuse others.
+                Ok(()) => match unprivileged_block(&settings).filter(|_| self.as_root && way == Way::Rootless) {
+                    None => Outcome::Works,
+                    Some(explanation) => {
+                        Outcome::Fails { error: "works as root, but the kernel refuses it to unprivileged users".into(), explanation: Some(explanation) }
+                    }
+                },
+                Err((error, errno)) => Outcome::Fails { error: error.clone(), explanation: explain(&settings, capability, way, *errno) },
+            };
+            if let Some(check) = self.checks.iter_mut().find(|c| c.capability == capability && c.way == way) {
+                check.outcome = outcome;
+            }
+        }
     }
 
     /// The check of `capability` tried `way`.
@@ -637,7 +695,15 @@ impl Probe {
             needed.push(Capability::NsfsBind);
         }
         needed.push(Capability::ReadNsLinks);
+        // Every lesson runs in the sandbox.
+        needed.extend(SandboxPart::ALL.map(Capability::Sandbox));
+        // A probe that did not start a lab (the library's `Probe::run`
+        // alone) says nothing of the sandbox; the doctor always tries it.
+        let sandbox_tried = self.checks.iter().any(|c| matches!(c.capability, Capability::Sandbox(_)) && !matches!(c.outcome, Outcome::NotTried { .. }));
         for capability in needed {
+            if matches!(capability, Capability::Sandbox(_)) && !sandbox_tried {
+                continue;
+            }
             let Some(check) = self.check(capability, way) else { continue };
             match &check.outcome {
                 Outcome::Works => {}
@@ -718,7 +784,7 @@ fn verify(capability: Capability, child: &Process, kinds: KindSet, ours: &NsView
                 return Err(Failure::new(format!("/proc/{pid}/ns lacks {}", missing.join(" "))));
             }
         }
-        Capability::Namespace(_) | Capability::NsfsBind => {}
+        Capability::Namespace(_) | Capability::NsfsBind | Capability::Sandbox(_) => {}
     }
     Ok(())
 }

@@ -376,8 +376,9 @@ fn probe_as_root_every_check_works() {
     println!("{text}");
     assert!(report.probe.as_root);
     assert!(report.probe.settings.proc_is_procfs, "{text}");
-    assert_eq!(report.probe.checks.len(), 24);
-    for check in &report.probe.checks {
+    assert_eq!(report.probe.checks.len(), 32);
+    // The sandbox's rows need nslab's own binary: `the_sandbox_is_tried_with_a_real_lab`.
+    for check in report.probe.checks.iter().filter(|c| !matches!(c.capability, Capability::Sandbox(_))) {
         assert!(check.works(), "{} ({}): {:?}\n{text}", check.name, check.way.label(), check.outcome);
     }
     for lesson in &report.lessons {
@@ -400,7 +401,7 @@ fn probe_as_root_applies_settings_that_spare_root() {
     let machine = FakeMachine::new(&[]);
     machine.sysctl("kernel.apparmor_restrict_unprivileged_userns", "1").sysctl("kernel.osrelease", "6.8.0-45-generic");
     let probe = Probe::run(machine.settings());
-    for check in &probe.checks {
+    for check in probe.checks.iter().filter(|c| !matches!(c.capability, Capability::Sandbox(_))) {
         match check.way {
             Way::AsRoot => assert!(check.works(), "{}: {:?}", check.name, check.outcome),
             Way::Rootless => match &check.outcome {
@@ -479,8 +480,9 @@ fn no_userns_probe_inner() {
     println!("{text}");
     assert_eq!(report.probe.settings.max_user_namespaces, Some(0));
     assert_eq!(report.probe.settings.initial_user_namespace, Some(false));
-    for check in &report.probe.checks {
-        let needs_userns = check.way == Way::Rootless || matches!(check.capability, Capability::Namespace(NsKind::User) | Capability::IdMaps);
+    for check in report.probe.checks.iter().filter(|c| !matches!(c.capability, Capability::Sandbox(_))) {
+        let needs_userns =
+            check.way == Way::Rootless || matches!(check.capability, Capability::Namespace(NsKind::User) | Capability::IdMaps | Capability::Sandbox(_));
         if needs_userns {
             match &check.outcome {
                 Outcome::Fails { explanation: Some(e), .. } => {
@@ -518,7 +520,7 @@ fn rootless_probe_inner() {
     let text = report.render(false);
     println!("{text}");
     assert!(!report.probe.as_root);
-    for check in &report.probe.checks {
+    for check in report.probe.checks.iter().filter(|c| !matches!(c.capability, Capability::Sandbox(_))) {
         match check.way {
             Way::AsRoot => assert!(matches!(check.outcome, Outcome::NotTried { .. }), "{}: {:?}", check.name, check.outcome),
             Way::Rootless => assert!(check.works(), "{}: {:?}\n{text}", check.name, check.outcome),
@@ -570,6 +572,8 @@ fn the_runner_explains_in_the_doctors_words() {
         lab_blocked(&err, &no_userns, false),
         "user namespaces are switched off: user.max_user_namespaces is 0 — fix: sudo sysctl -w user.max_user_namespaces=15000 (`nslab doctor` tells more)"
     );
+    // The sandbox needs a user namespace as root too.
+    assert!(lab_blocked(&err, &no_userns, true).starts_with("user namespaces are switched off"), "{}", lab_blocked(&err, &no_userns, true));
     // Root without CAP_SYS_ADMIN (a container): EPERM.
     let no_cap = Settings { cap_sys_admin: Some(false), ..settings.clone() };
     let err = SessionError::Lab(std::io::Error::from_raw_os_error(libc::EPERM));
@@ -581,4 +585,27 @@ fn the_runner_explains_in_the_doctors_words() {
     // Ubuntu's AppArmor restriction, for an unprivileged user.
     let apparmor = Settings { apparmor_restrict_unprivileged_userns: Some(true), ..settings.clone() };
     assert!(lab_blocked(&err, &apparmor, false).contains("fix: sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0"));
+}
+
+/// The sandbox's parts are tried by `nslab doctor` itself, which starts a
+/// real lab each way: as root both columns work, and as `nobody` the
+/// rootless one does (the as-root one is not tried).
+#[test]
+fn the_sandbox_is_tried_with_a_real_lab() {
+    if !support::require_root("the_sandbox_is_tried_with_a_real_lab") {
+        return;
+    }
+    let _guard = serial();
+    for who in support::As::BOTH {
+        let out = support::nslab(who, &["doctor", "--json"]);
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{who:?}: {e}: {}", support::stdout(&out)));
+        let checks = json["checks"].as_array().expect("checks");
+        let sandbox: Vec<&serde_json::Value> = checks.iter().filter(|c| c["capability"].as_str().is_some_and(|id| id.starts_with("sandbox-"))).collect();
+        assert_eq!(sandbox.len(), 8, "four parts, two ways: {json}");
+        for check in sandbox {
+            let tried = who == support::As::Caller || check["way"] == "rootless";
+            let want = if tried { "works" } else { "not_tried" };
+            assert_eq!(check["outcome"]["result"], want, "{who:?}: {check}");
+        }
+    }
 }

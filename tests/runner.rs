@@ -92,7 +92,7 @@ fn a_lesson_that_needs_more_exits_3_with_the_reason() {
         let out = run_as(who, fixtures.path(), &["--yes", "needs-root.md"]);
         let text = stdout(&out);
         assert_eq!(out.status.code(), Some(3), "{text}");
-        let reason = if who == As::Nobody { "it needs root" } else { "it needs Linux 99.0 or later" };
+        let reason = if who.rootless() { "it needs root" } else { "it needs Linux 99.0 or later" };
         assert!(text.contains(&format!("fixture-needs-root: cannot run here: {reason}")), "{text}");
     }
 }

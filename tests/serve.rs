@@ -868,3 +868,75 @@ fn benchmark_run_button_against_nslab_run() {
     before.assert_restored("the benchmark");
     assert!(web_ms < cli_ms + 50.0, "the page takes {web_ms:.1} ms, nslab run {cli_ms:.1} ms: more than 50 ms more");
 }
+
+/// `step:outcome:skip` of every finished step among `events`, in order.
+fn outcomes(events: &[Value]) -> Vec<String> {
+    events
+        .iter()
+        .filter(|e| e["event"].as_str().is_some_and(|n| ["step_passed", "step_failed", "step_skipped"].contains(&n)))
+        .map(|e| format!("{}:{}:{}", e["step"].as_str().unwrap(), e["outcome"].as_str().unwrap(), e.get("skip").map_or(String::new(), Value::to_string)))
+        .collect()
+}
+
+/// The terminal (`nslab run --yes --format json`) and the live book's worker
+/// drive the same lesson driver, so every step ends the same way in both: a
+/// failed setup step, a setup step skipped because of it and the step that
+/// needs that one, a failure followed by a pass, and a step that still needs
+/// what failed after that pass.
+#[test]
+fn the_terminal_and_the_page_agree_on_every_outcome() {
+    if !support::require_root("the_terminal_and_the_page_agree_on_every_outcome") {
+        return;
+    }
+    let _guard = serial();
+    let before = HostState::now();
+    let fixture = Fixture::with_fixture("skips.md");
+    let file = fixture.lessons().join("skips.md");
+    let run = Command::new(nslab_path()).args(["run", "--yes", "--format", "json"]).arg(&file).env("XDG_STATE_HOME", fixture.dir.path()).output().unwrap();
+    assert_eq!(run.status.code(), Some(1), "{}", String::from_utf8_lossy(&run.stderr));
+    let terminal: Vec<Value> = String::from_utf8_lossy(&run.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let needs = |name: &str, step: &str, setup: &str| json!({"why": "needs", "name": name, "step": step, "setup": setup}).to_string();
+    let expected = [
+        "start-a:failed:".to_string(),
+        format!("start-b-in-a:skipped:{}", needs("a", "start-a", "failed")),
+        format!("use-b:skipped:{}", needs("b", "start-b-in-a", "skipped")),
+        "wrong:failed:".into(),
+        "right:passed:".into(),
+        format!("use-a:skipped:{}", needs("a", "start-a", "failed")),
+        "start-c:passed:".into(),
+        "use-c:passed:".into(),
+    ];
+    assert_eq!(outcomes(&terminal), expected);
+
+    let server = fixture.server(&[]);
+    let session = server.open("fixture-skips");
+    let mut page = Vec::new();
+    for step in ["start-a", "start-b-in-a", "use-b", "wrong", "right", "use-a", "start-c", "use-c"] {
+        page.extend(server.step(&session, "run", "fixture-skips", step));
+    }
+    assert_eq!(outcomes(&page), expected, "the page and the terminal agree");
+
+    // On the page the learner may go on in any order: a step run first
+    // replays what comes before it quietly, with the same outcomes (only
+    // what did not pass is reported).
+    let fresh = server.open("fixture-skips");
+    let events = server.step(&fresh, "run", "fixture-skips", "use-a");
+    let quiet: Vec<String> = expected[..6].iter().filter(|o| !o.starts_with("right:")).cloned().collect();
+    assert_eq!(outcomes(&events), quiet, "{events:?}");
+
+    // A setup step the learner skipped is named by the step that needs it,
+    // and may be run afterwards; then that step runs.
+    let skipping = server.open("fixture-skips");
+    let mut events = server.step(&skipping, "skip", "fixture-skips", "start-c");
+    events.extend(server.step(&skipping, "run", "fixture-skips", "use-c"));
+    events.extend(server.step(&skipping, "run", "fixture-skips", "start-c"));
+    events.extend(server.step(&skipping, "run", "fixture-skips", "use-c"));
+    let tail: Vec<String> = outcomes(&events).into_iter().filter(|o| o.contains("-c:")).collect();
+    let learner = json!({"why": "learner"}).to_string();
+    assert_eq!(
+        tail,
+        [format!("start-c:skipped:{learner}"), format!("use-c:skipped:{}", needs("c", "start-c", "skipped")), "start-c:passed:".into(), "use-c:passed:".into()]
+    );
+    server.stop();
+    before.assert_restored("the terminal and the page");
+}

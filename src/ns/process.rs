@@ -174,6 +174,13 @@ pub struct Spawn {
     cwd: Option<PathBuf>,
     stdio: [Stdio; 3],
     env: Vec<(OsString, OsString)>,
+    env_clear: bool,
+    new_session: bool,
+    controlling_tty: bool,
+    close_fds: bool,
+    become_root: bool,
+    lab_root: Option<PathBuf>,
+    parent_maps: Option<(String, String)>,
 }
 
 impl Spawn {
@@ -195,6 +202,13 @@ impl Spawn {
             cwd: None,
             stdio: [Stdio::Inherit, Stdio::Inherit, Stdio::Inherit],
             env: Vec::new(),
+            env_clear: false,
+            new_session: false,
+            controlling_tty: false,
+            close_fds: false,
+            become_root: false,
+            lab_root: None,
+            parent_maps: None,
         }
     }
 
@@ -314,9 +328,63 @@ impl Spawn {
         self
     }
 
+    /// Starts from an empty environment: only what [`Spawn::env`] sets.
+    pub fn env_clear(&mut self) -> &mut Self {
+        self.env_clear = true;
+        self
+    }
+
+    /// Starts the process in a new session (setsid), with no controlling
+    /// terminal: it cannot read, write or push input to nslab's terminal
+    /// (TIOCSTI), and it leads a process group of its own, so it can be
+    /// killed with everything it forks ([`Process::kill_group`]).
+    pub fn new_session(&mut self, yes: bool) -> &mut Self {
+        self.new_session = yes;
+        self
+    }
+
+    /// With [`Spawn::new_session`]: the terminal on stdin (a pseudo-terminal
+    /// slave) becomes the session's controlling terminal.
+    pub fn controlling_tty(&mut self, yes: bool) -> &mut Self {
+        self.controlling_tty = yes;
+        self
+    }
+
+    /// Closes every descriptor above 2 at exec.
+    pub fn close_other_fds(&mut self, yes: bool) -> &mut Self {
+        self.close_fds = yes;
+        self
+    }
+
+    /// After joining a user namespace, becomes its root, as nsenter(1) does.
+    pub fn become_root(&mut self, yes: bool) -> &mut Self {
+        self.become_root = yes;
+        self
+    }
+
+    /// Finishes the root file system staged at `root` (a fresh /proc and
+    /// /sys) and pivots into it; needs new user, mount, pid and net
+    /// namespaces (see `sys::LabRoot`).
+    pub fn lab_root(&mut self, root: impl Into<PathBuf>) -> &mut Self {
+        self.lab_root = Some(root.into());
+        self
+    }
+
+    /// The uid and gid maps (`/proc/PID/uid_map` text) of the new user
+    /// namespace, written by the caller rather than by the process itself.
+    pub fn id_maps(&mut self, uid_map: String, gid_map: String) -> &mut Self {
+        self.parent_maps = Some((uid_map, gid_map));
+        self
+    }
+
     /// The namespaces this spawn creates.
     pub fn new_kinds(&self) -> KindSet {
         self.new
+    }
+
+    /// The program this spawn runs.
+    pub fn program(&self) -> &OsStr {
+        &self.program
     }
 
     fn program_name(&self) -> String {
@@ -401,7 +469,7 @@ impl Spawn {
         for a in &self.args {
             argv.push(to_c(a)?);
         }
-        let mut env: Vec<(OsString, OsString)> = std::env::vars_os().collect();
+        let mut env: Vec<(OsString, OsString)> = if self.env_clear { Vec::new() } else { std::env::vars_os().collect() };
         for (k, v) in &self.env {
             env.retain(|(ek, _)| ek != k);
             env.push((k.clone(), v.clone()));
@@ -431,6 +499,12 @@ impl Spawn {
             foreground: self.foreground,
             cwd: self.cwd.as_deref().map(|d| to_c(d.as_os_str())).transpose()?,
             via_intermediate: clone_flags & libc::CLONE_NEWPID as u64 != 0 && pid_ns_pending(),
+            new_session: self.new_session,
+            controlling_tty: self.controlling_tty,
+            close_fds: self.close_fds,
+            become_root: self.become_root,
+            lab_root: self.lab_root.as_deref().map(sys::LabRoot::at).transpose().map_err(io_err("preparing the lab's root"))?,
+            parent_maps: self.parent_maps.clone().map(|(u, g)| (u.into_bytes(), g.into_bytes())),
             stdio,
             candidates,
             argv,
@@ -467,6 +541,32 @@ impl Spawn {
             Stage::DeathSignal => "setting the parent-death signal".into(),
             Stage::Stdio => "setting up stdin, stdout and stderr".into(),
             Stage::Chdir => format!("changing to {}", self.cwd.as_deref().unwrap_or(Path::new("?")).display()),
+            Stage::RootFs => format!(
+                "{} in the lab's root",
+                [
+                    "mounting /proc",
+                    "mounting /sys",
+                    "making /proc/sys read-only",
+                    "chdir",
+                    "pivot_root",
+                    "detaching the old root",
+                    "chdir /",
+                    "binding the root onto itself",
+                    "",
+                    "bringing up loopback"
+                ]
+                .get(f.index)
+                .copied()
+                .unwrap_or("setting up")
+            ),
+            Stage::Session => {
+                if f.index == 0 {
+                    "setsid".into()
+                } else {
+                    "taking the terminal (TIOCSCTTY)".into()
+                }
+            }
+            Stage::Credentials => "becoming root in the joined user namespace".into(),
             Stage::Exec => return self.explain_exec(SpawnFailure::Child(f)),
         };
         EngineError::Child { what, source }

@@ -171,6 +171,13 @@ pub fn unmount(target: &Path) -> io::Result<()> {
     cvt(unsafe { libc::umount2(t.as_ptr(), libc::UMOUNT_NOFOLLOW) }).map(drop)
 }
 
+/// Detaches the mount at `target` and everything below it (MNT_DETACH).
+pub fn unmount_detached(target: &Path) -> io::Result<()> {
+    let t = cpath(target)?;
+    // SAFETY: valid C string.
+    cvt(unsafe { libc::umount2(t.as_ptr(), libc::MNT_DETACH | libc::UMOUNT_NOFOLLOW) }).map(drop)
+}
+
 /// Sends `signal` through a pidfd, which cannot hit a recycled pid.
 pub fn pidfd_send_signal(pidfd: &OwnedFd, signal: libc::c_int) -> io::Result<()> {
     // SAFETY: the syscall takes an fd, a signal number and two null arguments.
@@ -317,12 +324,20 @@ pub enum Stage {
     Exec = 10,
     /// chdir(2) to the working directory.
     Chdir = 11,
+    /// Building the lab's root: /proc, /sys, pivot_root.
+    RootFs = 12,
+    /// setsid(2) and the controlling terminal.
+    Session = 13,
+    /// Becoming root in a joined user namespace.
+    Credentials = 14,
 }
 
 impl Stage {
     fn from_u8(b: u8) -> Option<Stage> {
         use Stage::*;
-        [Setns, Unshare, IdMap, MountPrivate, MountProc, TimeOffsets, Clone, DeathSignal, Stdio, Exec, Chdir].into_iter().find(|s| *s as u8 == b)
+        [Setns, Unshare, IdMap, MountPrivate, MountProc, TimeOffsets, Clone, DeathSignal, Stdio, Exec, Chdir, RootFs, Session, Credentials]
+            .into_iter()
+            .find(|s| *s as u8 == b)
     }
 }
 
@@ -338,6 +353,30 @@ pub struct ProcWrite {
     pub data: Vec<u8>,
     /// Whether ENOENT is fine (setgroups on old kernels).
     pub optional: bool,
+}
+
+/// The lab's root file system, as its init finishes it: the tree was staged
+/// by nslab at `root` (read-only binds of the machine's tree, tmpfs where
+/// lessons write); the init, inside the lab's new pid, net and user
+/// namespaces, mounts a /proc and a /sys of its own there (nothing mounted
+/// over parts of /proc, which would keep the lab's own containers from
+/// mounting theirs), pivots into `root` and detaches the old root, so that no
+/// path leads back to the machine's tree. Paths are prepared as C strings:
+/// the child must not allocate.
+pub struct LabRoot {
+    /// The staged root.
+    pub root: CString,
+    /// `root/proc`.
+    pub proc: CString,
+    /// `root/sys`.
+    pub sys: CString,
+}
+
+impl LabRoot {
+    /// The plan for a root staged at `root`.
+    pub fn at(root: &Path) -> io::Result<LabRoot> {
+        Ok(LabRoot { root: cpath(root)?, proc: cpath(&root.join("proc"))?, sys: cpath(&root.join("sys"))? })
+    }
 }
 
 /// Everything the child does between clone3 and execve, prepared in the parent.
@@ -378,6 +417,24 @@ pub struct ChildPlan {
     /// (clone fails with EINVAL unless the creator lives in its
     /// pid_for_children namespace).
     pub via_intermediate: bool,
+    /// Start a new session (setsid): no controlling terminal, and a process
+    /// group of its own.
+    pub new_session: bool,
+    /// Make the terminal on stdin the controlling terminal of the new
+    /// session (TIOCSCTTY): for a shell on a pseudo-terminal nslab relays.
+    pub controlling_tty: bool,
+    /// Close every descriptor above 2 at exec, whatever the caller left open.
+    pub close_fds: bool,
+    /// After joining a user namespace, become its root (uid and gid 0, no
+    /// supplementary groups), as nsenter(1) does without
+    /// --preserve-credentials.
+    pub become_root: bool,
+    /// Build the lab's root and pivot into it (see [`LabRoot`]).
+    pub lab_root: Option<LabRoot>,
+    /// Id maps the parent writes for the child's new user namespace once the
+    /// child is ready: `(uid_map, gid_map)`. Only a process outside the new
+    /// namespace with CAP_SETUID there may map more than its own id.
+    pub parent_maps: Option<(Vec<u8>, Vec<u8>)>,
     /// Descriptors to install as 0, 1 and 2 (`None` keeps the inherited one).
     pub stdio: [Option<OwnedFd>; 3],
     /// The working directory to change to before exec.
@@ -525,7 +582,16 @@ pub fn spawn(plan: &ChildPlan) -> Result<Pending, SpawnFailure> {
     drop(theirs);
 
     match recv_msg(ours.as_raw_fd()) {
-        Ok(Some((MSG_READY, _, _))) => Ok(Pending { pid, pidfd, sock: ours }),
+        Ok(Some((MSG_READY, _, _))) => {
+            if let Some((uid_map, gid_map)) = &plan.parent_maps
+                && let Err(e) = write_maps_of(pid, uid_map, gid_map)
+            {
+                let _ = pidfd_send_signal(&pidfd, libc::SIGKILL);
+                let _ = wait_pid(pid, true);
+                return Err(SpawnFailure::Child(ChildFailure { stage: Stage::IdMap, index: 0, errno: e.raw_os_error().unwrap_or(libc::EIO) }));
+            }
+            Ok(Pending { pid, pidfd, sock: ours })
+        }
         Ok(Some((tag, index, errno))) => {
             let _ = wait_pid(pid, true);
             let stage = Stage::from_u8(tag).unwrap_or(Stage::Exec);
@@ -657,6 +723,9 @@ fn pid_of_pidfd(pidfd: &OwnedFd) -> io::Result<libc::pid_t> {
 /// caller is its parent, passes its pidfd up on `fd_sock`, and exits.
 fn intermediate(plan: &ChildPlan, exec: &ExecVectors, sock: RawFd, fd_sock: RawFd) -> ! {
     join_all(&plan.joins, fd_sock);
+    if plan.become_root && plan.joins.iter().any(|(k, _)| *k == NsKind::User) && !become_root() {
+        fail(fd_sock, Stage::Credentials, 0, 1);
+    }
     if plan.pre_unshare_flags != 0 {
         let creator = Creator::now();
         // SAFETY: unshare with flags only.
@@ -746,11 +815,81 @@ fn write_raw(path: &CStr, data: &[u8], optional: bool) -> bool {
     }
 }
 
+/// uid and gid 0 in the caller's user namespace, with no supplementary
+/// groups where the namespace allows setgroups (a namespace made without
+/// privilege denies it; the groups are then kept, as the kernel requires).
+fn become_root() -> bool {
+    // SAFETY: plain system calls on integers.
+    unsafe {
+        libc::setgroups(0, std::ptr::null());
+        // Changing ids makes a process non-dumpable, which makes its /proc
+        // files root's: it could then not write its own id maps when it
+        // creates a user namespace.
+        libc::setresgid(0, 0, 0) == 0 && libc::setresuid(0, 0, 0) == 0 && libc::prctl(libc::PR_SET_DUMPABLE, 1, 0, 0, 0) == 0
+    }
+}
+
+/// Writes the uid and gid maps of process `pid` from outside its user
+/// namespace (setgroups is left as it is: the writer holds CAP_SETGID over
+/// the namespace's parent).
+fn write_maps_of(pid: libc::pid_t, uid_map: &[u8], gid_map: &[u8]) -> io::Result<()> {
+    let proc = super::view::proc_root().join(pid.to_string());
+    std::fs::write(proc.join("uid_map"), uid_map)?;
+    std::fs::write(proc.join("gid_map"), gid_map)
+}
+
 /// Maps `creator`'s uid and gid to 0 in the caller's new user namespace, the
 /// way `unshare -r` does: setgroups must be denied before an unprivileged
 /// process may write gid_map.
 fn map_root(creator: Creator) -> bool {
     write_raw(c"/proc/self/setgroups", b"deny", true) && write_id_map(c"/proc/self/gid_map", creator.gid) && write_id_map(c"/proc/self/uid_map", creator.uid)
+}
+
+/// The lab init's part of the lab's root (see [`LabRoot`]). Runs in the
+/// child, in its new mount namespace, after the tree was made a receiver.
+fn enter_lab_root(r: &LabRoot, sock: RawFd) {
+    let none = std::ptr::null::<libc::c_void>();
+    let nul = std::ptr::null::<libc::c_char>();
+    // SAFETY: plain system calls on C strings prepared by the parent.
+    unsafe {
+        let nosuid = libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC;
+        // The staged root came from a more privileged mount namespace, so
+        // the kernel locked it with everything below it, and pivot_root
+        // refuses a locked new root. A bind of it onto itself is a mount of
+        // this namespace (unlocked); what is below stays locked.
+        if libc::mount(r.root.as_ptr(), r.root.as_ptr(), nul, libc::MS_BIND | libc::MS_REC, none) < 0 {
+            fail(sock, Stage::RootFs, 7, 1);
+        }
+        // /proc and /sys of the lab's own pid and network namespaces. The
+        // kernel allows them only while a full /proc and /sys are visible in
+        // this mount namespace: before the old root goes.
+        if libc::mount(c"proc".as_ptr(), r.proc.as_ptr(), c"proc".as_ptr(), nosuid, none) < 0 {
+            fail(sock, Stage::MountProc, 0, 1);
+        }
+        // Writable, as a container's: the machine's settings in it stay
+        // root's on the machine. Twice (a bind on top): `ip netns exec` unmounts /sys and
+        // mounts a sysfs of its own, which the kernel allows only while
+        // another, fully visible, remains in the mount namespace.
+        if libc::mount(c"sysfs".as_ptr(), r.sys.as_ptr(), c"sysfs".as_ptr(), nosuid, none) < 0
+            || libc::mount(r.sys.as_ptr(), r.sys.as_ptr(), nul, libc::MS_BIND, none) < 0
+        {
+            fail(sock, Stage::RootFs, 1, 1);
+        }
+        // pivot_root(".", "."): the old root ends up stacked on the new one,
+        // and is detached with everything below it.
+        if libc::chdir(r.root.as_ptr()) < 0 {
+            fail(sock, Stage::RootFs, 3, 1);
+        }
+        if libc::syscall(libc::SYS_pivot_root, c".".as_ptr(), c".".as_ptr()) < 0 {
+            fail(sock, Stage::RootFs, 4, 1);
+        }
+        if libc::umount2(c".".as_ptr(), libc::MNT_DETACH) < 0 {
+            fail(sock, Stage::RootFs, 5, 1);
+        }
+        if libc::chdir(c"/".as_ptr()) < 0 {
+            fail(sock, Stage::RootFs, 6, 1);
+        }
+    }
 }
 
 /// The process itself: finishes its set-up, reports ready, waits for go, execs.
@@ -762,7 +901,11 @@ fn child_main(plan: &ChildPlan, exec: &ExecVectors, creator: Creator, sock: RawF
         {
             fail(sock, Stage::DeathSignal, 0, 1);
         }
-        if plan.new_process_group {
+        if plan.new_session {
+            if libc::setsid() < 0 {
+                fail(sock, Stage::Session, 0, 1);
+            }
+        } else if plan.new_process_group {
             libc::setpgid(0, 0);
         }
         if plan.unshare_flags != 0 && libc::unshare(plan.unshare_flags) < 0 {
@@ -787,11 +930,24 @@ fn child_main(plan: &ChildPlan, exec: &ExecVectors, creator: Creator, sock: RawF
                 fail(sock, Stage::MountProc, 0, 1);
             }
         }
+        if let Some(root) = &plan.lab_root {
+            enter_lab_root(root, sock);
+            if plan.clone_flags & libc::CLONE_NEWNET as u64 != 0 && loopback_up().is_err() {
+                fail(sock, Stage::RootFs, 9, 1);
+            }
+        }
         send_msg(sock, MSG_READY, 0, 0);
         let mut go = [0u8; 6];
         let n = libc::recv(sock, go.as_mut_ptr().cast(), go.len(), 0);
         if n <= 0 || go[0] != MSG_GO {
             libc::_exit(1);
+        }
+        // The parent has written the maps of the new user namespace: become
+        // its root, so that the process is no longer the id it was created
+        // with (root on the machine, when nslab runs as root), only the
+        // lab's.
+        if plan.parent_maps.is_some() && !become_root() {
+            fail(sock, Stage::Credentials, 0, 1);
         }
         if let Some(dir) = &plan.cwd
             && libc::chdir(dir.as_ptr()) < 0
@@ -804,6 +960,15 @@ fn child_main(plan: &ChildPlan, exec: &ExecVectors, creator: Creator, sock: RawF
             {
                 fail(sock, Stage::Stdio, target, 1);
             }
+        }
+        if plan.controlling_tty && libc::ioctl(0, libc::TIOCSCTTY, 0) < 0 {
+            fail(sock, Stage::Session, 1, 1);
+        }
+        if plan.close_fds {
+            // Descriptors the caller inherited from whatever started it (one
+            // to the machine's namespaces, say) never reach the program;
+            // close on exec, so that a failed exec can still report.
+            libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, libc::CLOSE_RANGE_CLOEXEC);
         }
         if plan.foreground {
             // A background group that sets the foreground gets SIGTTOU.
@@ -919,6 +1084,116 @@ pub fn mount_tmpfs(target: &Path) -> io::Result<()> {
     let t = cpath(target)?;
     // SAFETY: valid C strings.
     cvt(unsafe { libc::mount(c"tmpfs".as_ptr(), t.as_ptr(), c"tmpfs".as_ptr(), libc::MS_NOSUID | libc::MS_NODEV, c"mode=0755".as_ptr().cast()) }).map(drop)
+}
+
+/// Mounts a tmpfs on `target` with `options` (e.g. `mode=0755,size=64m`),
+/// nosuid and nodev.
+pub fn mount_tmpfs_with(target: &Path, options: &str) -> io::Result<()> {
+    let t = cpath(target)?;
+    let o = CString::new(options).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    // SAFETY: valid C strings.
+    cvt(unsafe { libc::mount(c"tmpfs".as_ptr(), t.as_ptr(), c"tmpfs".as_ptr(), libc::MS_NOSUID | libc::MS_NODEV, o.as_ptr().cast()) }).map(drop)
+}
+
+/// Mounts a new devpts instance (its own pty numbers) on `target`.
+pub fn mount_devpts(target: &Path) -> io::Result<()> {
+    let t = cpath(target)?;
+    // SAFETY: valid C strings.
+    cvt(unsafe {
+        libc::mount(
+            c"devpts".as_ptr(),
+            t.as_ptr(),
+            c"devpts".as_ptr(),
+            libc::MS_NOSUID | libc::MS_NOEXEC,
+            c"newinstance,ptmxmode=0666,mode=0620".as_ptr().cast(),
+        )
+    })
+    .map(drop)
+}
+
+/// Bind-mounts `source` on `target`, with what is mounted below it when
+/// `recursive` (which the kernel requires when `source` has mounts it may
+/// not reveal).
+pub fn bind(source: &Path, target: &Path, recursive: bool) -> io::Result<()> {
+    let (s, t) = (cpath(source)?, cpath(target)?);
+    let flags = libc::MS_BIND | if recursive { libc::MS_REC } else { 0 };
+    // SAFETY: valid C strings and a null data pointer.
+    cvt(unsafe { libc::mount(s.as_ptr(), t.as_ptr(), std::ptr::null(), flags, std::ptr::null()) }).map(drop)
+}
+
+/// Makes the mount at `target` and every mount below it read-only, nosuid
+/// and nodev (mount_setattr with AT_RECURSIVE, Linux 5.12).
+pub fn make_read_only_tree(target: &Path) -> io::Result<()> {
+    #[repr(C)]
+    struct MountAttr {
+        attr_set: u64,
+        attr_clr: u64,
+        propagation: u64,
+        userns_fd: u64,
+    }
+    const MOUNT_ATTR_RDONLY: u64 = 0x1;
+    const MOUNT_ATTR_NOSUID: u64 = 0x2;
+    const MOUNT_ATTR_NODEV: u64 = 0x4;
+    const AT_RECURSIVE: libc::c_uint = 0x8000;
+    let t = cpath(target)?;
+    let attr = MountAttr { attr_set: MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, attr_clr: 0, propagation: 0, userns_fd: 0 };
+    // SAFETY: a valid C string and a struct of the size we pass.
+    let r = unsafe { libc::syscall(libc::SYS_mount_setattr, libc::AT_FDCWD, t.as_ptr(), AT_RECURSIVE, &attr as *const MountAttr, size_of::<MountAttr>()) };
+    if r < 0 { Err(io::Error::last_os_error()) } else { Ok(()) }
+}
+
+/// setns(2) of the calling process into the namespace behind `path` (of
+/// kind `kind`). For a pid namespace this changes only where the caller's
+/// children are born (`pid_for_children`), never the caller's own.
+pub fn setns_path(path: &Path, kind: NsKind) -> io::Result<()> {
+    let fd = open_ns(path)?;
+    // SAFETY: setns on an fd we own, with the kind's flag.
+    cvt(unsafe { libc::setns(fd.as_raw_fd(), kind.clone_flag()) }).map(drop)
+}
+
+/// unshare(2) of the calling process (which must be single-threaded for
+/// user and mount namespaces).
+pub fn unshare(flags: libc::c_int) -> io::Result<()> {
+    // SAFETY: unshare with flags only.
+    cvt(unsafe { libc::unshare(flags) }).map(drop)
+}
+
+/// Maps the caller's uid and gid to root in the user namespace it has just
+/// created (as `unshare -r` does).
+pub fn map_self_to_root(uid: libc::uid_t, gid: libc::gid_t) -> io::Result<()> {
+    if map_root(Creator { uid, gid }) { Ok(()) } else { Err(io::Error::last_os_error()) }
+}
+
+/// Sets a resource limit (soft and hard) of the calling process.
+pub fn set_rlimit(resource: libc::__rlimit_resource_t, limit: u64) -> io::Result<()> {
+    let l = libc::rlimit { rlim_cur: limit, rlim_max: limit };
+    // SAFETY: a valid rlimit struct.
+    cvt(unsafe { libc::setrlimit(resource, &l) }).map(drop)
+}
+
+/// PR_SET_NO_NEW_PRIVS: no exec from here on (of this process or its
+/// children) can gain privileges through set-user-ID bits or file
+/// capabilities.
+pub fn no_new_privs() -> io::Result<()> {
+    // SAFETY: prctl with integer arguments.
+    cvt(unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) }).map(drop)
+}
+
+/// Opens a new pseudo-terminal on the devpts instance whose `ptmx` is
+/// given, and returns (master, slave): the slave opened through the master
+/// (TIOCGPTPEER), so it comes from the same instance whatever the caller's
+/// /dev/pts is.
+pub fn open_pty(ptmx: &Path) -> io::Result<(OwnedFd, OwnedFd)> {
+    let p = cpath(ptmx)?;
+    // SAFETY: valid C string; the fds are ours.
+    unsafe {
+        let master = OwnedFd::from_raw_fd(cvt(libc::open(p.as_ptr(), libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC))?);
+        let mut unlock: libc::c_int = 0;
+        cvt(libc::ioctl(master.as_raw_fd(), libc::TIOCSPTLCK, &mut unlock))?;
+        const TIOCGPTPEER: libc::c_ulong = 0x5441;
+        let slave = cvt(libc::ioctl(master.as_raw_fd(), TIOCGPTPEER, libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC))?;
+        Ok((master, OwnedFd::from_raw_fd(slave)))
+    }
 }
 
 // ---------------------------------------------------------------------------

@@ -473,8 +473,12 @@ pub fn run_step<L: Lab + ?Sized>(lab: &mut L, step: &Step, opts: &RunOptions) ->
     }
     let judge = |after: &super::observe::Snapshot| verify::verify(step, &Evidence { before: &before, after, command: action.command.as_ref() });
     let mut verdicts = judge(&after);
+    // Look again, too, when a verdict could not be judged: a namespace's
+    // holder may have ended between the scan and reading its serial.
     let settling = |v: &[Verdict]| {
-        v.iter().zip(&step.expectations).any(|(v, e)| !v.holds() && matches!(e.value, Expectation::GoneFromLsns { .. } | Expectation::Nprocs { .. }))
+        v.iter()
+            .zip(&step.expectations)
+            .any(|(v, e)| v.is_unknown() || (!v.holds() && matches!(e.value, Expectation::GoneFromLsns { .. } | Expectation::Nprocs { .. })))
     };
     let deadline = Instant::now() + SETTLE;
     while settling(&verdicts) && Instant::now() < deadline {

@@ -90,9 +90,7 @@ pub fn perform(session: &mut Session, action: &Action, stdin: Option<&str>, time
         }
         Action::Run { target, command } => {
             let mut spawn = Spawn::shell(command);
-            for (k, v) in session.env() {
-                spawn.env(k, v);
-            }
+            session.confine(&mut spawn);
             match target {
                 RunTarget::Host => {
                     spawn.join_all_of(session.host_pid())?;
@@ -109,9 +107,7 @@ pub fn perform(session: &mut Session, action: &Action, stdin: Option<&str>, time
         }
         Action::Unshare { kinds, command } => {
             let mut spawn = Spawn::shell(command);
-            for (k, v) in session.env() {
-                spawn.env(k, v);
-            }
+            session.confine(&mut spawn);
             spawn.join_all_of(session.host_pid())?.new_namespaces(*kinds, Creation::Unshare);
             result.command = Some(run_command(spawn, stdin, timeout)?);
         }

@@ -70,7 +70,7 @@ pub struct Checker {
 impl Checker {
     /// Sets up `check` in the run folder: a socket, and nslab's own binary
     /// bind-mounted at `bin/check`.
-    pub fn new(run_dir: &Path) -> std::io::Result<Checker> {
+    pub fn new(run_dir: &Path, exe: Option<&Path>) -> std::io::Result<Checker> {
         let socket = run_dir.join(SOCKET);
         let _ = std::fs::remove_file(&socket);
         let listener = UnixListener::bind(&socket)?;
@@ -82,12 +82,21 @@ impl Checker {
         // By its path, not through /proc/self/exe: that link points into the
         // mount namespace nslab started in, and a bind mount must come from
         // the lab's own.
-        let exe = std::fs::read_link(ns::view::proc_root().join("self/exe"))?;
+        let exe = match exe {
+            Some(exe) => exe.to_path_buf(),
+            None => std::fs::read_link(ns::view::proc_root().join("self/exe"))?,
+        };
         if let Err(e) = ns::sys::bind_mount(&exe, &check) {
             let _ = std::fs::remove_file(&check);
             return Err(e);
         }
         Ok(Checker { listener, bin_dir })
+    }
+
+    /// What `new` made in the run folder: the socket and the `bin` folder.
+    pub fn paths(&self) -> Vec<PathBuf> {
+        let socket = self.bin_dir.parent().map(|run| run.join(SOCKET));
+        socket.into_iter().chain([self.bin_dir.clone()]).collect()
     }
 }
 
@@ -110,10 +119,23 @@ pub fn run_exercise(session: &mut Session, lesson: &Lesson, step: &Step, opts: &
     let mounts_before = mount_points(session);
     let creates = step.exercise.as_ref().map(|e| e.creates.clone()).unwrap_or_default();
 
-    // The shell takes the terminal itself, before it runs; nslab takes it
-    // back when the shell is gone.
-    let terminal = (mode == Mode::Learner).then(Foreground::remember);
-    let mut shell_proc = match shell(session, &checker.bin_dir, lesson, step, mode).and_then(|spawn| spawn.start()) {
+    // The learner's shell runs on a pseudo-terminal of the lab's own devpts,
+    // in a session of its own; nslab relays between it and the learner's
+    // terminal. The shell never holds nslab's terminal, so nothing in the
+    // lab can push input to it (TIOCSTI) or keep it after the lesson.
+    let mut relay = None;
+    let spawned = shell(session, &checker.bin_dir, lesson, step, mode).and_then(|mut spawn| {
+        if mode == Mode::Learner {
+            let ptmx = session.lab_path(Path::new("/dev/pts/ptmx"));
+            let ptmx = if ptmx.exists() { ptmx } else { PathBuf::from("/dev/ptmx") };
+            let (master, slave) = ns::sys::open_pty(&ptmx).map_err(|e| ns::EngineError::Io { what: "opening a terminal for the shell".into(), source: e })?;
+            let dup = |fd: &std::os::fd::OwnedFd| fd.try_clone().map_err(|e| ns::EngineError::Io { what: "duplicating the terminal".into(), source: e });
+            spawn.stdio(Stdio::Fd(dup(&slave)?), Stdio::Fd(dup(&slave)?), Stdio::Fd(slave)).controlling_tty(true);
+            relay = Some(super::relay::Relay::new(master));
+        }
+        spawn.start()
+    });
+    let mut shell_proc = match spawned {
         Ok(p) => p,
         Err(e) => {
             result.error = Some(e.to_string());
@@ -134,9 +156,20 @@ pub fn run_exercise(session: &mut Session, lesson: &Lesson, step: &Step, opts: &
             break;
         }
         use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-        let mut fds = [PollFd::new(shell_proc.pidfd().as_fd(), PollFlags::POLLIN), PollFd::new(checker.listener.as_fd(), PollFlags::POLLIN)];
+        let mut fds = vec![PollFd::new(shell_proc.pidfd().as_fd(), PollFlags::POLLIN), PollFd::new(checker.listener.as_fd(), PollFlags::POLLIN)];
+        if let Some(r) = &relay {
+            fds.extend(r.poll_fds());
+        }
         let _ = poll(&mut fds, PollTimeout::from(200u16));
-        let (exited, asked) = (fds[0].revents().is_some_and(|r| !r.is_empty()), fds[1].revents().is_some_and(|r| !r.is_empty()));
+        let ready: Vec<bool> = fds.iter().map(|f| f.revents().is_some_and(|r| !r.is_empty())).collect();
+        drop(fds);
+        let (exited, asked) = (ready[0], ready[1]);
+        if let Some(r) = relay.as_mut()
+            && r.pump(&ready[2..]).is_err()
+        {
+            // The learner's terminal is gone: the shell goes too.
+            break;
+        }
         if asked {
             while let Ok((mut stream, _)) = checker.listener.accept() {
                 checks += 1;
@@ -152,11 +185,14 @@ pub fn run_exercise(session: &mut Session, lesson: &Lesson, step: &Step, opts: &
             }
         }
         if exited {
+            if let Some(r) = relay.as_mut() {
+                r.drain();
+            }
             break;
         }
     }
     let _ = shell_proc.kill_group();
-    drop(terminal);
+    drop(relay);
     // A last look once the learner's shell is gone: what they left (a pin, a
     // process) may be the goal itself.
     let (final_verdicts, final_after) = verify_now(session, step, &before, None, &creates);
@@ -287,22 +323,28 @@ fn shell(session: &Session, bin_dir: &Path, lesson: &Lesson, step: &Step, mode: 
         Mode::Solution => Spawn::shell(solution),
         Mode::Nothing => Spawn::shell("check >/dev/null"),
     };
-    for (k, v) in session.env() {
-        spawn.env(k, v);
-    }
-    let path = std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin".into());
+    session.confine(&mut spawn);
+    let path = super::sandbox::lab_env().into_iter().find(|(k, _)| k == "PATH").map(|(_, v)| v).unwrap_or_default();
     spawn.env("PATH", format!("{}:{path}", bin_dir.display()));
-    spawn.env("PS1", format!("[nslab {} · {}] \\w \\$ ", lesson.meta.id, step.id));
+    // bash expands \w and \$ in its prompt; dash and other POSIX shells print
+    // them as they are.
+    let tag = format!("[nslab {} · {}]", lesson.meta.id, step.id);
+    let bash = spawn_program_is(&spawn, "bash");
+    spawn.env("PS1", if bash { format!("{tag} \\w \\$ ") } else { format!("{tag} # ") });
     spawn.env("NSLAB_LESSON", &lesson.meta.id).env("NSLAB_STEP", &step.id);
-    spawn.cwd(session.run_dir()).new_process_group(true).death_signal(libc::SIGKILL);
+    spawn.cwd(session.run_dir()).death_signal(libc::SIGKILL);
     // In the lab, as every command of the lesson: never in nslab's own mount
     // namespace, where the host's /proc is.
     spawn.join_all_of(session.host_pid())?;
-    match mode {
-        Mode::Learner => spawn.foreground(true),
-        _ => spawn.stdio(Stdio::Null, Stdio::Null, Stdio::Null),
-    };
+    if mode != Mode::Learner {
+        spawn.stdio(Stdio::Null, Stdio::Null, Stdio::Null);
+    }
     Ok(spawn)
+}
+
+/// True when `spawn` runs the program named `name` (by its file name).
+fn spawn_program_is(spawn: &Spawn, name: &str) -> bool {
+    Path::new(spawn.program()).file_name().is_some_and(|n| n == name)
 }
 
 /// The pid (in nslab's pid namespace) that stands for the learner's shell:
@@ -356,9 +398,7 @@ const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 /// `check`), with the lesson's variables; `None` if it could not start.
 fn run_probe(session: &Session, command: &str, pid: i32) -> Option<exec::CommandResult> {
     let mut spawn = Spawn::shell(command);
-    for (k, v) in session.env() {
-        spawn.env(k, v);
-    }
+    session.confine(&mut spawn);
     spawn.join_all_of(pid).ok()?;
     exec::run_command(spawn, None, PROBE_TIMEOUT).ok()
 }
@@ -468,38 +508,9 @@ fn clean_up(session: &Session, lab_before: &HashSet<i32>, mounts_before: &[Strin
         // from inside it, newest first.
         let mut umount = Spawn::new("umount");
         umount.args(["--lazy", "--"]).args(&new);
+        session.confine(&mut umount);
         if umount.join_all_of(session.host_pid()).is_ok() {
             let _ = exec::run_command(umount, None, std::time::Duration::from_secs(5));
-        }
-    }
-}
-
-/// The terminal's foreground group before the learner's shell took it
-/// (Ctrl-C and job control must reach the shell, not nslab), given back on
-/// drop.
-struct Foreground {
-    ours: Option<nix::unistd::Pid>,
-}
-
-impl Foreground {
-    fn remember() -> Foreground {
-        Foreground { ours: nix::unistd::tcgetpgrp(std::io::stdin()).ok() }
-    }
-}
-
-impl Drop for Foreground {
-    fn drop(&mut self) {
-        use nix::sys::signal::{SigHandler, Signal, signal};
-        if let Some(pgrp) = self.ours {
-            // A background process that sets the foreground gets SIGTTOU.
-            // SAFETY: SIG_IGN and restoring the previous disposition.
-            unsafe {
-                let old = signal(Signal::SIGTTOU, SigHandler::SigIgn);
-                let _ = nix::unistd::tcsetpgrp(std::io::stdin(), pgrp);
-                if let Ok(old) = old {
-                    let _ = signal(Signal::SIGTTOU, old);
-                }
-            }
         }
     }
 }

@@ -237,7 +237,7 @@ impl Lab for FakeLab {
                     ons: 0,
                 })
                 .collect();
-            Ok(Listed { listing: Listing { namespaces }, serials: self.serials.clone() })
+            Ok(Listed { listing: Listing { namespaces }, serials: self.serials.clone(), unreadable: Default::default() })
         });
         Snapshot { host, processes, pins, captures: self.captures.clone(), run_dir, listing, shell: None }
     }

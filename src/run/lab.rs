@@ -79,9 +79,11 @@ pub struct SessionLab {
 }
 
 impl SessionLab {
-    /// Moves this (single-threaded, dedicated worker) process into a new lab.
-    pub fn enter(rootless: bool) -> Result<SessionLab, SessionError> {
-        Ok(SessionLab { session: Session::enter_lab(rootless)? })
+    /// Moves this (single-threaded, dedicated worker) process into a new
+    /// lab: the sandbox, or with `sandbox == false` (`--no-sandbox`) the
+    /// namespaces alone.
+    pub fn enter(sandbox: bool) -> Result<SessionLab, SessionError> {
+        Ok(SessionLab { session: Session::enter(sandbox)? })
     }
 
     fn act(&mut self, action: Action, stdin: Option<&str>, timeout: Duration) -> Result<ActionResult, ActionError> {
@@ -133,13 +135,7 @@ impl Lab for SessionLab {
     }
 
     fn reset(&mut self) -> Result<(), String> {
-        // A lab inside the old one: new namespaces of every lab kind, made
-        // where this worker is root already (so no user namespace), after
-        // the old lab's processes and pins are gone.
-        self.session.teardown();
-        let fresh = Session::enter_lab(false).map_err(|e| e.to_string())?;
-        self.session = fresh;
-        Ok(())
+        self.session.renew().map_err(|e| e.to_string())
     }
 
     fn teardown(&mut self) {
@@ -188,8 +184,10 @@ impl Snapshot {
                 Ok(listing) => {
                     let mut ids = want.serials_of.clone();
                     ids.extend(snap.identities().map(|i| i.id));
-                    let serials = listing_serials(&listing, &ids);
-                    Ok(Listed { listing, serials })
+                    // An nsfs mount made in the lab is reached through the lab's root.
+                    let serial_of = |p: &std::path::Path| crate::ns::sys::ns_serial_of(p).or_else(|| crate::ns::sys::ns_serial_of(&session.lab_path(p)));
+                    let (serials, unreadable) = listing_serials(&listing, &ids, &serial_of);
+                    Ok(Listed { listing, serials, unreadable })
                 }
                 Err(e) => Err(ReadError(format!("cannot scan /proc: {e}"))),
             });

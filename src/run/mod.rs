@@ -1,5 +1,11 @@
-//! The runner: steps through a lesson, calls the engine, reads the kernel's
-//! state back, verifies it, and reports.
+//! The runner. One flow, one way: lesson → [`driver::LessonRun`] ⇄
+//! [`lab::Lab`] → [`observe::Snapshot`] → [`verify`] (pure) →
+//! [`event::Event`] → a face ([`face::Terminal`] for `nslab run`, words or
+//! JSON Lines through [`report`]; `serve::worker` for the page). The driver
+//! owns step order, skips, replays and fail-fast, and never prints; a face
+//! never reads the kernel. This module runs lessons one after another, each in
+//! a worker process, and hands the results ([`RunEnd`]) to `cmd`, which
+//! decides the exit code.
 //!
 //! Each lesson runs in a worker process forked for it. The worker moves into a
 //! lab of its own (new mount, uts, ipc, net, cgroup and pid namespaces, plus a
@@ -17,7 +23,9 @@ pub mod fake;
 pub mod lab;
 pub mod observe;
 pub mod progress;
+pub mod relay;
 pub mod report;
+pub mod sandbox;
 pub mod session;
 pub mod term;
 pub mod verify;
@@ -69,6 +77,9 @@ pub struct RunOptions {
     /// Prove each exercise fair instead of running it: it must fail with
     /// nothing done and pass with its reference solution.
     pub check_solutions: bool,
+    /// Run each lesson in the sandbox (see [`sandbox`]); `false` is
+    /// `--no-sandbox`.
+    pub sandbox: bool,
 }
 
 impl Default for RunOptions {
@@ -83,6 +94,7 @@ impl Default for RunOptions {
             from: None,
             record: false,
             check_solutions: false,
+            sandbox: true,
         }
     }
 }
@@ -317,7 +329,7 @@ fn worker_main(lesson: &Lesson, opts: &RunOptions) -> LessonResult {
         ..LessonResult::default()
     };
     face.event(&Event::LessonStarted { lesson: result.lesson.clone(), title: result.title.clone(), path: result.path.clone(), steps: lesson.steps.len() });
-    match SessionLab::enter(!is_root()) {
+    match SessionLab::enter(opts.sandbox) {
         Ok(lab) => {
             let mut run = driver::LessonRun::new(lesson, lab, opts.clone());
             run.drive(face);
@@ -361,12 +373,19 @@ pub fn lab_failure_reason(err: &session::SessionError) -> String {
 
 /// [`lab_failure_reason`] on a machine with `settings`, as root or not.
 pub fn lab_blocked(err: &session::SessionError, settings: &crate::doctor::Settings, root: bool) -> String {
-    use crate::doctor::{Capability, Way, explain, unprivileged_block};
-    // Root makes the lab's namespaces directly; anyone else needs a user
-    // namespace first.
-    let (way, capability) = if root { (Way::AsRoot, Capability::Namespace(NsKind::Mnt)) } else { (Way::Rootless, Capability::Namespace(NsKind::User)) };
-    let blocked = (!root).then(|| unprivileged_block(settings)).flatten();
-    match blocked.or_else(|| explain(settings, capability, way, err.raw_os_error())) {
+    use crate::doctor::{Capability, SandboxPart, Way, explain, unprivileged_block};
+    // Anyone else needs a user namespace first; root makes the lab's
+    // namespaces directly, and the sandbox's user namespace with them.
+    let errno = err.raw_os_error();
+    let sandbox = || explain(settings, Capability::Sandbox(SandboxPart::UserNs), Way::AsRoot, errno);
+    let explained = if root && (settings.max_user_namespaces == Some(0) || settings.lacks(NsKind::User)) {
+        sandbox()
+    } else if root {
+        explain(settings, Capability::Namespace(NsKind::Mnt), Way::AsRoot, errno).or_else(sandbox)
+    } else {
+        unprivileged_block(settings).or_else(|| explain(settings, Capability::Namespace(NsKind::User), Way::Rootless, errno))
+    };
+    match explained {
         Some(e) => format!("{} — fix: {} (`nslab doctor` tells more)", e.why, e.fix),
         None => format!("{err} (`nslab doctor` shows what this machine can do)"),
     }

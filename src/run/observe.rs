@@ -163,16 +163,23 @@ pub struct Listed {
     pub listing: Listing,
     /// Serials of some listed namespaces, by identity.
     pub serials: BTreeMap<NsId, u64>,
+    /// Listed namespaces whose serial was asked for but could not be read
+    /// (the process that held it ended between the scan and the read).
+    pub unreadable: BTreeSet<NsId>,
 }
 
 impl Listed {
     /// The listed namespace that is `who`: same inode, and the same serial
-    /// where both are known.
-    pub fn find(&self, who: &Identity) -> Option<&crate::ns::Namespace> {
-        let row = self.listing.find(who.id)?;
+    /// where both are known. An error when the listed namespace with that
+    /// inode cannot be told apart from a newcomer that reused it.
+    pub fn find(&self, who: &Identity) -> Result<Option<&crate::ns::Namespace>, String> {
+        let Some(row) = self.listing.find(who.id) else { return Ok(None) };
         match (who.serial, self.serials.get(&who.id)) {
-            (Some(a), Some(b)) if a != *b => None,
-            _ => Some(row),
+            (Some(a), Some(b)) if a != *b => Ok(None),
+            (Some(_), None) if self.unreadable.contains(&who.id) => {
+                Err(format!("a namespace with inode {} is listed, but its serial could not be read to tell whether it is the same one", who.id.ino))
+            }
+            _ => Ok(Some(row)),
         }
     }
 }
@@ -297,13 +304,24 @@ pub fn read_pin(path: &Path) -> Result<Option<Identity>, ReadError> {
     }
 }
 
-/// Reads a listing's serials for the identities in `want`.
-pub fn listing_serials(listing: &Listing, want: &BTreeSet<NsId>) -> BTreeMap<NsId, u64> {
-    want.iter()
-        .filter_map(|id| {
-            let row = listing.find(*id)?;
-            let serial = crate::ns::sys::ns_serial_of(row.path.as_deref()?)?;
-            Some((*id, serial))
-        })
-        .collect()
+/// Reads a listing's serials for the identities in `want`: the serials
+/// read, and the listed identities whose serial could not be read.
+/// `serial_of` reads the serial of the namespace behind a path: the
+/// process's link, an nsfs mount (as the lab sees it) or an fd.
+pub fn listing_serials(listing: &Listing, want: &BTreeSet<NsId>, serial_of: &dyn Fn(&Path) -> Option<u64>) -> (BTreeMap<NsId, u64>, BTreeSet<NsId>) {
+    let mut serials = BTreeMap::new();
+    let mut unreadable = BTreeSet::new();
+    for id in want {
+        let Some(row) = listing.find(*id) else { continue };
+        let mut paths = row.path.iter().chain(&row.nsfs).chain(&row.held_by_fds);
+        match paths.find_map(|p| serial_of(p)) {
+            Some(serial) => {
+                serials.insert(*id, serial);
+            }
+            None => {
+                unreadable.insert(*id);
+            }
+        }
+    }
+    (serials, unreadable)
 }

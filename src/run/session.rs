@@ -52,6 +52,12 @@ pub struct Session {
     /// The lab's init: pid 1 of the lab's pid namespace, in exactly the lab's
     /// namespaces. Its view is the lesson's "host".
     lab_init: Process,
+    /// The lab's ids when it is a sandbox (`None` with `--no-sandbox`).
+    sandbox: Option<super::sandbox::LabIds>,
+    /// nslab's binary as the worker can bind it (see `sandbox::Staged`).
+    exe: Option<PathBuf>,
+    /// The staged root, kept for a fresh lab in the same worker.
+    staged: Option<super::sandbox::Staged>,
     processes: BTreeMap<String, Process>,
     pins: BTreeMap<String, PathBuf>,
     captures: BTreeMap<String, (NsKind, NsId, Option<u64>)>,
@@ -89,7 +95,117 @@ impl Session {
         init.new_namespaces([NsKind::Mnt].into_iter().collect(), Creation::Clone).receive_mounts(true).mount_proc(true);
         init.stdio(Stdio::Null, Stdio::Null, Stdio::Null);
         let lab_init = init.start()?;
-        Ok(Session { lab_init, processes: BTreeMap::new(), pins: BTreeMap::new(), captures: BTreeMap::new(), run_dir, checker: None })
+        Ok(Session {
+            lab_init,
+            sandbox: None,
+            exe: None,
+            staged: None,
+            processes: BTreeMap::new(),
+            pins: BTreeMap::new(),
+            captures: BTreeMap::new(),
+            run_dir,
+            checker: None,
+        })
+    }
+
+    /// Moves this (single-threaded, dedicated worker) process into a mount
+    /// namespace of its own, stages the lab's root there and starts the
+    /// lab's init in it: the lab as a sandbox (see [`super::sandbox`]).
+    pub fn enter_sandbox() -> Result<Session, SessionError> {
+        let staged = super::sandbox::stage(super::is_root()).map_err(SessionError::Lab)?;
+        Session::start_sandbox(staged)
+    }
+
+    /// A fresh lab in place of this one, in the same worker (going back a
+    /// step): the old lab's processes and pins are gone first, and a
+    /// sandbox's writable places are new.
+    pub fn renew(&mut self) -> Result<(), SessionError> {
+        self.teardown();
+        let Some(staged) = self.staged.take() else {
+            // Without the sandbox: a lab inside the old one, made where this
+            // worker is root already (so no user namespace).
+            *self = Session::enter_lab(false)?;
+            return Ok(());
+        };
+        // Children are born in this worker's own pid namespace again: the
+        // old lab's is gone.
+        ns::sys::setns_path(Path::new("/proc/self/ns/pid"), NsKind::Pid).map_err(SessionError::Lab)?;
+        super::sandbox::refresh(&staged).map_err(SessionError::Lab)?;
+        *self = Session::start_sandbox(staged)?;
+        Ok(())
+    }
+
+    fn start_sandbox(staged: super::sandbox::Staged) -> Result<Session, SessionError> {
+        let ids = staged.ids.clone();
+        let run_dir = PathBuf::from(RUN_DIR);
+        std::fs::DirBuilder::new().mode(0o700).create(&run_dir).map_err(SessionError::RunDir)?;
+        std::os::unix::fs::chown(&run_dir, Some(ids.owner.0), Some(ids.owner.1)).map_err(SessionError::RunDir)?;
+        let mut init = Spawn::new("/proc/self/exe");
+        init.args(["lab-init", "host"]).death_signal(libc::SIGKILL);
+        let kinds: KindSet = LAB_KINDS.into_iter().chain([NsKind::User]).collect();
+        init.new_namespaces(kinds, Creation::Clone).receive_mounts(true).lab_root(&staged.root).id_maps(ids.uid_map.clone(), ids.gid_map.clone());
+        init.env_clear().new_session(true).close_other_fds(true).cwd("/");
+        init.stdio(Stdio::Null, Stdio::Null, Stdio::Null);
+        let lab_init = init.start()?;
+        // The worker's children are born in the lab's pid namespace (as when
+        // the worker unshared it itself): only a process that lives in a pid
+        // namespace may create a child pid namespace of it, which `start
+        // box: pid` does through the worker's intermediate process.
+        let pid_ns = ns::view::ns_path(&ns::view::proc_root(), lab_init.pid(), NsKind::Pid);
+        ns::sys::setns_path(&pid_ns, NsKind::Pid).map_err(SessionError::Lab)?;
+        super::sandbox::limit().map_err(SessionError::Lab)?;
+        Ok(Session {
+            lab_init,
+            sandbox: Some(ids),
+            exe: Some(staged.exe.clone()),
+            staged: Some(staged),
+            processes: BTreeMap::new(),
+            pins: BTreeMap::new(),
+            captures: BTreeMap::new(),
+            run_dir,
+            checker: None,
+        })
+    }
+
+    /// Enters a lab: a sandbox, or with `sandbox == false` (`--no-sandbox`)
+    /// the namespaces alone, with a warning: then a step as root is root on
+    /// the machine.
+    pub fn enter(sandbox: bool) -> Result<Session, SessionError> {
+        if sandbox {
+            return Session::enter_sandbox();
+        }
+        eprintln!(
+            "nslab: warning: --no-sandbox: this lesson runs in namespaces only, without the sandbox; \
+             its steps can change your machine's files{}",
+            if super::is_root() { " and, as root, the machine itself" } else { "" }
+        );
+        Session::enter_lab(!super::is_root())
+    }
+
+    /// True when the lab is a sandbox (not `--no-sandbox`).
+    pub fn is_sandbox(&self) -> bool {
+        self.sandbox.is_some()
+    }
+
+    /// Makes `spawn` a process of the lab as every step's is: in a new
+    /// session with no terminal, no descriptor above 2, the lab's
+    /// environment only, root in the lab's user namespace.
+    pub fn confine(&self, spawn: &mut Spawn) {
+        spawn.env_clear().new_session(true).close_other_fds(true).become_root(true);
+        for (k, v) in super::sandbox::lab_env() {
+            spawn.env(k, v);
+        }
+        for (k, v) in self.env() {
+            spawn.env(k, v);
+        }
+    }
+
+    /// Gives a file nslab made in the run folder to the lab's root.
+    pub fn give_to_lab(&self, path: &Path) -> std::io::Result<()> {
+        match &self.sandbox {
+            Some(ids) => std::os::unix::fs::lchown(path, Some(ids.owner.0), Some(ids.owner.1)),
+            None => Ok(()),
+        }
     }
 
     /// The pid of the lab's init, whose namespaces are the lesson's "host".
@@ -132,6 +248,7 @@ impl Session {
         // are usable.
         spawn.map_root(kinds.contains(NsKind::User));
         spawn.stdio(Stdio::Null, Stdio::Null, Stdio::Null);
+        self.confine(&mut spawn);
         spawn.join_all_of(inside.unwrap_or(self.host_pid()))?;
         let process = spawn.start()?;
         let pid = process.pid();
@@ -246,7 +363,11 @@ impl Session {
     /// Sets up the `check` command for exercises (once per session).
     pub fn prepare_checker(&mut self) -> std::io::Result<()> {
         if self.checker.is_none() {
-            self.checker = Some(super::exercise::Checker::new(&self.run_dir)?);
+            let checker = super::exercise::Checker::new(&self.run_dir, self.exe.as_deref())?;
+            for made in checker.paths() {
+                self.give_to_lab(&made)?;
+            }
+            self.checker = Some(checker);
         }
         Ok(())
     }

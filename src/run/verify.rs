@@ -171,7 +171,7 @@ fn listed<'s>(ev: &Evidence<'s>, who: &Identity) -> Result<Option<&'s crate::ns:
     match &ev.after.listing {
         None => Err("no lsns listing was taken".into()),
         Some(Err(e)) => Err(format!("the scan of /proc failed: {e}")),
-        Some(Ok(listed)) => Ok(listed.find(who)),
+        Some(Ok(listed)) => listed.find(who),
     }
 }
 
@@ -367,7 +367,7 @@ mod tests {
         let serials = rows.iter().map(|(r, s)| (r.id, *s)).collect();
         let mut namespaces: Vec<Namespace> = rows.into_iter().map(|(r, _)| r).collect();
         namespaces.sort_by_key(|n| (n.id.ino, n.id.dev));
-        s.listing = Some(Ok(Listed { listing: Listing { namespaces }, serials }));
+        s.listing = Some(Ok(Listed { listing: Listing { namespaces }, serials, unreadable: Default::default() }));
         s
     }
 
@@ -501,6 +501,21 @@ mod tests {
         }
         // No listing at all is no evidence either.
         assert_eq!(truth(Expectation::GoneFromLsns { ns: old() }, &base, &base), Unknown);
+    }
+
+    #[test]
+    fn a_listed_inode_whose_serial_cannot_be_read_is_unknown() {
+        // The namespace listed with the capture's inode lost its holder before
+        // its serial was read: it may be the old one or a newcomer.
+        let base = with_old(snap(None), ns(200, 7));
+        let mut after = listed(base.clone(), vec![(row(NsId { dev: 4, ino: 200 }, NsKind::Net, 1, &[]), 7)]);
+        if let Some(Ok(l)) = after.listing.as_mut() {
+            l.serials.clear();
+            l.unreadable.insert(NsId { dev: 4, ino: 200 });
+        }
+        for e in [Expectation::InLsns { ns: old() }, Expectation::GoneFromLsns { ns: old() }, Expectation::Nprocs { ns: old(), count: 1 }] {
+            assert_eq!(truth(e.clone(), &base, &after), Unknown, "{e:?}");
+        }
     }
 
     #[test]

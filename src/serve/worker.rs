@@ -58,7 +58,7 @@ pub fn main(source: &str, digest: Option<&str>) -> i32 {
     }
     // Read before entering the lab: inside its user namespace we are root.
     let rootless = !run::is_root();
-    let lab = match SessionLab::enter(rootless) {
+    let lab = match SessionLab::enter(true) {
         Ok(l) => l,
         Err(e) => {
             emit(Event::LessonCannotRun { lesson: lesson.meta.id.clone(), reason: run::lab_failure_reason(&e) });
@@ -261,9 +261,12 @@ impl Worker<'_> {
     /// in their own terminal, as the user that runs `nslab serve`.
     fn attach_command(&self, i: usize) -> String {
         let step = self.step(i);
-        // The lab's user namespace denies setgroups, which nsenter -U calls
-        // unless it keeps the caller's ids (which map to root there anyway).
-        let kinds = if self.rootless { "-U --preserve-credentials -m -u -i -n -p -C" } else { "-m -u -i -n -p -C" };
+        // Into the lab's user namespace too, so that the shell holds no
+        // privilege over the machine. Made without privilege, that namespace
+        // denies setgroups, which nsenter -U calls unless it keeps the
+        // caller's ids (which map to root there anyway); made by root, it
+        // maps root to an unprivileged range, and nsenter becomes its root.
+        let kinds = if self.rootless { "-U --preserve-credentials -m -u -i -n -p -C" } else { "-U -m -u -i -n -p -C" };
         let mut vars: Vec<String> = self.session().env().into_iter().map(|(k, v)| format!("{k}={}", shell_quote(&v))).collect();
         vars.push(format!("NSLAB_LESSON={}", self.lesson().meta.id));
         vars.push(format!("NSLAB_STEP={}", step.id));
@@ -272,9 +275,12 @@ impl Worker<'_> {
         // nsenter opens a --wd folder before it enters the mount namespace,
         // so the shell changes to the run folder itself.
         format!(
-            "nsenter -t {} {kinds} env {} PATH={bin}:\"$PATH\" sh -c 'cd \"$NSLAB_RUN_DIR\" && exec \"${{SHELL:-sh}}\" -i'",
+            // Only the lab's environment: processes in the lab may read the
+            // shell's, and the learner's may hold secrets.
+            "nsenter -t {} {kinds} env -i TERM=\"$TERM\" LANG=\"$LANG\" SHELL=\"$SHELL\" HOME=/root {} PATH={bin}:{path} sh -c 'cd \"$NSLAB_RUN_DIR\" && exec \"${{SHELL:-sh}}\" -i'",
             self.session().host_pid(),
-            vars.join(" ")
+            vars.join(" "),
+            path = crate::run::sandbox::SAFE_PATH
         )
     }
 }

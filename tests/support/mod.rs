@@ -27,8 +27,16 @@ pub fn require_root(test: &str) -> bool {
         return true;
     }
     assert!(std::env::var_os("CI").is_none(), "{test} needs root, and CI must run it as root");
-    eprintln!("skipping {test}: needs root (run the tests as root)");
+    not_run(test, "it needs root (run the tests as root to run it)");
     false
+}
+
+/// Says, in one line that the test harness does not swallow, that `test`
+/// was not run and why.
+pub fn not_run(test: &str, why: &str) {
+    use std::io::Write;
+    // Straight to the descriptor: the harness captures only print! and eprint!.
+    let _ = std::io::stderr().lock().write_all(format!("not run: {test}: {why}\n").as_bytes());
 }
 
 /// The copy of the binary under test, removed when the test process exits.
@@ -82,17 +90,25 @@ pub enum As {
 impl As {
     /// Both users, for tests that must hold as root and rootless.
     pub const BOTH: [As; 2] = [As::Caller, As::Nobody];
+
+    /// True when commands run as `self` are unprivileged: `nobody`, or the
+    /// caller when the tests run as an ordinary user.
+    pub fn rootless(self) -> bool {
+        self == As::Nobody || !is_root()
+    }
 }
 
 /// A command that runs `program args` as `who`, from a neutral directory.
+/// When the tests themselves run as an ordinary user, `nobody` is that user:
+/// both are unprivileged, and only root may switch users.
 pub fn command_as(who: As, program: &Path, args: &[&str]) -> Command {
     let mut cmd = match who {
-        As::Caller => Command::new(program),
-        As::Nobody => {
+        As::Nobody if is_root() => {
             let mut c = Command::new("setpriv");
             c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"]).arg(program);
             c
         }
+        As::Caller | As::Nobody => Command::new(program),
     };
     cmd.args(args).current_dir("/").env_remove("SHELL");
     cmd
