@@ -184,7 +184,7 @@ pub struct Seconds(pub std::time::Duration);
 
 fn parse_seconds(text: &str) -> Result<Seconds, String> {
     let secs: f64 = text.trim().parse().map_err(|_| format!("`{text}` is not a number of seconds (e.g. 10 or 0.5)"))?;
-    if secs.is_nan() || secs <= 0.0 {
+    if secs.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
         return Err(format!("{text}: a time limit must be more than 0 seconds"));
     }
     std::time::Duration::try_from_secs_f64(secs).map(Seconds).map_err(|_| format!("{text}: too long a time limit"))

@@ -255,6 +255,9 @@ pub enum SandboxPart {
     Limits,
 }
 
+/// What trying one part of the sandbox showed: `Err((what failed, errno))`.
+pub type PartResult = Result<(), (String, Option<i32>)>;
+
 impl SandboxPart {
     /// Every part, in the table's order.
     pub const ALL: [SandboxPart; 4] = [SandboxPart::UserNs, SandboxPart::RootFs, SandboxPart::Session, SandboxPart::Limits];
@@ -638,7 +641,7 @@ impl Probe {
 
     /// Records what starting a real lab `way` showed of each sandbox part
     /// (`Err`: what failed, and the kernel's error number if it gave one).
-    pub fn set_sandbox(&mut self, way: Way, parts: &[(SandboxPart, Result<(), (String, Option<i32>)>)]) {
+    pub fn set_sandbox(&mut self, way: Way, parts: &[(SandboxPart, PartResult)]) {
         let settings = self.settings.clone();
         for (part, result) in parts {
             let capability = Capability::Sandbox(*part);

@@ -358,3 +358,38 @@ fn without_the_sandbox_the_same_attempts_get_through() {
     assert!(!changed.is_empty(), "nothing changed without the sandbox:\n{output}");
     assert!(Path::new("/tmp").exists());
 }
+
+/// An ordinary user with subordinate ids (`/etc/subuid`, `/etc/subgid`)
+/// gets them in the lab through `newuidmap` and `newgidmap`, as rootless
+/// podman does: 65,537 ids, not one. The two files are replaced in a mount
+/// namespace of this test's own, never on the machine.
+#[test]
+fn a_user_with_subordinate_ids_gets_them_in_the_lab() {
+    if !require_root("a_user_with_subordinate_ids_gets_them_in_the_lab") {
+        return;
+    }
+    assert!(Path::new("/usr/bin/newuidmap").exists() || std::env::var_os("CI").is_none(), "CI installs uidmap (newuidmap)");
+    if !Path::new("/usr/bin/newuidmap").exists() {
+        eprintln!("skipping: newuidmap is not installed (Debian: uidmap)");
+        return;
+    }
+    let work = tempfile::Builder::new().prefix("nslab-subid-test-").tempdir().unwrap();
+    let w = work.path();
+    support::set_mode(w, 0o755);
+    std::fs::copy(support::nslab_path(), w.join("nslab")).unwrap();
+    std::fs::write(w.join("subuid"), "nobody:200000:65536\n").unwrap();
+    std::fs::write(w.join("subgid"), "nobody:300000:65536\n").unwrap();
+    let lesson = "---\nid: subid\ntitle: Subordinate ids\n---\n\n```nslab\nrun: cat /proc/self/uid_map | tr -s ' ' | sed 's/^ //'; unshare --user --map-user=1234 id -u\nexpect: stdout:\n| 0 0 1\n| 1 1 65536\n| 1234\n```\n";
+    std::fs::write(w.join("subid.md"), lesson).unwrap();
+    for f in ["subuid", "subgid", "subid.md"] {
+        support::set_mode(&w.join(f), 0o644);
+    }
+    let script = format!(
+        "mount --make-rprivate / && touch /etc/subuid /etc/subgid 2>/dev/null; mount --bind {w}/subuid /etc/subuid && mount --bind {w}/subgid /etc/subgid && \
+         cd {w} && HOME={w} XDG_STATE_HOME={w} setpriv --reuid=65534 --regid=65534 --clear-groups ./nslab run --yes subid.md",
+        w = w.display()
+    );
+    let out = Command::new("unshare").args(["--mount", "--", "sh", "-c", &script]).output().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success() && text.contains("subid: 1 passed"), "{text}");
+}

@@ -135,6 +135,55 @@ pub fn limit() -> io::Result<()> {
     Ok(())
 }
 
+/// An unprivileged worker's own user namespace, in which it is root: with
+/// the user's subordinate ids too (`/etc/subuid`, `/etc/subgid`, written by
+/// the set-user-ID `newuidmap` and `newgidmap`) where they exist, as rootless
+/// podman does, so that the lab has 65,536 ids; else the user alone.
+fn enter_own_userns() -> io::Result<LabIds> {
+    // SAFETY: getuid and getgid cannot fail.
+    let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
+    let read = |p: &str| std::fs::read_to_string(p).unwrap_or_default();
+    let name = nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid)).ok().flatten().map(|u| u.name).unwrap_or_default();
+    // Both files name the user (newgidmap looks subgid up by user too).
+    let ranges = subordinate_start(&read("/etc/subuid"), &name, uid).zip(subordinate_start(&read("/etc/subgid"), &name, uid));
+    let tools = ["newuidmap", "newgidmap"].map(|t| SAFE_PATH.split(':').map(|d| Path::new(d).join(t)).find(|p| p.exists()));
+    if let (Some((subuid, subgid)), [Some(newuidmap), Some(newgidmap)]) = (ranges, tools) {
+        // The maps must be written from outside the new namespace: a child
+        // waits until this process has made it, then runs the two tools.
+        let (ready_r, ready_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
+        let me = std::process::id().to_string();
+        let uid_args = [me.as_str(), "0", &uid.to_string(), "1", "1", &subuid.to_string(), &RANGE_SIZE.to_string()].map(String::from);
+        let gid_args = [me.as_str(), "0", &gid.to_string(), "1", "1", &subgid.to_string(), &RANGE_SIZE.to_string()].map(String::from);
+        let helper = sys::fork_worker()?;
+        if helper.is_none() {
+            drop(ready_w);
+            let mut byte = [0u8; 1];
+            let ok = nix::unistd::read(&ready_r, &mut byte).is_ok_and(|n| n == 1)
+                && std::process::Command::new(&newuidmap).args(&uid_args).status().is_ok_and(|s| s.success())
+                && std::process::Command::new(&newgidmap).args(&gid_args).status().is_ok_and(|s| s.success());
+            // SAFETY: _exit ends the helper without running the worker's code.
+            unsafe { libc::_exit(if ok { 0 } else { 1 }) }
+        }
+        let helper = helper.unwrap_or_default();
+        drop(ready_r);
+        let made = sys::unshare(libc::CLONE_NEWUSER);
+        let _ = nix::unistd::write(&ready_w, if made.is_ok() { b"1" } else { b"" });
+        drop(ready_w);
+        let status = sys::wait_pid(helper, true)?;
+        made?;
+        if status.is_some_and(|s| s.success()) {
+            // One line per line of this namespace's map: a range of a child's
+            // map must lie within one range of its parent's.
+            let map = format!("0 0 1\n1 1 {RANGE_SIZE}\n");
+            return Ok(LabIds { uid_map: map.clone(), gid_map: map, owner: (0, 0) });
+        }
+        return Err(io::Error::other("newuidmap or newgidmap could not write the maps of nslab's user namespace"));
+    }
+    sys::unshare(libc::CLONE_NEWUSER)?;
+    sys::map_self_to_root(uid, gid)?;
+    Ok(LabIds::new(false, "", ""))
+}
+
 /// What the worker staged: where the lab's root is, and who owns it.
 #[derive(Debug)]
 pub struct Staged {
@@ -155,15 +204,9 @@ pub struct Staged {
 /// lab's `/run` (one tmpfs, shared with the lab), so pins and `check` have
 /// the same paths on both sides.
 pub fn stage(root: bool) -> io::Result<Staged> {
-    if !root {
-        // SAFETY: getuid and getgid cannot fail.
-        let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
-        sys::unshare(libc::CLONE_NEWUSER)?;
-        sys::map_self_to_root(uid, gid)?;
-    }
+    let ids = if root { LabIds::for_this_process(true) } else { enter_own_userns()? };
     sys::unshare(libc::CLONE_NEWNS)?;
     sys::set_propagation(Path::new("/"), libc::MS_REC | libc::MS_PRIVATE)?;
-    let ids = LabIds::for_this_process(root);
     // Opened by its path in this mount namespace (a bind mount must come
     // from this namespace's own mounts, which /proc/self/exe does not lead
     // to), before anything covers that path.
@@ -279,8 +322,10 @@ pub fn probe_all(settings: crate::doctor::Settings) -> crate::doctor::Probe {
     probe
 }
 
-/// What one part of the sandbox showed: `Err((what failed, errno))`.
-pub type PartResult = Result<(), (String, Option<i32>)>;
+pub use crate::doctor::PartResult;
+
+/// The probe's answer on its pipe: each part's index and its failure.
+type Answer = Vec<(usize, Option<(String, Option<i32>)>)>;
 
 /// Starts a real lab in a throwaway worker — as root when `as_root` and this
 /// process is root, else as `nobody` (or as the unprivileged user this is)
@@ -300,7 +345,7 @@ pub fn probe(as_root: bool) -> Vec<(SandboxPart, PartResult)> {
         Ok(None) => {
             drop(read_end);
             let found = probe_here(as_root);
-            let text: Vec<(usize, Option<(String, Option<i32>)>)> = found.into_iter().enumerate().map(|(i, (_, r))| (i, r.err())).collect();
+            let text: Answer = found.into_iter().enumerate().map(|(i, (_, r))| (i, r.err())).collect();
             let mut pipe = std::fs::File::from(write_end);
             let _ = pipe.write_all(serde_json::to_string(&text).unwrap_or_default().as_bytes());
             drop(pipe);
@@ -312,7 +357,7 @@ pub fn probe(as_root: bool) -> Vec<(SandboxPart, PartResult)> {
             let mut text = String::new();
             let _ = std::fs::File::from(read_end).read_to_string(&mut text);
             let _ = sys::wait_pid(pid, true);
-            match serde_json::from_str::<Vec<(usize, Option<(String, Option<i32>)>)>>(&text) {
+            match serde_json::from_str::<Answer>(&text) {
                 Ok(list) if list.len() == SandboxPart::ALL.len() => list.into_iter().map(|(i, e)| (SandboxPart::ALL[i], e.map_or(Ok(()), Err))).collect(),
                 _ => fail_all("the probe's worker ended without an answer".into(), None),
             }
