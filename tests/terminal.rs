@@ -461,16 +461,18 @@ fn lesson_one_at_80x24_reads_well_and_steps_back() {
 #[test]
 fn a_closed_terminal_leaves_nothing_behind() {
     let _guard = support::serial();
-    for how in ["kill the session", "SIGHUP", "SIGTERM"] {
+    let cases = [(As::Caller, "kill the session"), (As::Caller, "SIGHUP"), (As::Caller, "SIGTERM"), (As::Nobody, "kill the session"), (As::Nobody, "SIGHUP")];
+    for (who, how) in cases {
         let home = Home::new();
+        support::set_mode(home.path(), 0o777);
         let status = home.path().join("status");
-        // `exec`: the window's program is nslab itself (for the SIGHUP case,
-        // the status it exits with is written by a waiting shell).
-        let run = format!("env HOME={h} XDG_STATE_HOME={h}/state {nslab} run observe", h = home.path().display(), nslab = nslab_path().display());
-        let command = match how {
-            "kill the session" => format!("exec {run}"),
-            _ => format!("{run}; echo $? > {}; sleep 60", status.display()),
-        };
+        // `exec`: the window's program is nslab itself (for the signals, the
+        // status it exits with is written by a waiting shell). As nobody,
+        // setpriv execs nslab: the pid stays the same.
+        let user = if who == As::Nobody { "setpriv --reuid=65534 --regid=65534 --clear-groups -- " } else { "" };
+        let run = format!("env HOME={h} XDG_STATE_HOME={h}/state {user}{nslab} run observe", h = home.path().display(), nslab = nslab_path().display());
+        let how = &*format!("{how}{}", if who == As::Nobody { " (as nobody)" } else { "" });
+        let command = if how.starts_with("kill") { format!("exec {run}") } else { format!("{run}; echo $? > {}; sleep 60", status.display()) };
         let tmux = Tmux::start(&command, 80, 24);
         // Into step 7: box runs in namespaces of its own.
         let mut answered = 0;
@@ -488,7 +490,7 @@ fn a_closed_terminal_leaves_nothing_behind() {
         }
         let pane = tmux.pane_pid();
         let ours = descendants(pane);
-        let nslab: Vec<i32> = ours.iter().copied().filter(|&p| p != pane || how == "kill the session").collect();
+        let nslab: Vec<i32> = ours.iter().copied().filter(|&p| p != pane || how.starts_with("kill")).collect();
         let mine = namespaces_of(&[std::process::id() as i32]);
         let lab_namespaces: std::collections::BTreeMap<String, Option<u64>> =
             namespaces_of(&ours).into_iter().filter(|(link, _)| !mine.contains_key(link)).collect();
@@ -497,10 +499,12 @@ fn a_closed_terminal_leaves_nothing_behind() {
         // The check below sees them while the lesson runs.
         assert_eq!(still_alive(&lab_namespaces).len(), lab_namespaces.len());
         let started = std::time::Instant::now();
-        let signal = match how {
-            "SIGHUP" => libc::SIGHUP,
-            "SIGTERM" => libc::SIGTERM,
-            _ => 0,
+        let signal = if how.starts_with("SIGHUP") {
+            libc::SIGHUP
+        } else if how.starts_with("SIGTERM") {
+            libc::SIGTERM
+        } else {
+            0
         };
         if signal == 0 {
             tmux.tmux(&["kill-session", "-t", "t"]);
