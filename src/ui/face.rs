@@ -304,10 +304,11 @@ impl<'l> TerminalFace<'l> {
                 crate::run::verify::Truth::Fails => ("✘", bad.clone()),
                 crate::run::verify::Truth::Unknown => ("?", st(Style::new().yellow())),
             };
-            let opts = markdown::wrap_options(&v.expected, width.saturating_sub(4)).subsequent_indent("    ");
+            let opts = markdown::wrap_options(&v.expected, width.saturating_sub(2)).initial_indent("  ").subsequent_indent("  ");
+            // The sign takes the first line's indent: continued lines align with the text.
             for (n, line) in textwrap::wrap(&v.expected, opts).into_iter().enumerate() {
                 if n == 0 {
-                    let _ = writeln!(s, "  {} {line}", style.apply_to(sign));
+                    let _ = writeln!(s, "  {} {}", style.apply_to(sign), line.trim_start());
                 } else {
                     let _ = writeln!(s, "  {line}");
                 }
