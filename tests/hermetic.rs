@@ -22,11 +22,18 @@ fn eventually(what: &str, f: impl Fn() -> bool) {
 fn other_programs_namespaces_and_processes_are_not_ours() {
     let _guard = serial();
     let before = HostState::now();
-    // Another program, not started the way the tests start their subjects.
+    // Another program: not started the way the tests start their subjects,
+    // and no descendant of this test (setsid -f leaves it to pid 1).
     let noise_sh = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/noise.sh");
-    let mut noise = Command::new("bash").arg(noise_sh).env_remove(MARK).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
-    let noisy = |pid: u32| std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default().split_whitespace().count() >= 4;
-    eventually("the noise to start its namespaces and sleeps", || noisy(noise.id()));
+    let dir = tempfile::tempdir().unwrap();
+    let pidfile = dir.path().join("noise.pid");
+    let script = format!("echo $$ > {}; exec bash {noise_sh}", pidfile.display());
+    let started = Command::new("setsid").args(["-f", "sh", "-c", &script]).env_remove(MARK).stdout(Stdio::null()).stderr(Stdio::null()).status().unwrap();
+    assert!(started.success());
+    eventually("the noise to say its pid", || std::fs::read_to_string(&pidfile).is_ok_and(|p| p.ends_with('\n')));
+    let noise: i32 = std::fs::read_to_string(&pidfile).unwrap().trim().parse().unwrap();
+    let noisy = |pid: i32| std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default().split_whitespace().count() >= 4;
+    eventually("the noise to start its namespaces and sleeps", || noisy(noise));
     assert!(!ours_running("sleep 300"), "the noise's sleeps are not ours");
     before.assert_restored("nothing of ours, with noise beside");
 
@@ -39,7 +46,7 @@ fn other_programs_namespaces_and_processes_are_not_ours() {
     mine.wait().unwrap();
     before.assert_restored("our own sleep, killed");
 
-    // SAFETY: kill with the pid of the child we started.
-    unsafe { libc::kill(noise.id() as i32, libc::SIGTERM) };
-    assert!(noise.wait().unwrap().success(), "the noise ends cleanly on TERM");
+    // SAFETY: kill with the pid the noise wrote.
+    unsafe { libc::kill(noise, libc::SIGTERM) };
+    eventually("the noise to end what it started, and itself", || !std::path::Path::new(&format!("/proc/{noise}")).exists() || !noisy(noise));
 }

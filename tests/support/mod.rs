@@ -152,35 +152,42 @@ pub fn mark_our_processes() {
 }
 
 /// Every live process on the machine that this test process started,
-/// directly or not (by the mark in its environment), with its command line.
-/// Other programs' processes, however many and whatever their names, are
-/// never in it.
+/// directly or not, with its command line: those with the mark in their
+/// environment (orphans too), and every descendant of those (a sandboxed lab
+/// gives its processes an environment of its own). Other programs'
+/// processes, however many and whatever their names, are never in it.
 pub fn ours() -> Vec<(i32, String)> {
     mark_our_processes();
     let me = std::process::id() as i32;
     let mark = format!("{MARK}={me}");
     let Ok(dir) = std::fs::read_dir("/proc") else { return Vec::new() };
-    let mut found: Vec<(i32, String)> = dir
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
-        .filter(|&pid| pid != me)
-        .filter(|pid| {
-            let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
-            environ.split(|&b| b == 0).any(|kv| kv == mark.as_bytes())
-        })
-        .filter_map(|pid| {
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-            // The state follows the command's closing parenthesis; a zombie holds nothing.
-            let state = stat.rsplit_once(") ").and_then(|(_, rest)| rest.chars().next())?;
-            if state == 'Z' || state == 'X' {
-                return None;
-            }
-            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-            Some((pid, String::from_utf8_lossy(&cmdline).replace('\0', " ").trim_end().to_string()))
-        })
-        .collect();
-    found.sort();
-    found
+    // One pass over /proc: each live process's parent, command line, and mark.
+    let mut live: std::collections::BTreeMap<i32, (i32, String, bool)> = std::collections::BTreeMap::new();
+    for pid in dir.flatten().filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok()).filter(|&pid| pid != me) {
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
+        // State and parent follow the command's closing parenthesis; a zombie holds nothing.
+        let mut fields = stat.rsplit_once(") ").map(|(_, rest)| rest.split_whitespace()).into_iter().flatten();
+        let (Some(state), Some(ppid)) = (fields.next(), fields.next().and_then(|p| p.parse::<i32>().ok())) else { continue };
+        if state == "Z" || state == "X" {
+            continue;
+        }
+        let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+        let marked = environ.split(|&b| b == 0).any(|kv| kv == mark.as_bytes());
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        live.insert(pid, (ppid, String::from_utf8_lossy(&cmdline).replace('\0', " ").trim_end().to_string(), marked));
+    }
+    let mut children: std::collections::BTreeMap<i32, Vec<i32>> = std::collections::BTreeMap::new();
+    for (&pid, (ppid, _, _)) in &live {
+        children.entry(*ppid).or_default().push(pid);
+    }
+    let mut todo: Vec<i32> = live.iter().filter(|(_, (_, _, marked))| *marked).map(|(p, _)| *p).chain(children.get(&me).cloned().unwrap_or_default()).collect();
+    let mut found = BTreeSet::new();
+    while let Some(pid) = todo.pop() {
+        if found.insert(pid) {
+            todo.extend(children.get(&pid).cloned().unwrap_or_default());
+        }
+    }
+    found.into_iter().filter_map(|pid| live.get(&pid).map(|(_, cmd, _)| (pid, cmd.clone()))).collect()
 }
 
 /// True when a process this test started runs exactly `cmdline` (e.g. `sleep 300`).
