@@ -49,6 +49,8 @@ pub struct TerminalFace<'l> {
     /// The lesson to go to instead (`g` with a lesson's id).
     pub open_lesson: Option<String>,
     started: std::time::Instant,
+    /// Draw a spinner for slow steps (not in tests: the timer is per process).
+    spin: bool,
 }
 
 /// The terminal is gone: tell the coordinator as a hang-up would, so the run
@@ -67,6 +69,7 @@ impl<'l> TerminalFace<'l> {
         let screen = Screen::new(std::io::stdout(), || keys::read_key(&INTERRUPTED), keys::size, opts.color);
         let mut face = TerminalFace::with_screen(lesson, screen, opts.color);
         face.from = opts.from.clone();
+        face.spin = true;
         face
     }
 
@@ -87,6 +90,7 @@ impl<'l> TerminalFace<'l> {
             resume_at: None,
             open_lesson: None,
             started: std::time::Instant::now(),
+            spin: false,
         }
     }
 
@@ -156,7 +160,7 @@ impl<'l> TerminalFace<'l> {
     /// Runs the spinner for a step about to run (not for an exercise: the
     /// learner's shell has the terminal).
     fn arm(&mut self, step: &Step) {
-        if step.kind != StepKind::Exercise && self.spinner.is_none() {
+        if self.spin && step.kind != StepKind::Exercise && self.spinner.is_none() {
             self.spinner = Some(Spinner::start(libc::STDOUT_FILENO));
         }
     }
@@ -612,4 +616,118 @@ pub fn next_lesson(next: &Lesson, color: bool) -> bool {
 /// The terminal went away while the coordinator itself was asking.
 fn hang_up_here() {
     INTERRUPTED.compare_exchange(0, libc::SIGHUP, Ordering::SeqCst, Ordering::SeqCst).ok();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run::RunOptions;
+    use crate::run::driver::LessonRun;
+    use crate::run::fake::FakeLab;
+    use std::cell::RefCell;
+    use std::collections::VecDeque;
+    use std::rc::Rc;
+
+    #[derive(Clone, Default)]
+    struct Shared(Rc<RefCell<Vec<u8>>>);
+
+    impl std::io::Write for Shared {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.borrow_mut().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// Drives `text` through a made-up lab with `keys` pressed in turn (then
+    /// `q`); returns what the screen showed and the face.
+    fn run(text: &str, keys: &[Key]) -> (String, Option<String>) {
+        let lesson = crate::lesson::parse_lesson(text, std::path::Path::new("t.md")).unwrap();
+        let out = Shared::default();
+        let queue = Rc::new(RefCell::new(keys.iter().copied().collect::<VecDeque<Key>>()));
+        let q = queue.clone();
+        let screen = Screen::new(out.clone(), move || q.borrow_mut().pop_front().unwrap_or(Key::Char('q')), || (80, 200), false);
+        let mut face = TerminalFace::with_screen(&lesson, screen, false);
+        let mut run = LessonRun::new(&lesson, FakeLab::new(), RunOptions { interactive: true, ..RunOptions::default() });
+        run.drive(&mut face);
+        run.finish(&mut |e| face.event(&e));
+        assert!(queue.borrow().is_empty(), "keys left unread: {:?}", queue.borrow());
+        let shown = String::from_utf8(out.0.borrow().clone()).unwrap();
+        (shown, face.resume_at.clone())
+    }
+
+    const TWO: &str = "---\nid: t\ntitle: T\n---\n\n# T\n\nIntro **prose** for step one.\n\n```nslab\nid: one\nrun: echo hi\nexpect: stdout: hi\n```\n\nBetween text.\n\n```nslab\nid: two\nrun: echo one\nexpect: stdout: two\n```\n\n## What you learned\n\n- closing words\n";
+
+    /// The positions of `parts` in `text`, each after the one before.
+    fn in_order(text: &str, parts: &[&str]) {
+        let mut at = 0;
+        for part in parts {
+            match text[at..].find(part) {
+                Some(p) => at += p + part.len(),
+                None => panic!("{part:?} is not after what came before in:\n{text}"),
+            }
+        }
+    }
+
+    #[test]
+    fn prose_then_card_then_prompt_and_the_closing_words_last() {
+        let (shown, _) = run(TWO, &[Key::Enter, Key::Enter, Key::Enter]);
+        in_order(
+            &shown,
+            &[
+                "Intro prose for step one.",
+                "── Step 1 of 2",
+                "$ echo hi",
+                "• stdout is `hi`",
+                "[Enter] run",
+                "✔ stdout is `hi`",
+                "Between text.",
+                "── Step 2 of 2",
+                "[Enter] run",
+                "✘ stdout is `two`",
+                "[r] retry",
+                "What you learned",
+                "• closing words",
+                "1 passed, 1 failed, 0 skipped",
+            ],
+        );
+    }
+
+    #[test]
+    fn back_ends_the_worker_to_start_over_at_the_previous_step() {
+        let (shown, resume) = run(TWO, &[Key::Enter, Key::Char('b')]);
+        assert_eq!(resume.as_deref(), Some("one"));
+        assert!(!shown.contains("Stopped at step") && !shown.contains("What you learned"), "{shown}");
+        // At the first step there is nowhere to go back to.
+        let (shown, resume) = run(TWO, &[Key::Char('b'), Key::Char('q')]);
+        assert_eq!(resume, None);
+        assert!(shown.contains("this is the first step"), "{shown}");
+    }
+
+    #[test]
+    fn a_skipped_setup_is_offered_and_run_when_needed() {
+        let text = "---\nid: t\ntitle: T\n---\n\n```nslab\nid: start-box\nstart box: uts\nexpect: box uts differs from host\n```\n\n```nslab\nid: in-box\nrun in box: echo hi\nexpect: stdout: hi\n```\n";
+        let (shown, _) = run(text, &[Key::Char('s'), Key::Enter, Key::Enter]);
+        in_order(
+            &shown,
+            &[
+                "skipped: skipped by the learner",
+                "step 2 (in-box) depends on box",
+                "[Enter] run start-box first",
+                "✔ ran step 1 (start-box)",
+                "── Step 2 of 2",
+                "✔ stdout is `hi`",
+                "2 passed, 0 failed, 0 skipped",
+            ],
+        );
+    }
+
+    #[test]
+    fn hints_help_and_the_list_answer_without_running() {
+        let (shown, _) = run(TWO, &[Key::Char('h'), Key::Char('?'), Key::Char('l'), Key::Other, Key::Char('q')]);
+        in_order(&shown, &["(this step has no hint)", "back one step", "▶· 1 one"]);
+        assert!(shown.contains("Stopped at step 1 of 2"), "{shown}");
+    }
 }
