@@ -171,6 +171,18 @@ fn a_lesson_calling_a_missing_program_is_skipped_with_its_package_named() {
     assert_eq!(out.status.code(), Some(3), "{text}{}", stderr(&out));
     assert!(text.contains("ping") && text.contains("iputils-ping") && text.contains("iputils"), "{text}");
     assert!(!text.contains("ok\n"), "the step did not run: {text}");
+    // The doctor names it too, for the shipped lessons that call it.
+    let mut doctor = Command::new("unshare");
+    doctor.args(["--mount", "--propagation", "private", "sh", "-c", hide, "sh"]).arg(nslab_path()).args(["doctor", "--json"]);
+    let out = support::wait_bounded(doctor.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap(), Duration::from_secs(60));
+    assert_eq!(out.status.code(), Some(3), "a lesson cannot run here: {}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ping = report["programs"].as_array().unwrap().iter().find(|p| p["program"] == "ping").expect("ping is listed").clone();
+    assert_eq!(ping["path"], serde_json::Value::Null, "{ping}");
+    assert_eq!((ping["debian"].as_str(), ping["fedora"].as_str()), (Some("iputils-ping"), Some("iputils")));
+    assert!(ping["lessons"].as_array().unwrap().iter().any(|l| l == "net"), "{ping}");
+    let net = report["lessons"].as_array().unwrap().iter().find(|l| l["id"] == "net").unwrap().clone();
+    assert!(net.to_string().contains("it calls ping"), "{net}");
     // With ping where it belongs, the same lesson runs.
     let out = home.run(&["run", "--yes", lesson.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
