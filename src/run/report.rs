@@ -318,6 +318,77 @@ pub fn junit(results: &[LessonResult]) -> String {
 mod tests {
     use super::*;
 
+    fn failed_step() -> StepResult {
+        use crate::run::verify::{Truth, Verdict};
+        StepResult {
+            step: "gone".into(),
+            number: 2,
+            title: "Gone".into(),
+            action: "stop box".into(),
+            outcome: StepOutcome::Failed,
+            error: None,
+            verdicts: vec![
+                Verdict { expected: "the box is stopped".into(), truth: Truth::Holds, observed: "yes".into() },
+                Verdict { expected: "@old is gone from lsns".into(), truth: Truth::Unknown, observed: "cannot tell: the scan of /proc failed".into() },
+            ],
+            command: None,
+            before: None,
+            observed: None,
+            hints: vec!["look again".into()],
+            display: None,
+            duration_ms: 1,
+            overhead_us: 1,
+        }
+    }
+
+    #[test]
+    fn an_unknown_verdict_reads_as_unknown_never_as_held() {
+        let r = Reporter::new(Vec::new(), Format::Human, false);
+        let text = r.human(&Event::step_finished("l", failed_step()));
+        assert!(text.contains("  ✔ the box is stopped\n"), "{text}");
+        assert!(text.contains("  ? @old is gone from lsns\n      unknown: cannot tell: the scan of /proc failed"), "{text}");
+        assert!(text.contains("hint: look again"), "{text}");
+        assert!(failed_step().failure_text().contains("unknown: cannot tell"), "{}", failed_step().failure_text());
+    }
+
+    #[test]
+    fn json_lines_are_each_events_serde_form() {
+        let mut r = Reporter::new(Vec::new(), Format::Json, false);
+        let events = [
+            Event::LessonStarted { lesson: "l".into(), title: "L".into(), path: "l.md".into(), steps: 2 },
+            Event::step_finished("l", failed_step()),
+            Event::LessonFinished { lesson: "l".into(), passed: 0, failed: 1, skipped: 0, interrupted: false, quit: false, duration_ms: 3 },
+        ];
+        for e in &events {
+            r.event(e).unwrap();
+        }
+        let text = String::from_utf8(r.out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3);
+        for (line, e) in lines.iter().zip(&events) {
+            assert_eq!(*line, serde_json::to_string(e).unwrap());
+            let back: Event = serde_json::from_str(line).unwrap();
+            assert_eq!(back.lesson(), "l");
+        }
+        assert!(lines[1].starts_with(r#"{"event":"step_failed","lesson":"l","step":"gone""#), "{}", lines[1]);
+    }
+
+    #[test]
+    fn a_closed_output_is_an_error() {
+        struct Closed;
+        impl std::io::Write for Closed {
+            fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+                Err(std::io::ErrorKind::BrokenPipe.into())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut r = Reporter::new(Closed, Format::Json, false);
+        let e = r.event(&Event::LessonCannotRun { lesson: "l".into(), reason: "r".into() }).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe);
+    }
+
     #[test]
     fn junit_escapes_and_counts() {
         let r = LessonResult {
