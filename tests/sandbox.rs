@@ -393,3 +393,34 @@ fn a_user_with_subordinate_ids_gets_them_in_the_lab() {
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success() && text.contains("subid: 1 passed"), "{text}");
 }
+
+/// `kill -9` of nslab in the middle of a lesson leaves no process of the lab
+/// behind: the worker dies with nslab, and the lab's init, whose ids changed
+/// when it became the lab's root (which clears a parent-death signal), dies
+/// with the worker. Judged in a pid namespace of this test's own.
+#[test]
+fn killing_nslab_leaves_no_process_of_the_lab() {
+    if !require_root("killing_nslab_leaves_no_process_of_the_lab") {
+        return;
+    }
+    let work = tempfile::Builder::new().prefix("nslab-kill-test-").tempdir().unwrap();
+    let w = work.path();
+    support::set_mode(w, 0o755);
+    std::fs::copy(support::nslab_path(), w.join("nslab")).unwrap();
+    let lesson = "---\nid: slow\ntitle: Slow\n---\n\n```nslab\nstart box: uts net\nexpect: box uts differs from host\n```\n\n```nslab\nrun: sleep 30\nexpect: status 0\n```\n";
+    std::fs::write(w.join("slow.md"), lesson).unwrap();
+    support::set_mode(&w.join("slow.md"), 0o644);
+    for who in ["", "setpriv --reuid=65534 --regid=65534 --clear-groups"] {
+        let script = format!(
+            "cd {w} && HOME={w} XDG_STATE_HOME={w} {who} ./nslab run --yes slow.md >/dev/null 2>&1 & \
+             for i in $(seq 100); do ps -e -o args= | grep -q '^sleep 30' && break; sleep 0.05; done; \
+             ps -e -o args= | grep -c '^/proc/self/exe lab-init'; kill -9 $!; sleep 1; echo left; ps -e -o args= | grep -c -e '^/proc/self/exe lab-init' -e '^sleep 30$'",
+            w = w.display()
+        );
+        let out = Command::new("unshare").args(["--pid", "--fork", "--mount-proc", "--", "sh", "-c", &script]).output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let (during, after) = text.split_once("left\n").unwrap_or_else(|| panic!("{who:?}: {text}"));
+        assert!(during.trim().parse::<u32>().unwrap_or(0) >= 2, "{who:?}: the lab was not running: {text}");
+        assert_eq!(after.trim(), "0", "{who:?}: processes of the lab were left behind:\n{text}");
+    }
+}

@@ -946,8 +946,20 @@ fn child_main(plan: &ChildPlan, exec: &ExecVectors, creator: Creator, sock: RawF
         // its root, so that the process is no longer the id it was created
         // with (root on the machine, when nslab runs as root), only the
         // lab's.
-        if plan.parent_maps.is_some() && !become_root() {
-            fail(sock, Stage::Credentials, 0, 1);
+        if plan.parent_maps.is_some() {
+            if !become_root() {
+                fail(sock, Stage::Credentials, 0, 1);
+            }
+            // Changing ids clears the parent-death signal: set it again, and
+            // end here if the parent died before it was (its end of the
+            // socket is closed then).
+            if let Some(sig) = plan.death_signal {
+                libc::prctl(libc::PR_SET_PDEATHSIG, sig as libc::c_ulong, 0, 0, 0);
+                let mut pfd = libc::pollfd { fd: sock, events: libc::POLLRDHUP, revents: 0 };
+                if libc::poll(&mut pfd, 1, 0) != 0 {
+                    libc::_exit(1);
+                }
+            }
         }
         if let Some(dir) = &plan.cwd
             && libc::chdir(dir.as_ptr()) < 0

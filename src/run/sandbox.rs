@@ -379,6 +379,8 @@ fn probe_here(as_root: bool) -> Vec<(SandboxPart, PartResult)> {
                 && libc::setresgid(65534, 65534, 65534) == 0
                 && libc::setresuid(65534, 65534, 65534) == 0
                 && libc::prctl(libc::PR_SET_DUMPABLE, 1, 0, 0, 0) == 0
+                // (It also clears the parent-death signal.)
+                && libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0) == 0
         };
         if !dropped {
             return SandboxPart::ALL.iter().map(|p| (*p, fail("cannot become nobody to try the rootless way"))).collect();
