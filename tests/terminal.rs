@@ -699,3 +699,28 @@ fn g_goes_to_a_step_or_a_lesson() {
     }
     assert_eq!(std::fs::read_to_string(&status).unwrap().trim(), "0");
 }
+
+/// On a busy machine (more than 512 processes, as a learner's desktop has)
+/// the lsns scan uses threads; a lesson's worker cannot start any (it has
+/// unshared a pid namespace), and the scan must still be made, not panic.
+#[test]
+fn lsns_expectations_hold_on_a_busy_machine() {
+    let _guard = support::serial();
+    let home = Home::new();
+    let lesson = home.path().join("busy.md");
+    std::fs::write(
+        &lesson,
+        "---\nid: busy\ntitle: Busy\n---\n\n```nslab\nid: start-box\nstart box: uts\nsave box uts as @u\nexpect: box uts in lsns\n```\n\n```nslab\nid: stop-box\nstop box\nexpect: @u gone from lsns\n```\n",
+    )
+    .unwrap();
+    support::set_mode(&lesson, 0o644);
+    let count = std::fs::read_dir("/proc").unwrap().flatten().filter(|e| e.file_name().to_string_lossy().parse::<u32>().is_ok()).count();
+    let mut crowd: Vec<std::process::Child> = (count..600).map(|_| Command::new("sleep").arg("60").stdin(Stdio::null()).spawn().unwrap()).collect();
+    let out = home.run(&["run", "--yes", "--color", "never", lesson.to_str().unwrap()]);
+    for c in &mut crowd {
+        let _ = c.kill();
+        let _ = c.wait();
+    }
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+}

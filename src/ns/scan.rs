@@ -232,15 +232,24 @@ impl Scanner {
         let partials: Vec<Partial> = if threads == 1 {
             vec![scan_pids(&root, &pids, self.kinds, self.open_fds)]
         } else {
+            // A process that has unshared a pid namespace (a lesson's worker)
+            // cannot start threads (clone gives EINVAL): its parts are read
+            // on this thread instead.
             std::thread::scope(|s| {
                 let handles: Vec<_> = pids
                     .chunks(chunk)
                     .map(|part| {
                         let root = &root;
-                        s.spawn(move || scan_pids(root, part, self.kinds, self.open_fds))
+                        std::thread::Builder::new().spawn_scoped(s, move || scan_pids(root, part, self.kinds, self.open_fds)).map_err(|_| part)
                     })
                     .collect();
-                handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
+                handles
+                    .into_iter()
+                    .map(|h| match h {
+                        Ok(h) => h.join().unwrap_or_default(),
+                        Err(part) => scan_pids(&root, part, self.kinds, self.open_fds),
+                    })
+                    .collect()
             })
         };
         let mut fd_holds = Vec::new();
