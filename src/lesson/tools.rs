@@ -19,8 +19,29 @@ pub type Uses = BTreeMap<String, Vec<String>>;
 
 /// Every program `lesson` calls, with the steps that call it.
 pub fn programs(lesson: &Lesson) -> Uses {
+    calls(lesson, |_| true)
+}
+
+/// The programs `lesson` needs: those called by a step whose verdict
+/// depends on its command working — one that expects its output, or a
+/// status other than "nonzero" — and by exercises (their solution and probe
+/// must work). A step that only checks namespaces, or expects a failure,
+/// runs the same whether the program is there or not.
+pub fn needed(lesson: &Lesson) -> Uses {
+    use super::{Expectation, ExpectedStatus};
+    calls(lesson, |step| {
+        step.exercise.is_some()
+            || step.expectations.iter().any(|e| match &e.value {
+                Expectation::Output { .. } => true,
+                Expectation::Status { status } => *status != ExpectedStatus::Nonzero,
+                _ => false,
+            })
+    })
+}
+
+fn calls(lesson: &Lesson, counts: impl Fn(&super::Step) -> bool) -> Uses {
     let mut uses = Uses::new();
-    for step in &lesson.steps {
+    for step in lesson.steps.iter().filter(|s| counts(s)) {
         let mut texts: Vec<&str> = Vec::new();
         if let Action::Run { command, .. } | Action::Unshare { command, .. } = &step.action.value {
             texts.push(command);
@@ -409,9 +430,9 @@ impl MissingTool {
     }
 }
 
-/// The programs `lesson` calls that are not found in `dirs`.
+/// The programs `lesson` needs (see [`needed`]) that are not found in `dirs`.
 pub fn missing(lesson: &Lesson, dirs: &[PathBuf]) -> Vec<MissingTool> {
-    programs(lesson)
+    needed(lesson)
         .into_iter()
         .filter(|(p, _)| locate(p, dirs).is_none())
         .map(|(program, steps)| MissingTool { package: package(&program), program, steps })
@@ -539,5 +560,10 @@ mod tests {
         assert_eq!(m[0].describe(), "no-such-tool-xyz (install it with your distribution's package manager)");
         assert_eq!(m[1].describe(), "ping (Debian/Ubuntu: apt install iputils-ping; Fedora: dnf install iputils)");
         assert_eq!(m[1].steps, ["a"]);
+        // A step that checks only namespaces, or expects a failure, runs all the same.
+        let text = "---\nid: t\ntitle: T\n---\n\n```nslab\nid: a\nrun: modprobe dummy\nexpect: host uts same\n```\n\n```nslab\nid: b\nrun: insmod x\nexpect: status nonzero\n```\n";
+        let lesson = crate::lesson::parse_lesson(text, Path::new("t.md")).unwrap();
+        assert!(missing(&lesson, &[empty.path().to_path_buf()]).is_empty());
+        assert_eq!(programs(&lesson).into_keys().collect::<Vec<_>>(), ["insmod", "modprobe"]);
     }
 }
