@@ -1,7 +1,9 @@
-//! Faces: what the learner sees. `markdown` renders lesson prose for a
-//! terminal, `picture` draws who is in which namespace after a step, `card`
-//! says what a step will do, `keys` reads keys and says what they mean; this
-//! module holds the few questions asked outside a lesson.
+//! Faces: what the learner sees. `face` is the terminal face of the lesson
+//! driver; `markdown` renders lesson prose for a terminal, `picture` draws
+//! who is in which namespace after a step, `card` says what a step will do,
+//! `screen` pages, `keys` reads keys and says what they mean, `spinner` shows
+//! a slow step's time. This module holds the few questions asked outside a
+//! lesson.
 
 pub mod card;
 pub mod face;
