@@ -192,18 +192,18 @@ fn a_lesson_calling_a_missing_program_is_skipped_with_its_package_named() {
 // The learner's terminal, driven in tmux like a learner would.
 // ---------------------------------------------------------------------------
 
-/// A tmux server of this test's own (`tmux -L` with a unique socket name),
-/// with one window of `cols`×`rows` running `command` through `sh -c`.
+/// A tmux server of this test's own (`tmux -S` on a socket in a folder of
+/// the test's, removed with it: no other tmux server is ever touched, and no
+/// socket is left behind), with one window of `cols`×`rows` running
+/// `command` through `sh -c`.
 struct Tmux {
-    socket: String,
+    dir: tempfile::TempDir,
 }
 
 impl Tmux {
     fn start(command: &str, cols: u16, rows: u16) -> Tmux {
-        static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let socket = format!("nslab-test-{}-{n}", std::process::id());
-        let t = Tmux { socket };
+        let dir = tempfile::Builder::new().prefix("nslab-test-tmux-").tempdir().unwrap();
+        let t = Tmux { dir };
         let (c, r) = (cols.to_string(), rows.to_string());
         let out = t.tmux(&["-f", "/dev/null", "new-session", "-d", "-x", &c, "-y", &r, "-s", "t", command]);
         assert!(out.status.success(), "tmux: {}", stderr(&out));
@@ -211,7 +211,7 @@ impl Tmux {
     }
 
     fn tmux(&self, args: &[&str]) -> std::process::Output {
-        Command::new("tmux").arg("-L").arg(&self.socket).args(args).env_remove("TMUX").output().expect("tmux runs (.ci/run installs it)")
+        Command::new("tmux").arg("-S").arg(self.dir.path().join("socket")).args(args).env_remove("TMUX").output().expect("tmux runs (.ci/run installs it)")
     }
 
     /// The screen, as text.
