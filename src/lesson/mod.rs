@@ -17,6 +17,7 @@ mod output;
 mod span;
 mod step;
 mod syntax;
+pub mod tools;
 
 use std::fs::File;
 use std::io::Read;
