@@ -211,7 +211,14 @@ impl Renderer {
             Event::Text(t) => self.push_text(t),
             Event::Code(c) => self.push_code(c),
             Event::InlineMath(m) | Event::DisplayMath(m) => self.push_code(m),
-            Event::Html(h) | Event::InlineHtml(h) => self.push_text(h.trim_end_matches('\n')),
+            // HTML is for the book (`<details>`, `<summary>`): its text is
+            // shown, its tags are not.
+            Event::Html(h) | Event::InlineHtml(h) => {
+                let text = strip_tags(h);
+                if !text.trim().is_empty() {
+                    self.push_text(text.trim_end_matches('\n'));
+                }
+            }
             Event::SoftBreak => self.inline.push(' '),
             Event::HardBreak => self.inline.push('\n'),
             Event::Rule => {
@@ -673,4 +680,23 @@ mod tests {
             assert!(measure_text_width(line) <= 20);
         }
     }
+}
+
+/// The text of an HTML fragment without its tags (`<summary>Why</summary>`
+/// is `Why`); a `<` that opens no tag is kept.
+fn strip_tags(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(open) = rest.find('<') {
+        out.push_str(&rest[..open]);
+        match rest[open..].find('>') {
+            Some(close) if rest[open + 1..].starts_with(|c: char| c.is_ascii_alphabetic() || c == '/' || c == '!') => rest = &rest[open + close + 1..],
+            _ => {
+                out.push('<');
+                rest = &rest[open + 1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
