@@ -605,6 +605,25 @@ fn carry_styles(lines: Vec<String>) -> Vec<String> {
     out
 }
 
+/// The text of an HTML fragment without its tags (`<summary>Why</summary>`
+/// is `Why`); a `<` that opens no tag is kept.
+fn strip_tags(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(open) = rest.find('<') {
+        out.push_str(&rest[..open]);
+        match rest[open..].find('>') {
+            Some(close) if rest[open + 1..].starts_with(|c: char| c.is_ascii_alphabetic() || c == '/' || c == '!') => rest = &rest[open + close + 1..],
+            _ => {
+                out.push('<');
+                rest = &rest[open + 1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -680,23 +699,4 @@ mod tests {
             assert!(measure_text_width(line) <= 20);
         }
     }
-}
-
-/// The text of an HTML fragment without its tags (`<summary>Why</summary>`
-/// is `Why`); a `<` that opens no tag is kept.
-fn strip_tags(html: &str) -> String {
-    let mut out = String::with_capacity(html.len());
-    let mut rest = html;
-    while let Some(open) = rest.find('<') {
-        out.push_str(&rest[..open]);
-        match rest[open..].find('>') {
-            Some(close) if rest[open + 1..].starts_with(|c: char| c.is_ascii_alphabetic() || c == '/' || c == '!') => rest = &rest[open + close + 1..],
-            _ => {
-                out.push('<');
-                rest = &rest[open + 1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out
 }
