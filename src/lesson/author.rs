@@ -92,9 +92,26 @@ pub fn check_paths(paths: &[PathBuf], out: &mut impl Write, color: bool) -> io::
     let mut failed = 0;
     let mut errors = 0;
     let mut warned = 0;
+    // Translations are counted apart: they are the same lessons in another language.
+    let mut translations = Tally::default();
     let mut ids: HashMap<String, PathBuf> = HashMap::new();
     for file in &files {
         let diags = match check_file(file) {
+            Ok(lesson) if lesson.meta.translates.is_some() => {
+                let mut diags = super::translation::check(&lesson);
+                if diags.is_empty() {
+                    diags = super::warnings(&lesson);
+                    translations.warned += diags.len();
+                    translations.ok += 1;
+                } else {
+                    translations.failed += 1;
+                    translations.errors += diags.len();
+                }
+                if !diags.is_empty() {
+                    print(out, &diags)?;
+                }
+                continue;
+            }
             Ok(lesson) => match ids.get(&lesson.meta.id) {
                 None if !super::warnings(&lesson).is_empty() => {
                     let warnings = super::warnings(&lesson);
@@ -125,19 +142,39 @@ pub fn check_paths(paths: &[PathBuf], out: &mut impl Write, color: bool) -> io::
     if printed_any {
         writeln!(out)?;
     }
-    let total = files.len();
-    let mut summary = format!("checked {total} {}: {ok} ok", plural(total, "lesson", "lessons"));
-    if failed > 0 {
-        summary.push_str(&format!(", {failed} with {errors} {}", plural(errors, "error", "errors")));
+    let lessons = Tally { ok, failed, errors, warned };
+    writeln!(out, "{}", lessons.summary("lesson", "lessons"))?;
+    if translations.ok + translations.failed > 0 {
+        writeln!(out, "{}", translations.summary("translation", "translations"))?;
     }
-    if warned > 0 {
-        summary.push_str(&format!(", {warned} {}", plural(warned, "warning", "warnings")));
-    }
-    writeln!(out, "{summary}")?;
     if !problems.is_empty() {
         writeln!(out, "{} {} could not be checked", problems.len(), plural(problems.len(), "path", "paths"))?;
     }
-    Ok(failed == 0 && problems.is_empty())
+    Ok(failed == 0 && translations.failed == 0 && problems.is_empty())
+}
+
+/// How many files of one sort were checked, and how they fared.
+#[derive(Debug, Default)]
+struct Tally {
+    ok: usize,
+    failed: usize,
+    errors: usize,
+    warned: usize,
+}
+
+impl Tally {
+    /// `checked 3 lessons: 2 ok, 1 with 4 errors, 1 warning`.
+    fn summary(&self, one: &str, many: &str) -> String {
+        let total = self.ok + self.failed;
+        let mut summary = format!("checked {total} {}: {} ok", plural(total, one, many), self.ok);
+        if self.failed > 0 {
+            summary.push_str(&format!(", {} with {} {}", self.failed, self.errors, plural(self.errors, "error", "errors")));
+        }
+        if self.warned > 0 {
+            summary.push_str(&format!(", {} {}", self.warned, plural(self.warned, "warning", "warnings")));
+        }
+        summary
+    }
 }
 
 fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
