@@ -27,12 +27,36 @@ pub fn load(paths: &[PathBuf]) -> Result<Vec<Lesson>, Vec<Diagnostic>> {
     if paths.is_empty() {
         return builtin();
     }
-    let (files, mut problems) = lesson::lesson_files(paths);
+    // A name that is no file here but a built-in lesson's id (`uts`) or file
+    // name (`02-uts`) opens that lesson.
+    let mut slots: Vec<Result<Lesson, PathBuf>> = Vec::new();
+    let mut problems = Vec::new();
+    let mut builtins: Option<Vec<Lesson>> = None;
+    for path in paths {
+        if path.exists() || path.components().count() != 1 {
+            slots.push(Err(path.clone()));
+            continue;
+        }
+        let all = builtins.get_or_insert_with(|| builtin().unwrap_or_default());
+        match find(all, &path.to_string_lossy()) {
+            Some(l) => slots.push(Ok(l.clone())),
+            None => problems.push(Diagnostic::whole_file(path, "no such file, and no built-in lesson has this id (`nslab list` shows them)")),
+        }
+    }
     let mut lessons = Vec::new();
-    for f in files {
-        match lesson::check_file(&f) {
+    for slot in slots {
+        match slot {
             Ok(l) => lessons.push(l),
-            Err(d) => problems.extend(d),
+            Err(path) => {
+                let (files, found) = lesson::lesson_files(std::slice::from_ref(&path));
+                problems.extend(found);
+                for f in files {
+                    match lesson::check_file(&f) {
+                        Ok(l) => lessons.push(l),
+                        Err(d) => problems.extend(d),
+                    }
+                }
+            }
         }
     }
     if problems.is_empty() { Ok(lessons) } else { Err(problems) }

@@ -27,11 +27,13 @@ pub struct Cli {
 pub enum Command {
     /// Run lessons step by step and verify what the kernel shows
     ///
-    /// At a terminal nslab asks before each step (Enter runs it, s skips, h shows a hint,
-    /// q quits); without one, or with --yes, it runs straight through. Exit status: 0 when
+    /// At a terminal nslab asks before each step (Enter runs it, ? shows the keys); with
+    /// --yes it runs straight through, and without a terminal it needs --yes. LESSON may be
+    /// a file, a folder or a built-in lesson's id (`nslab run uts`). Exit status: 0 when
     /// every expectation held, 1 when some failed (or the report could not be written), 2 for
     /// an invalid lesson or command line, 3 when a lesson cannot run on this machine, 128+N
-    /// when signal N stopped it.
+    /// when signal N stopped it: 130 after Ctrl-C, 129 when the terminal went away, 143 on
+    /// SIGTERM.
     Run(RunArgs),
     /// List the lessons with your progress
     List(ListArgs),
@@ -142,9 +144,12 @@ pub struct RunArgs {
     /// Lesson files or folders (default: the built-in lessons, from the next unfinished one).
     #[arg(value_name = "LESSON|DIR")]
     pub paths: Vec<std::path::PathBuf>,
-    /// Run straight through without asking (also when there is no terminal).
+    /// Run straight through without asking (needed when there is no terminal).
     #[arg(short = 'y', long)]
     pub yes: bool,
+    /// With --yes: record the lessons run as your progress (without it, --yes leaves your progress alone).
+    #[arg(long)]
+    pub save_progress: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
     pub format: OutputFormat,
@@ -217,8 +222,11 @@ pub struct ListArgs {
 /// `nslab reset`.
 #[derive(Debug, Args)]
 pub struct ResetArgs {
-    /// The lesson to forget (default: all).
+    /// The lesson to forget (default: all, after asking).
     pub lesson: Option<String>,
+    /// Forget everything without asking.
+    #[arg(short = 'y', long)]
+    pub yes: bool,
 }
 
 /// `nslab check`.

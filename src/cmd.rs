@@ -693,7 +693,11 @@ pub fn run(args: &crate::cli::RunArgs) -> Result<Exit, CmdError> {
         crate::cli::OutputFormat::Human => run::report::Format::Human,
         crate::cli::OutputFormat::Json => run::report::Format::Json,
     };
-    let terminal = console::Term::stdout().is_term() && console::user_attended_stderr() && nix::unistd::isatty(std::io::stdin()).unwrap_or(false);
+    let terminal = crate::ui::at_terminal();
+    if !terminal && !args.yes {
+        eprint!("{}", crate::ui::NO_TERMINAL);
+        return Ok(Exit::Invalid);
+    }
     let opts = RunOptions {
         interactive: terminal && !args.yes && format == run::report::Format::Human,
         format,
@@ -707,7 +711,9 @@ pub fn run(args: &crate::cli::RunArgs) -> Result<Exit, CmdError> {
         sandbox: !args.no_sandbox,
     };
     // No paths: the built-in lessons, from the first unfinished one.
-    let mut progress = progress::Progress::load(progress::state_dir().as_deref());
+    // Straight through, progress is kept only when asked for.
+    let mut progress =
+        if args.yes && !args.save_progress { progress::Progress::ephemeral() } else { progress::Progress::load(progress::state_dir().as_deref()) };
     let lessons = if args.paths.is_empty() {
         let next = lessons.iter().position(|l| !progress.get(&l.meta.id).is_some_and(|p| p.finished)).unwrap_or(0);
         lessons.into_iter().skip(next).collect()
@@ -749,6 +755,10 @@ pub fn continue_learning() -> Result<Exit, CmdError> {
             return Ok(Exit::Invalid);
         }
     };
+    if !crate::ui::at_terminal() {
+        eprint!("{}", crate::ui::NO_TERMINAL);
+        return Ok(Exit::Invalid);
+    }
     let progress = progress::Progress::load(progress::state_dir().as_deref());
     let Some(lesson) = lessons.iter().find(|l| !progress.get(&l.meta.id).is_some_and(|p| p.finished)) else {
         println!("You have finished every lesson. `nslab list` shows them; `nslab reset` starts over.");
@@ -759,6 +769,7 @@ pub fn continue_learning() -> Result<Exit, CmdError> {
         no_sandbox: false,
         paths: Vec::new(),
         yes: false,
+        save_progress: false,
         format: crate::cli::OutputFormat::Human,
         color: crate::cli::ColorChoice::Auto,
         fail_fast: false,
@@ -807,7 +818,28 @@ pub fn list(args: &crate::cli::ListArgs) -> Result<Exit, CmdError> {
 pub fn reset(args: &crate::cli::ResetArgs) -> Result<Exit, CmdError> {
     use crate::run::progress;
     let mut progress = progress::Progress::load(progress::state_dir().as_deref());
-    let had = progress.reset(args.lesson.as_deref());
+    let builtin = crate::catalog::builtin().unwrap_or_default();
+    // A built-in lesson by id or file name, or any lesson with progress kept.
+    let id = args.lesson.as_deref().map(|id| crate::catalog::find(&builtin, id).map_or(id.to_string(), |l| l.meta.id.clone()));
+    if let Some(id) = &id {
+        if crate::catalog::find(&builtin, id).is_none() && progress.get(id).is_none() {
+            eprintln!("nslab reset: no lesson has the id {id:?} (`nslab list` shows them)");
+            return Ok(Exit::Invalid);
+        }
+    } else if !args.yes {
+        match crate::ui::confirm("Forget your progress in every lesson?") {
+            Some(true) => {}
+            Some(false) => {
+                println!("kept your progress");
+                return Ok(Exit::Ok);
+            }
+            None => {
+                eprintln!("nslab reset: no terminal to ask on; `nslab reset --yes` forgets your progress in every lesson");
+                return Ok(Exit::Invalid);
+            }
+        }
+    }
+    let had = progress.reset(id.as_deref());
     progress.save().map_err(CmdError::Output)?;
     match (&args.lesson, had) {
         (Some(l), true) => println!("forgot your progress in {l}"),
@@ -954,9 +986,30 @@ pub fn doctor(args: &crate::cli::DoctorArgs) -> Result<Exit, CmdError> {
             return Ok(Exit::Invalid);
         }
     };
+    use crate::lesson::tools;
     let probe = crate::run::sandbox::probe_all(Settings::read(&Sources::host()));
-    let report = Report::new(probe, &lessons, lab_requirements());
-    let out = if args.json { report.to_json() + "\n" } else { report.render(use_color(args.color)) };
+    let mut report = Report::new(probe, &lessons, lab_requirements());
+    // The programs the lessons call: a lesson that calls a missing one cannot run.
+    let dirs = tools::search_path(std::env::var("PATH").ok().as_deref());
+    let inventory = tools::inventory(&lessons, &dirs);
+    for (lesson, verdicts) in lessons.iter().zip(report.lessons.iter_mut()) {
+        let missing = tools::missing(lesson, &dirs);
+        let Some(first) = missing.first() else { continue };
+        let reason = format!("it calls {}, missing here", missing.iter().map(tools::MissingTool::describe).collect::<Vec<_>>().join(", "));
+        let fix = first.package.map(|(deb, _)| format!("sudo apt install {deb}"));
+        for v in [&mut verdicts.as_root, &mut verdicts.rootless] {
+            if *v == crate::doctor::Verdict::Runs {
+                *v = crate::doctor::Verdict::Blocked { reason: reason.clone(), fix: fix.clone() };
+            }
+        }
+    }
+    let out = if args.json {
+        let mut value: serde_json::Value = serde_json::from_str(&report.to_json()).map_err(|e| CmdError::Usage(e.to_string()))?;
+        value["programs"] = serde_json::to_value(&inventory).map_err(|e| CmdError::Usage(e.to_string()))?;
+        serde_json::to_string_pretty(&value).map_err(|e| CmdError::Usage(e.to_string()))? + "\n"
+    } else {
+        report.render(use_color(args.color)) + &tools::render_inventory(&inventory, use_color(args.color))
+    };
     std::io::stdout().lock().write_all(out.as_bytes()).map_err(CmdError::Output)?;
     Ok(if report.exit_code() == 0 { Exit::Ok } else { Exit::CannotRun })
 }

@@ -15,3 +15,4 @@ pub mod ns;
 pub mod picture;
 pub mod run;
 pub mod serve;
+pub mod ui;

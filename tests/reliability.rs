@@ -120,7 +120,7 @@ fn eight_parallel_runs_all_pass() {
     let children: Vec<Child> = lessons[..8]
         .iter()
         .map(|lesson| {
-            let mut cmd = command_as(As::Caller, nslab_path(), &["run", "--yes", "--color", "never", lesson]);
+            let mut cmd = command_as(As::Caller, nslab_path(), &["run", "--yes", "--save-progress", "--color", "never", lesson]);
             cmd.current_dir(dir.path()).env("XDG_STATE_HOME", &state).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap()
         })
         .collect();

@@ -226,11 +226,14 @@ fn progress_is_saved_listed_resumed_and_reset() {
         stdout(&cmd.output().unwrap())
     };
     assert!(list(&["list", "pass.md", "wrong.md"]).contains("fixture-wrong  not started"), "{}", list(&["list", "pass.md", "wrong.md"]));
+    // --yes alone leaves progress alone; --save-progress records it.
     run_as(As::Caller, dir, &["--yes", "wrong.md"]);
+    assert!(list(&["list", "pass.md", "wrong.md"]).contains("fixture-wrong  not started"));
+    run_as(As::Caller, dir, &["--yes", "--save-progress", "wrong.md"]);
     let listed = list(&["list", "pass.md", "wrong.md"]);
     assert!(listed.contains("fixture-wrong  1/3 steps"), "{listed}");
     assert!(listed.contains("next: start-a-box"), "{listed}");
-    run_as(As::Caller, dir, &["--yes", "pass.md"]);
+    run_as(As::Caller, dir, &["--yes", "--save-progress", "pass.md"]);
     assert!(list(&["list", "pass.md"]).contains("fixture-pass  done"));
     // --from replays the earlier steps quietly, so later ones find their state.
     let out = run_as(As::Caller, dir, &["--yes", "--from", "run-in-the-pin", "pass.md"]);
@@ -274,7 +277,8 @@ fn interactive_terminal_step_skip_hint_retry_quit() {
         cmd.current_dir(fixtures.path()).env("XDG_STATE_HOME", fixtures.path().join("state")).env("TERM", "xterm");
         let mut pty = support::Pty::spawn(cmd);
         let screen = pty.expect("[Enter] run", 20);
-        assert!(screen.contains("Some prose before the first step, with inline code."), "prose rendered without markup:\n{screen}");
+        // Without colour, emphasis is plain and inline code keeps its backticks.
+        assert!(screen.contains("Some prose before the first step, with `inline code`."), "prose rendered without markup:\n{screen}");
         pty.send("\r");
         pty.expect("✔ the uts namespace of box differs from the lab's", 20);
         pty.expect("[Enter] run", 20);
@@ -294,7 +298,8 @@ fn interactive_terminal_step_skip_hint_retry_quit() {
         pty.expect("✘ stdout is `yes`", 20);
         pty.expect("[r] retry", 20);
         pty.send("\r");
-        pty.expect("[4/4] Fourth", 20);
+        pty.expect("Step 4 of 4", 20);
+        pty.expect("Fourth", 20);
         pty.expect("[Enter] run", 20);
         pty.send("q");
         assert_eq!(pty.wait(20), Some(1), "{who:?}: a failed step makes the exit code 1");
@@ -335,7 +340,8 @@ fn interactive_exercises_in_a_live_shell() {
         pty.expect("All of it holds", 20);
         pty.send("exit\n");
         pty.send("exit\n");
-        pty.expect("[3/4] Join the box", 20);
+        pty.expect("Step 3 of 4", 20);
+        pty.expect("Join the box", 20);
         // Exercise 2: a wrong try, a hint, the solution, then solved.
         pty.expect("[Enter] open the shell", 20);
         pty.send("\r");
@@ -355,7 +361,8 @@ fn interactive_exercises_in_a_live_shell() {
         pty.expect("✔ the net namespace of your shell is the same as box's", 20);
         pty.send("exit\n");
         pty.send("exit\n");
-        pty.expect("[4/4] Keep one alive", 20);
+        pty.expect("Step 4 of 4", 20);
+        pty.expect("Keep one alive", 20);
         // Exercise 3: the learner leaves at once, then quits.
         pty.expect("[Enter] open the shell", 20);
         pty.send("\r");

@@ -134,6 +134,7 @@ const ATTEMPTS: &[Attempt] = &[
     // Limits.
     a("fork-many", "n=0; for i in $(seq 1500); do sleep 20 & n=$((n+1)); done 2>/dev/null; [ $(ps -e | wc -l) -gt 600 ] && echo ESCAPED:fork-many; true", true),
     a("big-file", "head -c 600M /dev/zero > /tmp/big 2>/dev/null && echo ESCAPED:big-file; rm -f /tmp/big", true),
+    a("big-memory", "python3 -c \"b = bytearray(3 << 30); print('ESCAPED:big-memory')\" 2>/dev/null", true),
     a("many-files", "python3 -c \"fs=[open('/dev/null') for _ in range(20000)]; print('ESCAPED:many-files')\" 2>/dev/null", true),
 ];
 

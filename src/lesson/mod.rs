@@ -17,6 +17,7 @@ mod output;
 mod span;
 mod step;
 mod syntax;
+pub mod tools;
 mod translation;
 
 use std::fs::File;

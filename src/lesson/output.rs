@@ -50,6 +50,10 @@ impl OutputMatcher {
             OutputMatcher::Lines(lines) => match lines.as_slice() {
                 [] => format!("{stream} is empty"),
                 [LinePattern::Text(t)] => format!("{stream} is `{t}`"),
+                _ if lines.contains(&LinePattern::AnyLines) => {
+                    let n = lines.iter().filter(|l| **l != LinePattern::AnyLines).count();
+                    format!("{stream} has the {n} lines shown, with any lines where `...` stands")
+                }
                 _ => format!("{stream} is the {} lines shown", lines.len()),
             },
             OutputMatcher::Contains(t) => format!("{stream} contains `{t}`"),

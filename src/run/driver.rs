@@ -380,6 +380,8 @@ impl<'l, L: Lab> LessonRun<'l, L> {
             duration_ms: self.started.elapsed().as_millis() as u64,
             worker_peak_kib: 0,
             write_error: None,
+            resume_at: None,
+            open_lesson: None,
         };
         sink(result.finished_event());
         result

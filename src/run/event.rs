@@ -386,6 +386,13 @@ pub struct LessonResult {
     /// Why the worker could not write its report (a closed pipe), if so.
     #[serde(default)]
     pub write_error: Option<String>,
+    /// The learner asked (`b`, `g` at the terminal) to start the lesson
+    /// over from this step, in a fresh lab, the steps before it replayed quietly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resume_at: Option<String>,
+    /// The learner asked (`g` at the terminal) to go to this lesson instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_lesson: Option<String>,
 }
 
 /// One step, as the coordinator needs it for JUnit and progress.

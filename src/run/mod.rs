@@ -105,9 +105,10 @@ pub fn is_root() -> bool {
 }
 
 /// Why `lesson` cannot run here, if it cannot: it needs root, a newer
-/// kernel, or a kind of namespace this kernel lacks (the doctor's words).
+/// kernel, a kind of namespace this kernel lacks (the doctor's words), or a
+/// program this machine lacks (named, with its package).
 pub fn cannot_run_reason(lesson: &Lesson) -> Option<String> {
-    lesson_blocked(lesson, &crate::doctor::Settings::read(&crate::doctor::Sources::host()), is_root())
+    lesson_blocked(lesson, &crate::doctor::Settings::read(&crate::doctor::Sources::host()), is_root()).or_else(|| crate::lesson::tools::missing_reason(lesson))
 }
 
 /// [`cannot_run_reason`] on a machine with `settings`, as root or not.
@@ -133,22 +134,27 @@ pub fn lesson_blocked(lesson: &Lesson, settings: &crate::doctor::Settings, root:
 
 static WORKER: AtomicI32 = AtomicI32::new(0);
 
+/// A learner is at the terminal: Ctrl-C reaches the worker from the terminal
+/// itself, and is the worker's to answer (retry, skip or quit), so it is not
+/// passed on.
+static ATTENDED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 extern "C" fn on_signal(sig: libc::c_int) {
     INTERRUPTED.store(sig, Ordering::SeqCst);
     let worker = WORKER.load(Ordering::SeqCst);
-    if worker > 0 {
+    if worker > 0 && !(sig == libc::SIGINT && ATTENDED.load(Ordering::SeqCst)) {
         // SAFETY: kill is async-signal-safe.
         unsafe { libc::kill(worker, sig) };
     }
 }
 
-/// Catches SIGINT and SIGTERM: the current step is stopped, the lab torn
-/// down, and nslab exits with 128 + the signal.
+/// Catches SIGINT, SIGTERM and SIGHUP (the terminal went away): the current
+/// step is stopped, the lab torn down, and nslab exits with 128 + the signal.
 pub fn catch_signals() {
     use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction};
     // No SA_RESTART: a blocking poll or read returns EINTR and sees the flag.
     let action = SigAction::new(SigHandler::Handler(on_signal), SaFlags::empty(), SigSet::empty());
-    for sig in [Signal::SIGINT, Signal::SIGTERM] {
+    for sig in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
         // SAFETY: the handler only stores to atomics and calls kill.
         unsafe {
             let _ = sigaction(sig, &action);
@@ -183,11 +189,20 @@ impl RunEnd {
 /// Runs `lessons` one after another, each in its own worker and lab.
 pub fn run_lessons(lessons: &[Lesson], opts: &RunOptions, progress: &mut progress::Progress) -> RunEnd {
     catch_signals();
+    ATTENDED.store(opts.interactive, Ordering::SeqCst);
     let fds_at_start = open_fds();
     let mut results = Vec::new();
     let mut stdout = face::Terminal::new(std::io::stdout(), opts);
-    for lesson in lessons {
+    // The lessons to run; `g` at the terminal may send the learner to another.
+    let mut queue: Vec<Lesson> = lessons.to_vec();
+    let mut n = 0;
+    while let Some(lesson) = queue.get(n).cloned() {
+        let lesson = &lesson;
         if INTERRUPTED.load(Ordering::SeqCst) != 0 {
+            break;
+        }
+        // At a terminal, the learner reads the end of one lesson before the next begins.
+        if n > 0 && opts.interactive && opts.format == report::Format::Human && !crate::ui::face::next_lesson(lesson, opts.color) {
             break;
         }
         let result = match cannot_run_reason(lesson) {
@@ -195,14 +210,39 @@ pub fn run_lessons(lessons: &[Lesson], opts: &RunOptions, progress: &mut progres
                 stdout.event(&Event::LessonCannotRun { lesson: lesson.meta.id.clone(), reason: reason.clone() });
                 LessonResult { lesson: lesson.meta.id.clone(), title: lesson.meta.title.clone(), cannot_run: Some(reason), ..LessonResult::default() }
             }
-            None => run_in_worker(lesson, opts),
+            None => {
+                // `b` and `g` at the terminal start the lesson over from a step,
+                // in a fresh worker and lab, the steps before it replayed quietly.
+                let mut opts = opts.clone();
+                loop {
+                    let mut result = run_in_worker(lesson, &opts);
+                    // At a terminal, Ctrl-C in a step is the learner's to answer
+                    // (retry, skip, quit): the run ends only if the worker stopped.
+                    if opts.interactive && !result.interrupted && INTERRUPTED.load(Ordering::SeqCst) == libc::SIGINT {
+                        INTERRUPTED.store(0, Ordering::SeqCst);
+                    }
+                    match result.resume_at.take() {
+                        Some(step) if INTERRUPTED.load(Ordering::SeqCst) == 0 => {
+                            progress.record(lesson, &result);
+                            opts.from = Some(step);
+                        }
+                        _ => break result,
+                    }
+                }
+            }
         };
         progress.record(lesson, &result);
-        let stop = result.interrupted || result.quit;
+        let jump = result.open_lesson.as_deref().and_then(|id| lessons_from(id, lessons));
+        let stop = (result.interrupted || result.quit) && jump.is_none();
         results.push(result);
         if stop {
             break;
         }
+        if let Some(rest) = jump {
+            queue.truncate(n + 1);
+            queue.extend(rest);
+        }
+        n += 1;
     }
     if let Err(e) = progress.save() {
         eprintln!("nslab: cannot save your progress: {e}");
@@ -220,6 +260,13 @@ pub fn run_lessons(lessons: &[Lesson], opts: &RunOptions, progress: &mut progres
     let sig = INTERRUPTED.load(Ordering::SeqCst);
     let write_error = stdout.write_error.map(|e| e.to_string()).or_else(|| results.iter().find_map(|r| r.write_error.clone()));
     RunEnd { results, signal: (sig != 0).then_some(sig), write_error }
+}
+
+/// The lesson `id` and the ones after it: among `given`, else among the
+/// built-in lessons.
+fn lessons_from(id: &str, given: &[Lesson]) -> Option<Vec<Lesson>> {
+    let builtin = crate::catalog::builtin().unwrap_or_default();
+    [given.to_vec(), builtin].into_iter().find_map(|pool| pool.iter().position(|l| l.meta.id == id).map(|at| pool[at..].to_vec()))
 }
 
 /// Forks a worker for `lesson`, and collects its result from a pipe.
@@ -271,7 +318,13 @@ fn run_in_worker(lesson: &Lesson, opts: &RunOptions) -> LessonResult {
 
 /// The worker: enters a lab, drives the lesson through it, tears down.
 fn worker_main(lesson: &Lesson, opts: &RunOptions) -> LessonResult {
-    let mut face = face::Terminal::new(std::io::stdout(), opts);
+    let mut terminal = face::Terminal::new(std::io::stdout(), opts);
+    // A learner at the terminal gets the terminal face (ui::face).
+    let mut learner = (opts.interactive && opts.format == report::Format::Human).then(|| crate::ui::face::TerminalFace::new(lesson, opts));
+    let face: &mut dyn driver::Face = match learner.as_mut() {
+        Some(f) => f,
+        None => &mut terminal,
+    };
     let mut result = LessonResult {
         lesson: lesson.meta.id.clone(),
         title: lesson.meta.title.clone(),
@@ -282,7 +335,7 @@ fn worker_main(lesson: &Lesson, opts: &RunOptions) -> LessonResult {
     match SessionLab::enter(opts.sandbox) {
         Ok(lab) => {
             let mut run = driver::LessonRun::new(lesson, lab, opts.clone());
-            run.drive(&mut face);
+            run.drive(face);
             result = run.finish(&mut |e| face.event(&e));
         }
         Err(e) => {
@@ -292,7 +345,11 @@ fn worker_main(lesson: &Lesson, opts: &RunOptions) -> LessonResult {
         }
     }
     result.worker_peak_kib = peak_rss_kib();
-    result.write_error = face.write_error.map(|e| e.to_string());
+    if let Some(f) = learner {
+        result.resume_at = f.resume_at;
+        result.open_lesson = f.open_lesson;
+    }
+    result.write_error = terminal.write_error.map(|e| e.to_string());
     result
 }
 

@@ -51,8 +51,14 @@ const DEVICES: [&str; 7] = ["null", "zero", "full", "random", "urandom", "tty", 
 /// Resource limits of every process in the lab: (resource, name, value).
 /// `RLIMIT_NPROC` counts the processes of the lab's root in the lab's user
 /// namespace (the kernel records the limit when the namespace is made).
-pub const LIMITS: [(libc::__rlimit_resource_t, &str, u64); 3] =
-    [(libc::RLIMIT_NPROC, "processes", 512), (libc::RLIMIT_NOFILE, "open files per process", 4096), (libc::RLIMIT_FSIZE, "file size", 256 << 20)];
+pub const LIMITS: [(libc::__rlimit_resource_t, &str, u64); 4] = [
+    (libc::RLIMIT_NPROC, "processes", 512),
+    (libc::RLIMIT_NOFILE, "open files per process", 4096),
+    (libc::RLIMIT_FSIZE, "file size", 256 << 20),
+    // Memory: no cgroup is made for a lab, so each process's address space
+    // is bounded (the tmpfs sizes bound what its files hold).
+    (libc::RLIMIT_AS, "address space per process", 2 << 30),
+];
 
 /// Sizes of the lab's writable places: (path in the lab, mode, size).
 const WRITABLE: [(&str, u32, &str); 5] =

@@ -1,0 +1,42 @@
+//! Faces: what the learner sees. `face` is the terminal face of the lesson
+//! driver; `markdown` renders lesson prose for a terminal, `picture` draws
+//! who is in which namespace after a step, `card` says what a step will do,
+//! `screen` pages, `keys` reads keys and says what they mean, `spinner` shows
+//! a slow step's time. This module holds the few questions asked outside a
+//! lesson.
+
+pub mod card;
+pub mod face;
+pub mod keys;
+pub mod markdown;
+pub mod picture;
+pub mod screen;
+pub mod spinner;
+
+use std::io::IsTerminal;
+
+/// What `nslab` and `nslab run` say when there is no terminal to ask on and
+/// `--yes` was not given. Nothing runs and no progress is touched.
+pub const NO_TERMINAL: &str = "\
+nslab: no terminal to ask on (its input or output is a pipe or a file), so no lesson runs.
+  To run lessons straight through without questions:  nslab run --yes [LESSON|DIR…]
+  Add --save-progress to record them as your progress, --format json for JSON Lines events.
+";
+
+/// True when stdin, stdout and stderr are all a terminal: the learner is there
+/// to read and answer.
+pub fn at_terminal() -> bool {
+    std::io::stdin().is_terminal() && std::io::stdout().is_terminal() && std::io::stderr().is_terminal()
+}
+
+/// Asks a yes/no `question` on the terminal (no is the default); `None` when
+/// there is no terminal to ask on.
+pub fn confirm(question: &str) -> Option<bool> {
+    if !at_terminal() {
+        return None;
+    }
+    let term = console::Term::stderr();
+    let _ = term.write_str(&format!("{question} [y/N] "));
+    let answer = term.read_line().ok()?;
+    Some(matches!(answer.trim(), "y" | "Y" | "yes" | "Yes" | "YES"))
+}
