@@ -677,7 +677,7 @@ fn print_diagnostics(diags: &[crate::lesson::Diagnostic]) {
 /// `nslab run`.
 pub fn run(args: &crate::cli::RunArgs) -> Result<Exit, CmdError> {
     use crate::run::{self, RunOptions, progress};
-    let lessons = match crate::catalog::load(&args.paths) {
+    let lessons = match crate::catalog::load_in(&args.paths, args.lang.unwrap_or_else(crate::catalog::Lang::from_env)) {
         Ok(l) => l,
         Err(diags) => {
             print_diagnostics(&diags);
@@ -777,6 +777,7 @@ pub fn continue_learning() -> Result<Exit, CmdError> {
         junit: None,
         from,
         record: false,
+        lang: None,
     };
     run(&args)
 }

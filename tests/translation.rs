@@ -133,3 +133,78 @@ fn a_translation_without_its_original_is_refused() {
     let zh = dir.path().join("zh/01-observe.md");
     assert!(text.contains(&format!("{}:6:13: error: the original {} is missing", zh.display(), dir.path().join("01-observe.md").display())), "{text}");
 }
+
+/// A world-readable copy of lesson 1 and its translation, with a state folder
+/// anyone may write, for runs as root and as `nobody`.
+fn world_readable_copy() -> tempfile::TempDir {
+    let dir = copy();
+    for rel in ["", "zh"] {
+        support::set_mode(&dir.path().join(rel), 0o755);
+    }
+    for rel in ["01-observe.md", "zh/01-observe.md"] {
+        support::set_mode(&dir.path().join(rel), 0o644);
+    }
+    std::fs::create_dir(dir.path().join("state")).unwrap();
+    support::set_mode(&dir.path().join("state"), 0o777);
+    dir
+}
+
+/// What a run's JSON events say step by step: each event's kind, step and
+/// outcome, and each verdict's expectation and whether it held. The titles
+/// (which a translation changes) are left out.
+fn step_by_step(events: &str) -> Vec<String> {
+    events
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .map(|e| {
+            let verdicts: Vec<String> =
+                e["verdicts"].as_array().map_or(Vec::new(), |v| v.iter().map(|v| format!("{} {}", v["expected"], v["holds"])).collect());
+            format!("{} {} {} {}", e["event"], e["step"], e["outcome"], verdicts.join("; "))
+        })
+        .collect()
+}
+
+/// Runs `nslab run --yes --format json ARGS .` as `who` in `dir`, with `env`.
+fn run_json(who: As, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String) {
+    let mut all = vec!["run", "--yes", "--format", "json"];
+    all.extend_from_slice(args);
+    all.push(".");
+    let mut cmd = support::command_as(who, support::nslab_path(), &all);
+    cmd.current_dir(dir).env("XDG_STATE_HOME", dir.join("state")).env_remove("LC_ALL").env_remove("LC_MESSAGES").env_remove("LANG");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    (out.status.code(), format!("{}{}", stdout(&out), support::stderr(&out)))
+}
+
+#[test]
+fn the_chinese_lesson_runs_as_the_english_one_step_for_step_as_root_and_as_nobody() {
+    let _guard = support::serial();
+    let users: Vec<As> = if support::require_root("the_chinese_lesson_runs_as_the_english_one") { As::BOTH.to_vec() } else { vec![As::Caller] };
+    let dir = world_readable_copy();
+    let before = support::HostState::now();
+    for who in users {
+        let (code, en) = run_json(who, dir.path(), &["--lang", "en"], &[]);
+        assert_eq!(code, Some(0), "{who:?} en:\n{en}");
+        let (code, zh) = run_json(who, dir.path(), &["--lang", "zh"], &[]);
+        assert_eq!(code, Some(0), "{who:?} zh:\n{zh}");
+        // The folder holds both; each language runs its own file, once.
+        assert_eq!(en.matches("\"event\":\"lesson_started\"").count(), 1, "{en}");
+        assert!(en.contains("\"title\":\"Observing namespaces\",\"path\":\"./01-observe.md\""), "{en}");
+        assert_eq!(zh.matches("\"event\":\"lesson_started\"").count(), 1, "{zh}");
+        assert!(zh.contains("\"title\":\"观察命名空间\",\"path\":\"./zh/01-observe.md\""), "{zh}");
+        let (en, zh) = (step_by_step(&en), step_by_step(&zh));
+        assert_eq!(en.len(), 12 * 2 + 2, "{en:#?}");
+        assert_eq!(en, zh, "{who:?}: the same results, step for step");
+        before.assert_restored(&format!("lesson 1 in both languages as {who:?}"));
+    }
+    // Without --lang, the locale chooses; --lang wins over it.
+    let (_, zh) = run_json(As::Caller, dir.path(), &[], &[("LANG", "zh_CN.UTF-8")]);
+    assert!(zh.contains("\"title\":\"观察命名空间\""), "{zh}");
+    let (_, en) = run_json(As::Caller, dir.path(), &[], &[("LANG", "zh_CN.UTF-8"), ("LC_ALL", "C.UTF-8")]);
+    assert!(en.contains("\"title\":\"Observing namespaces\""), "LC_ALL comes first:\n{en}");
+    let (_, en) = run_json(As::Caller, dir.path(), &["--lang", "en"], &[("LC_ALL", "zh_CN.UTF-8")]);
+    assert!(en.contains("\"title\":\"Observing namespaces\""), "{en}");
+    before.assert_restored("lesson 1 chosen by locale");
+}

@@ -64,11 +64,7 @@ pub(crate) fn parse(source: &str, index: &LineIndex<'_>, diags: &mut Diagnostics
         let at = start + (line.len() - trimmed.len());
         let whole = at..start + line.trim_end().len();
         let Some((key, value)) = trimmed.split_once(':') else {
-            diags.error_help(
-                whole,
-                "expected `key: value`",
-                "front matter keys are id, title, needs, duration",
-            );
+            diags.error_help(whole, "expected `key: value`", "front matter keys are id, title, needs, duration");
             valid = false;
             continue;
         };
