@@ -255,6 +255,9 @@ pub struct NewArgs {
     /// The folder to write it in.
     #[arg(long, default_value = "lessons")]
     pub dir: std::path::PathBuf,
+    /// Also write its translation: zh writes DIR/zh/NAME.md, in Simplified Chinese.
+    #[arg(long, value_enum, value_name = "LANG")]
+    pub lang: Option<crate::catalog::Lang>,
 }
 
 /// `nslab lsns`.

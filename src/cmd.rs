@@ -901,10 +901,17 @@ fn check_solutions(paths: &[PathBuf], color: bool) -> Result<Exit, CmdError> {
 /// `nslab new`.
 pub fn new_lesson(args: &crate::cli::NewArgs) -> Result<Exit, CmdError> {
     use crate::lesson::NewLessonError;
-    let path = crate::lesson::new_lesson(&args.name, &args.dir).map_err(|e| match e {
+    let error = |e| match e {
         NewLessonError::Io { path, source } => CmdError::Io { what: format!("cannot write {}", path.display()), source },
         other => CmdError::Invalid(other.to_string()),
-    })?;
+    };
+    let path = if args.lang == Some(crate::catalog::Lang::Zh) {
+        let (path, zh) = crate::lesson::new_lesson_zh(&args.name, &args.dir).map_err(error)?;
+        println!("wrote {}, its Chinese translation — `nslab check` keeps their steps the same", zh.display());
+        path
+    } else {
+        crate::lesson::new_lesson(&args.name, &args.dir).map_err(error)?
+    };
     println!("wrote {} — check it with `nslab check {}`, run it with `nslab run {}`", path.display(), path.display(), path.display());
     Ok(Exit::Ok)
 }

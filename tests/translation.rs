@@ -208,3 +208,20 @@ fn the_chinese_lesson_runs_as_the_english_one_step_for_step_as_root_and_as_nobod
     assert!(en.contains("\"title\":\"Observing namespaces\""), "{en}");
     before.assert_restored("lesson 1 chosen by locale");
 }
+
+#[test]
+fn nslab_new_lang_zh_writes_a_lesson_and_its_translation_that_check_clean() {
+    let dir = tempfile::tempdir().unwrap();
+    let lessons = dir.path().join("lessons");
+    let out = support::nslab(As::Caller, &["new", "--lang", "zh", "--dir", lessons.to_str().unwrap(), "uts-basics"]);
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), support::stderr(&out));
+    let zh = std::fs::read_to_string(lessons.join("zh/uts-basics.md")).unwrap();
+    assert!(zh.contains("translates: uts-basics.md\nsource-steps: ") && zh.contains("title: 在新的 UTS 命名空间里启动一个进程"), "{zh}");
+    let (code, text) = check(&lessons);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("checked 1 lesson: 1 ok\nchecked 1 translation: 1 ok"), "{text}");
+    // Neither file is overwritten.
+    let again = support::nslab(As::Caller, &["new", "--lang", "zh", "--dir", lessons.to_str().unwrap(), "uts-basics"]);
+    assert_eq!(again.status.code(), Some(2), "{}", support::stderr(&again));
+    assert_eq!(std::fs::read_to_string(lessons.join("zh/uts-basics.md")).unwrap(), zh);
+}

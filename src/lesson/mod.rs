@@ -24,7 +24,7 @@ use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
-pub use author::{NewLessonError, check_paths, lesson_files, new_lesson};
+pub use author::{NewLessonError, check_paths, lesson_files, new_lesson, new_lesson_zh};
 pub use blocks::FENCE_WORD;
 pub use diagnostic::{Diagnostic, Location, MAX_DIAGNOSTICS, Snippet, render};
 pub use model::{
