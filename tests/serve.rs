@@ -1223,6 +1223,9 @@ fn e2e_a_failed_run_after_a_pass_marks_each_check_once() {
     p.click("#step-once .nslab-live-run");
     p.wait("document.querySelector('#step-once').classList.contains('nslab-passed')", 30, "the pass");
     assert_eq!(p.marks("once"), json!("holds"));
+    // The button comes back once the page has the result: a click before
+    // that is not a second run.
+    p.wait("!document.querySelector('#step-once .nslab-live-run').disabled", 30, "Run enabled again");
     p.click("#step-once .nslab-live-run");
     p.wait("document.querySelector('#step-once').classList.contains('nslab-failed')", 30, "the failure");
     assert_eq!(p.marks("once"), json!("fails"));
