@@ -125,6 +125,19 @@ fn an_edited_step_in_a_translation_is_refused() {
 }
 
 #[test]
+fn a_new_translation_is_told_its_fingerprint() {
+    let dir = copy();
+    let zh = dir.path().join("zh/01-observe.md");
+    let old = std::fs::read_to_string(&zh).unwrap().lines().find(|l| l.starts_with("source-steps: ")).unwrap().to_string();
+    let want = old.trim_start_matches("source-steps: ").to_string();
+    edit_line(&zh, &old, "source-steps: 0");
+    let (code, text) = check(dir.path());
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains(&format!("{}:7:15: error: `0` is not a fingerprint of steps (16 hex digits)", zh.display())), "{text}");
+    assert!(text.contains(&format!("write `source-steps: {want}`")), "{text}");
+}
+
+#[test]
 fn a_translation_without_its_original_is_refused() {
     let dir = copy();
     std::fs::remove_file(dir.path().join("01-observe.md")).unwrap();

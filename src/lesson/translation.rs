@@ -205,6 +205,15 @@ fn compare(translation: &Lesson, original: &Lesson, diags: &mut Diagnostics) {
                 format!("make the steps match {path}, then add the line `source-steps: {now}`")
             },
         ),
+        Some(r) if r.value.len() != 16 || !r.value.bytes().all(|b| b.is_ascii_hexdigit()) => diags.error_help(
+            r.span.range(),
+            format!("`{}` is not a fingerprint of steps (16 hex digits)", r.value),
+            if mine == now {
+                format!("the steps match {path}: write `source-steps: {now}`")
+            } else {
+                format!("make the steps match {path}, then write `source-steps: {now}`")
+            },
+        ),
         Some(r) if r.value != now => {
             let help = if mine == now {
                 format!("the steps match the original again: update the fingerprint to `source-steps: {now}`")
