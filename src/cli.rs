@@ -176,6 +176,10 @@ pub struct RunArgs {
     /// machine. For kernels where the sandbox cannot be had.
     #[arg(long)]
     pub no_sandbox: bool,
+    /// The lessons' language: zh (Simplified Chinese, where a lesson has a translation) or
+    /// en; by default from LC_ALL, LC_MESSAGES or LANG.
+    #[arg(long, value_enum, value_name = "LANG")]
+    pub lang: Option<crate::catalog::Lang>,
 }
 
 /// A positive time limit, given in seconds (`10`, `0.5`).
@@ -251,6 +255,9 @@ pub struct NewArgs {
     /// The folder to write it in.
     #[arg(long, default_value = "lessons")]
     pub dir: std::path::PathBuf,
+    /// Also write its translation: zh writes DIR/zh/NAME.md, in Simplified Chinese.
+    #[arg(long, value_enum, value_name = "LANG")]
+    pub lang: Option<crate::catalog::Lang>,
 }
 
 /// `nslab lsns`.

@@ -677,7 +677,7 @@ fn print_diagnostics(diags: &[crate::lesson::Diagnostic]) {
 /// `nslab run`.
 pub fn run(args: &crate::cli::RunArgs) -> Result<Exit, CmdError> {
     use crate::run::{self, RunOptions, progress};
-    let lessons = match crate::catalog::load(&args.paths) {
+    let lessons = match crate::catalog::load_in(&args.paths, args.lang.unwrap_or_else(crate::catalog::Lang::from_env)) {
         Ok(l) => l,
         Err(diags) => {
             print_diagnostics(&diags);
@@ -777,6 +777,7 @@ pub fn continue_learning() -> Result<Exit, CmdError> {
         junit: None,
         from,
         record: false,
+        lang: None,
     };
     run(&args)
 }
@@ -900,10 +901,17 @@ fn check_solutions(paths: &[PathBuf], color: bool) -> Result<Exit, CmdError> {
 /// `nslab new`.
 pub fn new_lesson(args: &crate::cli::NewArgs) -> Result<Exit, CmdError> {
     use crate::lesson::NewLessonError;
-    let path = crate::lesson::new_lesson(&args.name, &args.dir).map_err(|e| match e {
+    let error = |e| match e {
         NewLessonError::Io { path, source } => CmdError::Io { what: format!("cannot write {}", path.display()), source },
         other => CmdError::Invalid(other.to_string()),
-    })?;
+    };
+    let path = if args.lang == Some(crate::catalog::Lang::Zh) {
+        let (path, zh) = crate::lesson::new_lesson_zh(&args.name, &args.dir).map_err(error)?;
+        println!("wrote {}, its Chinese translation — `nslab check` keeps their steps the same", zh.display());
+        path
+    } else {
+        crate::lesson::new_lesson(&args.name, &args.dir).map_err(error)?
+    };
     println!("wrote {} — check it with `nslab check {}`, run it with `nslab run {}`", path.display(), path.display(), path.display());
     Ok(Exit::Ok)
 }

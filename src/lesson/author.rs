@@ -92,9 +92,26 @@ pub fn check_paths(paths: &[PathBuf], out: &mut impl Write, color: bool) -> io::
     let mut failed = 0;
     let mut errors = 0;
     let mut warned = 0;
+    // Translations are counted apart: they are the same lessons in another language.
+    let mut translations = Tally::default();
     let mut ids: HashMap<String, PathBuf> = HashMap::new();
     for file in &files {
         let diags = match check_file(file) {
+            Ok(lesson) if lesson.meta.translates.is_some() => {
+                let mut diags = super::translation::check(&lesson);
+                if diags.is_empty() {
+                    diags = super::warnings(&lesson);
+                    translations.warned += diags.len();
+                    translations.ok += 1;
+                } else {
+                    translations.failed += 1;
+                    translations.errors += diags.len();
+                }
+                if !diags.is_empty() {
+                    print(out, &diags)?;
+                }
+                continue;
+            }
             Ok(lesson) => match ids.get(&lesson.meta.id) {
                 None if !super::warnings(&lesson).is_empty() => {
                     let warnings = super::warnings(&lesson);
@@ -125,19 +142,39 @@ pub fn check_paths(paths: &[PathBuf], out: &mut impl Write, color: bool) -> io::
     if printed_any {
         writeln!(out)?;
     }
-    let total = files.len();
-    let mut summary = format!("checked {total} {}: {ok} ok", plural(total, "lesson", "lessons"));
-    if failed > 0 {
-        summary.push_str(&format!(", {failed} with {errors} {}", plural(errors, "error", "errors")));
+    let lessons = Tally { ok, failed, errors, warned };
+    writeln!(out, "{}", lessons.summary("lesson", "lessons"))?;
+    if translations.ok + translations.failed > 0 {
+        writeln!(out, "{}", translations.summary("translation", "translations"))?;
     }
-    if warned > 0 {
-        summary.push_str(&format!(", {warned} {}", plural(warned, "warning", "warnings")));
-    }
-    writeln!(out, "{summary}")?;
     if !problems.is_empty() {
         writeln!(out, "{} {} could not be checked", problems.len(), plural(problems.len(), "path", "paths"))?;
     }
-    Ok(failed == 0 && problems.is_empty())
+    Ok(failed == 0 && translations.failed == 0 && problems.is_empty())
+}
+
+/// How many files of one sort were checked, and how they fared.
+#[derive(Debug, Default)]
+struct Tally {
+    ok: usize,
+    failed: usize,
+    errors: usize,
+    warned: usize,
+}
+
+impl Tally {
+    /// `checked 3 lessons: 2 ok, 1 with 4 errors, 1 warning`.
+    fn summary(&self, one: &str, many: &str) -> String {
+        let total = self.ok + self.failed;
+        let mut summary = format!("checked {total} {}: {} ok", plural(total, one, many), self.ok);
+        if self.failed > 0 {
+            summary.push_str(&format!(", {} with {} {}", self.failed, self.errors, plural(self.errors, "error", "errors")));
+        }
+        if self.warned > 0 {
+            summary.push_str(&format!(", {} {}", self.warned, plural(self.warned, "warning", "warnings")));
+        }
+        summary
+    }
 }
 
 fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
@@ -161,6 +198,82 @@ pub fn new_lesson(name: &str, dir: &Path) -> Result<PathBuf, NewLessonError> {
     };
     file.write_all(template(name).as_bytes()).map_err(|source| NewLessonError::Io { path: path.clone(), source })?;
     Ok(path)
+}
+
+/// Writes a new lesson `DIR/NAME.md`, as [`new_lesson`] does, and its
+/// Simplified Chinese translation `DIR/zh/NAME.md`: the same step, its title
+/// and hint in Chinese, and the front matter that ties it to the original
+/// (`translates:`, `source-steps:`). Refuses to overwrite either file.
+pub fn new_lesson_zh(name: &str, dir: &Path) -> Result<(PathBuf, PathBuf), NewLessonError> {
+    if !is_lesson_id(name) {
+        return Err(NewLessonError::InvalidName(name.to_string()));
+    }
+    let translation = dir.join("zh").join(format!("{name}.md"));
+    if translation.exists() {
+        return Err(NewLessonError::Exists(translation));
+    }
+    let original = new_lesson(name, dir)?;
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| NewLessonError::Io { path, source }
+    };
+    fs::create_dir_all(dir.join("zh")).map_err(io(&dir.join("zh")))?;
+    let steps = match super::parse_lesson(&template(name), &original) {
+        Ok(lesson) => super::fingerprint(&lesson),
+        // The template is a valid lesson; the tests parse it.
+        Err(_) => String::new(),
+    };
+    let mut file = match OpenOptions::new().write(true).create_new(true).open(&translation) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Err(NewLessonError::Exists(translation)),
+        Err(source) => return Err(NewLessonError::Io { path: translation, source }),
+    };
+    file.write_all(template_zh(name, &steps).as_bytes()).map_err(io(&translation))?;
+    Ok((original, translation))
+}
+
+/// The Chinese translation of [`template`]`(name)`, whose steps have the fingerprint `steps`.
+fn template_zh(name: &str, steps: &str) -> String {
+    format!(
+        r#"---
+id: {name}
+title: {name}
+needs: userns
+duration: 10 min
+translates: {name}.md
+source-steps: {steps}
+---
+
+# {name}
+
+用两三句话说明这一课要看到什么，以及它为什么重要。下面每个 `nslab` 代码块都是一个
+步骤：nslab 执行它的动作，再对照内核的实际状态逐条检查期望。
+
+译文只翻译正文、标题、提示和目标；步骤里的其他内容必须与原文完全一致，`nslab check`
+会逐步核对。原文的步骤改了之后，`nslab check` 会报告译文已过期，并给出新的
+`source-steps`。用词请参照书中的术语表。
+
+## 一个有自己主机名的进程
+
+这一步克隆出一个常驻进程（这里叫 `box`），让它进入所列种类的新命名空间。这里只要了
+一个新的 UTS 命名空间，所以 `box` 有自己的主机名，其余一切（比如网络）都与实验环境
+（也就是这一课自己的那组命名空间）共享。
+
+```nslab
+id: start-box
+title: 在新的 UTS 命名空间里启动一个进程
+start box: uts
+expect: box uts differs from lab
+expect: box net same as lab
+hint: 启动 box 时只用了 CLONE_NEWUTS；其余各种命名空间都与实验环境共享。
+```
+
+## 学到了什么
+
+- 命名空间由传给 clone(2) 的标志创建，这里是 CLONE_NEWUTS。
+- 进程只会得到它要求的那几种新命名空间，其余的都与父进程共享。
+"#
+    )
 }
 
 /// The text of a new lesson called `name`.
@@ -210,6 +323,16 @@ hint: box was started with CLONE_NEWUTS only; every other namespace is shared wi
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_chinese_template_translates_the_english_one() {
+        let path = Path::new("lessons/zh/uts-basics.md");
+        let original = crate::lesson::parse_lesson(&template("uts-basics"), Path::new("lessons/uts-basics.md")).unwrap();
+        let steps = crate::lesson::fingerprint(&original);
+        let zh = crate::lesson::parse_lesson(&template_zh("uts-basics", &steps), path).unwrap();
+        assert_eq!(crate::lesson::fingerprint(&zh), steps);
+        assert_eq!(zh.meta.id, original.meta.id);
+    }
 
     #[test]
     fn titles_from_names() {

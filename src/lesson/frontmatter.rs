@@ -4,12 +4,12 @@
 use std::ops::Range;
 
 use super::diagnostic::Diagnostics;
-use super::model::{KernelVersion, LessonMeta, Needs};
-use super::span::LineIndex;
+use super::model::{KernelVersion, LessonMeta, Needs, Translates};
+use super::span::{LineIndex, Spanned};
 use super::syntax::{closest, lines, strip_comment};
 
 /// The keys the front matter may hold.
-const KEYS: [&str; 4] = ["id", "title", "needs", "duration"];
+const KEYS: [&str; 6] = ["id", "title", "needs", "duration", "translates", "source-steps"];
 
 /// What the front matter parse found.
 #[derive(Debug)]
@@ -51,6 +51,8 @@ pub(crate) fn parse(source: &str, index: &LineIndex<'_>, diags: &mut Diagnostics
     let mut title: Option<String> = None;
     let mut needs = Some(Needs::default());
     let mut duration_minutes = None;
+    let mut translates = None;
+    let mut source_steps = None;
     let mut valid = true;
     let mut seen: Vec<&str> = Vec::new();
     for (start, raw) in entries {
@@ -113,6 +115,12 @@ pub(crate) fn parse(source: &str, index: &LineIndex<'_>, diags: &mut Diagnostics
                 needs = parse_needs(value, value_range, diags);
                 valid &= needs.is_some();
             }
+            "translates" | "source-steps" if value.is_empty() => {
+                diags.error(key_range, format!("`{known}` is empty"));
+                valid = false;
+            }
+            "translates" => translates = Some(Spanned::new(value.to_string(), index.span(value_range))),
+            "source-steps" => source_steps = Some(Spanned::new(value.to_string(), index.span(value_range))),
             _ => match parse_duration(value) {
                 Some(m) => duration_minutes = Some(m),
                 None => {
@@ -137,8 +145,13 @@ pub(crate) fn parse(source: &str, index: &LineIndex<'_>, diags: &mut Diagnostics
             valid = false;
         }
     }
+    if let (Some(steps), None) = (&source_steps, &translates) {
+        diags.error_help(steps.span.range(), "`source-steps` without `translates`", "a translation names its original: `translates: 01-observe.md`");
+        valid = false;
+    }
+    let translates = translates.map(|original| Translates { original, source_steps });
     let meta = match (id, title, needs) {
-        (Some(id), Some(title), Some(needs)) if valid => Some(LessonMeta { id, title, needs, duration_minutes, span: index.span(block) }),
+        (Some(id), Some(title), Some(needs)) if valid => Some(LessonMeta { id, title, needs, duration_minutes, translates, span: index.span(block) }),
         _ => None,
     };
     FrontMatter { meta, body_start, well_formed: true }

@@ -18,21 +18,23 @@ mod span;
 mod step;
 mod syntax;
 pub mod tools;
+mod translation;
 
 use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
-pub use author::{NewLessonError, check_paths, lesson_files, new_lesson};
+pub use author::{NewLessonError, check_paths, lesson_files, new_lesson, new_lesson_zh};
 pub use blocks::FENCE_WORD;
 pub use diagnostic::{Diagnostic, Location, MAX_DIAGNOSTICS, Snippet, render};
 pub use model::{
     Action, Exercise, Expectation, ExpectedStatus, KernelVersion, Lesson, LessonFile, LessonMeta, Needs, NsRef, RunTarget, Save, Step, StepKind, Stream,
-    Subject, Tool, ToolSet,
+    Subject, Tool, ToolSet, Translates,
 };
 pub use output::{ANY_LINES, LinePattern, OutputMatcher, WILDCARD, line_matches, lines_match};
 pub use span::{LineIndex, Span, Spanned};
 pub use syntax::slug;
+pub use translation::{fingerprint, original_path};
 
 use diagnostic::Diagnostics;
 

@@ -54,8 +54,22 @@ pub struct LessonMeta {
     pub needs: Needs,
     /// Estimated duration in minutes.
     pub duration_minutes: Option<u32>,
+    /// For a translation (`translates:`), the original it translates.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub translates: Option<Translates>,
     /// The front matter block, from the first `---` to the last.
     pub span: Span,
+}
+
+/// A translation's link to its original: `translates: 01-observe.md` and
+/// `source-steps: DIGEST`, the fingerprint of the original's steps it was
+/// translated from (see `nslab check`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Translates {
+    /// The original's file name, in the folder above the translation's.
+    pub original: Spanned<String>,
+    /// The fingerprint of the original's steps when it was translated.
+    pub source_steps: Option<Spanned<String>>,
 }
 
 /// What a lesson needs from the machine (`needs:`); all false / `None` means nothing.

@@ -1,0 +1,240 @@
+//! Translations (`lessons/zh/*.md`) keep their original's steps: `nslab
+//! check` refuses a translated step that differs from the original's, and
+//! reports a translation whose original changed since it was translated.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use support::{As, stdout};
+
+fn repo(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+/// A temporary `lessons/` holding lesson 1 and its Chinese translation, as in the repository.
+fn copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("zh")).unwrap();
+    for rel in ["01-observe.md", "zh/01-observe.md"] {
+        std::fs::copy(repo(&format!("lessons/{rel}")), dir.path().join(rel)).unwrap();
+    }
+    dir
+}
+
+/// Replaces the one line `from` by `to` in `path`, and returns its 1-based line number.
+fn edit_line(path: &Path, from: &str, to: &str) -> usize {
+    let text = std::fs::read_to_string(path).unwrap();
+    let at = text.lines().position(|l| l == from).unwrap_or_else(|| panic!("no line `{from}` in {}", path.display()));
+    assert_eq!(text.lines().filter(|l| *l == from).count(), 1, "`{from}` is not unique");
+    std::fs::write(path, text.replacen(&format!("\n{from}\n"), &format!("\n{to}\n"), 1)).unwrap();
+    at + 1
+}
+
+/// Runs `nslab check DIR` and returns its exit code and output.
+fn check(dir: &Path) -> (Option<i32>, String) {
+    let out = support::nslab(As::Caller, &["check", "--color", "never", dir.to_str().unwrap()]);
+    (out.status.code(), stdout(&out))
+}
+
+#[test]
+fn the_repositorys_translations_match_their_originals() {
+    let zh: Vec<_> = std::fs::read_dir(repo("lessons/zh")).unwrap().filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "md")).collect();
+    let n = zh.len();
+    assert!(n > 0);
+    let (code, text) = check(&repo("lessons"));
+    assert_eq!(code, Some(0), "{text}");
+    let noun = if n == 1 { "translation" } else { "translations" };
+    assert!(text.contains(&format!("checked {n} {noun}: {n} ok")), "{text}");
+}
+
+#[test]
+fn a_translation_whose_original_changed_is_reported_stale() {
+    let dir = copy();
+    assert_eq!(check(dir.path()), (Some(0), check(dir.path()).1));
+    // A hint, a title or the prose of the original may change freely.
+    let hint = "hint: The box process is the only one in its new UTS namespace.";
+    edit_line(&dir.path().join("01-observe.md"), hint, "hint: box is alone in its UTS namespace.");
+    edit_line(&dir.path().join("01-observe.md"), "title: Stop box", "title: Stop the box process");
+    let (code, text) = check(dir.path());
+    assert_eq!(code, Some(0), "a changed hint or title is no change of the steps:\n{text}");
+
+    // One expectation changes: the translation is stale, at its fingerprint,
+    // and the step is shown with the original's new line.
+    let line = edit_line(&dir.path().join("01-observe.md"), "expect: box uts nprocs 1", "expect: box uts nprocs 2");
+    let (code, text) = check(dir.path());
+    assert_eq!(code, Some(2), "{text}");
+    let zh = dir.path().join("zh/01-observe.md");
+    let zh = zh.display();
+    assert!(text.contains(&format!("{zh}:7:15: error: stale translation")), "{text}");
+    assert!(text.contains("then set `source-steps: "), "{text}");
+    let step_line = std::fs::read_to_string(dir.path().join("zh/01-observe.md")).unwrap().lines().position(|l| l == "expect: box uts nprocs 1").unwrap() + 1;
+    assert!(text.contains(&format!("{zh}:{step_line}:1: error: step 10 `nslab-lsns`: this line differs from the original's")), "{text}");
+    assert!(
+        text.contains(&format!(
+            "changed since this was translated; the original has {}:{line}: `expect: box uts nprocs 2`",
+            dir.path().join("01-observe.md").display()
+        )),
+        "{text}"
+    );
+    assert!(text.contains("checked 1 lesson: 1 ok\nchecked 1 translation: 0 ok, 1 with 2 errors"), "{text}");
+
+    // The translator brings the step in line: only the fingerprint is left to update, and it is named.
+    edit_line(&dir.path().join("zh/01-observe.md"), "expect: box uts nprocs 1", "expect: box uts nprocs 2");
+    let (code, text) = check(dir.path());
+    assert_eq!(code, Some(2), "{text}");
+    let want = text.split("update the fingerprint to `source-steps: ").nth(1).and_then(|r| r.split('`').next()).unwrap_or_else(|| panic!("{text}")).to_string();
+    let old = std::fs::read_to_string(dir.path().join("zh/01-observe.md")).unwrap().lines().find(|l| l.starts_with("source-steps: ")).unwrap().to_string();
+    edit_line(&dir.path().join("zh/01-observe.md"), &old, &format!("source-steps: {want}"));
+    let (code, text) = check(dir.path());
+    assert_eq!(code, Some(0), "{text}");
+}
+
+#[test]
+fn an_edited_step_in_a_translation_is_refused() {
+    let dir = copy();
+    let zh = dir.path().join("zh/01-observe.md");
+    // Its titles and hints are its own.
+    edit_line(&zh, "title: 停止 box", "title: 让 box 退出");
+    assert_eq!(check(dir.path()).0, Some(0));
+
+    let line = edit_line(&zh, "expect: box ipc same as lab", "expect: box ipc differs from lab");
+    let (code, text) = check(dir.path());
+    assert_eq!(code, Some(2), "{text}");
+    let zh = zh.display();
+    assert!(text.contains(&format!("{zh}:{line}:1: error: step 7 `start-box`: this line differs from the original's")), "{text}");
+    assert!(text.contains("its steps must match the original's; the original has "), "{text}");
+    assert!(!text.contains("stale"), "the original did not change:\n{text}");
+
+    // An action, and a step's id, are the original's too.
+    edit_line(&dir.path().join("zh/01-observe.md"), "expect: box ipc differs from lab", "expect: box ipc same as lab");
+    let line = edit_line(&dir.path().join("zh/01-observe.md"), "run: readlink /proc/self/ns/uts", "run: readlink /proc/self/ns/net");
+    let (code, text) = check(dir.path());
+    assert_eq!(code, Some(2), "{text}");
+    assert!(
+        text.contains(&format!("{zh}:{line}:1: error: step 3 `readlink`: the action `run: readlink /proc/self/ns/net` differs from the original's")),
+        "{text}"
+    );
+    edit_line(&dir.path().join("zh/01-observe.md"), "run: readlink /proc/self/ns/net", "run: readlink /proc/self/ns/uts");
+    let line = edit_line(&dir.path().join("zh/01-observe.md"), "id: readlink", "id: read-link");
+    let (code, text) = check(dir.path());
+    assert_eq!(code, Some(2), "{text}");
+    // The step's opening fence, the line above its `id:`.
+    assert!(text.contains(&format!("{zh}:{}:1: error: step 3 `read-link`: the original's step 3 is `readlink`", line - 1)), "{text}");
+    assert!(text.contains("give it `id: readlink`"), "{text}");
+}
+
+#[test]
+fn a_new_translation_is_told_its_fingerprint() {
+    let dir = copy();
+    let zh = dir.path().join("zh/01-observe.md");
+    let old = std::fs::read_to_string(&zh).unwrap().lines().find(|l| l.starts_with("source-steps: ")).unwrap().to_string();
+    let want = old.trim_start_matches("source-steps: ").to_string();
+    edit_line(&zh, &old, "source-steps: 0");
+    let (code, text) = check(dir.path());
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains(&format!("{}:7:15: error: `0` is not a fingerprint of steps (16 hex digits)", zh.display())), "{text}");
+    assert!(text.contains(&format!("write `source-steps: {want}`")), "{text}");
+}
+
+#[test]
+fn a_translation_without_its_original_is_refused() {
+    let dir = copy();
+    std::fs::remove_file(dir.path().join("01-observe.md")).unwrap();
+    let (code, text) = check(dir.path());
+    assert_eq!(code, Some(2), "{text}");
+    let zh = dir.path().join("zh/01-observe.md");
+    assert!(text.contains(&format!("{}:6:13: error: the original {} is missing", zh.display(), dir.path().join("01-observe.md").display())), "{text}");
+}
+
+/// A world-readable copy of lesson 1 and its translation, with a state folder
+/// anyone may write, for runs as root and as `nobody`.
+fn world_readable_copy() -> tempfile::TempDir {
+    let dir = copy();
+    for rel in ["", "zh"] {
+        support::set_mode(&dir.path().join(rel), 0o755);
+    }
+    for rel in ["01-observe.md", "zh/01-observe.md"] {
+        support::set_mode(&dir.path().join(rel), 0o644);
+    }
+    std::fs::create_dir(dir.path().join("state")).unwrap();
+    support::set_mode(&dir.path().join("state"), 0o777);
+    dir
+}
+
+/// What a run's JSON events say step by step: each event's kind, step and
+/// outcome, and each verdict's expectation and whether it held. The titles
+/// (which a translation changes) are left out.
+fn step_by_step(events: &str) -> Vec<String> {
+    events
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .map(|e| {
+            let verdicts: Vec<String> =
+                e["verdicts"].as_array().map_or(Vec::new(), |v| v.iter().map(|v| format!("{} {}", v["expected"], v["holds"])).collect());
+            format!("{} {} {} {}", e["event"], e["step"], e["outcome"], verdicts.join("; "))
+        })
+        .collect()
+}
+
+/// Runs `nslab run --yes --format json ARGS .` as `who` in `dir`, with `env`.
+fn run_json(who: As, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String) {
+    let mut all = vec!["run", "--yes", "--format", "json"];
+    all.extend_from_slice(args);
+    all.push(".");
+    let mut cmd = support::command_as(who, support::nslab_path(), &all);
+    cmd.current_dir(dir).env("XDG_STATE_HOME", dir.join("state")).env_remove("LC_ALL").env_remove("LC_MESSAGES").env_remove("LANG");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    (out.status.code(), format!("{}{}", stdout(&out), support::stderr(&out)))
+}
+
+#[test]
+fn the_chinese_lesson_runs_as_the_english_one_step_for_step_as_root_and_as_nobody() {
+    let _guard = support::serial();
+    let users: Vec<As> = if support::require_root("the_chinese_lesson_runs_as_the_english_one") { As::BOTH.to_vec() } else { vec![As::Caller] };
+    let dir = world_readable_copy();
+    let before = support::HostState::now();
+    for who in users {
+        let (code, en) = run_json(who, dir.path(), &["--lang", "en"], &[]);
+        assert_eq!(code, Some(0), "{who:?} en:\n{en}");
+        let (code, zh) = run_json(who, dir.path(), &["--lang", "zh"], &[]);
+        assert_eq!(code, Some(0), "{who:?} zh:\n{zh}");
+        // The folder holds both; each language runs its own file, once.
+        assert_eq!(en.matches("\"event\":\"lesson_started\"").count(), 1, "{en}");
+        assert!(en.contains("\"title\":\"Observing namespaces\",\"path\":\"./01-observe.md\""), "{en}");
+        assert_eq!(zh.matches("\"event\":\"lesson_started\"").count(), 1, "{zh}");
+        assert!(zh.contains("\"title\":\"观察命名空间\",\"path\":\"./zh/01-observe.md\""), "{zh}");
+        let (en, zh) = (step_by_step(&en), step_by_step(&zh));
+        assert_eq!(en.len(), 12 * 2 + 2, "{en:#?}");
+        assert_eq!(en, zh, "{who:?}: the same results, step for step");
+        before.assert_restored(&format!("lesson 1 in both languages as {who:?}"));
+    }
+    // Without --lang, the locale chooses; --lang wins over it.
+    let (_, zh) = run_json(As::Caller, dir.path(), &[], &[("LANG", "zh_CN.UTF-8")]);
+    assert!(zh.contains("\"title\":\"观察命名空间\""), "{zh}");
+    let (_, en) = run_json(As::Caller, dir.path(), &[], &[("LANG", "zh_CN.UTF-8"), ("LC_ALL", "C.UTF-8")]);
+    assert!(en.contains("\"title\":\"Observing namespaces\""), "LC_ALL comes first:\n{en}");
+    let (_, en) = run_json(As::Caller, dir.path(), &["--lang", "en"], &[("LC_ALL", "zh_CN.UTF-8")]);
+    assert!(en.contains("\"title\":\"Observing namespaces\""), "{en}");
+    before.assert_restored("lesson 1 chosen by locale");
+}
+
+#[test]
+fn nslab_new_lang_zh_writes_a_lesson_and_its_translation_that_check_clean() {
+    let dir = tempfile::tempdir().unwrap();
+    let lessons = dir.path().join("lessons");
+    let out = support::nslab(As::Caller, &["new", "--lang", "zh", "--dir", lessons.to_str().unwrap(), "uts-basics"]);
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), support::stderr(&out));
+    let zh = std::fs::read_to_string(lessons.join("zh/uts-basics.md")).unwrap();
+    assert!(zh.contains("translates: uts-basics.md\nsource-steps: ") && zh.contains("title: 在新的 UTS 命名空间里启动一个进程"), "{zh}");
+    let (code, text) = check(&lessons);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("checked 1 lesson: 1 ok\nchecked 1 translation: 1 ok"), "{text}");
+    // Neither file is overwritten.
+    let again = support::nslab(As::Caller, &["new", "--lang", "zh", "--dir", lessons.to_str().unwrap(), "uts-basics"]);
+    assert_eq!(again.status.code(), Some(2), "{}", support::stderr(&again));
+    assert_eq!(std::fs::read_to_string(lessons.join("zh/uts-basics.md")).unwrap(), zh);
+}
