@@ -109,7 +109,7 @@ fn run_by_id_with_yes_passes_and_keeps_progress_only_when_asked() {
     assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
     assert!(stdout(&out).contains("(uts,"), "{}", stdout(&out));
     assert!(!home.progress().exists(), "--yes alone records nothing");
-    let out = home.run(&["run", "02-uts", "--yes", "--save-progress"]);
+    let out = home.run(&["run", "03-uts", "--yes", "--save-progress"]);
     assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
     let saved = std::fs::read_to_string(home.progress()).unwrap();
     assert!(saved.contains("\"uts\""), "{saved}");
@@ -379,7 +379,7 @@ fn lesson_one_at_80x24_reads_well_and_steps_back() {
         screens.push(screen.clone());
         if last_line(&screen).contains("[Enter] start it") {
             // The next lesson is named; stop here.
-            assert!(screen.contains("Next: The UTS namespace"), "{screen}");
+            assert!(screen.contains("Next: Programming the API"), "{screen}");
             tmux.send("q");
             let exit = tmux.wait("nslab's exit", 10, |s| s.contains("EXIT="));
             break format!("{screen}\n{exit}");
@@ -404,19 +404,35 @@ fn lesson_one_at_80x24_reads_well_and_steps_back() {
                 }
                 prompts.insert(n);
                 answered = Some(n);
-                if n == 7 && !went_back {
+                // Step 7 starts box; at step 8, go back to it.
+                if n == 8 && !went_back {
                     went_back = true;
                     tmux.press("b", &screen);
-                    // Back to step 6, in a fresh lab where box does not exist yet.
-                    let back = tmux.wait("step 6 again", 30, |s| waiting(s) == Waiting::Step(6));
+                    // Back to step 7, in a fresh lab where box does not exist yet.
+                    let back = tmux.wait("step 7 again", 30, |s| waiting(s) == Waiting::Step(7));
                     assert!(back.contains("↺"), "{back}");
                     tmux.press("Enter", &back);
-                    let ran = tmux.wait("step 6's result", 30, |s| s.contains("✔ the pid namespace of box is the same as the host's"));
-                    assert!(ran.contains("✔ the uts namespace of box differs from the host's"), "box started afresh:\n{ran}");
+                    let ran = tmux.wait("step 7's result", 30, |s| s.contains("✔ the pid namespace of box is the same as the lab's"));
+                    assert!(ran.contains("✔ the uts namespace of box differs from the lab's"), "box started afresh:\n{ran}");
                     assert!(!ran.contains("✘"), "{ran}");
                     let picture = ran.lines().find(|l| l.starts_with("box ")).unwrap_or_default().to_string();
                     assert!(picture.contains("A*") && picture.contains("B*"), "the step made box's namespaces:\n{ran}");
-                    answered = Some(6);
+                    answered = Some(7);
+                    continue;
+                }
+                if last_line(&screen).starts_with("[Enter] open the shell") {
+                    // An exercise: the learner's shell, on the terminal nslab
+                    // relays. Solve it by typing, check, and leave the shell.
+                    let solution = step.exercise.as_ref().map(|e| e.solution.clone()).unwrap_or_default();
+                    tmux.press("Enter", &screen);
+                    let prompt = format!("[nslab observe · {}]", step.id);
+                    let shell = tmux.wait("the shell's prompt", 30, |s| last_line(s).starts_with(&prompt));
+                    tmux.send(&solution);
+                    tmux.press("Enter", &shell);
+                    let checked = tmux.wait("check's answer", 30, |s| s.matches(&prompt).count() >= 2 && last_line(s).starts_with(&prompt));
+                    assert!(!checked.contains("✘"), "the solution, typed in the relayed shell, passes check:\n{checked}");
+                    tmux.send("exit");
+                    tmux.send("Enter");
                     continue;
                 }
                 tmux.press("Enter", &screen);
@@ -424,7 +440,7 @@ fn lesson_one_at_80x24_reads_well_and_steps_back() {
             Waiting::Other => unreachable!(),
         }
     };
-    assert!(went_back, "step 7 was reached");
+    assert!(went_back, "step 8 was reached");
     assert_eq!(prompts.len(), lesson.steps.len(), "every step had its prompt: {prompts:?}");
     assert!(end.contains("EXIT=0"), "the lesson passed:\n{end}");
     let all = screens.join("\n");
@@ -460,8 +476,8 @@ fn lesson_one_at_80x24_reads_well_and_steps_back() {
     }
     // The lesson ends with its "What you learned", then the summary.
     let learned = end.find("What you learned").unwrap_or_else(|| panic!("no 'What you learned' at the end:\n{end}"));
-    let closing = end.find("lifetime lesson shows what else can keep one alive").expect("the last words of the lesson");
-    let summary = end.find("10 passed, 0 failed, 0 skipped").expect("the summary");
+    let closing = end.find("usual last holder").expect("the last words of the lesson");
+    let summary = end.find("12 passed, 0 failed, 0 skipped").expect("the summary");
     assert!(learned < closing && closing < summary, "{end}");
     let saved = std::fs::read_to_string(home.progress()).unwrap();
     assert!(saved.contains("observe"), "the lesson is recorded as done: {saved}");
@@ -486,12 +502,12 @@ fn a_closed_terminal_leaves_nothing_behind() {
         let how = &*format!("{how}{}", if who == As::Nobody { " (as nobody)" } else { "" });
         let command = if how.starts_with("kill") { format!("exec {run}") } else { format!("{run}; echo $? > {}; sleep 60", status.display()) };
         let tmux = Tmux::start(&command, 80, 24);
-        // Into step 7: box runs in namespaces of its own.
+        // Into step 8: box runs in namespaces of its own.
         let mut answered = 0;
         loop {
             let screen = tmux.wait("a prompt", 30, |s| !matches!(waiting(s), Waiting::Other) && waiting(s) != Waiting::Step(answered));
             match waiting(&screen) {
-                Waiting::Step(7) => break,
+                Waiting::Step(8) => break,
                 Waiting::More => tmux.press("Space", &screen),
                 Waiting::Step(n) => {
                     answered = n;
@@ -684,7 +700,7 @@ fn g_goes_to_a_step_or_a_lesson() {
     let next = tmux.wait("the next lesson", 20, |s| last_line(s).contains("[Enter] start it"));
     assert!(next.contains("Next: Observing namespaces (observe)"), "{next}");
     tmux.press("Enter", &next);
-    tmux.wait("lesson 1", 20, |s| s.contains("Observing namespaces  (observe, 10 steps)"));
+    tmux.wait("lesson 1", 20, |s| s.contains("Observing namespaces  (observe, 12 steps)"));
     let mut screen = tmux.wait("a prompt", 30, |s| waiting(s) != Waiting::Other);
     while waiting(&screen) == Waiting::More {
         tmux.press("Space", &screen);
