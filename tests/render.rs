@@ -43,7 +43,8 @@ fn lessons_render_at_three_widths_with_and_without_colour() {
 
 #[test]
 fn shipped_lessons_fit_their_width_and_keep_every_word_whole() {
-    let mut dir: Vec<_> = std::fs::read_dir("lessons").unwrap().map(|e| e.unwrap().path()).collect();
+    // The English lessons (translations, in lessons/zh, wrap between characters).
+    let mut dir: Vec<_> = std::fs::read_dir("lessons").unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "md")).collect();
     dir.sort();
     for path in dir {
         let l = lesson(path.to_str().unwrap());
