@@ -16,6 +16,7 @@
 //! processes some cases need (`--helper NAME`).
 
 use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
@@ -277,7 +278,17 @@ fn mask_ps(text: &str) -> String {
 /// The sandbox's init: prepares namespaces to look at, runs every case.
 fn inner() -> ExitCode {
     // Private, empty /run and /tmp: `ip netns add` and pins land here only.
-    sh("mount -t tmpfs ul-run /run && mount -t tmpfs ul-tmp /tmp && ip link set lo up && hostname ul-sandbox");
+    // The binaries under test stay reachable when the checkout is under /tmp
+    // (their folder is bound back into the new, empty /tmp).
+    let built = Path::new(NSLAB).parent().expect("a folder");
+    let keep = match built.strip_prefix("/tmp") {
+        Ok(rel) => format!("mkdir -p {0} && mount --bind /run/outer-tmp/{1} {0} && ", built.display(), rel.display()),
+        Err(_) => String::new(),
+    };
+    sh(&format!(
+        "mount -t tmpfs ul-run /run && mkdir /run/outer-tmp && mount --bind /tmp /run/outer-tmp && mount -t tmpfs ul-tmp /tmp && {keep}\
+         umount -l /run/outer-tmp && rmdir /run/outer-tmp && ip link set lo up && hostname ul-sandbox"
+    ));
     let mut s = Suite { cases: 0, failures: Vec::new() };
 
     // A process in new uts, ipc, net, mount, pid and cgroup namespaces.
