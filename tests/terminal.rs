@@ -49,6 +49,27 @@ impl Home {
         support::wait_bounded(self.command(args).spawn().unwrap(), Duration::from_secs(60))
     }
 
+    /// Writes a lesson file `name` with `text`, readable by anyone.
+    fn lesson(&self, name: &str, text: &str) -> std::path::PathBuf {
+        let path = self.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        support::set_mode(&path, 0o644);
+        path
+    }
+
+    /// `nslab run WHAT` in a tmux window of 80×24 with this home; the status
+    /// it exits with is written to the returned file.
+    fn tmux_run(&self, what: &str) -> (Tmux, std::path::PathBuf) {
+        let status = self.path().join("status");
+        let command = format!(
+            "env HOME={h} XDG_STATE_HOME={h}/state {nslab} run {what}; echo $? > {status}; sleep 60",
+            h = self.path().display(),
+            nslab = nslab_path().display(),
+            status = status.display()
+        );
+        (Tmux::start(&command, 80, 24), status)
+    }
+
     /// Writes a progress file with `text`, as an earlier session would have.
     fn seed_progress(&self, text: &str) {
         std::fs::create_dir_all(self.progress().parent().unwrap()).unwrap();
@@ -562,22 +583,11 @@ fn a_closed_terminal_leaves_nothing_behind() {
 fn ctrl_c_in_a_step_offers_retry_skip_quit() {
     let _guard = support::serial();
     let home = Home::new();
-    let lesson = home.path().join("slow.md");
-    std::fs::write(
-        &lesson,
+    let lesson = home.lesson(
+        "slow.md",
         "---\nid: slow\ntitle: Slow\n---\n\nA slow step.\n\n```nslab\nid: nap\nrun: sleep 20\nexpect: status 0\n```\n\nThen a quick one.\n\n```nslab\nid: quick\nrun: echo done\nexpect: stdout: done\n```\n",
-    )
-    .unwrap();
-    support::set_mode(&lesson, 0o644);
-    let status = home.path().join("status");
-    let command = format!(
-        "env HOME={h} XDG_STATE_HOME={h}/state {nslab} run {lesson}; echo $? > {status}; sleep 60",
-        h = home.path().display(),
-        nslab = nslab_path().display(),
-        lesson = lesson.display(),
-        status = status.display()
     );
-    let tmux = Tmux::start(&command, 80, 24);
+    let (tmux, status) = home.tmux_run(&lesson.display().to_string());
     let screen = tmux.wait("step 1", 30, |s| waiting(s) == Waiting::Step(1));
     tmux.press("Enter", &screen);
     let spinning = tmux.wait("the spinner", 10, |s| s.contains("running 0.") || s.contains("running 1."));
@@ -603,7 +613,8 @@ fn ctrl_c_in_a_step_offers_retry_skip_quit() {
     assert_eq!(code.trim(), "1", "the interrupted step counts as not passed");
     // Ctrl-C at a prompt leaves nslab: 130.
     std::fs::remove_file(&status).unwrap();
-    let tmux = Tmux::start(&command, 80, 24);
+    drop(tmux);
+    let (tmux, status) = home.tmux_run(&lesson.display().to_string());
     tmux.wait("step 1", 30, |s| waiting(s) == Waiting::Step(1));
     tmux.send("C-c");
     let started = std::time::Instant::now();
@@ -623,22 +634,11 @@ fn ctrl_c_in_a_step_offers_retry_skip_quit() {
 fn a_skipped_setup_step_is_offered_when_needed() {
     let _guard = support::serial();
     let home = Home::new();
-    let lesson = home.path().join("needs.md");
-    std::fs::write(
-        &lesson,
+    let lesson = home.lesson(
+        "needs.md",
         "---\nid: needs\ntitle: Needs\n---\n\nFirst a box.\n\n```nslab\nid: start-box\nstart box: uts\nexpect: box uts differs from host\n```\n\nThen inside it.\n\n```nslab\nid: in-box\nrun in box: hostname inside && hostname\nexpect: stdout: inside\n```\n",
-    )
-    .unwrap();
-    support::set_mode(&lesson, 0o644);
-    let status = home.path().join("status");
-    let command = format!(
-        "env HOME={h} XDG_STATE_HOME={h}/state {nslab} run {lesson}; echo $? > {status}; sleep 60",
-        h = home.path().display(),
-        nslab = nslab_path().display(),
-        lesson = lesson.display(),
-        status = status.display()
     );
-    let tmux = Tmux::start(&command, 80, 24);
+    let (tmux, status) = home.tmux_run(&lesson.display().to_string());
     let screen = tmux.wait("step 1", 30, |s| waiting(s) == Waiting::Step(1));
     tmux.press("?", &screen);
     let help = tmux.wait("the keys", 10, |s| s.contains("back one step"));
@@ -669,14 +669,7 @@ fn a_skipped_setup_step_is_offered_when_needed() {
 fn g_goes_to_a_step_or_a_lesson() {
     let _guard = support::serial();
     let home = Home::new();
-    let status = home.path().join("status");
-    let command = format!(
-        "env HOME={h} XDG_STATE_HOME={h}/state {nslab} run uts; echo $? > {status}; sleep 60",
-        h = home.path().display(),
-        nslab = nslab_path().display(),
-        status = status.display()
-    );
-    let tmux = Tmux::start(&command, 80, 24);
+    let (tmux, status) = home.tmux_run("uts");
     let mut screen = tmux.wait("a prompt", 30, |s| waiting(s) != Waiting::Other);
     while waiting(&screen) == Waiting::More {
         tmux.press("Space", &screen);
