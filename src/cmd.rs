@@ -139,6 +139,12 @@ fn lsns_row_for(ns: &ns::Namespace, pid: i32) -> ns::Namespace {
     row
 }
 
+/// The kinds whose flag was given, with the FILE given to each, if any
+/// (`-n` alone is `Some("")`: no file).
+fn given_kinds(all: [(NsKind, &Option<String>); 8]) -> Vec<(NsKind, Option<PathBuf>)> {
+    all.into_iter().filter_map(|(k, v)| v.as_ref().map(|p| (k, (!p.is_empty()).then(|| PathBuf::from(p))))).collect()
+}
+
 /// The kinds named by `-m -u …` flags, with the FILE given to each, if any.
 fn kind_flags(flags: &KindFlags) -> Vec<(NsKind, Option<PathBuf>)> {
     let all = [
@@ -151,7 +157,7 @@ fn kind_flags(flags: &KindFlags) -> Vec<(NsKind, Option<PathBuf>)> {
         (NsKind::Cgroup, &flags.cgroup),
         (NsKind::Time, &flags.time),
     ];
-    all.into_iter().filter_map(|(k, v)| v.as_ref().map(|p| (k, (!p.is_empty()).then(|| PathBuf::from(p))))).collect()
+    given_kinds(all)
 }
 
 /// The program to run: the given command, else `$SHELL`, else `/bin/sh`.
@@ -649,7 +655,7 @@ fn enter_flags(flags: &EnterFlags) -> Vec<(NsKind, Option<PathBuf>)> {
         (NsKind::Cgroup, &flags.cgroup),
         (NsKind::Time, &flags.time),
     ];
-    all.into_iter().filter_map(|(k, v)| v.as_ref().map(|p| (k, (!p.is_empty()).then(|| PathBuf::from(p))))).collect()
+    given_kinds(all)
 }
 
 fn long_name(kind: NsKind) -> &'static str {
