@@ -59,7 +59,8 @@ pub struct Namespace {
 }
 
 impl Namespace {
-    fn new(id: NsId, kind: NsKind) -> Namespace {
+    /// A namespace with no holder found yet (no process, pin or descriptor).
+    pub fn new(id: NsId, kind: NsKind) -> Namespace {
         Namespace {
             id,
             kind,

@@ -221,21 +221,9 @@ impl Lab for FakeLab {
                 .live()
                 .into_iter()
                 .map(|(id, (kind, nprocs))| Namespace {
-                    id,
-                    kind,
                     nprocs,
-                    pid: None,
-                    ppid: None,
-                    uid: None,
-                    user: None,
-                    command: None,
-                    path: None,
                     nsfs: self.pins.iter().filter(|(_, (_, p))| *p == id).map(|(n, _)| run_dir.join(n)).collect(),
-                    held_by_fds: Vec::new(),
-                    held_by_socket: None,
-                    netnsid: None,
-                    pns: 0,
-                    ons: 0,
+                    ..Namespace::new(id, kind)
                 })
                 .collect();
             Ok(Listed { listing: Listing { namespaces }, serials: self.serials.clone(), unreadable: Default::default() })

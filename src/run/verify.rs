@@ -344,23 +344,7 @@ mod tests {
     }
 
     fn row(id: NsId, kind: NsKind, nprocs: usize, nsfs: &[&str]) -> Namespace {
-        Namespace {
-            id,
-            kind,
-            nprocs,
-            pid: None,
-            ppid: None,
-            uid: None,
-            user: None,
-            command: None,
-            path: None,
-            nsfs: nsfs.iter().map(PathBuf::from).collect(),
-            held_by_fds: Vec::new(),
-            held_by_socket: None,
-            netnsid: None,
-            pns: 0,
-            ons: 0,
-        }
+        Namespace { nprocs, nsfs: nsfs.iter().map(PathBuf::from).collect(), ..Namespace::new(id, kind) }
     }
 
     /// `snap` with a listing of `rows` (with their serials).
