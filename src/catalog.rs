@@ -8,40 +8,7 @@ use crate::lesson::{self, Diagnostic, Lesson};
 
 include!(concat!(env!("OUT_DIR"), "/builtin_lessons.rs"));
 
-/// The language lessons are shown in: the originals (English), or their
-/// translations where there are some.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum Lang {
-    /// English, the original lessons.
-    #[default]
-    En,
-    /// Simplified Chinese, `lessons/zh/`.
-    Zh,
-}
-
-impl Lang {
-    /// The folder beside the originals that holds this language's translations.
-    pub fn folder(self) -> Option<&'static str> {
-        match self {
-            Lang::En => None,
-            Lang::Zh => Some("zh"),
-        }
-    }
-
-    /// The language of a locale name: `zh_CN.UTF-8` (or any `zh…`) is Chinese, anything else English.
-    pub fn from_locale(locale: &str) -> Lang {
-        if locale.starts_with("zh") { Lang::Zh } else { Lang::En }
-    }
-
-    /// The language the environment asks for: the first of `LC_ALL`,
-    /// `LC_MESSAGES` and `LANG` that is set and not empty, as POSIX orders them.
-    pub fn from_env() -> Lang {
-        ["LC_ALL", "LC_MESSAGES", "LANG"]
-            .into_iter()
-            .find_map(|var| std::env::var(var).ok().filter(|v| !v.is_empty()))
-            .map_or(Lang::En, |v| Lang::from_locale(&v))
-    }
-}
+pub use crate::i18n::Lang;
 
 /// The built-in lessons, parsed. They are checked by the tests, so a parse
 /// failure here is reported like any lesson's.

@@ -176,8 +176,8 @@ pub struct RunArgs {
     /// machine. For kernels where the sandbox cannot be had.
     #[arg(long)]
     pub no_sandbox: bool,
-    /// The lessons' language: zh (Simplified Chinese, where a lesson has a translation) or
-    /// en; by default from LC_ALL, LC_MESSAGES or LANG.
+    /// The language of the lessons (their translations, where they have one) and of nslab's
+    /// words: zh (Simplified Chinese) or en; by default from LC_ALL, LC_MESSAGES or LANG.
     #[arg(long, value_enum, value_name = "LANG")]
     pub lang: Option<crate::catalog::Lang>,
 }
@@ -213,6 +213,10 @@ pub struct DoctorArgs {
     /// Lesson files or folders to judge (default: the built-in lessons).
     #[arg(value_name = "LESSON|DIR")]
     pub paths: Vec<std::path::PathBuf>,
+    /// The language nslab speaks: zh (Simplified Chinese) or en; by default from LC_ALL,
+    /// LC_MESSAGES or LANG. Untranslated messages stay English.
+    #[arg(long, value_enum, value_name = "LANG")]
+    pub lang: Option<crate::catalog::Lang>,
 }
 
 /// `nslab list`.
@@ -221,6 +225,10 @@ pub struct ListArgs {
     /// Lesson files or folders (default: the built-in lessons).
     #[arg(value_name = "LESSON|DIR")]
     pub paths: Vec<std::path::PathBuf>,
+    /// The language nslab speaks: zh (Simplified Chinese) or en; by default from LC_ALL,
+    /// LC_MESSAGES or LANG. Untranslated messages stay English.
+    #[arg(long, value_enum, value_name = "LANG")]
+    pub lang: Option<crate::catalog::Lang>,
 }
 
 /// `nslab reset`.
@@ -245,6 +253,10 @@ pub struct CheckArgs {
     /// Also prove every exercise fair: it fails with nothing done and passes with its solution.
     #[arg(long)]
     pub solutions: bool,
+    /// The language nslab speaks: zh (Simplified Chinese) or en; by default from LC_ALL,
+    /// LC_MESSAGES or LANG. Untranslated messages stay English.
+    #[arg(long, value_enum, value_name = "LANG")]
+    pub lang: Option<crate::catalog::Lang>,
 }
 
 /// `nslab new`.
@@ -632,6 +644,10 @@ pub struct ServeArgs {
     /// At most this many connections at once; more are answered 503 and closed.
     #[arg(long, value_name = "N", default_value_t = 128)]
     pub max_connections: usize,
+    /// The language nslab speaks: zh (Simplified Chinese) or en; by default from LC_ALL,
+    /// LC_MESSAGES or LANG. Untranslated messages stay English.
+    #[arg(long, value_enum, value_name = "LANG")]
+    pub lang: Option<crate::catalog::Lang>,
 }
 
 #[cfg(test)]

@@ -680,10 +680,26 @@ fn print_diagnostics(diags: &[crate::lesson::Diagnostic]) {
     eprint!("{}", crate::lesson::render(diags, color));
 }
 
+/// The language nslab speaks in this process: the command's `--lang`, else
+/// the locale's (`LC_ALL`, `LC_MESSAGES`, `LANG`).
+pub fn language(command: Option<&crate::cli::Command>) -> crate::catalog::Lang {
+    use crate::cli::Command;
+    let flag = match command {
+        Some(Command::Run(a)) => a.lang,
+        Some(Command::New(a)) => a.lang,
+        Some(Command::List(a)) => a.lang,
+        Some(Command::Check(a)) => a.lang,
+        Some(Command::Doctor(a)) => a.lang,
+        Some(Command::Serve(a)) => a.lang,
+        _ => None,
+    };
+    flag.unwrap_or_else(crate::catalog::Lang::from_env)
+}
+
 /// `nslab run`.
 pub fn run(args: &crate::cli::RunArgs) -> Result<Exit, CmdError> {
     use crate::run::{self, RunOptions, progress};
-    let lessons = match crate::catalog::load_in(&args.paths, args.lang.unwrap_or_else(crate::catalog::Lang::from_env)) {
+    let lessons = match crate::catalog::load_in(&args.paths, crate::i18n::lang()) {
         Ok(l) => l,
         Err(diags) => {
             print_diagnostics(&diags);
@@ -701,7 +717,7 @@ pub fn run(args: &crate::cli::RunArgs) -> Result<Exit, CmdError> {
     };
     let terminal = crate::ui::at_terminal();
     if !terminal && !args.yes {
-        eprint!("{}", crate::ui::NO_TERMINAL);
+        eprint!("{}", crate::ui::no_terminal());
         return Ok(Exit::Invalid);
     }
     let opts = RunOptions {
@@ -754,7 +770,7 @@ fn conclude(end: &crate::run::RunEnd, junit: Option<&Path>) -> Result<Exit, CmdE
 /// `nslab` with no arguments: continue with the next unfinished built-in lesson.
 pub fn continue_learning() -> Result<Exit, CmdError> {
     use crate::run::progress;
-    let lessons = match crate::catalog::builtin() {
+    let lessons = match crate::catalog::builtin_in(crate::i18n::lang()) {
         Ok(l) => l,
         Err(diags) => {
             print_diagnostics(&diags);
@@ -762,12 +778,12 @@ pub fn continue_learning() -> Result<Exit, CmdError> {
         }
     };
     if !crate::ui::at_terminal() {
-        eprint!("{}", crate::ui::NO_TERMINAL);
+        eprint!("{}", crate::ui::no_terminal());
         return Ok(Exit::Invalid);
     }
     let progress = progress::Progress::load(progress::state_dir().as_deref());
     let Some(lesson) = lessons.iter().find(|l| !progress.get(&l.meta.id).is_some_and(|p| p.finished)) else {
-        println!("You have finished every lesson. `nslab list` shows them; `nslab reset` starts over.");
+        println!("{}", crate::t!("all-finished"));
         return Ok(Exit::Ok);
     };
     let from = progress.next_step(lesson).filter(|s| s.number > 1).map(|s| s.id.clone());
@@ -791,7 +807,7 @@ pub fn continue_learning() -> Result<Exit, CmdError> {
 /// `nslab list`.
 pub fn list(args: &crate::cli::ListArgs) -> Result<Exit, CmdError> {
     use crate::run::progress;
-    let lessons = match crate::catalog::load(&args.paths) {
+    let lessons = match crate::catalog::load_in(&args.paths, crate::i18n::lang()) {
         Ok(l) => l,
         Err(diags) => {
             print_diagnostics(&diags);
@@ -804,18 +820,20 @@ pub fn list(args: &crate::cli::ListArgs) -> Result<Exit, CmdError> {
     for l in &lessons {
         let done = progress.get(&l.meta.id).map_or(0, |p| l.steps.iter().filter(|s| p.passed.contains(&s.id)).count());
         let status = if done == l.steps.len() {
-            "done".to_string()
+            crate::t!("list-done")
         } else if done == 0 {
-            "not started".to_string()
+            crate::t!("list-not-started")
         } else {
-            format!("{done}/{} steps", l.steps.len())
+            crate::t!("list-partly", done = done, total = l.steps.len())
         };
         let next = match progress.next_step(l) {
-            Some(s) if done < l.steps.len() => format!("next: {}", s.id),
+            Some(s) if done < l.steps.len() => crate::t!("list-next", step = s.id.as_str()),
             _ => String::new(),
         };
-        let needs = if l.meta.needs.is_nothing() { String::new() } else { format!("[needs {}]", l.meta.needs) };
-        out.push_str(&format!("{:width$}  {:<12} {}  {next} {needs}\n", l.meta.id, status, l.meta.title).replace("  \n", "\n"));
+        let needs = if l.meta.needs.is_nothing() { String::new() } else { format!("[{}]", crate::t!("list-needs", needs = l.meta.needs.to_string())) };
+        // Padded by display width: a Chinese status is two columns a character.
+        let status = crate::ui::pad(&status, 12);
+        out.push_str(&format!("{:width$}  {status} {}  {next} {needs}\n", l.meta.id, l.meta.title).replace("  \n", "\n"));
     }
     print!("{out}");
     Ok(Exit::Ok)

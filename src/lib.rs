@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod cli;
 pub mod cmd;
 pub mod doctor;
+pub mod i18n;
 pub mod lesson;
 pub mod lsns;
 pub mod ns;

@@ -33,6 +33,7 @@ fn main() -> ExitCode {
             return ExitCode::from(code(exit));
         }
     };
+    nslab::i18n::set(cmd::language(cli.command.as_ref()));
     let result = match cli.command {
         None => cmd::continue_learning(),
         Some(Command::Run(args)) => cmd::run(&args),

@@ -163,15 +163,14 @@ fn world_readable_copy() -> tempfile::TempDir {
 }
 
 /// What a run's JSON events say step by step: each event's kind, step and
-/// outcome, and each verdict's expectation and whether it held. The titles
-/// (which a translation changes) are left out.
+/// outcome, and each verdict's truth in order. The words (titles, and the
+/// verdicts' own, which `--lang` translates) are left out.
 fn step_by_step(events: &str) -> Vec<String> {
     events
         .lines()
         .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap_or_else(|e| panic!("{e}: {l}")))
         .map(|e| {
-            let verdicts: Vec<String> =
-                e["verdicts"].as_array().map_or(Vec::new(), |v| v.iter().map(|v| format!("{} {}", v["expected"], v["holds"])).collect());
+            let verdicts: Vec<String> = e["verdicts"].as_array().map_or(Vec::new(), |v| v.iter().map(|v| format!("{} {}", v["truth"], v["holds"])).collect());
             format!("{} {} {} {}", e["event"], e["step"], e["outcome"], verdicts.join("; "))
         })
         .collect()
@@ -237,4 +236,51 @@ fn nslab_new_lang_zh_writes_a_lesson_and_its_translation_that_check_clean() {
     let again = support::nslab(As::Caller, &["new", "--lang", "zh", "--dir", lessons.to_str().unwrap(), "uts-basics"]);
     assert_eq!(again.status.code(), Some(2), "{}", support::stderr(&again));
     assert_eq!(std::fs::read_to_string(lessons.join("zh/uts-basics.md")).unwrap(), zh);
+}
+
+/// Runs `nslab run --yes ARGS` on lesson 1 (the folder: each language takes
+/// its own file) as the caller, with `env` and no locale of the test's own.
+fn run_words(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String) {
+    let mut all = vec!["run", "--yes", "--color", "never"];
+    all.extend_from_slice(args);
+    all.push(".");
+    let mut cmd = support::command_as(As::Caller, support::nslab_path(), &all);
+    cmd.current_dir(dir).env("XDG_STATE_HOME", dir.join("state")).env_remove("LC_ALL").env_remove("LC_MESSAGES").env_remove("LANG");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    (out.status.code(), format!("{}{}", stdout(&out), support::stderr(&out)))
+}
+
+#[test]
+fn nslab_run_lang_zh_gives_its_verdicts_in_chinese() {
+    let _guard = support::serial();
+    support::require_root("nslab_run_lang_zh_gives_its_verdicts_in_chinese");
+    let dir = world_readable_copy();
+    let before = support::HostState::now();
+    let (code, zh) = run_words(dir.path(), &["--lang", "zh"], &[]);
+    assert_eq!(code, Some(0), "{zh}");
+    // The verdicts in words, computed from what the kernel showed.
+    for words in [
+        "✔ box 的 uts 命名空间与实验环境的不同",
+        "✔ box 的 ipc 命名空间与实验环境的相同",
+        "✔ lsns 列出了 box 的 uts 命名空间",
+        "✔ box 的 uts 命名空间里有 1 个进程",
+        "✔ 保存为 @box-uts 的命名空间已从 lsns 中消失",
+        "✔ 你的 shell 的 net 命名空间与 target 的不同",
+        "✔ 命令的退出状态是 0",
+        "（observe，共 12 步）",
+        "observe: 通过 12，失败 0，跳过 0",
+    ] {
+        assert!(zh.contains(words), "{words:?} is not in:\n{zh}");
+    }
+    assert!(!zh.contains("namespace of") && !zh.contains("passed,"), "English verdicts in the Chinese run:\n{zh}");
+    // The same run in English says it in English; the locale chooses when --lang is not given.
+    let (code, en) = run_words(dir.path(), &["--lang", "en"], &[("LANG", "zh_CN.UTF-8")]);
+    assert_eq!(code, Some(0), "{en}");
+    assert!(en.contains("✔ the uts namespace of box differs from the lab's") && en.contains("observe: 12 passed, 0 failed, 0 skipped"), "{en}");
+    let (_, by_locale) = run_words(dir.path(), &[], &[("LC_MESSAGES", "zh_CN.UTF-8")]);
+    assert!(by_locale.contains("✔ box 的 uts 命名空间与实验环境的不同"), "{by_locale}");
+    before.assert_restored("lesson 1's verdicts in both languages");
 }

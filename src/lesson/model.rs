@@ -9,6 +9,7 @@ use serde::{Serialize, Serializer};
 use super::output::OutputMatcher;
 use super::span::{Span, Spanned};
 use crate::ns::{KindSet, NsKind};
+use crate::t;
 
 /// A lesson: its metadata and its runnable steps, in document order.
 #[derive(Debug, Clone, Serialize)]
@@ -461,11 +462,11 @@ impl Subject {
     /// namespace is named as the second term of a comparison.
     fn possessive(&self) -> String {
         match self {
-            Subject::Host => "the lab's".to_string(),
-            Subject::Shell => "your shell's".to_string(),
-            Subject::Process(n) => format!("{n}'s"),
-            Subject::Capture(n) => format!("the one saved as @{n}"),
-            Subject::Pin(n) => format!("the one pinned at {n}"),
+            Subject::Host => t!("owner-lab"),
+            Subject::Shell => t!("owner-shell"),
+            Subject::Process(n) => t!("owner-process", name = n.as_str()),
+            Subject::Capture(n) => t!("owner-capture", name = n.as_str()),
+            Subject::Pin(n) => t!("owner-pin", pin = n.as_str()),
         }
     }
 }
@@ -497,12 +498,12 @@ impl NsRef {
     /// "the namespace saved as @old".
     pub fn describe(&self) -> String {
         match (&self.subject, self.kind) {
-            (Subject::Capture(n), _) => format!("the namespace saved as @{n}"),
-            (Subject::Host, Some(k)) => format!("the lab's {k} namespace"),
-            (Subject::Shell, Some(k)) => format!("the {k} namespace of your shell"),
-            (Subject::Process(n), Some(k)) => format!("the {k} namespace of {n}"),
-            (Subject::Pin(n), Some(k)) => format!("the {k} namespace pinned at {n}"),
-            (s, None) => format!("the namespace of {s}"),
+            (Subject::Capture(n), _) => t!("ns-capture", name = n.as_str()),
+            (Subject::Host, Some(k)) => t!("ns-lab", kind = k.name()),
+            (Subject::Shell, Some(k)) => t!("ns-shell", kind = k.name()),
+            (Subject::Process(n), Some(k)) => t!("ns-process", kind = k.name(), name = n.as_str()),
+            (Subject::Pin(n), Some(k)) => t!("ns-pin", kind = k.name(), pin = n.as_str()),
+            (s, None) => t!("ns-of", subject = s.to_string()),
         }
     }
 }
@@ -654,25 +655,16 @@ impl Expectation {
     /// The expectation in plain English, e.g. "the net namespace of box changes".
     pub fn describe(&self) -> String {
         match self {
-            Expectation::Changed { ns } => format!("{} changes", ns.describe()),
-            Expectation::Unchanged { ns } => format!("{} stays the same", ns.describe()),
-            Expectation::SameAs { ns, other } => {
-                format!("{} is the same as {}", ns.describe(), other.possessive())
-            }
-            Expectation::DiffersFrom { ns, other } => {
-                format!("{} differs from {}", ns.describe(), other.possessive())
-            }
-            Expectation::InLsns { ns } => format!("{} is listed by lsns", ns.describe()),
-            Expectation::GoneFromLsns { ns } => format!("{} is gone from lsns", ns.describe()),
-            Expectation::Nprocs { ns, count } => {
-                let noun = if *count == 1 { "process" } else { "processes" };
-                format!("{} holds {count} {noun}", ns.describe())
-            }
-            Expectation::PinnedAt { ns, pin } => {
-                format!("{} is pinned at {pin}", ns.describe())
-            }
-            Expectation::Status { status: ExpectedStatus::Code(c) } => format!("the command exits with status {c}"),
-            Expectation::Status { status: ExpectedStatus::Nonzero } => "the command exits with a nonzero status".to_string(),
+            Expectation::Changed { ns } => t!("expect-changed", ns = ns.describe()),
+            Expectation::Unchanged { ns } => t!("expect-unchanged", ns = ns.describe()),
+            Expectation::SameAs { ns, other } => t!("expect-same-as", ns = ns.describe(), other = other.possessive()),
+            Expectation::DiffersFrom { ns, other } => t!("expect-differs-from", ns = ns.describe(), other = other.possessive()),
+            Expectation::InLsns { ns } => t!("expect-in-lsns", ns = ns.describe()),
+            Expectation::GoneFromLsns { ns } => t!("expect-gone-from-lsns", ns = ns.describe()),
+            Expectation::Nprocs { ns, count } => t!("expect-nprocs", ns = ns.describe(), count = *count),
+            Expectation::PinnedAt { ns, pin } => t!("expect-pinned-at", ns = ns.describe(), pin = pin.as_str()),
+            Expectation::Status { status: ExpectedStatus::Code(c) } => t!("expect-status", code = *c),
+            Expectation::Status { status: ExpectedStatus::Nonzero } => t!("expect-status-nonzero"),
             Expectation::Output { stream, matcher } => matcher.describe(*stream),
         }
     }

@@ -48,16 +48,16 @@ impl OutputMatcher {
     pub fn describe(&self, stream: Stream) -> String {
         match self {
             OutputMatcher::Lines(lines) => match lines.as_slice() {
-                [] => format!("{stream} is empty"),
-                [LinePattern::Text(t)] => format!("{stream} is `{t}`"),
+                [] => crate::t!("expect-output-empty", stream = stream.to_string()),
+                [LinePattern::Text(t)] => crate::t!("expect-output-is", stream = stream.to_string(), text = t.as_str()),
                 _ if lines.contains(&LinePattern::AnyLines) => {
                     let n = lines.iter().filter(|l| **l != LinePattern::AnyLines).count();
-                    format!("{stream} has the {n} lines shown, with any lines where `...` stands")
+                    crate::t!("expect-output-lines-gaps", stream = stream.to_string(), count = n)
                 }
-                _ => format!("{stream} is the {} lines shown", lines.len()),
+                _ => crate::t!("expect-output-lines", stream = stream.to_string(), count = lines.len()),
             },
-            OutputMatcher::Contains(t) => format!("{stream} contains `{t}`"),
-            OutputMatcher::Matches(re) => format!("{stream} matches the regex `{re}`"),
+            OutputMatcher::Contains(t) => crate::t!("expect-output-contains", stream = stream.to_string(), text = t.as_str()),
+            OutputMatcher::Matches(re) => crate::t!("expect-output-matches", stream = stream.to_string(), regex = re.as_str()),
         }
     }
 }

@@ -265,11 +265,11 @@ pub enum Setup {
 impl std::fmt::Display for SkipReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            SkipReason::Learner => f.write_str("skipped by the learner"),
-            SkipReason::FailFast { .. } => f.write_str("not run: an earlier step failed and --fail-fast was given"),
-            SkipReason::Needs { name, step, setup: Setup::Failed } => write!(f, "depends on {name}, which a failed step ({step}) was to set up"),
+            SkipReason::Learner => f.write_str(&crate::t!("skip-learner")),
+            SkipReason::FailFast { .. } => f.write_str(&crate::t!("skip-fail-fast")),
+            SkipReason::Needs { name, step, setup: Setup::Failed } => f.write_str(&crate::t!("skip-needs-failed", name = name.as_str(), step = step.as_str())),
             SkipReason::Needs { name, step, setup: Setup::Skipped } => {
-                write!(f, "depends on {name}, which step {step} sets up, and {step} was skipped: run {step} first")
+                f.write_str(&crate::t!("skip-needs-skipped", name = name.as_str(), step = step.as_str()))
             }
             SkipReason::Other { text } => f.write_str(text),
         }

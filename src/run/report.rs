@@ -11,6 +11,7 @@ use serde::Serialize;
 pub use super::event::{Event, LessonResult, OutcomeKind, StepOutcome, StepResult, StepSummary};
 use super::observe::Snapshot;
 use crate::ns::{NsId, NsKind};
+use crate::t;
 
 /// Where events go, and how.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,10 +71,10 @@ impl<W: Write> Reporter<W> {
         match event {
             Event::LessonStarted { lesson, title, steps, .. } => {
                 let head = self.style(Style::new().bold()).apply_to(title.to_string());
-                let _ = writeln!(s, "\n{head}  ({lesson}, {steps} steps)");
+                let _ = writeln!(s, "\n{head}  {}", t!("report-lesson-started", id = lesson.as_str(), steps = *steps));
             }
             Event::LessonCannotRun { lesson, reason } => {
-                let _ = writeln!(s, "\n{lesson}: cannot run here: {reason}");
+                let _ = writeln!(s, "\n{}", t!("lesson-cannot-run", id = lesson.as_str(), reason = reason.as_str()));
             }
             Event::StepStarted { number, total, title, action, .. } => {
                 let arrow = self.style(Style::new().cyan().bold()).apply_to("▶");
@@ -83,16 +84,16 @@ impl<W: Write> Reporter<W> {
             }
             Event::StepPassed(r) | Event::StepFailed(r) | Event::StepSkipped(r) => s = self.human_step(&r.result),
             Event::ReplayFailed { step, target, .. } => {
-                let _ = writeln!(s, "replaying step {step} to reach {target} failed");
+                let _ = writeln!(s, "{}", t!("report-replay-failed", step = step.as_str(), target = target.as_str()));
             }
             Event::LabReset { step, .. } => {
-                let _ = writeln!(s, "\nback to {step}: a fresh lab, the steps before it replayed");
+                let _ = writeln!(s, "\n{}", t!("report-back-to", step = step.as_str()));
             }
             Event::Recorded { path, count, .. } => {
-                let _ = writeln!(s, "recorded {count} output expectation(s) in {path}");
+                let _ = writeln!(s, "{}", t!("recorded", count = *count, path = path.as_str()));
             }
             Event::LessonFinished { lesson, passed, failed, skipped, .. } => {
-                let summary = format!("{passed} passed, {failed} failed, {skipped} skipped");
+                let summary = t!("counts", passed = *passed, failed = *failed, skipped = *skipped);
                 let style = if *failed > 0 { Style::new().red().bold() } else { Style::new().green().bold() };
                 let _ = writeln!(s, "\n{lesson}: {}", self.style(style).apply_to(summary));
             }
@@ -106,7 +107,7 @@ impl<W: Write> Reporter<W> {
         let bad = self.style(Style::new().red().bold());
         let dim = self.style(Style::new().dim());
         if let StepOutcome::Skipped(why) = &r.outcome {
-            let _ = writeln!(s, "  {} skipped: {why}", self.style(Style::new().yellow()).apply_to("↷"));
+            let _ = writeln!(s, "  {} {}", self.style(Style::new().yellow()).apply_to("↷"), t!("report-skipped", why = why.to_string()));
             return s;
         }
         if let Some(display) = &r.display {
@@ -122,30 +123,30 @@ impl<W: Write> Reporter<W> {
                     let _ = writeln!(s, "    {}", dim.apply_to(format!("│ {line}")));
                 }
                 if total > max {
-                    let _ = writeln!(s, "    {}", dim.apply_to(format!("│ … {} more lines", total - max)));
+                    let _ = writeln!(s, "    {}", dim.apply_to(format!("│ … {}", t!("more-lines", count = total - max))));
                 }
             };
             shown(&c.stdout, 40, &mut s);
             shown(&c.stderr, 20, &mut s);
             if c.dropped_bytes > 0 {
-                let _ = writeln!(s, "    {}", dim.apply_to(format!("│ … and {} more bytes, not kept", c.dropped_bytes)));
+                let _ = writeln!(s, "    {}", dim.apply_to(format!("│ … {}", t!("more-bytes", count = c.dropped_bytes))));
             }
             if c.timed_out {
-                let _ = writeln!(s, "  {} the command timed out after {:.1} s and was killed", bad.apply_to("⏱"), c.elapsed.as_secs_f64());
+                let _ = writeln!(s, "  {} {}", bad.apply_to("⏱"), t!("timed-out-killed", seconds = format!("{:.1}", c.elapsed.as_secs_f64())));
             }
         }
         if let Some(err) = &r.error {
-            let _ = writeln!(s, "  {} the action failed: {err}", bad.apply_to("✘"));
+            let _ = writeln!(s, "  {} {} {err}", bad.apply_to("✘"), t!("action-failed"));
         }
         for v in &r.verdicts {
             if v.holds() {
                 let _ = writeln!(s, "  {} {}", ok.apply_to("✔"), v.expected);
             } else {
-                let (mark, label) = if v.is_unknown() { ("?", "unknown") } else { ("✘", "observed") };
+                let (mark, label) = if v.is_unknown() { ("?", t!("unknown-label")) } else { ("✘", t!("observed-label")) };
                 let _ = writeln!(s, "  {} {}", bad.apply_to(mark), v.expected);
                 let mut lines = v.observed.lines();
                 if let Some(first) = lines.next() {
-                    let _ = writeln!(s, "      {label}: {first}");
+                    let _ = writeln!(s, "      {label} {first}");
                 }
                 for line in lines.take(20) {
                     let _ = writeln!(s, "        {line}");
@@ -158,7 +159,7 @@ impl<W: Write> Reporter<W> {
         if r.outcome == StepOutcome::Failed
             && let Some(h) = r.hints.first()
         {
-            let _ = writeln!(s, "  {} {h}", self.style(Style::new().yellow()).apply_to("hint:"));
+            let _ = writeln!(s, "  {} {h}", self.style(Style::new().yellow()).apply_to(t!("hint-label")));
         }
         s
     }
@@ -168,7 +169,7 @@ impl<W: Write> Reporter<W> {
     /// changed during the step are marked with `*`.
     pub fn table(&self, before: &Snapshot, after: &Snapshot) -> String {
         let rows = table_rows(before, after);
-        let name_w = rows.iter().map(|r| r.name.chars().count()).max().unwrap_or(4).max(4);
+        let name_w = rows.iter().map(|r| console::measure_text_width(&r.name)).max().unwrap_or(4).max(4);
         let mut s = String::new();
         let head = self.style(Style::new().dim());
         let mut header = format!("    {:name_w$}", "");
@@ -178,7 +179,8 @@ impl<W: Write> Reporter<W> {
         let _ = writeln!(s, "{}", head.apply_to(header.trim_end()));
         let mark = self.style(Style::new().yellow().bold());
         for row in rows {
-            let mut line = format!("    {:name_w$}", row.name);
+            // Padded by display width: a wide character takes two columns.
+            let mut line = format!("    {}{}", row.name, " ".repeat(name_w - console::measure_text_width(&row.name)));
             for TableCell { text, changed } in row.cells {
                 let cell = if changed { format!("{text}*") } else { text };
                 let padded = format!(" {cell:<6}");

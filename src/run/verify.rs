@@ -10,6 +10,7 @@ use super::exec::CommandResult;
 use super::observe::{Identity, Presence, Snapshot};
 use crate::lesson::{Action, Expectation, ExpectedStatus, NsRef, Spanned, Step, Stream, Subject};
 use crate::ns::{NsKind, NsLink};
+use crate::t;
 
 /// Whether an expectation held.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -105,7 +106,7 @@ type Resolved = Result<Option<Identity>, String>;
 fn show(kind: NsKind, who: Option<Identity>) -> String {
     match who {
         Some(i) => NsLink { kind, ino: i.id.ino }.to_string(),
-        None => "nothing (gone or never made)".into(),
+        None => t!("seen-nothing"),
     }
 }
 
@@ -120,18 +121,18 @@ fn resolve(subject: &Subject, kind: Option<NsKind>, snap: &Snapshot) -> Resolved
     let of_kind = |who: Option<Identity>| who.filter(|i| kind.is_none_or(|k| k == i.kind));
     match subject {
         Subject::Host => {
-            let seen = snap.host.as_ref().map_err(|e| format!("the lab's namespaces could not be read: {e}"))?;
+            let seen = snap.host.as_ref().map_err(|e| t!("seen-lab-unreadable", error = e.to_string()))?;
             Ok(kind.and_then(|k| seen.get(k)))
         }
         Subject::Shell => Ok(kind.and_then(|k| snap.shell.as_ref()?.get(k))),
         Subject::Process(n) => match snap.processes.get(n) {
             None | Some(Presence::Gone) => Ok(None),
             Some(Presence::Alive(seen)) => Ok(kind.and_then(|k| seen.get(k))),
-            Some(Presence::Unreadable(e)) => Err(format!("the namespaces of {n} could not be read: {e}")),
+            Some(Presence::Unreadable(e)) => Err(t!("seen-process-unreadable", name = n.as_str(), error = e.to_string())),
         },
         Subject::Pin(p) => match snap.pins.get(p) {
             None => Ok(None),
-            Some(pin) => pin.held.clone().map(of_kind).map_err(|e| format!("pin {p} could not be read: {e}")),
+            Some(pin) => pin.held.clone().map(of_kind).map_err(|e| t!("seen-pin-unreadable", pin = p.as_str(), error = e.to_string())),
         },
         Subject::Capture(c) => Ok(of_kind(snap.captures.get(c).copied())),
     }
@@ -169,15 +170,15 @@ fn same(a: Option<Identity>, b: Option<Identity>) -> bool {
 /// The listed namespace that is `who`, or why the listing cannot say.
 fn listed<'s>(ev: &Evidence<'s>, who: &Identity) -> Result<Option<&'s crate::ns::Namespace>, String> {
     match &ev.after.listing {
-        None => Err("no lsns listing was taken".into()),
-        Some(Err(e)) => Err(format!("the scan of /proc failed: {e}")),
+        None => Err(t!("seen-no-listing")),
+        Some(Err(e)) => Err(t!("seen-scan-failed", error = e.to_string())),
         Some(Ok(listed)) => listed.find(who),
     }
 }
 
 fn check(e: &Expectation, action: &Action, ev: &Evidence) -> Verdict {
     let expected = e.describe();
-    let unknown = |why: String| Verdict { expected: e.describe(), truth: Truth::Unknown, observed: format!("cannot tell: {why}") };
+    let unknown = |why: String| Verdict { expected: e.describe(), truth: Truth::Unknown, observed: t!("seen-cannot-tell", why = why) };
     match e {
         Expectation::Changed { ns } | Expectation::Unchanged { ns } => {
             let kind = kind_of(ns, ev);
@@ -188,11 +189,11 @@ fn check(e: &Expectation, action: &Action, ev: &Evidence) -> Verdict {
             let changed = !same(before, after);
             let k = kind.unwrap_or(NsKind::Net);
             let seen = if changed && before.map(|i| i.id) == after.map(|i| i.id) {
-                format!("{ns} is {} before and after, but another namespace now has that number (its serial changed)", show(k, after))
+                t!("seen-reused", ns = ns.to_string(), now = show(k, after))
             } else if changed {
-                format!("{ns} was {} before and is {} after", show(k, before), show(k, after))
+                t!("seen-changed", ns = ns.to_string(), was = show(k, before), now = show(k, after))
             } else {
-                format!("{ns} is {} before and after", show(k, after))
+                t!("seen-unchanged", ns = ns.to_string(), now = show(k, after))
             };
             let want_changed = matches!(e, Expectation::Changed { .. });
             Verdict::judged(expected, after.is_some() && changed == want_changed, seen)
@@ -209,7 +210,11 @@ fn check(e: &Expectation, action: &Action, ev: &Evidence) -> Verdict {
                 Err(why) => return unknown(why),
             };
             let k = other_kind.unwrap_or(NsKind::Net);
-            let seen = format!("{ns} is {}; {other} {} {}", show(k, mine), if matches!(other, Subject::Capture(_)) { "was" } else { "has" }, show(k, theirs));
+            let seen = if matches!(other, Subject::Capture(_)) {
+                t!("seen-compared-capture", ns = ns.to_string(), mine = show(k, mine), other = other.to_string(), theirs = show(k, theirs))
+            } else {
+                t!("seen-compared", ns = ns.to_string(), mine = show(k, mine), other = other.to_string(), theirs = show(k, theirs))
+            };
             let want_same = matches!(e, Expectation::SameAs { .. });
             Verdict::judged(expected, mine.is_some() && theirs.is_some() && same(mine, theirs) == want_same, seen)
         }
@@ -224,15 +229,15 @@ fn check(e: &Expectation, action: &Action, ev: &Evidence) -> Verdict {
                 Err(why) => return unknown(why),
             };
             let Some(who) = who else {
-                return Verdict::judged(expected, false, format!("{ns} could not be found, so it cannot be looked up"));
+                return Verdict::judged(expected, false, t!("seen-not-found-lookup", ns = ns.to_string()));
             };
             let row = match listed(ev, &who) {
                 Ok(r) => r,
                 Err(why) => return unknown(why),
             };
             let seen = match row {
-                Some(row) => format!("{} is listed, with {} processes", show(who.kind, Some(who)), row.nprocs),
-                None => format!("{} is not listed", show(who.kind, Some(who))),
+                Some(row) => t!("seen-listed", link = show(who.kind, Some(who)), count = row.nprocs),
+                None => t!("seen-not-listed", link = show(who.kind, Some(who))),
             };
             Verdict::judged(expected, row.is_some() == matches!(e, Expectation::InLsns { .. }), seen)
         }
@@ -240,58 +245,62 @@ fn check(e: &Expectation, action: &Action, ev: &Evidence) -> Verdict {
             let kind = kind_of(ns, ev);
             let who = match resolve(&ns.subject, kind, ev.after) {
                 Ok(Some(i)) => i,
-                Ok(None) => return Verdict::judged(expected, false, format!("{ns} could not be found")),
+                Ok(None) => return Verdict::judged(expected, false, t!("seen-not-found", ns = ns.to_string())),
                 Err(why) => return unknown(why),
             };
             match listed(ev, &who) {
                 Err(why) => unknown(why),
-                Ok(Some(row)) => Verdict::judged(expected, row.nprocs == *count as usize, format!("{} holds {} processes", row.link(), row.nprocs)),
-                Ok(None) => Verdict::judged(expected, false, format!("{ns} is not listed by lsns")),
+                Ok(Some(row)) => Verdict::judged(expected, row.nprocs == *count as usize, t!("seen-holds", link = row.link().to_string(), count = row.nprocs)),
+                Ok(None) => Verdict::judged(expected, false, t!("seen-not-in-lsns", ns = ns.to_string())),
             }
         }
         Expectation::PinnedAt { ns, pin } => {
             let kind = kind_of(ns, ev);
             let who = match resolve(&ns.subject, kind, ev.after) {
                 Ok(Some(i)) => i,
-                Ok(None) => return Verdict::judged(expected, false, format!("{ns} could not be found")),
+                Ok(None) => return Verdict::judged(expected, false, t!("seen-not-found", ns = ns.to_string())),
                 Err(why) => return unknown(why),
             };
             let path = ev.after.run_dir.join(pin);
             match listed(ev, &who) {
                 Err(why) => unknown(why),
-                Ok(None) => Verdict::judged(expected, false, format!("{ns} is not listed by lsns")),
+                Ok(None) => Verdict::judged(expected, false, t!("seen-not-in-lsns", ns = ns.to_string())),
                 Ok(Some(row)) => {
                     let paths: Vec<String> = row.nsfs.iter().map(|p| p.display().to_string()).collect();
                     let seen = if paths.is_empty() {
-                        format!("{} has no nsfs mount", row.link())
+                        t!("seen-no-nsfs", link = row.link().to_string())
                     } else {
-                        format!("{} is mounted at {}", row.link(), paths.join(", "))
+                        t!("seen-mounted-at", link = row.link().to_string(), paths = paths.join(", "))
                     };
                     Verdict::judged(expected, row.nsfs.contains(&path), seen)
                 }
             }
         }
         Expectation::Status { status } => match ev.command {
-            None => Verdict::judged(expected, false, "no command ran".into()),
-            Some(c) if c.timed_out => Verdict::judged(expected, false, format!("the command timed out after {:.1} s", c.elapsed.as_secs_f64())),
+            None => Verdict::judged(expected, false, t!("seen-no-command")),
+            Some(c) if c.timed_out => Verdict::judged(expected, false, t!("seen-timed-out", seconds = format!("{:.1}", c.elapsed.as_secs_f64()))),
             Some(c) => {
                 let holds = match (status, c.status.map(|s| s.code())) {
                     (ExpectedStatus::Code(want), Some(code)) => code == i32::from(*want),
                     (ExpectedStatus::Nonzero, Some(code)) => code != 0,
                     (_, None) => false,
                 };
-                let seen = c.status.map_or_else(|| "no status".into(), |s| s.to_string());
+                let seen = c.status.map_or_else(|| t!("seen-no-status"), |s| s.to_string());
                 Verdict::judged(expected, holds, seen)
             }
         },
         Expectation::Output { stream, matcher } => match ev.command {
-            None => Verdict::judged(expected, false, "no command ran".into()),
+            None => Verdict::judged(expected, false, t!("seen-no-command")),
             Some(c) => {
                 let text = match stream {
                     Stream::Stdout => &c.stdout,
                     Stream::Stderr => &c.stderr,
                 };
-                let seen = if text.is_empty() { format!("{stream} was empty") } else { format!("{stream} was:\n{}", text.trim_end()) };
+                let seen = if text.is_empty() {
+                    t!("seen-output-empty", stream = stream.to_string())
+                } else {
+                    format!("{}\n{}", t!("seen-output-was", stream = stream.to_string()), text.trim_end())
+                };
                 Verdict::judged(expected, matcher.matches(text), seen)
             }
         },

@@ -8,6 +8,7 @@ use console::Style;
 
 use super::markdown::wrap_options;
 use crate::lesson::{Action, Lesson, RunTarget, Step};
+use crate::t;
 
 /// What became of a step in this run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -58,29 +59,29 @@ pub fn action_in_words(action: &Action) -> String {
     let kinds_list = |kinds: &crate::ns::KindSet| {
         let names: Vec<&str> = kinds.iter().map(|k| k.name()).collect();
         match names.split_last() {
-            Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+            Some((last, rest)) if !rest.is_empty() => t!("kinds-list", rest = rest.join(&t!("kinds-separator")), last = *last),
             _ => names.join(""),
         }
     };
     match action {
         Action::Start { name, kinds, inside } => {
-            let place = inside.as_ref().map_or(String::new(), |o| format!(", inside {o}'s namespaces"));
+            let place = inside.as_ref().map_or(String::new(), |o| t!("card-inside", owner = o.as_str()));
             if kinds.is_empty() {
-                format!("start a process named {name}{place}, in no new namespace")
+                t!("card-start-plain", name = name.as_str(), place = place)
             } else {
-                format!("start a process named {name} in new {} namespaces{place}; it shares the other kinds with the lab", kinds_list(kinds))
+                t!("card-start", name = name.as_str(), kinds = kinds_list(kinds), place = place)
             }
         }
-        Action::Run { target: RunTarget::Host, .. } => "run this command in the lab:".into(),
-        Action::Run { target: RunTarget::Process(n), .. } => format!("run this command inside {n}'s namespaces:"),
-        Action::Run { target: RunTarget::Pin(n), .. } => format!("run this command inside the namespace pinned at {n}:"),
-        Action::Unshare { kinds, .. } => format!("leave the lab's {} namespaces for new ones, then run:", kinds_list(kinds)),
-        Action::Pin { process, kind, pin } => format!("keep {process}'s {kind} namespace alive by bind-mounting it at {pin}"),
-        Action::Unpin { pin } => format!("unmount and remove the pin {pin}"),
-        Action::Stop { name } => format!("kill {name} and wait until it is gone"),
-        Action::Lsns { kinds } if kinds.is_empty() => "list every namespace nslab can see".into(),
-        Action::Lsns { kinds } => format!("list the {} namespaces nslab can see", kinds_list(kinds)),
-        Action::YourTurn => "your turn: nothing is set up for you".into(),
+        Action::Run { target: RunTarget::Host, .. } => t!("card-run-lab"),
+        Action::Run { target: RunTarget::Process(n), .. } => t!("card-run-in", name = n.as_str()),
+        Action::Run { target: RunTarget::Pin(n), .. } => t!("card-run-pinned", pin = n.as_str()),
+        Action::Unshare { kinds, .. } => t!("card-unshare", kinds = kinds_list(kinds)),
+        Action::Pin { process, kind, pin } => t!("card-pin", name = process.as_str(), kind = kind.to_string(), pin = pin.as_str()),
+        Action::Unpin { pin } => t!("card-unpin", pin = pin.as_str()),
+        Action::Stop { name } => t!("card-stop", name = name.as_str()),
+        Action::Lsns { kinds } if kinds.is_empty() => t!("card-lsns-all"),
+        Action::Lsns { kinds } => t!("card-lsns", kinds = kinds_list(kinds)),
+        Action::YourTurn => t!("card-your-turn"),
     }
 }
 
@@ -91,20 +92,14 @@ pub fn action_in_words(action: &Action) -> String {
 pub fn step_card(lesson: &Lesson, step: &Step, width: usize, color: bool, compact: bool) -> String {
     let st = |s: Style| s.force_styling(color);
     let mut out = String::new();
-    let head = format!("── Step {} of {} ", step.number, lesson.steps.len());
+    let head = format!("── {} ", t!("card-head", number = step.number, total = lesson.steps.len()));
     let fill = width.saturating_sub(console::measure_text_width(&head));
     let _ = writeln!(out, "{}", st(Style::new().dim()).apply_to(format!("{head}{}", "─".repeat(fill))));
     let title = st(Style::new().bold()).apply_to(step.display_title()).to_string();
     wrapped(&mut out, &title, width, "", "");
     if let Some(ex) = &step.exercise {
-        wrapped(&mut out, &format!("Your turn: {}", ex.goal), width, "  ", "  ");
-        wrapped(
-            &mut out,
-            "nslab opens a shell in the lab: reach the goal with your own commands, type `check` there, and leave the shell (exit) to go on.",
-            width,
-            "  ",
-            "  ",
-        );
+        wrapped(&mut out, &t!("card-goal", goal = ex.goal.as_str()), width, "  ", "  ");
+        wrapped(&mut out, &t!("card-exercise"), width, "  ", "  ");
     }
     if step.action.value != Action::YourTurn {
         wrapped(&mut out, &action_in_words(&step.action.value), width, "  ", "  ");
@@ -122,17 +117,18 @@ pub fn step_card(lesson: &Lesson, step: &Step, width: usize, color: bool, compac
         }
     }
     if !step.expectations.is_empty() {
-        let _ = writeln!(out, "  then nslab checks that");
+        let _ = writeln!(out, "  {}", t!("card-checks"));
         for e in &step.expectations {
             use crate::lesson::{Expectation, LinePattern, OutputMatcher};
             match &e.value {
                 // The expected lines themselves, as the lesson gives them.
                 Expectation::Output { stream, matcher: OutputMatcher::Lines(lines) } if lines.len() > 1 && !compact => {
-                    let _ = writeln!(out, "    • {stream} is");
+                    let _ = writeln!(out, "    • {}", t!("card-stream-is", stream = stream.to_string()));
+                    let any = format!("… {}", t!("card-any-lines"));
                     for line in lines {
                         let text = match line {
                             LinePattern::Text(t) => t.as_str(),
-                            LinePattern::AnyLines => "… (any lines)",
+                            LinePattern::AnyLines => any.as_str(),
                         };
                         let bar = st(Style::new().dim()).apply_to("│");
                         let _ = writeln!(out, "      {bar} {}", console::truncate_str(text, width.saturating_sub(8), "…"));
@@ -149,7 +145,7 @@ pub fn step_card(lesson: &Lesson, step: &Step, width: usize, color: bool, compac
 pub fn step_list(lesson: &Lesson, statuses: &[Status], current: Option<usize>, width: usize, color: bool) -> String {
     let st = |s: Style| s.force_styling(color);
     let mut out = String::new();
-    let _ = writeln!(out, "{} — {} steps", st(Style::new().bold()).apply_to(&lesson.meta.title), lesson.steps.len());
+    let _ = writeln!(out, "{} — {}", st(Style::new().bold()).apply_to(&lesson.meta.title), t!("list-steps", count = lesson.steps.len()));
     let digits = lesson.steps.len().to_string().len();
     for (i, step) in lesson.steps.iter().enumerate() {
         let status = statuses.get(i).copied().unwrap_or_default();
@@ -172,30 +168,27 @@ pub fn summary(lesson: &Lesson, statuses: &[Status], seconds: u64, width: usize,
     let count = |want: Status| statuses.iter().filter(|s| **s == want).count();
     let (passed, failed, skipped) = (count(Status::Passed), count(Status::Failed), count(Status::Skipped));
     let mut out = String::new();
-    let head = format!("── {} — the end ", lesson.meta.title);
+    let head = format!("── {} ", t!("summary-head", title = lesson.meta.title.as_str()));
     let fill = width.saturating_sub(console::measure_text_width(&head));
     let _ = writeln!(out, "{}", st(Style::new().dim()).apply_to(format!("{head}{}", "─".repeat(fill))));
-    let time = if seconds >= 60 { format!("{} min {} s", seconds / 60, seconds % 60) } else { format!("{seconds} s") };
+    let time = if seconds >= 60 { t!("minutes-seconds", minutes = seconds / 60, seconds = seconds % 60) } else { t!("seconds", seconds = seconds) };
     let style = if failed > 0 { Style::new().red().bold() } else { Style::new().green().bold() };
-    let counts = st(style).apply_to(format!("{passed} passed, {failed} failed, {skipped} skipped"));
-    let _ = writeln!(out, "{counts}, in {time}");
+    let counts = st(style).apply_to(t!("counts", passed = passed, failed = failed, skipped = skipped));
+    let _ = writeln!(out, "{}", t!("counts-in", counts = counts.to_string(), time = time));
     for (i, step) in lesson.steps.iter().enumerate() {
         let status = statuses.get(i).copied().unwrap_or_default();
         if matches!(status, Status::Failed | Status::Skipped | Status::NotRun) {
             let word = match status {
-                Status::Failed => "failed",
-                Status::Skipped => "skipped",
-                _ => "not run",
+                Status::Failed => t!("status-failed"),
+                Status::Skipped => t!("status-skipped"),
+                _ => t!("status-not-run"),
             };
-            wrapped(&mut out, &format!("{} step {} ({}): {word}", status.sign(), step.number, step.id), width, "  ", "    ");
+            let line = t!("summary-step", number = step.number, id = step.id.as_str(), status = word);
+            wrapped(&mut out, &format!("{} {line}", status.sign()), width, "  ", "    ");
         }
     }
-    let next = if failed + skipped == 0 {
-        "`nslab` goes on with the next lesson; `nslab list` shows them all."
-    } else {
-        "`nslab` comes back to the steps left; `nslab list` shows every lesson."
-    };
-    wrapped(&mut out, next, width, "", "");
+    let next = if failed + skipped == 0 { t!("summary-next") } else { t!("summary-again") };
+    wrapped(&mut out, &next, width, "", "");
     out
 }
 

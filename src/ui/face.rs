@@ -25,6 +25,7 @@ use crate::lesson::{Lesson, Step, StepKind};
 use crate::run::driver::{Decision, Face};
 use crate::run::event::{Event, SkipReason, StepOutcome, StepResult};
 use crate::run::exec::INTERRUPTED;
+use crate::t;
 
 /// The terminal face of one lesson.
 pub struct TerminalFace<'l> {
@@ -143,9 +144,9 @@ impl<'l> TerminalFace<'l> {
     }
 
     /// The reminder of `prompt`'s keys that fits the terminal.
-    fn reminder(&self, prompt: Prompt) -> &'static str {
+    fn reminder(&self, prompt: Prompt) -> String {
         let long = keys::reminder(prompt);
-        if console::measure_text_width(long) < self.width() { long } else { keys::short_reminder(prompt) }
+        if console::measure_text_width(&long) < self.width() { long } else { keys::short_reminder(prompt) }
     }
 
     /// Waits for a key after `reminder`.
@@ -177,7 +178,7 @@ impl<'l> TerminalFace<'l> {
 
     /// `g`: asks for a step by number or id; the decision that goes there.
     fn go_to(&mut self, i: usize) -> Option<Decision> {
-        let question = format!("  go to step (1–{}, or its id), or lesson (its id): ", self.lesson.steps.len());
+        let question = format!("  {} ", t!("go-to-question", last = self.lesson.steps.len()));
         self.screen.raw(&question);
         let mut echo = std::io::stdout();
         let answer = keys::read_line(&INTERRUPTED, &mut echo);
@@ -198,11 +199,11 @@ impl<'l> TerminalFace<'l> {
                 self.open_lesson = Some(other.meta.id.clone());
                 return Some(Decision::Quit);
             }
-            self.say(&format!("  no step {answer:?} in this lesson, and no lesson with that id; `l` lists the steps, `nslab list` the lessons\n"), "    ");
+            self.say(&format!("  {}\n", t!("go-to-nowhere", answer = format!("{answer:?}"))), "    ");
             return None;
         };
         if j == i {
-            self.print("  that is this step\n");
+            self.print(&format!("  {}\n", t!("go-to-here")));
             return None;
         }
         Some(self.resume(j))
@@ -222,7 +223,7 @@ impl<'l> TerminalFace<'l> {
             Action::Back => match i.checked_sub(1) {
                 Some(j) => Some(self.resume(j)),
                 None => {
-                    self.print("  this is the first step: there is no step to go back to\n");
+                    self.print(&format!("  {}\n", t!("back-at-first")));
                     None
                 }
             },
@@ -239,9 +240,9 @@ impl<'l> TerminalFace<'l> {
             }
             Action::Hint => {
                 let text = match hints.next() {
-                    Some(h) => format!("  hint: {h}"),
-                    None if all.is_empty() => "  (this step has no hint)".to_string(),
-                    None => "  (no more hints)".to_string(),
+                    Some(h) => format!("  {} {h}", t!("hint-label")),
+                    None if all.is_empty() => format!("  {}", t!("hint-none")),
+                    None => format!("  {}", t!("hint-no-more")),
                 };
                 let text = format!("{}\n", self.st(Style::new().yellow()).apply_to(text));
                 self.print(&text);
@@ -259,14 +260,14 @@ impl<'l> TerminalFace<'l> {
         let mut s = String::new();
         use std::fmt::Write as _;
         if let StepOutcome::Skipped(why) = &r.outcome {
-            let _ = writeln!(s, "  {} step {} skipped: {why}", st(Style::new().yellow()).apply_to("↷"), r.number);
+            let _ = writeln!(s, "  {} {}", st(Style::new().yellow()).apply_to("↷"), t!("step-skipped", number = r.number, why = why.to_string()));
             self.print(&s);
             return;
         }
         if self.setup_run == Some(i) {
             self.setup_run = None;
-            let word = if r.outcome == StepOutcome::Passed { ok.apply_to("✔ ran") } else { bad.apply_to("✘ failed:") };
-            let _ = writeln!(s, "  {word} step {} ({}) to set up what the next one needs", r.number, r.step);
+            let word = if r.outcome == StepOutcome::Passed { ok.apply_to(t!("setup-ran")) } else { bad.apply_to(t!("setup-failed")) };
+            let _ = writeln!(s, "  {word} {}", t!("setup-step", number = r.number, id = r.step.as_str()));
             if r.outcome != StepOutcome::Passed {
                 for v in r.verdicts.iter().filter(|v| !v.holds()) {
                     let _ = writeln!(s, "    {} — {}", v.expected, v.observed);
@@ -289,15 +290,16 @@ impl<'l> TerminalFace<'l> {
                     let _ = writeln!(s, "    {}", dim.apply_to(format!("│ {}", console::truncate_str(line, room, "…"))));
                 }
                 if total > max {
-                    let _ = writeln!(s, "    {}", dim.apply_to(format!("│ … {} more lines", total - max)));
+                    let _ = writeln!(s, "    {}", dim.apply_to(format!("│ … {}", t!("more-lines", count = total - max))));
                 }
             }
             if c.timed_out {
-                let _ = writeln!(s, "  {} the command timed out after {:.1} s and was stopped", bad.apply_to("⏱"), c.elapsed.as_secs_f64());
+                let _ = writeln!(s, "  {} {}", bad.apply_to("⏱"), t!("timed-out-stopped", seconds = format!("{:.1}", c.elapsed.as_secs_f64())));
             }
         }
         if let Some(err) = &r.error {
-            let opts = markdown::wrap_options(err, width).initial_indent("  ✘ the action failed: ").subsequent_indent("    ");
+            let lead = format!("  ✘ {} ", t!("action-failed"));
+            let opts = markdown::wrap_options(err, width).initial_indent(&lead).subsequent_indent("    ");
             for line in textwrap::wrap(err, opts) {
                 let _ = writeln!(s, "{line}");
             }
@@ -320,7 +322,7 @@ impl<'l> TerminalFace<'l> {
             if !v.holds() {
                 let mut lines = v.observed.lines();
                 if let Some(first) = lines.next() {
-                    let _ = writeln!(s, "      observed: {first}");
+                    let _ = writeln!(s, "      {} {first}", t!("observed-label"));
                 }
                 for line in lines.take(20) {
                     let _ = writeln!(s, "        {line}");
@@ -335,19 +337,19 @@ impl<'l> TerminalFace<'l> {
         if r.outcome == StepOutcome::Failed
             && let Some(h) = r.hints.first()
         {
-            let _ = writeln!(s, "  {} {h}", st(Style::new().yellow()).apply_to("hint:"));
+            let _ = writeln!(s, "  {} {h}", st(Style::new().yellow()).apply_to(t!("hint-label")));
         }
         self.print(&s);
     }
 
     /// Ctrl-C stopped the step: say so, and ask what next.
     fn interrupted(&mut self, r: &StepResult) {
-        let text = format!("  {} step {} stopped by Ctrl-C\n", self.st(Style::new().yellow().bold()).apply_to("⏹ interrupted:"), r.number);
+        let text = format!("  {} {}\n", self.st(Style::new().yellow().bold()).apply_to(t!("interrupted-label")), t!("interrupted-step", number = r.number));
         self.say(&text, "    ");
         // The Ctrl-C is answered here; another one while asking quits.
         INTERRUPTED.store(0, Ordering::SeqCst);
         loop {
-            let key = self.ask(self.reminder(Prompt::Interrupted));
+            let key = self.ask(&self.reminder(Prompt::Interrupted));
             match keys::action(Prompt::Interrupted, key) {
                 Some(Action::Run) => {
                     self.pending = Some(Decision::Run);
@@ -372,7 +374,7 @@ impl<'l> TerminalFace<'l> {
         let width = self.width();
         if quit || interrupted {
             let at = self.current.map_or(1, |i| i + 1);
-            let text = format!("\nStopped at step {at} of {}. `nslab` continues from here.\n", self.lesson.steps.len());
+            let text = format!("\n{}\n", t!("stopped-at", number = at, total = self.lesson.steps.len()));
             self.say(&text, "");
             return;
         }
@@ -393,17 +395,15 @@ impl Face for TerminalFace<'_> {
             Event::LessonStarted { title, lesson, steps, .. } => {
                 let head = self.st(Style::new().bold()).apply_to(title);
                 let text = match self.from.as_deref().and_then(|id| self.lesson.step(id)) {
-                    Some(s) => format!(
-                        "\n{} {head}, step {} of {steps}: a fresh lab; the steps before it run again, quietly\n",
-                        self.st(Style::new().cyan().bold()).apply_to("↺"),
-                        s.number
-                    ),
-                    None => format!("\n{head}  ({lesson}, {steps} steps) — press ? at any prompt for the keys\n"),
+                    Some(s) => {
+                        format!("\n{} {head}{}\n", self.st(Style::new().cyan().bold()).apply_to("↺"), t!("resumed-at", number = s.number, total = *steps))
+                    }
+                    None => format!("\n{head}  {}\n", t!("lesson-started", id = lesson.as_str(), steps = *steps)),
                 };
                 self.say(&text, "  ");
             }
             Event::LessonCannotRun { lesson, reason } => {
-                let text = format!("\n{lesson}: cannot run here: {reason}\n");
+                let text = format!("\n{}\n", t!("lesson-cannot-run", id = lesson.as_str(), reason = reason.to_string()));
                 self.say(&text, "  ");
             }
             Event::StepStarted { number, .. } => {
@@ -441,7 +441,7 @@ impl Face for TerminalFace<'_> {
                 }
             }
             Event::ReplayFailed { step, target, .. } => {
-                let text = format!("  replaying step {step} on the way to {target} did not pass:\n");
+                let text = format!("  {}\n", t!("replay-failed", step = step.to_string(), target = target.to_string()));
                 self.say(&text, "    ");
             }
             Event::LabReset { step, .. } => {
@@ -449,12 +449,11 @@ impl Face for TerminalFace<'_> {
                 for s in self.statuses.iter_mut().skip(n - 1) {
                     *s = Status::NotRun;
                 }
-                let text =
-                    format!("\n{} back to step {n}: a fresh lab; the steps before it run again, quietly\n", self.st(Style::new().cyan().bold()).apply_to("↺"));
+                let text = format!("\n{} {}\n", self.st(Style::new().cyan().bold()).apply_to("↺"), t!("back-to", number = n));
                 self.print(&text);
             }
             Event::Recorded { path, count, .. } => {
-                let text = format!("recorded {count} output expectation(s) in {path}\n");
+                let text = format!("{}\n", t!("recorded", count = *count, path = path.to_string()));
                 self.print(&text);
             }
             Event::LessonFinished { quit, interrupted, .. } => {
@@ -495,7 +494,7 @@ impl Face for TerminalFace<'_> {
         let prompt = Prompt::BeforeStep { exercise: step.kind == StepKind::Exercise };
         let mut hints = step.hints.iter();
         loop {
-            let key = self.ask(self.reminder(prompt));
+            let key = self.ask(&self.reminder(prompt));
             let Some(action) = keys::action(prompt, key) else { continue };
             match action {
                 Action::Run => {
@@ -525,7 +524,7 @@ impl Face for TerminalFace<'_> {
         let all = result.hints.clone();
         let mut hints = all.iter();
         loop {
-            let key = self.ask(self.reminder(prompt));
+            let key = self.ask(&self.reminder(prompt));
             let Some(action) = keys::action(prompt, key) else { continue };
             match action {
                 Action::Run => {
@@ -536,7 +535,7 @@ impl Face for TerminalFace<'_> {
                 Action::Solution => {
                     let solution = step.exercise.as_ref().map_or("", |e| e.solution.as_str());
                     let code = self.st(Style::new().cyan());
-                    let text: String = std::iter::once("  the reference solution:\n".to_string())
+                    let text: String = std::iter::once(format!("  {}\n", t!("solution-label")))
                         .chain(solution.lines().map(|l| format!("    {}\n", code.apply_to(l))))
                         .collect();
                     self.print(&text);
@@ -558,14 +557,18 @@ impl Face for TerminalFace<'_> {
         let SkipReason::Needs { step: setup, .. } = why else { return Decision::Skip };
         let setup_step = lesson.step(setup);
         let n = setup_step.map_or(0, |s| s.number);
-        let text = format!("\n{} step {} ({}) {why}.\n", self.st(Style::new().yellow().bold()).apply_to("!"), step.number, step.display_title());
+        let text = format!(
+            "\n{} {}\n",
+            self.st(Style::new().yellow().bold()).apply_to("!"),
+            t!("unmet", number = step.number, title = step.display_title().to_string(), why = why.to_string())
+        );
         if !self.say(&text, "  ") {
             return Decision::Quit;
         }
-        if !self.say(&format!("  Enter runs step {n} ({setup}) now, quietly, and then this one; s skips this one too.\n"), "  ") {
+        if !self.say(&format!("  {}\n", t!("unmet-offer", number = n, setup = setup.as_str())), "  ") {
             return Decision::Quit;
         }
-        let reminder = format!("[Enter] run {setup} first  [s] skip  [b] back  [q] quit");
+        let reminder = t!("keys-unmet", setup = setup.as_str());
         let mut hints = [].iter();
         loop {
             let key = self.ask(&reminder);
@@ -599,9 +602,9 @@ impl Face for TerminalFace<'_> {
 pub fn next_lesson(next: &Lesson, color: bool) -> bool {
     let title = Style::new().bold().force_styling(color).apply_to(&next.meta.title);
     let mut screen = Screen::new(std::io::stdout(), || keys::read_key(&INTERRUPTED), keys::size, color);
-    let _ = screen.print(&format!("\nNext: {title} ({})", next.meta.id));
+    let _ = screen.print(&format!("\n{}", t!("next-lesson", title = title.to_string(), id = next.meta.id.as_str())));
     loop {
-        match screen.ask("[Enter] start it  [q] stop here") {
+        match screen.ask(&t!("keys-next-lesson")) {
             Key::Enter | Key::Space => return true,
             Key::Char('q' | 'Q') | Key::Escape | Key::Interrupted => return false,
             Key::HangUp => {

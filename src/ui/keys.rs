@@ -258,48 +258,46 @@ pub fn action(prompt: Prompt, key: Key) -> Option<Action> {
 }
 
 /// The one-line reminder shown at `prompt`.
-pub fn reminder(prompt: Prompt) -> &'static str {
+pub fn reminder(prompt: Prompt) -> String {
     match prompt {
-        Prompt::BeforeStep { exercise: false } => "[Enter] run  [s] skip  [h] hint  [b] back  [?] more keys  [q] quit",
-        Prompt::BeforeStep { exercise: true } => "[Enter] open the shell  [s] skip  [h] hint  [b] back  [?] more keys  [q] quit",
-        Prompt::AfterFailure { exercise: false } => "[r] retry  [Enter] go on  [h] hint  [b] back  [?] more keys  [q] quit",
-        Prompt::AfterFailure { exercise: true } => "[r] retry  [h] hint  [v] view the solution  [Enter] go on  [?] keys  [q] quit",
-        Prompt::Interrupted => "interrupted: [r] retry  [s] skip  [q] quit",
+        Prompt::BeforeStep { exercise: false } => crate::t!("keys-before-step"),
+        Prompt::BeforeStep { exercise: true } => crate::t!("keys-before-exercise"),
+        Prompt::AfterFailure { exercise: false } => crate::t!("keys-after-failure"),
+        Prompt::AfterFailure { exercise: true } => crate::t!("keys-after-failed-exercise"),
+        Prompt::Interrupted => crate::t!("keys-interrupted"),
     }
 }
 
 /// The reminder for a terminal too narrow for [`reminder`].
-pub fn short_reminder(prompt: Prompt) -> &'static str {
+pub fn short_reminder(prompt: Prompt) -> String {
     match prompt {
-        Prompt::BeforeStep { exercise: false } => "[Enter] run  [?] keys",
-        Prompt::BeforeStep { exercise: true } => "[Enter] shell  [?] keys",
-        Prompt::AfterFailure { .. } => "[r] retry  [Enter] on  [?] keys",
-        Prompt::Interrupted => "[r] retry [s] skip [q] quit",
+        Prompt::BeforeStep { exercise: false } => crate::t!("keys-short-before-step"),
+        Prompt::BeforeStep { exercise: true } => crate::t!("keys-short-before-exercise"),
+        Prompt::AfterFailure { .. } => crate::t!("keys-short-after-failure"),
+        Prompt::Interrupted => crate::t!("keys-short-interrupted"),
     }
 }
 
-/// The help screen (`?`).
+/// The help screen (`?`): each key and what it does, the descriptions in a
+/// column (keys are ASCII, so padding by characters aligns them).
 pub fn help(prompt: Prompt) -> String {
-    let mut lines = vec![(
-        "Enter",
-        if matches!(prompt, Prompt::BeforeStep { .. }) { "run the step (an exercise: open your shell in the lab)" } else { "go on to the next step" },
-    )];
+    let mut lines = vec![("Enter", if matches!(prompt, Prompt::BeforeStep { .. }) { crate::t!("help-enter-run") } else { crate::t!("help-enter-go-on") })];
     if !matches!(prompt, Prompt::BeforeStep { .. }) {
-        lines.push(("r", "run the step again"));
+        lines.push(("r", crate::t!("help-retry")));
     }
     lines.extend([
-        ("s", "skip the step (nslab says later if a step needed it, and offers to run it)"),
-        ("h", "show a hint; press again for the next one"),
-        ("b", "back one step: the lab starts afresh and the earlier steps run again quietly"),
-        ("g", "go to a step by number or id, or to another lesson by its id"),
-        ("l", "list the lesson's steps with what became of each"),
-        ("Space", "while reading: the next page of a long text"),
-        ("Ctrl-C", "in a running step: stop it (then retry, skip or quit); elsewhere: leave nslab (exit 130)"),
-        ("q", "stop here; `nslab` later continues where you left off"),
-        ("?", "these keys"),
+        ("s", crate::t!("help-skip")),
+        ("h", crate::t!("help-hint")),
+        ("b", crate::t!("help-back")),
+        ("g", crate::t!("help-go-to")),
+        ("l", crate::t!("help-list")),
+        ("Space", crate::t!("help-space")),
+        ("Ctrl-C", crate::t!("help-ctrl-c")),
+        ("q", crate::t!("help-quit")),
+        ("?", crate::t!("help-keys")),
     ]);
     if prompt == (Prompt::AfterFailure { exercise: true }) {
-        lines.insert(3, ("v", "show the reference solution"));
+        lines.insert(3, ("v", crate::t!("help-solution")));
     }
     lines.iter().map(|(k, what)| format!("  {k:<7} {what}\n")).collect()
 }

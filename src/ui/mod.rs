@@ -17,11 +17,16 @@ use std::io::IsTerminal;
 
 /// What `nslab` and `nslab run` say when there is no terminal to ask on and
 /// `--yes` was not given. Nothing runs and no progress is touched.
-pub const NO_TERMINAL: &str = "\
-nslab: no terminal to ask on (its input or output is a pipe or a file), so no lesson runs.
-  To run lessons straight through without questions:  nslab run --yes [LESSON|DIR…]
-  Add --save-progress to record them as your progress, --format json for JSON Lines events.
-";
+pub fn no_terminal() -> String {
+    format!("nslab: {}\n", crate::t!("no-terminal"))
+}
+
+/// `text` followed by spaces to `width` columns of display width (a wide
+/// character takes two); text already as wide is left as it is.
+pub fn pad(text: &str, width: usize) -> String {
+    let w = console::measure_text_width(text);
+    format!("{text}{}", " ".repeat(width.saturating_sub(w)))
+}
 
 /// True when stdin, stdout and stderr are all a terminal: the learner is there
 /// to read and answer.

@@ -68,7 +68,7 @@ pub fn holders(before: &Snapshot, after: &Snapshot) -> Vec<Holder> {
     }
     if let Some(shell) = &after.shell {
         let was = before.shell.as_ref().map_or_else(|| host_before.clone(), map);
-        out.push(Holder { name: "your shell".into(), now: Some(map(shell)), was, unreadable: false });
+        out.push(Holder { name: crate::t!("picture-your-shell"), now: Some(map(shell)), was, unreadable: false });
     }
     for (name, pinned) in &after.pins {
         let one = |p: &Pinned| match &p.held {
@@ -76,7 +76,7 @@ pub fn holders(before: &Snapshot, after: &Snapshot) -> Vec<Holder> {
             _ => None,
         };
         let was = before.pins.get(name).and_then(one).unwrap_or_default();
-        out.push(Holder { name: format!("pin {name}"), now: one(pinned), was, unreadable: pinned.held.is_err() });
+        out.push(Holder { name: crate::t!("picture-pin", name = name.as_str()), now: one(pinned), was, unreadable: pinned.held.is_err() });
     }
     out
 }
@@ -157,10 +157,8 @@ pub fn render(holders: &[Holder], look: Look) -> String {
     let grid_w = name_w + cell_w.iter().map(|w| w + 1).sum::<usize>();
     let mut out = String::new();
     if look.legend {
-        let legend = "Who is in which namespace: · is the lab's own (the host's); A, B… are other namespaces, one letter each, \
-                      so the same letter means the same namespace; * marks what this step changed; a pin holds a namespace \
-                      without a process.";
-        for line in textwrap::wrap(legend, crate::ui::markdown::wrap_options("", look.width.max(20))) {
+        let legend = crate::t!("picture-legend");
+        for line in textwrap::wrap(&legend, crate::ui::markdown::wrap_options(&legend, look.width.max(20))) {
             let _ = writeln!(out, "{}", st(Style::new().dim()).apply_to(line));
         }
     }
@@ -174,7 +172,11 @@ pub fn render(holders: &[Holder], look: Look) -> String {
             let pad = name_w - measure_text_width(&h.name);
             let mut line = format!("{}{}", h.name, " ".repeat(pad));
             if h.now.is_none() {
-                let _ = write!(line, " {}", st(Style::new().dim()).apply_to(if h.unreadable { "? could not be read" } else { "gone" }));
+                let _ = write!(
+                    line,
+                    " {}",
+                    st(Style::new().dim()).apply_to(if h.unreadable { crate::t!("picture-unreadable") } else { crate::t!("picture-gone") })
+                );
             } else {
                 for (&k, &w) in NsKind::ALL.iter().zip(&cell_w) {
                     let (m, changed) = mark(h, k);
@@ -191,8 +193,8 @@ pub fn render(holders: &[Holder], look: Look) -> String {
         // Too narrow for the grid: a line per holder, naming what is not the host's.
         for h in holders {
             let text = match &h.now {
-                None if h.unreadable => format!("{}: ? could not be read", h.name),
-                None => format!("{}: gone", h.name),
+                None if h.unreadable => format!("{}: {}", h.name, crate::t!("picture-unreadable")),
+                None => format!("{}: {}", h.name, crate::t!("picture-gone")),
                 Some(_) => {
                     let mut parts = Vec::new();
                     let mut changed_host = Vec::new();
@@ -206,19 +208,19 @@ pub fn render(holders: &[Holder], look: Look) -> String {
                     }
                     parts.extend(changed_host);
                     let all_host = parts.is_empty();
-                    let rest = if h.name.starts_with("pin ") {
-                        ""
+                    let rest = if h.name.starts_with(&crate::t!("picture-pin", name = "")) {
+                        String::new()
                     } else if all_host && h.name == "host" {
-                        "the lab's own namespaces (·)"
+                        crate::t!("picture-lab-own")
                     } else if all_host {
-                        "all the host's (·)"
+                        crate::t!("picture-all-host")
                     } else {
-                        "; the rest the host's"
+                        crate::t!("picture-rest-host")
                     };
                     format!("{}: {}{rest}", h.name, parts.join(", "))
                 }
             };
-            let opts = crate::ui::markdown::wrap_options("", look.width.max(20)).subsequent_indent("  ");
+            let opts = crate::ui::markdown::wrap_options(&text, look.width.max(20)).subsequent_indent("  ");
             for line in textwrap::wrap(&text, opts) {
                 let _ = writeln!(out, "{line}");
             }
@@ -229,7 +231,7 @@ pub fn render(holders: &[Holder], look: Look) -> String {
         let holders_of: Vec<&str> = holders.iter().filter(|h| h.now.as_ref().is_some_and(|now| now.get(kind) == Some(id))).map(|h| h.name.as_str()).collect();
         let tag = paint(&Mark::Other(n), false, label(n));
         let text = format!("{tag} {kind}:[{}] — {}", id.ino, holders_of.join(", "));
-        let opts = crate::ui::markdown::wrap_options("", look.width.max(20)).subsequent_indent("    ");
+        let opts = crate::ui::markdown::wrap_options(&text, look.width.max(20)).subsequent_indent("    ");
         for line in textwrap::wrap(&text, opts) {
             let _ = writeln!(out, "{line}");
         }

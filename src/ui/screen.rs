@@ -78,7 +78,7 @@ impl<'a> Screen<'a> {
 
     /// Waits for a key after a screenful.
     fn more(&mut self) -> Result<(), Gone> {
-        let note = Style::new().dim().reverse().force_styling(self.color).apply_to(" more: Space or Enter ");
+        let note = Style::new().dim().reverse().force_styling(self.color).apply_to(format!(" {} ", crate::t!("pager-more")));
         let _ = write!(self.out, "{note}");
         let _ = self.out.flush();
         loop {

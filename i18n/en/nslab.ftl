@@ -1,0 +1,200 @@
+# nslab's interface in English: every message, and the fallback for the
+# other languages. Message ids name what the words are for; variables are
+# `{ $name }`. Keep the keys ([Enter], [s]…) as they are: they are keys.
+
+## Prompts (src/ui/keys.rs)
+
+keys-before-step = [Enter] run  [s] skip  [h] hint  [b] back  [?] more keys  [q] quit
+keys-before-exercise = [Enter] open the shell  [s] skip  [h] hint  [b] back  [?] more keys  [q] quit
+keys-after-failure = [r] retry  [Enter] go on  [h] hint  [b] back  [?] more keys  [q] quit
+keys-after-failed-exercise = [r] retry  [h] hint  [v] view the solution  [Enter] go on  [?] keys  [q] quit
+keys-interrupted = interrupted: [r] retry  [s] skip  [q] quit
+keys-short-before-step = [Enter] run  [?] keys
+keys-short-before-exercise = [Enter] shell  [?] keys
+keys-short-after-failure = [r] retry  [Enter] on  [?] keys
+keys-short-interrupted = [r] retry [s] skip [q] quit
+
+help-enter-run = run the step (an exercise: open your shell in the lab)
+help-enter-go-on = go on to the next step
+help-retry = run the step again
+help-skip = skip the step (nslab says later if a step needed it, and offers to run it)
+help-hint = show a hint; press again for the next one
+help-back = back one step: the lab starts afresh and the earlier steps run again quietly
+help-go-to = go to a step by number or id, or to another lesson by its id
+help-list = list the lesson's steps with what became of each
+help-space = while reading: the next page of a long text
+help-ctrl-c = in a running step: stop it (then retry, skip or quit); elsewhere: leave nslab (exit 130)
+help-quit = stop here; `nslab` later continues where you left off
+help-keys = these keys
+help-solution = show the reference solution
+
+## The terminal face (src/ui/face.rs)
+
+go-to-question = go to step (1–{ $last }, or its id), or lesson (its id):
+go-to-nowhere = no step { $answer } in this lesson, and no lesson with that id; `l` lists the steps, `nslab list` the lessons
+go-to-here = that is this step
+back-at-first = this is the first step: there is no step to go back to
+hint-label = hint:
+hint-none = (this step has no hint)
+hint-no-more = (no more hints)
+step-skipped = step { $number } skipped: { $why }
+setup-ran = ✔ ran
+setup-failed = ✘ failed:
+setup-step = step { $number } ({ $id }) to set up what the next one needs
+more-lines = { $count } more lines
+timed-out-stopped = the command timed out after { $seconds } s and was stopped
+action-failed = the action failed:
+observed-label = observed:
+interrupted-label = ⏹ interrupted:
+interrupted-step = step { $number } stopped by Ctrl-C
+stopped-at = Stopped at step { $number } of { $total }. `nslab` continues from here.
+resumed-at = , step { $number } of { $total }: a fresh lab; the steps before it run again, quietly
+lesson-started = ({ $id }, { $steps } steps) — press ? at any prompt for the keys
+lesson-cannot-run = { $id }: cannot run here: { $reason }
+replay-failed = replaying step { $step } on the way to { $target } did not pass:
+back-to = back to step { $number }: a fresh lab; the steps before it run again, quietly
+recorded = recorded { $count } output expectation(s) in { $path }
+solution-label = the reference solution:
+unmet = step { $number } ({ $title }) { $why }.
+unmet-offer = Enter runs step { $number } ({ $setup }) now, quietly, and then this one; s skips this one too.
+keys-unmet = [Enter] run { $setup } first  [s] skip  [b] back  [q] quit
+next-lesson = Next: { $title } ({ $id })
+keys-next-lesson = [Enter] start it  [q] stop here
+
+## The step card, the list of steps, the summary (src/ui/card.rs)
+
+kinds-list = { $rest } and { $last }
+kinds-separator = ,{" "}
+card-inside = , inside { $owner }'s namespaces
+card-start-plain = start a process named { $name }{ $place }, in no new namespace
+card-start = start a process named { $name } in new { $kinds } namespaces{ $place }; it shares the other kinds with the lab
+card-run-lab = run this command in the lab:
+card-run-in = run this command inside { $name }'s namespaces:
+card-run-pinned = run this command inside the namespace pinned at { $pin }:
+card-unshare = leave the lab's { $kinds } namespaces for new ones, then run:
+card-pin = keep { $name }'s { $kind } namespace alive by bind-mounting it at { $pin }
+card-unpin = unmount and remove the pin { $pin }
+card-stop = kill { $name } and wait until it is gone
+card-lsns-all = list every namespace nslab can see
+card-lsns = list the { $kinds } namespaces nslab can see
+card-your-turn = your turn: nothing is set up for you
+card-head = Step { $number } of { $total }
+card-goal = Your turn: { $goal }
+card-exercise = nslab opens a shell in the lab: reach the goal with your own commands, type `check` there, and leave the shell (exit) to go on.
+card-checks = then nslab checks that
+card-stream-is = { $stream } is
+card-any-lines = (any lines)
+list-steps = { $count } steps
+summary-head = { $title } — the end
+minutes-seconds = { $minutes } min { $seconds } s
+seconds = { $seconds } s
+counts = { $passed } passed, { $failed } failed, { $skipped } skipped
+counts-in = { $counts }, in { $time }
+status-failed = failed
+status-skipped = skipped
+status-not-run = not run
+summary-step = step { $number } ({ $id }): { $status }
+summary-next = `nslab` goes on with the next lesson; `nslab list` shows them all.
+summary-again = `nslab` comes back to the steps left; `nslab list` shows every lesson.
+
+## The namespace picture (src/ui/picture.rs)
+
+picture-your-shell = your shell
+picture-pin = pin { $name }
+picture-legend = Who is in which namespace: · is the lab's own (the host's); A, B… are other namespaces, one letter each, so the same letter means the same namespace; * marks what this step changed; a pin holds a namespace without a process.
+picture-unreadable = ? could not be read
+picture-gone = gone
+picture-lab-own = the lab's own namespaces (·)
+picture-all-host = all the host's (·)
+picture-rest-host = ; the rest the host's
+
+## The report of `nslab run --yes` (src/run/report.rs)
+
+report-lesson-started = ({ $id }, { $steps } steps)
+report-replay-failed = replaying step { $step } to reach { $target } failed
+report-back-to = back to { $step }: a fresh lab, the steps before it replayed
+report-skipped = skipped: { $why }
+more-bytes = and { $count } more bytes, not kept
+timed-out-killed = the command timed out after { $seconds } s and was killed
+unknown-label = unknown:
+
+## Expectations in words (src/lesson/model.rs, output.rs), and why a step was skipped (src/run/event.rs)
+
+ns-capture = the namespace saved as @{ $name }
+ns-lab = the lab's { $kind } namespace
+ns-shell = the { $kind } namespace of your shell
+ns-process = the { $kind } namespace of { $name }
+ns-pin = the { $kind } namespace pinned at { $pin }
+ns-of = the namespace of { $subject }
+owner-lab = the lab's
+owner-shell = your shell's
+owner-process = { $name }'s
+owner-capture = the one saved as @{ $name }
+owner-pin = the one pinned at { $pin }
+expect-changed = { $ns } changes
+expect-unchanged = { $ns } stays the same
+expect-same-as = { $ns } is the same as { $other }
+expect-differs-from = { $ns } differs from { $other }
+expect-in-lsns = { $ns } is listed by lsns
+expect-gone-from-lsns = { $ns } is gone from lsns
+expect-nprocs = { $ns } holds { $count } { $count ->
+    [one] process
+   *[other] processes
+}
+expect-pinned-at = { $ns } is pinned at { $pin }
+expect-status = the command exits with status { $code }
+expect-status-nonzero = the command exits with a nonzero status
+expect-output-empty = { $stream } is empty
+expect-output-is = { $stream } is `{ $text }`
+expect-output-lines-gaps = { $stream } has the { $count } lines shown, with any lines where `...` stands
+expect-output-lines = { $stream } is the { $count } lines shown
+expect-output-contains = { $stream } contains `{ $text }`
+expect-output-matches = { $stream } matches the regex `{ $regex }`
+skip-learner = skipped by the learner
+skip-fail-fast = not run: an earlier step failed and --fail-fast was given
+skip-needs-failed = depends on { $name }, which a failed step ({ $step }) was to set up
+skip-needs-skipped = depends on { $name }, which step { $step } sets up, and { $step } was skipped: run { $step } first
+
+## What was seen, in a verdict (src/run/verify.rs)
+
+seen-nothing = nothing (gone or never made)
+seen-lab-unreadable = the lab's namespaces could not be read: { $error }
+seen-process-unreadable = the namespaces of { $name } could not be read: { $error }
+seen-pin-unreadable = pin { $pin } could not be read: { $error }
+seen-no-listing = no lsns listing was taken
+seen-scan-failed = the scan of /proc failed: { $error }
+seen-cannot-tell = cannot tell: { $why }
+seen-reused = { $ns } is { $now } before and after, but another namespace now has that number (its serial changed)
+seen-changed = { $ns } was { $was } before and is { $now } after
+seen-unchanged = { $ns } is { $now } before and after
+seen-compared = { $ns } is { $mine }; { $other } has { $theirs }
+seen-compared-capture = { $ns } is { $mine }; { $other } was { $theirs }
+seen-not-found-lookup = { $ns } could not be found, so it cannot be looked up
+seen-listed = { $link } is listed, with { $count } processes
+seen-not-listed = { $link } is not listed
+seen-not-found = { $ns } could not be found
+seen-holds = { $link } holds { $count } processes
+seen-not-in-lsns = { $ns } is not listed by lsns
+seen-no-nsfs = { $link } has no nsfs mount
+seen-mounted-at = { $link } is mounted at { $paths }
+seen-no-command = no command ran
+seen-timed-out = the command timed out after { $seconds } s
+seen-no-status = no status
+seen-output-empty = { $stream } was empty
+seen-output-was = { $stream } was:
+
+## Commands (src/cmd.rs, src/ui/mod.rs)
+
+no-terminal = no terminal to ask on (its input or output is a pipe or a file), so no lesson runs.
+    {"  "}To run lessons straight through without questions:  nslab run --yes [LESSON|DIR…]
+    {"  "}Add --save-progress to record them as your progress, --format json for JSON Lines events.
+all-finished = You have finished every lesson. `nslab list` shows them; `nslab reset` starts over.
+list-done = done
+list-not-started = not started
+list-partly = { $done }/{ $total } steps
+list-next = next: { $step }
+list-needs = needs { $needs }
+
+## The pager (src/ui/screen.rs)
+
+pager-more = more: Space or Enter

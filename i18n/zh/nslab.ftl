@@ -1,0 +1,196 @@
+# nslab 界面的简体中文消息。缺少的消息回落到英文（i18n/en/nslab.ftl）。
+# 术语与 book/src/zh/glossary.md 一致；按键（[Enter]、[s]…）保持原样。
+
+## 提示（src/ui/keys.rs）
+
+keys-before-step = [Enter] 运行  [s] 跳过  [h] 提示  [b] 后退  [?] 更多按键  [q] 退出
+keys-before-exercise = [Enter] 打开 shell  [s] 跳过  [h] 提示  [b] 后退  [?] 更多按键  [q] 退出
+keys-after-failure = [r] 重试  [Enter] 继续  [h] 提示  [b] 后退  [?] 更多按键  [q] 退出
+keys-after-failed-exercise = [r] 重试  [h] 提示  [v] 查看参考答案  [Enter] 继续  [?] 按键  [q] 退出
+keys-interrupted = 已中断：[r] 重试  [s] 跳过  [q] 退出
+keys-short-before-step = [Enter] 运行  [?] 按键
+keys-short-before-exercise = [Enter] shell  [?] 按键
+keys-short-after-failure = [r] 重试  [Enter] 继续  [?] 按键
+keys-short-interrupted = [r] 重试 [s] 跳过 [q] 退出
+
+help-enter-run = 运行这一步（练习：在实验环境里打开你的 shell）
+help-enter-go-on = 继续下一步
+help-retry = 再运行一次这一步
+help-skip = 跳过这一步（之后若有步骤需要它，nslab 会说明并提议运行它）
+help-hint = 显示提示；再按一次看下一条
+help-back = 后退一步：实验环境重新开始，之前的步骤静默地重新运行
+help-go-to = 按编号或 id 跳到某一步，或按 id 跳到另一课
+help-list = 列出本课的步骤及每一步的结果
+help-space = 阅读时：长文本的下一页
+help-ctrl-c = 步骤运行中：停止它（然后重试、跳过或退出）；其他时候：离开 nslab（退出码 130）
+help-quit = 到此为止；稍后运行 `nslab` 会从这里继续
+help-keys = 这些按键
+help-solution = 显示参考答案
+
+## 终端界面（src/ui/face.rs）
+
+go-to-question = 跳到第几步（1–{ $last }，或步骤 id），或哪一课（课程 id）：
+go-to-nowhere = 本课没有步骤 { $answer }，也没有这个 id 的课；`l` 列出步骤，`nslab list` 列出课程
+go-to-here = 就是这一步
+back-at-first = 这是第一步：没有可以后退到的步骤
+hint-label = 提示：
+hint-none = （这一步没有提示）
+hint-no-more = （没有更多提示了）
+step-skipped = 第 { $number } 步已跳过：{ $why }
+setup-ran = ✔ 已运行
+setup-failed = ✘ 失败：
+setup-step = 第 { $number } 步（{ $id }），为下一步做好准备
+more-lines = 还有 { $count } 行
+timed-out-stopped = 命令在 { $seconds } 秒后超时，已被停止
+action-failed = 动作失败：
+observed-label = 实际看到：
+interrupted-label = ⏹ 已中断：
+interrupted-step = 第 { $number } 步被 Ctrl-C 停止
+stopped-at = 停在第 { $number } 步（共 { $total } 步）。再运行 `nslab` 会从这里继续。
+resumed-at = ，第 { $number } 步（共 { $total } 步）：全新的实验环境；之前的步骤会静默地重新运行
+lesson-started = （{ $id }，共 { $steps } 步）—— 在任何提示处按 ? 查看按键
+lesson-cannot-run = { $id }：无法在这里运行：{ $reason }
+replay-failed = 在前往 { $target } 的途中重放第 { $step } 步，没有通过：
+back-to = 回到第 { $number } 步：全新的实验环境；之前的步骤会静默地重新运行
+recorded = 在 { $path } 中记录了 { $count } 条输出预期
+solution-label = 参考答案：
+unmet = 第 { $number } 步（{ $title }）{ $why }。
+unmet-offer = 按 Enter 先静默运行第 { $number } 步（{ $setup }），再运行这一步；按 s 这一步也跳过。
+keys-unmet = [Enter] 先运行 { $setup }  [s] 跳过  [b] 后退  [q] 退出
+next-lesson = 下一课：{ $title }（{ $id }）
+keys-next-lesson = [Enter] 开始  [q] 到此为止
+
+## 步骤卡片、步骤列表、小结（src/ui/card.rs）
+
+kinds-list = { $rest } 和 { $last }
+kinds-separator = 、
+card-inside = ，在 { $owner } 的命名空间里
+card-start-plain = 启动一个名为 { $name } 的进程{ $place }，不创建新的命名空间
+card-start = 启动一个名为 { $name } 的进程，放进新的 { $kinds } 命名空间{ $place }；其他类型与实验环境共享
+card-run-lab = 在实验环境里运行这条命令：
+card-run-in = 在 { $name } 的命名空间里运行这条命令：
+card-run-pinned = 在持久化于 { $pin } 的命名空间里运行这条命令：
+card-unshare = 离开实验环境的 { $kinds } 命名空间，进入新的，然后运行：
+card-pin = 把 { $name } 的 { $kind } 命名空间绑定挂载到 { $pin }，让它持久存在
+card-unpin = 卸载并删除持久化挂载点 { $pin }
+card-stop = 杀死 { $name } 并等它消失
+card-lsns-all = 列出 nslab 能看到的所有命名空间
+card-lsns = 列出 nslab 能看到的 { $kinds } 命名空间
+card-your-turn = 轮到你了：这一步不会替你做任何准备
+card-head = 第 { $number } 步，共 { $total } 步
+card-goal = 轮到你了：{ $goal }
+card-exercise = nslab 会在实验环境里打开一个 shell：用你自己的命令达成目标，在那里输入 `check`，然后退出 shell（exit）继续。
+card-checks = 然后 nslab 检查：
+card-stream-is = { $stream } 是
+card-any-lines = （任意行）
+list-steps = 共 { $count } 步
+summary-head = { $title } —— 结束
+minutes-seconds = { $minutes } 分 { $seconds } 秒
+seconds = { $seconds } 秒
+counts = 通过 { $passed }，失败 { $failed }，跳过 { $skipped }
+counts-in = { $counts }，用时 { $time }
+status-failed = 失败
+status-skipped = 跳过
+status-not-run = 未运行
+summary-step = 第 { $number } 步（{ $id }）：{ $status }
+summary-next = `nslab` 会继续下一课；`nslab list` 列出所有课程。
+summary-again = `nslab` 会回到剩下的步骤；`nslab list` 列出每一课。
+
+## 命名空间图（src/ui/picture.rs）
+
+picture-your-shell = 你的 shell
+picture-pin = 持久化 { $name }
+picture-legend = 谁在哪个命名空间里：· 是实验环境自己的（host 的）；A、B… 是其他命名空间，一个字母一个，同一个字母就是同一个命名空间；* 标出这一步改变了什么；持久化挂载不靠进程也能留住一个命名空间。
+picture-unreadable = ? 无法读取
+picture-gone = 已消失
+picture-lab-own = 实验环境自己的命名空间（·）
+picture-all-host = 全部与 host 相同（·）
+picture-rest-host = ；其余与 host 相同
+
+## `nslab run --yes` 的报告（src/run/report.rs）
+
+report-lesson-started = （{ $id }，共 { $steps } 步）
+report-replay-failed = 为到达 { $target } 重放第 { $step } 步，失败了
+report-back-to = 回到 { $step }：全新的实验环境，之前的步骤已重放
+report-skipped = 已跳过：{ $why }
+more-bytes = 另有 { $count } 字节未保留
+timed-out-killed = 命令在 { $seconds } 秒后超时，已被杀死
+unknown-label = 无法判断：
+
+## 用文字说明的预期（src/lesson/model.rs、output.rs），以及跳过的原因（src/run/event.rs）
+
+ns-capture = 保存为 @{ $name } 的命名空间
+ns-lab = 实验环境的 { $kind } 命名空间
+ns-shell = 你的 shell 的 { $kind } 命名空间
+ns-process = { $name } 的 { $kind } 命名空间
+ns-pin = 持久化在 { $pin } 的 { $kind } 命名空间
+ns-of = { $subject } 的命名空间
+owner-lab = 实验环境的
+owner-shell = 你的 shell 的
+owner-process = { $name } 的
+owner-capture = 保存为 @{ $name } 的那个
+owner-pin = 持久化在 { $pin } 的那个
+expect-changed = { $ns }改变了
+expect-unchanged = { $ns }保持不变
+expect-same-as = { $ns }与{ $other }相同
+expect-differs-from = { $ns }与{ $other }不同
+expect-in-lsns = lsns 列出了{ $ns }
+expect-gone-from-lsns = { $ns }已从 lsns 中消失
+expect-nprocs = { $ns }里有 { $count } 个进程
+expect-pinned-at = { $ns }持久化在 { $pin }
+expect-status = 命令的退出状态是 { $code }
+expect-status-nonzero = 命令的退出状态不是 0
+expect-output-empty = { $stream } 为空
+expect-output-is = { $stream } 是 `{ $text }`
+expect-output-lines-gaps = { $stream } 有上面列出的 { $count } 行，`...` 处可以是任意行
+expect-output-lines = { $stream } 是上面列出的 { $count } 行
+expect-output-contains = { $stream } 包含 `{ $text }`
+expect-output-matches = { $stream } 匹配正则表达式 `{ $regex }`
+skip-learner = 学习者跳过了这一步
+skip-fail-fast = 未运行：前面有一步失败，且给了 --fail-fast
+skip-needs-failed = 依赖 { $name }，而负责准备它的步骤（{ $step }）失败了
+skip-needs-skipped = 依赖 { $name }，它由第 { $step } 步准备，而 { $step } 被跳过了：请先运行 { $step }
+
+## 判定里“实际看到的”（src/run/verify.rs）
+
+seen-nothing = 没有（已消失，或从未创建）
+seen-lab-unreadable = 无法读取实验环境的命名空间：{ $error }
+seen-process-unreadable = 无法读取 { $name } 的命名空间：{ $error }
+seen-pin-unreadable = 无法读取持久化挂载点 { $pin }：{ $error }
+seen-no-listing = 没有做 lsns 列表
+seen-scan-failed = 扫描 /proc 失败：{ $error }
+seen-cannot-tell = 无法判断：{ $why }
+seen-reused = { $ns } 前后都是 { $now }，但现在是另一个命名空间用了这个编号（它的序号变了）
+seen-changed = { $ns } 之前是 { $was }，之后是 { $now }
+seen-unchanged = { $ns } 前后都是 { $now }
+seen-compared = { $ns } 是 { $mine }；{ $other } 的是 { $theirs }
+seen-compared-capture = { $ns } 是 { $mine }；{ $other } 当时是 { $theirs }
+seen-not-found-lookup = 找不到 { $ns }，所以无法查找
+seen-listed = { $link } 在列表中，有 { $count } 个进程
+seen-not-listed = { $link } 不在列表中
+seen-not-found = 找不到 { $ns }
+seen-holds = { $link } 里有 { $count } 个进程
+seen-not-in-lsns = lsns 没有列出 { $ns }
+seen-no-nsfs = { $link } 没有 nsfs 挂载
+seen-mounted-at = { $link } 挂载在 { $paths }
+seen-no-command = 没有运行命令
+seen-timed-out = 命令在 { $seconds } 秒后超时
+seen-no-status = 没有退出状态
+seen-output-empty = { $stream } 为空
+seen-output-was = { $stream } 是：
+
+## 命令（src/cmd.rs、src/ui/mod.rs）
+
+no-terminal = 没有可以提问的终端（输入或输出是管道或文件），所以不运行任何课程。
+    {"  "}不经提问、一口气运行课程：  nslab run --yes [LESSON|DIR…]
+    {"  "}加 --save-progress 把结果记为你的进度，加 --format json 输出 JSON Lines 事件。
+all-finished = 你已完成所有课程。`nslab list` 列出它们；`nslab reset` 从头开始。
+list-done = 完成
+list-not-started = 未开始
+list-partly = { $done }/{ $total } 步
+list-next = 下一步：{ $step }
+list-needs = 需要 { $needs }
+
+## 分页（src/ui/screen.rs）
+
+pager-more = 更多：按空格或 Enter
