@@ -2,7 +2,16 @@
 //! chapters. It speaks mdBook's protocol (`supports RENDERER`, then
 //! `[context, book]` JSON on stdin and the book on stdout) for both the 0.4
 //! (`sections`) and 0.5 (`items`) shapes, and touches nothing but the
-//! `content` of chapters that hold lessons or nslab placeholders.
+//! `content` of chapters that hold lessons or nslab placeholders (and, for
+//! a placeholder lesson, the chapter's `name`).
+//!
+//! One preprocessor serves the English book (`book/`) and the Chinese one
+//! (`book/zh/`): the book's `language` chooses the words of the step cards
+//! (from the message catalogue), `{{#nslab-lesson FILE}}` puts a lesson from
+//! the folder `[preprocessor.nslab] lessons` names in a chapter (or, where
+//! that language has no such lesson yet, a note linking to the other book's),
+//! and `[preprocessor.nslab] translation = { book, url, label }` puts a link
+//! to the same page in the other book at the top of every chapter.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -16,6 +25,31 @@ pub const RENDERERS: [&str; 3] = ["html", "markdown", "linkcheck"];
 
 /// The placeholder a chapter uses to get the command reference.
 pub const COMMANDS_PLACEHOLDER: &str = "{{#nslab-commands}}";
+
+/// The placeholder a chapter uses to be a lesson: `{{#nslab-lesson 01-observe.md}}`.
+pub const LESSON_PLACEHOLDER: &str = "{{#nslab-lesson ";
+
+/// The other book of a translated pair, as `[preprocessor.nslab] translation` names it.
+#[derive(Debug, Clone)]
+struct Switch {
+    /// The other book's sources (its folder's `src`).
+    other_src: PathBuf,
+    /// The other book's URL from this book's root (`zh/`, `../`).
+    url: String,
+    /// The link's text: the other language's own name.
+    label: String,
+    /// The other language's code, for `hreflang`.
+    lang: String,
+}
+
+/// What every chapter is rendered with.
+struct Env<'a> {
+    src_dir: PathBuf,
+    commands: &'a str,
+    /// Where `{{#nslab-lesson FILE}}` finds FILE.
+    lessons: Option<PathBuf>,
+    switch: Option<Switch>,
+}
 
 /// Why preprocessing failed.
 #[derive(Debug, thiserror::Error)]
@@ -45,12 +79,30 @@ pub fn preprocess(input: &str, commands: &str) -> Result<String, BookError> {
     let root = context.get("root").and_then(Value::as_str).map(PathBuf::from).unwrap_or_default();
     let src = context.pointer("/config/book/src").and_then(Value::as_str).unwrap_or("src");
     let src_dir = root.join(src);
+    // The words of the cards: the book's language.
+    let language = context.pointer("/config/book/language").and_then(Value::as_str).map_or(crate::i18n::Lang::En, crate::i18n::Lang::from_locale);
+    crate::i18n::set(language);
+    // Paths in nslab's settings are from the book's real folder (`nslab
+    // serve` builds from a folder of links to it).
+    let book_dir = std::fs::canonicalize(&src_dir).ok().and_then(|s| s.parent().map(Path::to_path_buf)).unwrap_or_else(|| root.clone());
+    let settings = context.pointer("/config/preprocessor/nslab");
+    let lessons = settings.and_then(|s| s.get("lessons")).and_then(Value::as_str).map(|l| book_dir.join(l));
+    let switch = settings.and_then(|s| s.get("translation")).and_then(|t| {
+        let field = |k: &str| t.get(k).and_then(Value::as_str).map(str::to_string);
+        Some(Switch {
+            other_src: book_dir.join(field("book")?).join("src"),
+            url: field("url")?,
+            label: field("label")?,
+            lang: field("lang").unwrap_or_default(),
+        })
+    });
+    let env = Env { src_dir, commands, lessons, switch };
     let mut problems = Vec::new();
     // 0.5 names the list `items`, 0.4 `sections`; both hold the same items.
     for key in ["items", "sections"] {
         if let Some(Value::Array(items)) = book.get_mut(key) {
             for item in items {
-                visit(item, &src_dir, commands, &mut problems);
+                visit(item, &env, &mut problems);
             }
         }
     }
@@ -60,22 +112,81 @@ pub fn preprocess(input: &str, commands: &str) -> Result<String, BookError> {
     serde_json::to_string(&book).map_err(|e| BookError::Input(e.to_string()))
 }
 
-fn visit(item: &mut Value, src_dir: &Path, commands: &str, problems: &mut Vec<Diagnostic>) {
+fn visit(item: &mut Value, env: &Env, problems: &mut Vec<Diagnostic>) {
     let Some(chapter) = item.get_mut("Chapter") else { return };
     let source = chapter.get("source_path").and_then(Value::as_str).map(PathBuf::from);
+    let mut title = None;
+    let mut placeholder = false;
     if let Some(Value::String(content)) = chapter.get_mut("content") {
-        let file = lesson_file(src_dir, source.as_deref());
-        match render_chapter(content, &file, commands) {
-            Ok(Some(new)) => *content = new,
+        let mut file = lesson_file(&env.src_dir, source.as_deref());
+        // A placeholder lesson: the lesson's text, or a note that it is not here yet.
+        if let Some(name) = content.trim().strip_prefix(LESSON_PLACEHOLDER).and_then(|r| r.strip_suffix("}}")).map(|n| n.trim().to_string()) {
+            let path = env.lessons.as_ref().map(|dir| dir.join(&name));
+            match path.as_ref().and_then(|p| std::fs::read_to_string(p).ok()) {
+                Some(text) => {
+                    file = path.unwrap_or_default();
+                    *content = text;
+                    placeholder = true;
+                }
+                None => *content = untranslated(env.switch.as_ref(), source.as_deref()),
+            }
+        }
+        match render_chapter(content, &file, env.commands) {
+            Ok(Some((new, lesson_title))) => {
+                *content = new;
+                // A placeholder's chapter is named by the lesson it turned out to be.
+                title = lesson_title.filter(|_| placeholder);
+            }
             Ok(None) => {}
             Err(diags) => problems.extend(diags),
         }
+        if let (Some(switch), Some(source)) = (&env.switch, source.as_deref()) {
+            *content = format!("{}\n\n{content}", switch_link(switch, source));
+        }
+    }
+    if let Some(t) = title
+        && chapter.get("name").is_some()
+    {
+        chapter["name"] = Value::String(t);
     }
     if let Some(Value::Array(subs)) = chapter.get_mut("sub_items") {
         for sub in subs {
-            visit(sub, src_dir, commands, problems);
+            visit(sub, env, problems);
         }
     }
+}
+
+/// The URL of `source`'s page from this page (both in the same book): as
+/// many `../` as `source` has folders.
+fn to_root(source: &Path) -> String {
+    "../".repeat(source.components().count().saturating_sub(1))
+}
+
+/// The other book's page for `source`, or its first page when it has none.
+fn counterpart(switch: &Switch, source: &Path) -> String {
+    let page = if switch.other_src.join(source).is_file() { source.with_extension("html").display().to_string() } else { "index.html".to_string() };
+    format!("{}{}{page}", to_root(source), switch.url)
+}
+
+/// The language switch at the top of a chapter: a link to the same page in
+/// the other book.
+fn switch_link(switch: &Switch, source: &Path) -> String {
+    format!(
+        "<div class=\"nslab-lang\"><a href=\"{}\" hreflang=\"{}\" lang=\"{}\">{}</a></div>",
+        escape(&counterpart(switch, source)),
+        escape(&switch.lang),
+        escape(&switch.lang),
+        escape(&switch.label)
+    )
+}
+
+/// The chapter of a lesson this book's language has no translation of yet.
+fn untranslated(switch: Option<&Switch>, source: Option<&Path>) -> String {
+    let link = match (switch, source) {
+        (Some(s), Some(p)) => counterpart(s, p),
+        _ => "index.html".to_string(),
+    };
+    format!("# {}\n\n{}\n", crate::t!("book-untranslated-title"), crate::t!("book-untranslated", link = link))
 }
 
 /// The file a chapter's text comes from, for diagnostics: a chapter that is
@@ -95,8 +206,9 @@ fn lesson_file(src_dir: &Path, source: Option<&Path>) -> PathBuf {
     wrapper
 }
 
-/// The chapter's new text, or `None` when it holds nothing of nslab's.
-pub fn render_chapter(content: &str, file: &Path, commands: &str) -> Result<Option<String>, Vec<Diagnostic>> {
+/// The chapter's new text (and, for a lesson, its title), or `None` when it
+/// holds nothing of nslab's.
+pub fn render_chapter(content: &str, file: &Path, commands: &str) -> Result<Option<(String, Option<String>)>, Vec<Diagnostic>> {
     let mut text = content.to_string();
     let mut changed = false;
     if text.contains(COMMANDS_PLACEHOLDER) {
@@ -105,10 +217,10 @@ pub fn render_chapter(content: &str, file: &Path, commands: &str) -> Result<Opti
     }
     let is_lesson = text.starts_with("---\n") || has_step_fence(&text);
     if !is_lesson {
-        return Ok(changed.then_some(text));
+        return Ok(changed.then_some((text, None)));
     }
     let lesson = lesson::parse_lesson(&text, file)?;
-    Ok(Some(render_lesson(&lesson)))
+    Ok(Some((render_lesson(&lesson), Some(lesson.meta.title.clone()))))
 }
 
 fn has_step_fence(text: &str) -> bool {
@@ -126,11 +238,12 @@ pub fn render_lesson(lesson: &Lesson) -> String {
     let meta = &lesson.meta;
     let mut facts = Vec::new();
     if let Some(m) = meta.duration_minutes {
-        facts.push(format!("about {m} minutes"));
+        facts.push(crate::t!("book-minutes", minutes = m));
     }
-    facts.push(if meta.needs.is_nothing() { "runs anywhere".to_string() } else { format!("needs {}", meta.needs) });
-    facts.push(format!("{} steps", lesson.steps.len()));
-    let _ = writeln!(out, "<div class=\"nslab-lesson-meta\">{} · run it with <code>nslab run {}</code></div>\n", escape(&facts.join(" · ")), escape(&meta.id));
+    facts.push(if meta.needs.is_nothing() { crate::t!("book-runs-anywhere") } else { crate::t!("book-needs", needs = meta.needs.to_string()) });
+    facts.push(crate::t!("list-steps", count = lesson.steps.len()));
+    let run = format!("<code>nslab run {}</code>", escape(&meta.id));
+    let _ = writeln!(out, "<div class=\"nslab-lesson-meta\">{} · {}</div>\n", escape(&facts.join(" · ")), crate::t!("book-run-it", command = run));
     let pictures = crate::picture::expected(lesson);
     for (step, picture) in lesson.steps.iter().zip(&pictures) {
         let mut prose = lesson.prose(step).to_string();
@@ -147,11 +260,8 @@ pub fn render_lesson(lesson: &Lesson) -> String {
                 // A fence longer than any run of backticks in the file.
                 let longest = file.text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
                 let fence = "`".repeat(longest.max(2) + 1);
-                let shown = format!(
-                    "<p class=\"nslab-file\">nslab puts this file in the run folder as <code>{}</code>:</p>\n\n{fence}{lang}\n{}{fence}",
-                    escape(&file.name),
-                    file.text
-                );
+                let name = format!("<code>{}</code>", escape(&file.name));
+                let shown = format!("<p class=\"nslab-file\">{}</p>\n\n{fence}{lang}\n{}{fence}", crate::t!("book-file", name = name), file.text);
                 prose = prose.replacen(block, &shown, 1);
             }
         }
@@ -183,9 +293,9 @@ fn inline(s: &str) -> String {
 fn new_namespaces(kinds: crate::ns::KindSet) -> String {
     let names: Vec<&str> = kinds.iter().map(|k| k.name()).collect();
     match names.as_slice() {
-        [one] => format!("a new {one} namespace"),
-        [rest @ .., last] => format!("new {} and {last} namespaces", rest.join(", ")),
-        [] => "no new namespace".into(),
+        [one] => crate::t!("book-new-ns", kinds = *one),
+        [rest @ .., last] => crate::t!("book-new-nss", kinds = crate::t!("kinds-list", rest = rest.join(&crate::t!("kinds-separator")), last = *last)),
+        [] => crate::t!("book-no-new-ns"),
     }
 }
 
@@ -229,48 +339,47 @@ fn unshare_options(kinds: crate::ns::KindSet) -> String {
 /// What the action does, in words, and the shell command it runs — or, for
 /// an action nslab performs itself, the same done by hand with util-linux.
 fn describe_action(action: &Action) -> (String, Option<String>) {
+    use crate::t;
+    let b = |s: &str| format!("<b>{}</b>", escape(s));
     match action {
         Action::Start { name, kinds, inside } => {
-            let place = inside.as_ref().map(|i| format!(", inside the namespaces of <b>{}</b>", escape(i))).unwrap_or_default();
+            let place = inside.as_ref().map(|i| t!("book-inside", name = b(i))).unwrap_or_default();
             let enter = inside.as_ref().map(|i| format!("nsenter -t {} -a ", pid_var(i))).unwrap_or_default();
             (
-                format!("Start a process <b>{}</b> in {}{place} (clone). By hand:", escape(name), new_namespaces(*kinds)),
+                t!("book-start", name = b(name), namespaces = new_namespaces(*kinds), place = place),
                 Some(format!("{enter}unshare {} sleep infinity &", unshare_options(*kinds))),
             )
         }
-        Action::Run { target: RunTarget::Host, command } => ("Run in the lab:".into(), Some(command.clone())),
-        Action::Run { target: RunTarget::Process(n), command } => {
-            (format!("Run inside the namespaces of <b>{}</b> (setns):", escape(n)), Some(command.clone()))
-        }
-        Action::Run { target: RunTarget::Pin(p), command } => {
-            (format!("Run inside the namespace pinned at <b>{}</b> (setns):", escape(p)), Some(command.clone()))
-        }
-        Action::Unshare { kinds, command } => (format!("Move into {} (unshare), then run:", new_namespaces(*kinds)), Some(command.clone())),
+        Action::Run { target: RunTarget::Host, command } => (t!("book-run-lab"), Some(command.clone())),
+        Action::Run { target: RunTarget::Process(n), command } => (t!("book-run-in", name = b(n)), Some(command.clone())),
+        Action::Run { target: RunTarget::Pin(p), command } => (t!("book-run-pinned", pin = b(p)), Some(command.clone())),
+        Action::Unshare { kinds, command } => (t!("book-unshare", namespaces = new_namespaces(*kinds)), Some(command.clone())),
         Action::Pin { process, kind, pin } => (
-            format!("Keep the {kind} namespace of <b>{}</b> alive with a bind mount at <b>{}</b>. By hand:", escape(process), escape(pin)),
+            t!("book-pin", kind = kind.name(), name = b(process), pin = b(pin)),
             Some(format!("touch {pin} && mount --bind {} {pin}", ns_file(process, *kind))),
         ),
-        Action::Unpin { pin } => (format!("Unmount the pin <b>{}</b>. By hand:", escape(pin)), Some(format!("umount {pin} && rm {pin}"))),
-        Action::Stop { name } => (format!("Stop <b>{}</b> (it is killed and reaped). By hand:", escape(name)), Some(format!("kill -KILL {}", pid_var(name)))),
-        Action::YourTurn => ("Your turn: reach the goal with your own commands.".into(), None),
-        Action::Lsns { kinds } if kinds.is_empty() => ("List every namespace:".into(), Some("lsns".into())),
+        Action::Unpin { pin } => (t!("book-unpin", pin = b(pin)), Some(format!("umount {pin} && rm {pin}"))),
+        Action::Stop { name } => (t!("book-stop", name = b(name)), Some(format!("kill -KILL {}", pid_var(name)))),
+        Action::YourTurn => (t!("book-your-turn"), None),
+        Action::Lsns { kinds } if kinds.is_empty() => (t!("book-lsns-all"), Some("lsns".into())),
         Action::Lsns { kinds } => {
             let types: Vec<String> = kinds.iter().map(|k| format!("-t {k}")).collect();
-            (format!("List the {kinds} namespaces:"), Some(format!("lsns {}", types.join(" "))))
+            (t!("book-lsns", kinds = kinds.to_string()), Some(format!("lsns {}", types.join(" "))))
         }
     }
 }
 
 fn render_step(step: &Step, picture: Option<&crate::picture::Picture>, out: &mut String) {
-    let kind = if step.kind == StepKind::Exercise { "Your turn" } else { "Step" };
+    let kind =
+        if step.kind == StepKind::Exercise { crate::t!("book-exercise-n", number = step.number) } else { crate::t!("book-step-n", number = step.number) };
     let class = if step.kind == StepKind::Exercise { "nslab-step nslab-exercise" } else { "nslab-step" };
     let _ = writeln!(out, "\n<div class=\"{class}\" id=\"step-{}\" data-step=\"{}\">", escape(&step.id), escape(&step.id));
     let title = step.title.as_deref().map(|t| format!(" · {}", inline(t))).unwrap_or_default();
-    let _ = writeln!(out, "<div class=\"nslab-step-title\">{kind} {}{title}</div>", step.number);
+    let _ = writeln!(out, "<div class=\"nslab-step-title\">{kind}{title}</div>");
     if let Some(ex) = &step.exercise {
         let _ = writeln!(out, "<p class=\"nslab-goal\">{}</p>", inline(&ex.goal));
         if let Some(probe) = &ex.probe {
-            let _ = writeln!(out, "<p class=\"nslab-action\">When you type <code>check</code>, nslab runs this in your shell's namespaces:</p>");
+            let _ = writeln!(out, "<p class=\"nslab-action\">{}</p>", crate::t!("book-probe"));
             let _ = writeln!(out, "<pre><code class=\"language-sh\">{}</code></pre>", escape(probe));
         }
     } else {
@@ -283,13 +392,14 @@ fn render_step(step: &Step, picture: Option<&crate::picture::Picture>, out: &mut
     for save in &step.saves {
         let s = &save.value;
         let whose = match &s.subject {
-            lesson::Subject::Host => "the lab".to_string(),
+            lesson::Subject::Host => crate::t!("book-the-lab"),
             other => format!("<b>{}</b>", escape(&other.to_string())),
         };
-        let _ = writeln!(out, "<p class=\"nslab-save\">nslab notes the {} namespace of {whose} as <b>@{}</b>.</p>", s.kind, escape(&s.capture));
+        let capture = format!("<b>@{}</b>", escape(&s.capture));
+        let _ = writeln!(out, "<p class=\"nslab-save\">{}</p>", crate::t!("book-save", kind = s.kind.name(), whose = whose, capture = capture));
     }
     if !step.expectations.is_empty() {
-        let _ = writeln!(out, "<p class=\"nslab-expect-title\">nslab then checks that:</p>\n<ul class=\"nslab-expect\">");
+        let _ = writeln!(out, "<p class=\"nslab-expect-title\">{}</p>\n<ul class=\"nslab-expect\">", crate::t!("book-checks"));
         for e in &step.expectations {
             match &e.value {
                 // Several expected lines: show them, not just their count.
@@ -301,7 +411,12 @@ fn render_step(step: &Step, picture: Option<&crate::picture::Picture>, out: &mut
                             lesson::LinePattern::AnyLines => lesson::ANY_LINES,
                         })
                         .collect();
-                    let _ = writeln!(out, "<li>{stream} is:<pre><code>{}</code></pre></li>", escape(&text.join("\n")));
+                    let _ = writeln!(
+                        out,
+                        "<li>{}<pre><code>{}</code></pre></li>",
+                        crate::t!("book-stream-is", stream = stream.to_string()),
+                        escape(&text.join("\n"))
+                    );
                 }
                 other => {
                     let _ = writeln!(out, "<li>{}</li>", inline(&other.describe()));
@@ -312,18 +427,18 @@ fn render_step(step: &Step, picture: Option<&crate::picture::Picture>, out: &mut
     }
     if let Some(p) = picture {
         // One line, with no blank line in it: Markdown keeps it one HTML block.
-        let what =
-            if step.kind == StepKind::Exercise { "When you are done, the lab should look like this" } else { "Afterwards the lab should look like this" };
-        let _ = writeln!(out, "<div class=\"nslab-picture\"><p class=\"nslab-picture-title\">{what}:</p>{}</div>", p.svg());
+        let what = if step.kind == StepKind::Exercise { crate::t!("book-picture-done") } else { crate::t!("book-picture-after") };
+        let _ = writeln!(out, "<div class=\"nslab-picture\"><p class=\"nslab-picture-title\">{what}</p>{}</div>", p.svg());
     }
     for (i, hint) in step.hints.iter().enumerate() {
-        let label = if step.hints.len() > 1 { format!("Hint {}", i + 1) } else { "Hint".to_string() };
+        let label = if step.hints.len() > 1 { crate::t!("book-hint-n", number = i + 1) } else { crate::t!("book-hint") };
         let _ = writeln!(out, "<details class=\"nslab-hint\"><summary>{label}</summary>{}</details>", inline(hint));
     }
     if let Some(ex) = &step.exercise {
         let _ = writeln!(
             out,
-            "<details class=\"nslab-solution\"><summary>Solution</summary><pre><code class=\"language-sh\">{}</code></pre></details>",
+            "<details class=\"nslab-solution\"><summary>{}</summary><pre><code class=\"language-sh\">{}</code></pre></details>",
+            crate::t!("book-solution"),
             escape(&ex.solution)
         );
     }

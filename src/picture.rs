@@ -152,12 +152,12 @@ impl Picture {
                 }
             }
         }
-        let what = if self.expected { "expected" } else { "seen" };
+        let what = if self.expected { crate::t!("svg-expected") } else { crate::t!("svg-seen") };
         let mut s = String::new();
         let _ = write!(
             s,
-            "<svg class=\"nslab-picture-svg\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{width:.0}\" height=\"{height:.0}\" viewBox=\"0 0 {width:.0} {height:.0}\" role=\"img\" aria-label=\"namespaces {what}: {} rows\" font-family=\"ui-monospace, SFMono-Regular, Menlo, monospace\" font-size=\"10\">",
-            self.rows.len()
+            "<svg class=\"nslab-picture-svg\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{width:.0}\" height=\"{height:.0}\" viewBox=\"0 0 {width:.0} {height:.0}\" role=\"img\" aria-label=\"{}\" font-family=\"ui-monospace, SFMono-Regular, Menlo, monospace\" font-size=\"10\">",
+            xml(&crate::t!("svg-label", what = what, rows = self.rows.len()))
         );
         s.push_str("<defs><marker id=\"nslab-arrow\" viewBox=\"0 0 8 8\" refX=\"7\" refY=\"4\" markerWidth=\"6\" markerHeight=\"6\" orient=\"auto-start-reverse\"><path d=\"M0,0 L8,4 L0,8 z\" fill=\"currentColor\"/></marker></defs>");
         for (c, k) in kinds.iter().enumerate() {
@@ -171,7 +171,7 @@ impl Picture {
             for (c, cell) in row.cells.iter().enumerate() {
                 if let Some(cell) = cell {
                     let who = match row.role {
-                        Role::Pin => format!("the pin {}", row.name),
+                        Role::Pin => crate::t!("svg-the-pin", name = row.name.as_str()),
                         _ => row.name.clone(),
                     };
                     holders.entry((c, cell.ident.as_str())).or_default().push(who);
@@ -213,11 +213,12 @@ impl Picture {
                 let kind = kinds[c];
                 let held = holders.get(&(c, cell.ident.as_str())).map(|h| h.join(", ")).unwrap_or_default();
                 let id = match cell.ino {
-                    Some(ino) => format!("{kind} namespace {ino}"),
-                    None => format!("{kind} namespace ({})", if cell.ident.starts_with("host.") { "the host's".to_string() } else { "a new one".to_string() }),
+                    Some(ino) => crate::t!("svg-ns", kind = kind.name(), ino = ino.to_string()),
+                    None if cell.ident.starts_with("host.") => crate::t!("svg-ns-host", kind = kind.name()),
+                    None => crate::t!("svg-ns-new", kind = kind.name()),
                 };
-                let changed = if cell.changed { "; changed by this step" } else { "" };
-                let title = format!("{id}, held by {held}{changed}");
+                let changed = if cell.changed { crate::t!("svg-changed") } else { String::new() };
+                let title = crate::t!("svg-held", id = id, held = held, changed = changed);
                 let class = if cell.changed { "nslab-cell changed" } else { "nslab-cell" };
                 let (rx, dash) = if row.role == Role::Pin { (11.0, " stroke-dasharray=\"3 2\"") } else { (3.0, "") };
                 let (stroke, sw) = if cell.changed {
@@ -230,7 +231,7 @@ impl Picture {
                 let text = match cell.ino {
                     Some(ino) => format!("{:04}", ino % 10000),
                     None if cell.ident.starts_with("host.") => "host".to_string(),
-                    None => "new".to_string(),
+                    None => crate::t!("svg-new"),
                 };
                 let _ = write!(
                     s,
@@ -253,8 +254,8 @@ impl Picture {
                 continue;
             };
             let (title, dash) = match link.relation {
-                Relation::OwnedBy => (format!("the {} namespace is owned by this user namespace", link.from_kind), " stroke-dasharray=\"4 2\""),
-                Relation::ChildOf => ("this pid namespace is the parent of that one".to_string(), ""),
+                Relation::OwnedBy => (crate::t!("svg-owned-by", kind = link.from_kind.name()), " stroke-dasharray=\"4 2\""),
+                Relation::ChildOf => (crate::t!("svg-child-of"), ""),
             };
             let path = if (x1 - x2).abs() < 1.0 {
                 // Same column (a pid parent): a bow to the right of the cells.
@@ -275,12 +276,8 @@ impl Picture {
                 xml(&title)
             );
         }
-        let legend = if self.expected {
-            "what nslab expects · one colour = one namespace · outlined: changed"
-        } else {
-            "one colour = one namespace · outlined: changed · hover: inode"
-        };
-        let _ = write!(s, "<text x=\"2\" y=\"{legend_y:.1}\" fill=\"currentColor\" opacity=\"0.7\" font-size=\"9\">{legend}</text>");
+        let legend = if self.expected { crate::t!("svg-legend-expected") } else { crate::t!("svg-legend-seen") };
+        let _ = write!(s, "<text x=\"2\" y=\"{legend_y:.1}\" fill=\"currentColor\" opacity=\"0.7\" font-size=\"9\">{}</text>", xml(&legend));
         s.push_str("</svg>");
         s
     }
@@ -453,7 +450,7 @@ impl Model {
         }
         if let Some(shell) = &self.shell {
             rows.push(Row {
-                name: "your shell".into(),
+                name: crate::t!("picture-your-shell"),
                 role: Role::Shell,
                 cells: cells(shell, Some(before.shell.as_ref().unwrap_or(&before.host))),
                 note: None,

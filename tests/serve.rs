@@ -775,6 +775,11 @@ fn serve_builds_the_book_it_is_given() {
     assert!(page.body.contains("<script src=\"/__nslab/live.js\" defer></script>"));
     let js = server.call("GET", "/__nslab/live.js", None);
     assert!(js.status == 200 && js.body.contains("nslabLive"));
+    // The Chinese book beside it, under /zh/, each linking to the other.
+    let zh = server.call("GET", "/zh/lessons/03-uts.html", None);
+    assert_eq!(zh.status, 200);
+    assert!(zh.body.contains("<html lang=\"zh\"") && zh.body.contains("data-step=\"name-the-lab\"") && zh.body.contains("第 1 步"), "the Chinese lesson page");
+    assert!(zh.body.contains("href=\"../../lessons/03-uts.html\"") && page.body.contains("href=\"../zh/lessons/03-uts.html\""), "the language switch");
     server.stop();
     before.assert_restored("serving the book");
 }

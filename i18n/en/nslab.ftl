@@ -198,3 +198,57 @@ list-needs = needs { $needs }
 ## The pager (src/ui/screen.rs)
 
 pager-more = more: Space or Enter
+
+## The book's step cards (src/book.rs, `nslab mdbook`); HTML is allowed, variables are already escaped
+
+book-untranslated-title = Not translated yet
+book-untranslated = This lesson has no translation yet: read <a href="{ $link }">the original</a>.
+book-minutes = about { $minutes } minutes
+book-runs-anywhere = runs anywhere
+book-needs = needs { $needs }
+book-run-it = run it with { $command }
+book-file = nslab puts this file in the run folder as { $name }:
+book-new-ns = a new { $kinds } namespace
+book-new-nss = new { $kinds } namespaces
+book-no-new-ns = no new namespace
+book-inside = , inside the namespaces of { $name }
+book-start = Start a process { $name } in { $namespaces }{ $place } (clone). By hand:
+book-run-lab = Run in the lab:
+book-run-in = Run inside the namespaces of { $name } (setns):
+book-run-pinned = Run inside the namespace pinned at { $pin } (setns):
+book-unshare = Move into { $namespaces } (unshare), then run:
+book-pin = Keep the { $kind } namespace of { $name } alive with a bind mount at { $pin }. By hand:
+book-unpin = Unmount the pin { $pin }. By hand:
+book-stop = Stop { $name } (it is killed and reaped). By hand:
+book-your-turn = Your turn: reach the goal with your own commands.
+book-lsns-all = List every namespace:
+book-lsns = List the { $kinds } namespaces:
+book-step-n = Step { $number }
+book-exercise-n = Your turn { $number }
+book-probe = When you type <code>check</code>, nslab runs this in your shell's namespaces:
+book-the-lab = the lab
+book-save = nslab notes the { $kind } namespace of { $whose } as { $capture }.
+book-checks = nslab then checks that:
+book-stream-is = { $stream } is:
+book-picture-done = When you are done, the lab should look like this:
+book-picture-after = Afterwards the lab should look like this:
+book-hint-n = Hint { $number }
+book-hint = Hint
+book-solution = Solution
+
+## The namespace picture in the book and the live page (src/picture.rs)
+
+svg-expected = expected
+svg-seen = seen
+svg-label = namespaces { $what }: { $rows } rows
+svg-the-pin = the pin { $name }
+svg-ns = { $kind } namespace { $ino }
+svg-ns-host = { $kind } namespace (the host's)
+svg-ns-new = { $kind } namespace (a new one)
+svg-changed = ; changed by this step
+svg-held = { $id }, held by { $held }{ $changed }
+svg-new = new
+svg-owned-by = the { $kind } namespace is owned by this user namespace
+svg-child-of = this pid namespace is the parent of that one
+svg-legend-expected = what nslab expects · one colour = one namespace · outlined: changed
+svg-legend-seen = one colour = one namespace · outlined: changed · hover: inode

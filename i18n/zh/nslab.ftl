@@ -194,3 +194,57 @@ list-needs = 需要 { $needs }
 ## 分页（src/ui/screen.rs）
 
 pager-more = 更多：按空格或 Enter
+
+## 书中的步骤卡片（src/book.rs，`nslab mdbook`）；可以含 HTML，变量已转义
+
+book-untranslated-title = 尚未翻译
+book-untranslated = 这一课还没有中文版：请先阅读<a href="{ $link }">原文</a>。
+book-minutes = 约 { $minutes } 分钟
+book-runs-anywhere = 任何机器都能运行
+book-needs = 需要 { $needs }
+book-run-it = 用 { $command } 运行
+book-file = nslab 会把这个文件放进运行目录，名为 { $name }：
+book-new-ns = 新的 { $kinds } 命名空间
+book-new-nss = 新的 { $kinds } 命名空间
+book-no-new-ns = 不创建新的命名空间
+book-inside = ，在 { $name } 的命名空间里
+book-start = 启动进程 { $name }，放进{ $namespaces }{ $place }（clone）。手动做法：
+book-run-lab = 在实验环境里运行：
+book-run-in = 在 { $name } 的命名空间里运行（setns）：
+book-run-pinned = 在持久化于 { $pin } 的命名空间里运行（setns）：
+book-unshare = 进入{ $namespaces }（unshare），然后运行：
+book-pin = 用绑定挂载把 { $name } 的 { $kind } 命名空间持久化在 { $pin }。手动做法：
+book-unpin = 卸载持久化挂载点 { $pin }。手动做法：
+book-stop = 停止 { $name }（杀死并回收）。手动做法：
+book-your-turn = 轮到你了：用你自己的命令达成目标。
+book-lsns-all = 列出所有命名空间：
+book-lsns = 列出 { $kinds } 命名空间：
+book-step-n = 第 { $number } 步
+book-exercise-n = 练习 { $number }
+book-probe = 你输入 <code>check</code> 时，nslab 会在你的 shell 的命名空间里运行：
+book-the-lab = 实验环境
+book-save = nslab 把 { $whose } 的 { $kind } 命名空间记为 { $capture }。
+book-checks = 然后 nslab 检查：
+book-stream-is = { $stream } 是：
+book-picture-done = 完成后，实验环境应该是这样：
+book-picture-after = 之后，实验环境应该是这样：
+book-hint-n = 提示 { $number }
+book-hint = 提示
+book-solution = 参考答案
+
+## 书和实时页面里的命名空间图（src/picture.rs）
+
+svg-expected = 预期
+svg-seen = 实际
+svg-label = 命名空间（{ $what }）：{ $rows } 行
+svg-the-pin = 持久化挂载点 { $name }
+svg-ns = { $kind } 命名空间 { $ino }
+svg-ns-host = { $kind } 命名空间（host 的）
+svg-ns-new = { $kind } 命名空间（新的）
+svg-changed = ；这一步改变了它
+svg-held = { $id }，由 { $held } 持有{ $changed }
+svg-new = 新
+svg-owned-by = 这个 { $kind } 命名空间属于这个 user 命名空间
+svg-child-of = 这个 pid 命名空间是那个的父命名空间
+svg-legend-expected = nslab 的预期 · 一种颜色 = 一个命名空间 · 描边：有变化
+svg-legend-seen = 一种颜色 = 一个命名空间 · 描边：有变化 · 悬停：inode 号

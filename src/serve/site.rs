@@ -70,7 +70,8 @@ impl Build {
 }
 
 impl Site {
-    /// The book in `dir`: an mdBook (`book.toml`) is built now, into a
+    /// The book in `dir`: an mdBook (`book.toml`) is built now (and its
+    /// Chinese translation in `dir/zh`, into the site's `zh/`), into a
     /// private folder removed on exit — with nslab's own preprocessor only,
     /// unless `trust` (`--trust-book`) lets the book's `book.toml` run what it
     /// names; a folder with `index.html` is served as it is.
@@ -95,6 +96,25 @@ impl Site {
             }
             // With more than one renderer, mdBook gives each a folder of its own.
             let root = if out.join("html/index.html").is_file() { out.join("html") } else { out };
+            // The Chinese book (BOOK_DIR/zh), served under /zh/ where the
+            // English pages' language switch points.
+            let zh = dir.join("zh");
+            if zh.join("book.toml").is_file() {
+                if trust {
+                    build(&zh, &root.join("zh"), true)?;
+                } else {
+                    let source = build_dir.dir.path().join("source-zh");
+                    let left_out = vetted_root(&zh, &source)?;
+                    if !left_out.is_empty() {
+                        eprintln!(
+                            "nslab serve: {} names programs that nslab serve does not run: {} (pass --trust-book to run them)",
+                            zh.join("book.toml").display(),
+                            left_out.join(", ")
+                        );
+                    }
+                    build(&source, &root.join("zh"), false)?;
+                }
+            }
             return Ok(Site { root, _built: Some(build_dir) });
         }
         if dir.join("index.html").is_file() {
