@@ -69,9 +69,23 @@ pub fn set(lang: Lang) {
     );
 }
 
+thread_local! {
+    /// A language for this thread only ([`with_lang`]): tests in one process
+    /// render in both languages side by side.
+    static THIS_THREAD: std::cell::Cell<Option<Lang>> = const { std::cell::Cell::new(None) };
+}
+
 /// The language messages are written in.
 pub fn lang() -> Lang {
-    if CURRENT.load(Ordering::Relaxed) == 1 { Lang::Zh } else { Lang::En }
+    THIS_THREAD.with(std::cell::Cell::get).unwrap_or_else(|| if CURRENT.load(Ordering::Relaxed) == 1 { Lang::Zh } else { Lang::En })
+}
+
+/// Runs `f` with this thread's messages in `lang`, whatever the process's language.
+pub fn with_lang<R>(lang: Lang, f: impl FnOnce() -> R) -> R {
+    let before = THIS_THREAD.with(|t| t.replace(Some(lang)));
+    let out = f();
+    THIS_THREAD.with(|t| t.set(before));
+    out
 }
 
 /// The catalogue text of `lang`.
@@ -159,6 +173,12 @@ pub fn message_in(lang: Lang, id: &str, args: Option<&FluentArgs>) -> String {
 /// The message `id` in the current language.
 pub fn message(id: &str, args: Option<&FluentArgs>) -> String {
     message_in(lang(), id, args)
+}
+
+/// `label` (ending in `:`, or in Chinese `：`) and then `text`: a space
+/// between them after an ASCII colon, none after a full-width one.
+pub fn labelled(label: &str, text: &str) -> String {
+    if label.ends_with('：') { format!("{label}{text}") } else { format!("{label} {text}") }
 }
 
 /// A value for a message's variable: text, or a number (which plural

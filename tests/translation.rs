@@ -284,3 +284,72 @@ fn nslab_run_lang_zh_gives_its_verdicts_in_chinese() {
     assert!(by_locale.contains("✔ box 的 uts 命名空间与实验环境的不同"), "{by_locale}");
     before.assert_restored("lesson 1's verdicts in both languages");
 }
+
+/// Every translation in `lessons/zh/` with its original, in a world-readable
+/// copy (`NN.md` and `zh/NN.md`), and the translated file names in order.
+fn translated_curriculum() -> (tempfile::TempDir, Vec<String>) {
+    let dir = tempfile::Builder::new().prefix("nslab-zh-curriculum-").tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("zh")).unwrap();
+    let mut names: Vec<String> =
+        std::fs::read_dir(repo("lessons/zh")).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).filter(|n| n.ends_with(".md")).collect();
+    names.sort();
+    for name in &names {
+        for rel in [name.clone(), format!("zh/{name}")] {
+            std::fs::copy(repo(&format!("lessons/{rel}")), dir.path().join(&rel)).unwrap();
+            support::set_mode(&dir.path().join(&rel), 0o644);
+        }
+    }
+    for rel in ["", "zh"] {
+        support::set_mode(&dir.path().join(rel), 0o755);
+    }
+    std::fs::create_dir(dir.path().join("state")).unwrap();
+    support::set_mode(&dir.path().join("state"), 0o777);
+    (dir, names)
+}
+
+/// Runs `nslab run --yes --format json --lang LANG FILES…` as `who` in `dir`.
+fn run_files(who: As, dir: &Path, lang: &str, files: &[String]) -> (Option<i32>, String) {
+    let mut args = vec!["run", "--yes", "--format", "json", "--lang", lang];
+    args.extend(files.iter().map(String::as_str));
+    let mut cmd = support::command_as(who, support::nslab_path(), &args);
+    cmd.current_dir(dir).env("XDG_STATE_HOME", dir.join("state")).env_remove("LC_ALL").env_remove("LC_MESSAGES").env_remove("LANG");
+    let out = cmd.output().unwrap();
+    (out.status.code(), format!("{}{}", stdout(&out), support::stderr(&out)))
+}
+
+/// The whole Chinese curriculum — every lesson `lessons/zh/` holds, so the
+/// test grows as translations land — runs as its English originals do, as
+/// root and as nobody: the same exit status, and the same events, steps,
+/// outcomes and verdicts, step for step. Its verdicts are in Chinese.
+#[test]
+fn the_whole_chinese_curriculum_runs_as_the_english_one_step_for_step_as_root_and_as_nobody() {
+    let _guard = support::serial();
+    let users: Vec<As> = if support::require_root("the_whole_chinese_curriculum_runs_as_the_english_one") { As::BOTH.to_vec() } else { vec![As::Caller] };
+    let (dir, names) = translated_curriculum();
+    assert!(!names.is_empty(), "lessons/zh/ holds no translation");
+    let zh_files: Vec<String> = names.iter().map(|n| format!("zh/{n}")).collect();
+    let before = support::HostState::now();
+    for who in users {
+        let started = std::time::Instant::now();
+        let (en_code, en) = run_files(who, dir.path(), "en", &names);
+        let (zh_code, zh) = run_files(who, dir.path(), "zh", &zh_files);
+        eprintln!("{} translated lessons in en and zh as {who:?}: {:.1} s", names.len(), started.elapsed().as_secs_f64());
+        assert_eq!(en_code, zh_code, "{who:?}: the same exit status\nen:\n{en}\nzh:\n{zh}");
+        assert!(matches!(en_code, Some(0 | 3)), "{who:?}: the originals pass (or cannot run here as nobody):\n{en}");
+        for (lang, events) in [("en", &en), ("zh", &zh)] {
+            let started = events.matches("\"event\":\"lesson_started\"").count() + events.matches("\"event\":\"lesson_cannot_run\"").count();
+            assert_eq!(started, names.len(), "{who:?} {lang}: each lesson once:\n{events}");
+        }
+        let (en_steps, zh_steps) = (step_by_step(&en), step_by_step(&zh));
+        assert_eq!(en_steps.len(), zh_steps.len(), "{who:?}: as many events");
+        for (n, (e, z)) in en_steps.iter().zip(&zh_steps).enumerate() {
+            assert_eq!(e, z, "{who:?}: event {n} differs (en, then zh)");
+        }
+        // The words are the translation's: a verdict that held says so in Chinese.
+        if zh.contains("\"truth\":\"holds\"") {
+            assert!(zh.contains("命名空间") || zh.contains("退出状态"), "{who:?}: Chinese verdicts:\n{zh}");
+            assert!(!zh.contains("\"expected\":\"the command exits"), "{who:?}: an English verdict in the Chinese run");
+        }
+        before.assert_restored(&format!("the Chinese curriculum as {who:?}"));
+    }
+}

@@ -136,7 +136,7 @@ impl<W: Write> Reporter<W> {
             }
         }
         if let Some(err) = &r.error {
-            let _ = writeln!(s, "  {} {} {err}", bad.apply_to("✘"), t!("action-failed"));
+            let _ = writeln!(s, "  {} {}", bad.apply_to("✘"), crate::i18n::labelled(&t!("action-failed"), err));
         }
         for v in &r.verdicts {
             if v.holds() {
@@ -146,7 +146,7 @@ impl<W: Write> Reporter<W> {
                 let _ = writeln!(s, "  {} {}", bad.apply_to(mark), v.expected);
                 let mut lines = v.observed.lines();
                 if let Some(first) = lines.next() {
-                    let _ = writeln!(s, "      {label} {first}");
+                    let _ = writeln!(s, "      {}", crate::i18n::labelled(&label, first));
                 }
                 for line in lines.take(20) {
                     let _ = writeln!(s, "        {line}");
@@ -159,7 +159,8 @@ impl<W: Write> Reporter<W> {
         if r.outcome == StepOutcome::Failed
             && let Some(h) = r.hints.first()
         {
-            let _ = writeln!(s, "  {} {h}", self.style(Style::new().yellow()).apply_to(t!("hint-label")));
+            let label = t!("hint-label");
+            let _ = writeln!(s, "  {}{}{h}", self.style(Style::new().yellow()).apply_to(&label), if label.ends_with('：') { "" } else { " " });
         }
         s
     }

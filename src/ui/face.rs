@@ -234,13 +234,14 @@ impl<'l> TerminalFace<'l> {
                 None
             }
             Action::Help => {
+                // Wrapped, the descriptions' continued lines under their first.
                 let text = format!("{}\n", keys::help(prompt).trim_end());
-                self.print(&text);
+                self.say(&text, "          ");
                 None
             }
             Action::Hint => {
                 let text = match hints.next() {
-                    Some(h) => format!("  {} {h}", t!("hint-label")),
+                    Some(h) => format!("  {}", crate::i18n::labelled(&t!("hint-label"), h)),
                     None if all.is_empty() => format!("  {}", t!("hint-none")),
                     None => format!("  {}", t!("hint-no-more")),
                 };
@@ -298,7 +299,7 @@ impl<'l> TerminalFace<'l> {
             }
         }
         if let Some(err) = &r.error {
-            let lead = format!("  ✘ {} ", t!("action-failed"));
+            let lead = format!("  ✘ {}", crate::i18n::labelled(&t!("action-failed"), ""));
             let opts = markdown::wrap_options(err, width).initial_indent(&lead).subsequent_indent("    ");
             for line in textwrap::wrap(err, opts) {
                 let _ = writeln!(s, "{line}");
@@ -322,7 +323,7 @@ impl<'l> TerminalFace<'l> {
             if !v.holds() {
                 let mut lines = v.observed.lines();
                 if let Some(first) = lines.next() {
-                    let _ = writeln!(s, "      {} {first}", t!("observed-label"));
+                    let _ = writeln!(s, "      {}", crate::i18n::labelled(&t!("observed-label"), first));
                 }
                 for line in lines.take(20) {
                     let _ = writeln!(s, "        {line}");
@@ -337,7 +338,8 @@ impl<'l> TerminalFace<'l> {
         if r.outcome == StepOutcome::Failed
             && let Some(h) = r.hints.first()
         {
-            let _ = writeln!(s, "  {} {h}", st(Style::new().yellow()).apply_to(t!("hint-label")));
+            let label = t!("hint-label");
+            let _ = writeln!(s, "  {}{}{h}", st(Style::new().yellow()).apply_to(&label), if label.ends_with('：') { "" } else { " " });
         }
         self.print(&s);
     }
@@ -725,6 +727,74 @@ mod tests {
                 "2 passed, 0 failed, 0 skipped",
             ],
         );
+    }
+
+    /// A Chinese lesson at 80 columns, with the interface in Chinese: the
+    /// prose, the cards, the verdicts, the picture and the summary. Every line
+    /// fits in 80 columns of display width (a wide character is two), and the
+    /// picture's columns line up under their kinds whatever the width of the
+    /// names before them.
+    #[test]
+    fn a_chinese_lesson_at_80_columns() {
+        let text = include_str!("../../tests/fixtures/render/zh-uts.md");
+        let keys = [Key::Enter, Key::Enter, Key::Enter, Key::Enter, Key::Char('h'), Key::Char('?'), Key::Enter];
+        let (shown, _) = crate::i18n::with_lang(crate::i18n::Lang::Zh, || run(text, &keys));
+        insta::assert_snapshot!(shown);
+        for line in shown.lines() {
+            assert!(console::measure_text_width(line) <= 80, "wider than 80 columns: {line:?}");
+        }
+        in_order(
+            &shown,
+            &[
+                "── 第 1 步，共 4 步",
+                "然后 nslab 检查：",
+                "• box 的 uts 命名空间与实验环境的不同",
+                "[Enter] 运行  [s] 跳过",
+                "✔ box 的 uts 命名空间与实验环境的不同",
+                "谁在哪个命名空间里",
+                "✔ box 的 uts 命名空间持久化在 keep-uts",
+                "✔ stdout 是 `你好，世界`",
+                "✘ stdout 是 `box`",
+                "实际看到：stdout 是：",
+                "✘ 实验环境的 uts 命名空间改变了",
+                "提示：实验环境的主机名还是 lab",
+                "[r] 重试  [Enter] 继续",
+                "提示：实验环境的主机名还是 lab",
+                "再运行一次这一步",
+                "你学到了什么",
+                "── UTS 命名空间：主机名 —— 结束",
+                "通过 3，失败 1，跳过 0",
+                "第 4 步（wrong）：失败",
+            ],
+        );
+        // The picture: each mark sits under its kind's name (a `*` may hang
+        // one column after), whatever the display width of the names before.
+        let lines: Vec<&str> = shown.lines().collect();
+        let kinds = ["cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts"];
+        let mut tables = 0;
+        for (i, header) in lines.iter().enumerate().filter(|(_, l)| l.trim_start().starts_with("cgroup ipc")) {
+            tables += 1;
+            let spans: Vec<(usize, usize)> = kinds
+                .iter()
+                .map(|k| {
+                    let at = console::measure_text_width(&header[..header.find(&format!(" {k}")).unwrap() + 1]);
+                    (at, at + k.len())
+                })
+                .collect();
+            for row in lines[i + 1..].iter().take_while(|l| !l.is_empty() && !l.starts_with("A ")) {
+                let mut at = 0;
+                for c in row.chars() {
+                    let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+                    if at >= spans[0].0 && c != ' ' {
+                        assert!(spans.iter().any(|(a, b)| at >= *a && at <= *b), "{row:?}: {c:?} at column {at} is under no kind\n{header}");
+                    } else if at < spans[0].0 {
+                        assert!(at + w < spans[0].0 || c == ' ', "{row:?}: the name runs into the cells");
+                    }
+                    at += w;
+                }
+            }
+        }
+        assert!(tables >= 3, "the picture after each namespace step:\n{shown}");
     }
 
     #[test]
