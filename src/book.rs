@@ -240,10 +240,12 @@ pub fn render_lesson(lesson: &Lesson) -> String {
     if let Some(m) = meta.duration_minutes {
         facts.push(crate::t!("book-minutes", minutes = m));
     }
-    facts.push(if meta.needs.is_nothing() { crate::t!("book-runs-anywhere") } else { crate::t!("book-needs", needs = meta.needs.to_string()) });
+    // What a lesson needs, as its `needs:` line says it: code.
+    let needs = format!("<code>{}</code>", escape(&meta.needs.to_string()));
+    facts.push(if meta.needs.is_nothing() { crate::t!("book-runs-anywhere") } else { crate::t!("book-needs", needs = needs) });
     facts.push(crate::t!("list-steps", count = lesson.steps.len()));
     let run = format!("<code>nslab run {}</code>", escape(&meta.id));
-    let _ = writeln!(out, "<div class=\"nslab-lesson-meta\">{} · {}</div>\n", escape(&facts.join(" · ")), crate::t!("book-run-it", command = run));
+    let _ = writeln!(out, "<div class=\"nslab-lesson-meta\">{} · {}</div>\n", facts.join(" · "), crate::t!("book-run-it", command = run));
     let pictures = crate::picture::expected(lesson);
     for (step, picture) in lesson.steps.iter().zip(&pictures) {
         let mut prose = lesson.prose(step).to_string();

@@ -254,6 +254,17 @@ const ENGLISH_GLUE: [&str; 40] = [
     "that", "these", "you", "your", "what", "when", "then", "than", "can", "will", "has", "have", "as", "The", "This", "You", "Your",
 ];
 
+/// English a Chinese page may quote as it is, because it is what a program
+/// prints or the title a manual gives: the learner meets it in English.
+const QUOTED_ENGLISH: [&str; 3] = [
+    // umount's message for EINVAL (lesson 6).
+    "not mounted",
+    // strerror(ENOSPC), as a failed unshare prints it (lesson 8).
+    "No space left on device",
+    // A section of man 7 mount_namespaces, cited by its title (lesson 6).
+    "Restrictions on mount namespaces",
+];
+
 /// English phrases in a text: runs of two or more ASCII words with only
 /// spaces and punctuation between them, holding a glue word. Names and
 /// identifiers alone (Linux, nslab, util-linux, lsns, CLONE_NEWNS, System V
@@ -263,7 +274,7 @@ fn english_phrases(text: &str) -> Vec<String> {
     let mut found = Vec::new();
     let mut run: Vec<&str> = Vec::new();
     let flush = |run: &mut Vec<&str>, found: &mut Vec<String>| {
-        if run.len() >= 2 && run.iter().any(|w| ENGLISH_GLUE.contains(w)) {
+        if run.len() >= 2 && run.iter().any(|w| ENGLISH_GLUE.contains(w)) && !QUOTED_ENGLISH.contains(&run.join(" ").as_str()) {
             found.push(run.join(" "));
         }
         run.clear();

@@ -14,7 +14,8 @@
   "use strict";
 
   const KINDS_FALLBACK = ["cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts"];
-  const meta = document.querySelector(".nslab-lesson-meta code");
+  // The last code of the line is `nslab run ID` (a `needs:` may come before it).
+  const meta = document.querySelector(".nslab-lesson-meta code:last-of-type");
   const steps = Array.from(document.querySelectorAll(".nslab-step[data-step]"));
   const live = (window.nslabLive = { lesson: null, session: null, timings: {}, ready: false, server: "up" });
   if (!meta || steps.length === 0) return;
