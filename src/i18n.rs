@@ -181,6 +181,19 @@ pub fn labelled(label: &str, text: &str) -> String {
     if label.ends_with('：') { format!("{label}{text}") } else { format!("{label} {text}") }
 }
 
+/// `text` followed by spaces to `width` columns of display width (a wide
+/// character takes two, an ANSI colour none); text already as wide is left
+/// as it is. For table columns whose words the catalogue gives.
+pub fn pad(text: &str, width: usize) -> String {
+    let w = console::measure_text_width(text);
+    format!("{text}{}", " ".repeat(width.saturating_sub(w)))
+}
+
+/// The display width of `text`.
+pub fn width(text: &str) -> usize {
+    console::measure_text_width(text)
+}
+
 /// A value for a message's variable: text, or a number (which plural
 /// selectors can choose on).
 pub fn arg<'a>(v: impl Into<FluentValue<'a>>) -> FluentValue<'a> {

@@ -280,6 +280,46 @@ fn report_as_text_and_json() {
     assert!(report.render(true).contains("\u{1b}["), "colour when asked");
 }
 
+/// The display columns at which the words of `line` start.
+fn word_columns(line: &str) -> Vec<usize> {
+    let (mut at, mut prev, mut starts) = (0, ' ', Vec::new());
+    for c in line.chars() {
+        if c != ' ' && prev == ' ' {
+            starts.push(at);
+        }
+        at += unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        prev = c;
+    }
+    starts
+}
+
+#[test]
+fn the_report_in_chinese_keeps_its_columns() {
+    let _guard = serial();
+    let text = nslab::i18n::with_lang(nslab::i18n::Lang::Zh, || {
+        let probe = ubuntu_apparmor_probe();
+        let report = Report { lessons: three_lessons(&probe), probe };
+        report.render(false)
+    });
+    insta::assert_snapshot!("report_ubuntu_apparmor_zh", text);
+    for words in ["设置", "命名空间种类", "原因与解决办法", "AppArmor 限制了非特权用户命名空间", "解决：", "能运行"] {
+        assert!(text.contains(words), "{words:?} in:\n{text}");
+    }
+    // Under each table's header, the two verdict columns start where theirs do,
+    // though the first column holds Chinese (two columns a character).
+    for title in ["能力", "课程"] {
+        let lines: Vec<&str> = text.lines().collect();
+        let at = lines.iter().position(|l| l.starts_with(title)).unwrap_or_else(|| panic!("no {title} table:\n{text}"));
+        let head = word_columns(lines[at]);
+        let (root, rootless) = (head[1], head[2]);
+        for row in lines[at + 1..].iter().take_while(|l| l.starts_with("  ")) {
+            let cols = word_columns(row);
+            let cells: Vec<usize> = cols.iter().copied().filter(|c| *c >= root).collect();
+            assert!(cells.first() == Some(&root) && cells.contains(&rootless), "{row:?} is out of its columns ({root}, {rootless}):\n{text}");
+        }
+    }
+}
+
 #[test]
 fn report_of_a_user_whose_rootless_pins_fail() {
     // insta starts `cargo` to find the workspace: a child the real runs must not see.

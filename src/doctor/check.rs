@@ -82,15 +82,15 @@ impl Capability {
     /// What it is, in words: `net namespace`, `mount /proc in a pid namespace`.
     pub fn describe(self) -> String {
         match self {
-            Capability::Namespace(k) => format!("{k} namespace"),
-            Capability::IdMaps => "uid/gid maps".into(),
-            Capability::MountProc => "mount /proc in a pid namespace".into(),
-            Capability::NsfsBind => "nsfs bind mount".into(),
-            Capability::ReadNsLinks => "read /proc/PID/ns".into(),
-            Capability::Sandbox(SandboxPart::UserNs) => "lab: its own user namespace".into(),
-            Capability::Sandbox(SandboxPart::RootFs) => "lab: its own root file system".into(),
-            Capability::Sandbox(SandboxPart::Session) => "lab: new session, no fds".into(),
-            Capability::Sandbox(SandboxPart::Limits) => "lab: limits".into(),
+            Capability::Namespace(k) => crate::t!("cap-namespace", kind = k.name()),
+            Capability::IdMaps => crate::t!("cap-id-maps"),
+            Capability::MountProc => crate::t!("cap-mount-proc"),
+            Capability::NsfsBind => crate::t!("cap-nsfs-bind"),
+            Capability::ReadNsLinks => crate::t!("cap-read-ns-links"),
+            Capability::Sandbox(SandboxPart::UserNs) => crate::t!("cap-lab-userns"),
+            Capability::Sandbox(SandboxPart::RootFs) => crate::t!("cap-lab-rootfs"),
+            Capability::Sandbox(SandboxPart::Session) => crate::t!("cap-lab-session"),
+            Capability::Sandbox(SandboxPart::Limits) => crate::t!("cap-lab-limits"),
         }
     }
 
@@ -136,10 +136,10 @@ impl Way {
     pub const BOTH: [Way; 2] = [Way::AsRoot, Way::Rootless];
 
     /// The column heading: `as root`, `rootless`.
-    pub fn label(self) -> &'static str {
+    pub fn label(self) -> String {
         match self {
-            Way::AsRoot => "as root",
-            Way::Rootless => "rootless",
+            Way::AsRoot => crate::t!("way-as-root"),
+            Way::Rootless => crate::t!("way-rootless"),
         }
     }
 }
@@ -199,7 +199,7 @@ impl Check {
         let mut name = capability.describe();
         let bare_userns = matches!(capability, Capability::Namespace(NsKind::User) | Capability::IdMaps | Capability::Sandbox(_));
         if way == Way::Rootless && !bare_userns {
-            name.push_str(" in a user namespace");
+            name = crate::t!("cap-in-userns", name = name);
         }
         Check { capability, way, name, outcome }
     }

@@ -21,26 +21,20 @@ fn config_option(kind: NsKind) -> &'static str {
 /// Why a kernel without `kind` namespaces cannot run what needs them.
 pub fn missing_kind(kind: NsKind) -> Explanation {
     if kind == NsKind::Time {
-        return Explanation::new("this kernel has no time namespaces (they came with Linux 5.6, CONFIG_TIME_NS)", "needs Linux 5.6 or later (CONFIG_TIME_NS)");
+        return Explanation::new(crate::t!("why-no-time-ns"), crate::t!("fix-no-time-ns"));
     }
     let option = config_option(kind);
-    Explanation::new(format!("this kernel has no {kind} namespaces ({option} is off)"), format!("needs a kernel built with {option}=y"))
+    Explanation::new(crate::t!("why-no-kind", kind = kind.name(), option = option), crate::t!("fix-no-kind", option = option))
 }
 
 /// Why unprivileged users may not have user namespaces here, when a setting
 /// says so: the settings a root run cannot try, since they spare root.
 pub fn unprivileged_block(settings: &Settings) -> Option<Explanation> {
     if settings.unprivileged_userns_clone == Some(false) {
-        return Some(Explanation::new(
-            "unprivileged user namespaces are switched off: kernel.unprivileged_userns_clone is 0 (a Debian/Ubuntu setting)",
-            "sudo sysctl -w kernel.unprivileged_userns_clone=1",
-        ));
+        return Some(Explanation::new(crate::t!("why-userns-clone-off"), "sudo sysctl -w kernel.unprivileged_userns_clone=1"));
     }
     if settings.apparmor_restrict_unprivileged_userns == Some(true) {
-        return Some(Explanation::new(
-            "AppArmor restricts unprivileged user namespaces: kernel.apparmor_restrict_unprivileged_userns is 1 (Ubuntu 23.10 and later)",
-            "sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0",
-        ));
+        return Some(Explanation::new(crate::t!("why-apparmor"), "sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0"));
     }
     None
 }
@@ -64,10 +58,7 @@ pub fn explain(settings: &Settings, capability: Capability, way: Way, errno: Opt
             return Some(missing_kind(NsKind::User));
         }
         if settings.max_user_namespaces == Some(0) {
-            return Some(Explanation::new(
-                "user namespaces are switched off: user.max_user_namespaces is 0",
-                format!("sudo sysctl -w user.max_user_namespaces={MAX_USER_NAMESPACES_FIX}"),
-            ));
+            return Some(Explanation::new(crate::t!("why-max-userns-zero"), format!("sudo sysctl -w user.max_user_namespaces={MAX_USER_NAMESPACES_FIX}")));
         }
         if way == Way::Rootless
             && let Some(e) = unprivileged_block(settings)
@@ -82,38 +73,34 @@ pub fn explain(settings: &Settings, capability: Capability, way: Way, errno: Opt
             _ => "user.max_user_namespaces".to_string(),
         };
         let now = match (limit.as_str(), settings.max_user_namespaces) {
-            ("user.max_user_namespaces", Some(n)) => format!(" (now {n})"),
+            ("user.max_user_namespaces", Some(n)) => crate::t!("why-now", count = n.to_string()),
             _ => String::new(),
         };
         return Some(Explanation::new(
-            format!("too many namespaces exist: the limit {limit}{now} is reached"),
+            crate::t!("why-too-many", limit = limit.as_str(), now = now),
             format!("sudo sysctl -w {limit}={MAX_USER_NAMESPACES_FIX}"),
         ));
     }
     let refused = matches!(errno, Some(libc::EPERM) | Some(libc::EACCES));
     if refused && capability == Capability::MountProc && plan.contains(NsKind::User) && !settings.proc_covered.is_empty() {
         let covered = settings.proc_covered.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
-        let fix = if settings.container.is_some() {
-            "start the container with --security-opt systempaths=unconfined".to_string()
-        } else {
-            format!("sudo umount {}", settings.proc_covered[0])
-        };
-        return Some(Explanation::new(format!("parts of /proc are covered by mounts ({covered}), so the kernel refuses a new /proc in a user namespace"), fix));
+        let fix = if settings.container.is_some() { crate::t!("fix-systempaths") } else { format!("sudo umount {}", settings.proc_covered[0]) };
+        return Some(Explanation::new(crate::t!("why-proc-covered", covered = covered), fix));
     }
     if refused && way == Way::AsRoot && settings.cap_sys_admin == Some(false) {
         return Some(Explanation::new(
-            "this root lacks CAP_SYS_ADMIN, which creating namespaces needs",
+            crate::t!("why-no-cap-sys-admin"),
             match &settings.container {
-                Some(c) => format!("start the {} container with --privileged (or --cap-add SYS_ADMIN)", c.runtime),
-                None => "run nslab as root with CAP_SYS_ADMIN".to_string(),
+                Some(c) => crate::t!("fix-privileged-cap", runtime = c.runtime.to_string()),
+                None => crate::t!("fix-cap-sys-admin"),
             },
         ));
     }
     if refused && let Some(c) = &settings.container {
-        let filter = if settings.seccomp == Some(2) { "its seccomp filter" } else { "its security profile" };
+        let filter = if settings.seccomp == Some(2) { crate::t!("why-seccomp-filter") } else { crate::t!("why-security-profile") };
         return Some(Explanation::new(
-            format!("the {} container forbids creating namespaces ({filter} or missing capabilities)", c.runtime),
-            "start the container with --privileged (or --security-opt seccomp=unconfined)",
+            crate::t!("why-container-forbids", runtime = c.runtime.to_string(), filter = filter),
+            crate::t!("fix-privileged-seccomp"),
         ));
     }
     // The engine writes id maps and reads namespaces through /proc, so a fake
@@ -122,7 +109,7 @@ pub fn explain(settings: &Settings, capability: Capability, way: Way, errno: Opt
 }
 
 fn not_procfs() -> Explanation {
-    Explanation::new("/proc is not a procfs (a container or WSL?)", "run nslab where /proc is a real procfs: on the host or in a VM")
+    Explanation::new(crate::t!("why-not-procfs"), crate::t!("fix-not-procfs"))
 }
 
 #[cfg(test)]

@@ -24,11 +24,12 @@ pub fn missing_tools(wanted: ToolSet, have: ToolSet) -> Option<Explanation> {
         return None;
     }
     let names: Vec<&str> = wanted.iter().map(Tool::name).collect();
-    let none = if names.len() > 1 { format!("neither {} is installed", names.join(" nor ")) } else { format!("{wanted} is not installed") };
-    Some(Explanation::new(
-        format!("it builds or runs programs with {wanted}, and {none}"),
-        "install a C compiler or Python 3 (Debian and Ubuntu: `sudo apt install gcc python3`)",
-    ))
+    let none = if names.len() > 1 {
+        crate::t!("tools-neither", names = names.join(&crate::t!("tools-nor")))
+    } else {
+        crate::t!("tools-not-installed", tools = wanted.to_string())
+    };
+    Some(Explanation::new(crate::t!("tools-why", tools = wanted.to_string(), none = none), crate::t!("tools-fix")))
 }
 
 /// What a lesson needs from the machine, as the doctor judges it.
@@ -141,15 +142,15 @@ impl Probe {
     /// Whether a lesson with these requirements runs here `way`, and if not, why.
     pub fn verdict(&self, req: &Requirements, way: Way) -> Verdict {
         if way == Way::Rootless && req.needs.root {
-            return Verdict::Blocked { reason: "needs root".into(), fix: None };
+            return Verdict::Blocked { reason: crate::t!("lesson-needs-root"), fix: None };
         }
         if way == Way::AsRoot && !self.as_root {
-            return Verdict::NotTried { reason: "run `sudo nslab doctor` to try as root".into() };
+            return Verdict::NotTried { reason: crate::t!("lesson-try-as-root") };
         }
         if let (Some(min), Some(have)) = (req.needs.min_kernel, self.settings.kernel)
             && have < min
         {
-            return Verdict::Blocked { reason: format!("needs Linux {min} or later, this is {have}"), fix: None };
+            return Verdict::Blocked { reason: crate::t!("lesson-needs-kernel", min = min.to_string(), have = have.to_string()), fix: None };
         }
         if let Some(e) = missing_tools(req.needs.any_tool, self.settings.tools) {
             return Verdict::Blocked { reason: e.why, fix: Some(e.fix) };
@@ -182,10 +183,13 @@ impl Probe {
                 Outcome::Works => {}
                 Outcome::Fails { explanation, error } => {
                     let why = explanation.as_ref().map_or(error, |e| &e.why);
-                    return Verdict::Blocked { reason: format!("{} fails: {why}", check.name), fix: explanation.as_ref().map(|e| e.fix.clone()) };
+                    return Verdict::Blocked {
+                        reason: crate::t!("lesson-check-fails", check = check.name.as_str(), why = why.to_string()),
+                        fix: explanation.as_ref().map(|e| e.fix.clone()),
+                    };
                 }
                 Outcome::NotTried { reason } => {
-                    return Verdict::NotTried { reason: format!("{} not tried: {reason}", check.name) };
+                    return Verdict::NotTried { reason: crate::t!("lesson-check-not-tried", check = check.name.as_str(), reason = reason.to_string()) };
                 }
             }
         }

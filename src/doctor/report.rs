@@ -52,55 +52,63 @@ impl Report {
         let s = &probe.settings;
         let mut out = String::new();
 
-        let kernel = s.kernel_release.as_deref().map_or("an unknown kernel".to_string(), |r| format!("Linux {r}"));
+        use crate::i18n::{pad, width as cols};
+        use crate::t;
+        let kernel = s.kernel_release.as_deref().map_or(t!("doctor-unknown-kernel"), |r| format!("Linux {r}"));
         let user = match (probe.as_root, s.initial_user_namespace) {
-            (true, Some(false)) => "as root in a user namespace",
-            (true, _) => "as root",
-            (false, _) => "as an unprivileged user",
+            (true, Some(false)) => t!("doctor-as-root-in-userns"),
+            (true, _) => t!("doctor-as-root"),
+            (false, _) => t!("doctor-as-user"),
         };
-        let container = s.container.as_ref().map_or(String::new(), |c| format!(", in a container ({}: {})", c.runtime, c.evidence));
+        let container =
+            s.container.as_ref().map_or(String::new(), |c| t!("doctor-in-container", runtime = c.runtime.to_string(), evidence = c.evidence.to_string()));
         let _ = writeln!(out, "nslab doctor: {kernel}, {user}{container}\n");
 
-        let _ = writeln!(out, "{}", p.bold("Settings"));
-        let switch = |v: Option<bool>| v.map_or("absent", |b| if b { "1" } else { "0" }).to_string();
+        let _ = writeln!(out, "{}", p.bold(&t!("doctor-settings")));
+        let absent = t!("doctor-absent");
+        let unknown = t!("doctor-unknown");
+        let switch = |v: Option<bool>| v.map_or(absent.clone(), |b| if b { "1" } else { "0" }.to_string());
         let settings = [
-            ("user.max_user_namespaces", s.max_user_namespaces.map_or("absent".into(), |n| n.to_string())),
-            ("kernel.unprivileged_userns_clone", switch(s.unprivileged_userns_clone)),
-            ("kernel.apparmor_restrict_unprivileged_userns", switch(s.apparmor_restrict_unprivileged_userns)),
-            ("/proc", if s.proc_is_procfs { "procfs".into() } else { "not a procfs".into() }),
+            ("user.max_user_namespaces".to_string(), s.max_user_namespaces.map_or(absent.clone(), |n| n.to_string())),
+            ("kernel.unprivileged_userns_clone".to_string(), switch(s.unprivileged_userns_clone)),
+            ("kernel.apparmor_restrict_unprivileged_userns".to_string(), switch(s.apparmor_restrict_unprivileged_userns)),
+            ("/proc".to_string(), if s.proc_is_procfs { "procfs".into() } else { t!("doctor-not-procfs") }),
             (
-                "namespace kinds",
+                t!("doctor-kinds"),
                 match s.namespace_kinds {
-                    None => "unknown".into(),
-                    Some(k) if k == KindSet::ALL => "all eight".into(),
-                    Some(k) => format!("only {k}"),
+                    None => unknown.clone(),
+                    Some(k) if k == KindSet::ALL => t!("doctor-all-eight"),
+                    Some(k) => t!("doctor-only", kinds = k.to_string()),
                 },
             ),
-            ("CAP_SYS_ADMIN", s.cap_sys_admin.map_or("unknown", |c| if c { "yes" } else { "no" }).into()),
+            ("CAP_SYS_ADMIN".to_string(), s.cap_sys_admin.map_or(unknown.clone(), |c| if c { t!("doctor-yes") } else { t!("doctor-no") })),
             (
-                "seccomp",
+                "seccomp".to_string(),
                 match s.seccomp {
-                    None => "unknown".into(),
-                    Some(0) => "off".into(),
+                    None => unknown.clone(),
+                    Some(0) => t!("doctor-off"),
                     Some(1) => "strict".into(),
                     Some(_) => "filter".into(),
                 },
             ),
         ];
-        let width = settings.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+        let width = settings.iter().map(|(k, _)| cols(k)).max().unwrap_or(0);
         for (key, value) in settings {
-            let _ = writeln!(out, "  {key:<width$}  {value}");
+            let _ = writeln!(out, "  {}  {value}", pad(&key, width));
         }
 
-        let width = probe.checks.iter().map(|c| c.capability.describe().len()).max().unwrap_or(0).max(10);
-        let _ = writeln!(out, "\n{}", p.bold(&format!("{:<w$}  {:<9}  {}", "Capability", Way::AsRoot.label(), Way::Rootless.label(), w = width + 2)));
+        // Columns padded by display width: the words may be Chinese.
+        let cell_w = [t!("doctor-works"), t!("doctor-fails"), t!("doctor-not-tried"), Way::AsRoot.label()].iter().map(|w| cols(w)).max().unwrap_or(9).max(9);
+        let width = probe.checks.iter().map(|c| cols(&c.capability.describe())).max().unwrap_or(0).max(10);
+        let head = format!("{}  {}  {}", pad(&t!("doctor-capability"), width + 2), pad(&Way::AsRoot.label(), cell_w), Way::Rootless.label());
+        let _ = writeln!(out, "\n{}", p.bold(&head));
         for capability in Capability::ALL {
-            let mut line = format!("  {:<width$}", capability.describe());
+            let mut line = format!("  {}", pad(&capability.describe(), width));
             for way in Way::BOTH {
                 let cell = match probe.check(capability, way).map(|c| &c.outcome) {
-                    Some(Outcome::Works) => p.green(&format!("{:<9}", "works")),
-                    Some(Outcome::Fails { .. }) => p.red(&format!("{:<9}", "FAILS")),
-                    Some(Outcome::NotTried { .. }) | None => p.dim(&format!("{:<9}", "not tried")),
+                    Some(Outcome::Works) => p.green(&pad(&t!("doctor-works"), cell_w)),
+                    Some(Outcome::Fails { .. }) => p.red(&pad(&t!("doctor-fails"), cell_w)),
+                    Some(Outcome::NotTried { .. }) | None => p.dim(&pad(&t!("doctor-not-tried"), cell_w)),
                 };
                 line.push_str("  ");
                 line.push_str(&cell);
@@ -115,11 +123,10 @@ impl Report {
             Outcome::NotTried { reason } => Some(reason),
             _ => None,
         }) {
-            let _ = writeln!(out, "\nThe as-root column: not tried, {reason}.");
+            let _ = writeln!(out, "\n{}", crate::t!("doctor-as-root-not-tried", reason = reason.to_string()));
         }
         if probe.as_root {
-            let _ =
-                writeln!(out, "\nThe rootless column was tried as root, inside user namespaces; run `nslab doctor` as your own user to try it unprivileged.");
+            let _ = writeln!(out, "\n{}", crate::t!("doctor-rootless-as-root"));
         }
         out
     }
@@ -131,7 +138,7 @@ impl Report {
         if failed.is_empty() {
             return;
         }
-        let _ = writeln!(out, "\n{}", p.bold("Why, and the fix"));
+        let _ = writeln!(out, "\n{}", p.bold(&crate::t!("doctor-why-and-fix")));
         let mut groups: Vec<(&Explanation, Vec<&Check>)> = Vec::new();
         for check in &failed {
             if let Outcome::Fails { explanation: Some(e), .. } = &check.outcome {
@@ -142,16 +149,16 @@ impl Report {
             }
         }
         for (explanation, members) in groups {
-            let _ = writeln!(out, "  {}: {}", self.name_checks(&members), explanation.why);
+            let _ = writeln!(out, "  {}", crate::t!("doctor-checks-why", checks = self.name_checks(&members), why = explanation.why.as_str()));
             if let Outcome::Fails { error, .. } = &members[0].outcome {
-                let _ = writeln!(out, "    error: {error}");
+                let _ = writeln!(out, "    {}", crate::i18n::labelled(&crate::i18n::pad(&crate::t!("doctor-error"), 6), error));
             }
-            let _ = writeln!(out, "    fix:   {}", p.bold(&explanation.fix));
+            let _ = writeln!(out, "    {}", crate::i18n::labelled(&crate::i18n::pad(&crate::t!("doctor-fix"), 6), &p.bold(&explanation.fix)));
         }
         for check in failed {
             if let Outcome::Fails { error, explanation: None } = &check.outcome {
-                let _ = writeln!(out, "  {} ({}): {error}", check.name, check.way.label());
-                let _ = writeln!(out, "    no setting explains it");
+                let _ = writeln!(out, "  {}", crate::t!("doctor-check-error", check = check.name.as_str(), way = check.way.label(), error = error.to_string()));
+                let _ = writeln!(out, "    {}", crate::t!("doctor-unexplained"));
             }
         }
     }
@@ -163,9 +170,9 @@ impl Report {
             let of_way: Vec<&&Check> = members.iter().filter(|c| c.way == way).collect();
             let tried = self.probe.checks.iter().filter(|c| c.way == way && !matches!(c.outcome, Outcome::NotTried { .. })).count();
             if of_way.len() > 1 && of_way.len() == tried {
-                names.push(format!("every {} check", way.label()));
+                names.push(crate::t!("doctor-every-check", way = way.label()));
             } else {
-                names.extend(of_way.iter().map(|c| format!("{} ({})", c.name, way.label())));
+                names.extend(of_way.iter().map(|c| crate::t!("doctor-check-way", check = c.name.as_str(), way = way.label())));
             }
         }
         names.join(", ")
@@ -175,19 +182,23 @@ impl Report {
         if self.lessons.is_empty() {
             return;
         }
+        use crate::i18n::{pad, width as cols};
+        use crate::t;
         let width = self.lessons.iter().map(|l| l.id.len()).max().unwrap_or(0).max(8);
-        let _ = writeln!(out, "\n{}", p.bold(&format!("{:<w$}  {:<9}  {}", "Lessons", Way::AsRoot.label(), Way::Rootless.label(), w = width + 2)));
+        let cell_w = [t!("doctor-runs"), t!("doctor-cannot"), t!("doctor-not-tried"), Way::AsRoot.label()].iter().map(|w| cols(w)).max().unwrap_or(9).max(9);
+        let head = format!("{}  {}  {}", pad(&t!("doctor-lessons"), width + 2), pad(&Way::AsRoot.label(), cell_w), Way::Rootless.label());
+        let _ = writeln!(out, "\n{}", p.bold(&head));
         let mut reasons = Vec::new();
         for lesson in &self.lessons {
             let mut line = format!("  {:<width$}", lesson.id);
             for way in Way::BOTH {
                 let cell = match lesson.verdict(way) {
-                    Verdict::Runs => p.green(&format!("{:<9}", "runs")),
+                    Verdict::Runs => p.green(&pad(&t!("doctor-runs"), cell_w)),
                     Verdict::Blocked { reason, .. } => {
                         reasons.push((lesson, way, reason));
-                        p.red(&format!("{:<9}", "no"))
+                        p.red(&pad(&t!("doctor-cannot"), cell_w))
                     }
-                    Verdict::NotTried { .. } => p.dim(&format!("{:<9}", "not tried")),
+                    Verdict::NotTried { .. } => p.dim(&pad(&t!("doctor-not-tried"), cell_w)),
                 };
                 line.push_str("  ");
                 line.push_str(&cell);
@@ -198,7 +209,7 @@ impl Report {
             let _ = writeln!(out);
             // The fixes are in the section above.
             for (lesson, way, reason) in reasons {
-                let _ = writeln!(out, "  {} {}: {reason}", lesson.id, way.label());
+                let _ = writeln!(out, "  {}", t!("doctor-lesson-reason", id = lesson.id.as_str(), way = way.label(), reason = reason.to_string()));
             }
         }
     }

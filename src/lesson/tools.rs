@@ -425,7 +425,7 @@ impl MissingTool {
     pub fn describe(&self) -> String {
         match self.package {
             Some((deb, rpm)) => format!("{} (Debian/Ubuntu: apt install {deb}; Fedora: dnf install {rpm})", self.program),
-            None => format!("{} (install it with your distribution's package manager)", self.program),
+            None => crate::t!("tool-no-package", program = self.program.as_str()),
         }
     }
 }
@@ -447,8 +447,8 @@ pub fn missing_reason(lesson: &Lesson) -> Option<String> {
     if missing.is_empty() {
         return None;
     }
-    let list: Vec<String> = missing.iter().map(|m| format!("{} — needed by {}", m.describe(), m.steps.join(", "))).collect();
-    Some(format!("it needs programs this machine lacks: {}", list.join("; ")))
+    let list: Vec<String> = missing.iter().map(|m| crate::t!("tool-needed-by", tool = m.describe(), steps = m.steps.join(", "))).collect();
+    Some(crate::t!("tools-lacking", list = list.join("; ")))
 }
 
 /// One program the lessons call, as `nslab doctor` lists it.
@@ -492,19 +492,23 @@ pub fn render_inventory(tools: &[ToolStatus], color: bool) -> String {
     if tools.is_empty() {
         return out;
     }
-    let w = tools.iter().map(|t| t.program.len()).max().unwrap_or(0).max(7);
+    use crate::i18n::{pad, width as cols};
+    // Padded by display width: the words may be Chinese.
+    let w = tools.iter().map(|t| t.program.len()).max().unwrap_or(0).max(7).max(cols(&crate::t!("tools-programs")).saturating_sub(2));
     let pw = tools.iter().map(|t| t.debian.unwrap_or("?").len() + t.fedora.unwrap_or("?").len() + 3).max().unwrap_or(0);
-    let _ = writeln!(
-        out,
-        "\n{}",
-        paint(format!("{:<w$}  {:<8}  {:<pw$}  {}", "Programs", "here", "Debian/Ubuntu / Fedora", "lessons", w = w + 2), console::Style::new().bold())
+    let (present, missing_word) = (crate::t!("tools-present"), crate::t!("tools-missing"));
+    let hw = [crate::t!("tools-here"), present.clone(), missing_word.clone()].iter().map(|x| cols(x)).max().unwrap_or(8).max(8);
+    let head = format!(
+        "{}  {}  {}  {}",
+        pad(&crate::t!("tools-programs"), w + 2),
+        pad(&crate::t!("tools-here"), hw),
+        pad("Debian/Ubuntu / Fedora", pw),
+        crate::t!("tools-lessons")
     );
+    let _ = writeln!(out, "\n{}", paint(head, console::Style::new().bold()));
     for t in tools {
-        let here = if t.path.is_some() {
-            paint(format!("{:<8}", "present"), console::Style::new().green())
-        } else {
-            paint(format!("{:<8}", "MISSING"), console::Style::new().red())
-        };
+        let here =
+            if t.path.is_some() { paint(pad(&present, hw), console::Style::new().green()) } else { paint(pad(&missing_word, hw), console::Style::new().red()) };
         let pkgs = format!("{} / {}", t.debian.unwrap_or("?"), t.fedora.unwrap_or("?"));
         let _ = writeln!(out, "  {:<w$}  {here}  {pkgs:<pw$}  {}", t.program, t.lessons.join(" "));
     }
@@ -512,7 +516,7 @@ pub fn render_inventory(tools: &[ToolStatus], color: bool) -> String {
     if !missing.is_empty() {
         let deb: Vec<&str> = missing.iter().filter_map(|t| t.debian).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
         let rpm: Vec<&str> = missing.iter().filter_map(|t| t.fedora).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
-        let _ = writeln!(out, "\n  Lessons calling a missing program are skipped (exit 3). To install:");
+        let _ = writeln!(out, "\n  {}", crate::t!("tools-install"));
         if !deb.is_empty() {
             let _ = writeln!(out, "    Debian/Ubuntu: {}", paint(format!("sudo apt install {}", deb.join(" ")), console::Style::new().bold()));
             let _ = writeln!(out, "    Fedora:        {}", paint(format!("sudo dnf install {}", rpm.join(" ")), console::Style::new().bold()));

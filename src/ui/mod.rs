@@ -21,12 +21,7 @@ pub fn no_terminal() -> String {
     format!("nslab: {}\n", crate::t!("no-terminal"))
 }
 
-/// `text` followed by spaces to `width` columns of display width (a wide
-/// character takes two); text already as wide is left as it is.
-pub fn pad(text: &str, width: usize) -> String {
-    let w = console::measure_text_width(text);
-    format!("{text}{}", " ".repeat(width.saturating_sub(w)))
-}
+pub use crate::i18n::pad;
 
 /// True when stdin, stdout and stderr are all a terminal: the learner is there
 /// to read and answer.
