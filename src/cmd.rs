@@ -913,8 +913,7 @@ fn check_solutions(paths: &[PathBuf], color: bool) -> Result<Exit, CmdError> {
             }
         }
     }
-    let noun = if total == 1 { "exercise" } else { "exercises" };
-    println!("\n{total} {noun}: {fair} fair, {} not", total - fair);
+    println!("\n{}", crate::t!("check-fair", count = total, fair = fair, unfair = total - fair));
     match conclude(&end, None)? {
         Exit::Signal(n) => Ok(Exit::Signal(n)),
         _ if fair == total => Ok(Exit::Ok),

@@ -124,6 +124,37 @@ fn an_edited_step_in_a_translation_is_refused() {
     assert!(text.contains("give it `id: readlink`"), "{text}");
 }
 
+/// `nslab check` in Chinese: the same places (`file:line:col`) and the same
+/// `error:` word editors look for, the words from the Chinese catalogue.
+#[test]
+fn nslab_check_lang_zh_reports_drift_in_chinese_at_the_same_places() {
+    let dir = copy();
+    let zh = dir.path().join("zh/01-observe.md");
+    let line = edit_line(&zh, "expect: box ipc same as lab", "expect: box ipc differs from lab");
+    let check_in = |lang: &str, env: Option<(&str, &str)>| {
+        let mut cmd = support::command_as(As::Caller, support::nslab_path(), &["check", "--color", "never", "--lang", lang, dir.path().to_str().unwrap()]);
+        if let Some((k, v)) = env {
+            cmd.env_remove("LC_ALL").env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        (out.status.code(), stdout(&out))
+    };
+    let (code, text) = check_in("zh", None);
+    assert_eq!(code, Some(2), "{text}");
+    let at = format!("{}:{line}:1: error: ", zh.display());
+    assert!(text.contains(&format!("{at}第 7 步 `start-box`：这一行与原文的不同")), "{text}");
+    assert!(text.contains("译文只改正文、标题、提示和目标；步骤必须与原文一致；原文是 "), "{text}");
+    assert!(text.contains("检查了 1 课：1 课无误\n检查了 1 篇译文：0 篇无误，其中 1 个有 1 个错误"), "{text}");
+    // The original changes: stale, in Chinese, at the fingerprint.
+    edit_line(&zh, "expect: box ipc differs from lab", "expect: box ipc same as lab");
+    edit_line(&dir.path().join("01-observe.md"), "expect: box uts nprocs 1", "expect: box uts nprocs 2");
+    let (_, text) = check_in("zh", None);
+    assert!(text.contains(&format!("{}:7:15: error: 译文过时了：翻译之后 ", zh.display())), "{text}");
+    // English by --lang, whatever the locale says.
+    let (_, text) = check_in("en", Some(("LANG", "zh_CN.UTF-8")));
+    assert!(text.contains("error: stale translation"), "{text}");
+}
+
 #[test]
 fn a_new_translation_is_told_its_fingerprint() {
     let dir = copy();

@@ -339,3 +339,78 @@ doctor-checks-why = { $checks }: { $why }
 doctor-check-error = { $check } ({ $way }): { $error }
 doctor-check-way = { $check } ({ $way })
 doctor-lesson-reason = { $id } { $way }: { $reason }
+
+## nslab check: translations (src/lesson/translation.rs)
+
+tr-not-a-file-name = `translates: { $name }` is not a lesson file name
+tr-not-a-file-name-help = name the original's file, e.g. `translates: 01-observe.md`
+tr-named-otherwise = this translation is named { $own } but translates { $name }
+tr-named-otherwise-help = a translation has its original's file name: rename it to { $name }
+tr-original-missing = the original { $path } is missing ({ $why })
+tr-original-missing-help = a translation in lessons/LANG/ translates the lesson of the same name in lessons/
+tr-original-broken = the original { $path } does not pass `nslab check` ({ $count } errors)
+tr-original-broken-help = fix the original first
+tr-original-translated = { $path } is itself a translation
+tr-original-translated-help = translate the original lesson
+tr-id-differs = the lesson id `{ $id }` differs from the original's `{ $original }`
+tr-id-differs-help = a translation keeps its original's id: `id: { $original }`
+tr-needs-differ = `needs: { $needs }` differs from the original's `needs: { $original }`
+tr-needs-differ-help = a translation needs what its original needs: `needs: { $original }`
+tr-why-stale = { $path } changed since this was translated
+tr-why-match = a translation changes prose, titles, hints and goals only; its steps must match the original's
+tr-extra-step = step { $number } `{ $id }` is not in the original, which has { $count } steps
+tr-fewer-steps = this translation has { $mine } steps; the original has { $count }
+tr-fewer-steps-help = translate the missing steps: { $steps }
+tr-no-fingerprint = a translation needs `source-steps:`, the fingerprint of the original's steps it was translated from
+tr-add-fingerprint = the steps match { $path }: add the line `source-steps: { $now }`
+tr-match-then-add = make the steps match { $path }, then add the line `source-steps: { $now }`
+tr-bad-fingerprint = `{ $value }` is not a fingerprint of steps (16 hex digits)
+tr-write-fingerprint = the steps match { $path }: write `source-steps: { $now }`
+tr-match-then-write = make the steps match { $path }, then write `source-steps: { $now }`
+tr-matches-again = the steps match the original again: update the fingerprint to `source-steps: { $now }`
+tr-bring-in-line = bring the prose and steps in line with { $path } (its changed steps are reported here), then set `source-steps: { $now }`
+tr-stale = stale translation: the steps of { $path } changed since it was translated (fingerprint { $then } then, { $now } now)
+tr-step-head = step { $number } `{ $id }`
+tr-part = { $part ->
+   *[other] { $label }
+}
+tr-other-id = { $head }: the original's step { $number } is `{ $id }`
+tr-give-id = { $why }; give it `id: { $id }` ({ $quote })
+tr-an-exercise = an exercise
+tr-a-step = a step
+tr-other-kind = { $head } is { $mine }; the original's is { $theirs }
+tr-why-quote = { $why } ({ $quote })
+tr-other-action = { $head }: the action `{ $action }` differs from the original's
+tr-original-has = { $why }; the original has { $quote }
+tr-line-differs = { $head }: this line differs from the original's
+tr-line-extra = { $head }: this line is not in the original's step
+tr-lacks = { $head } lacks one of the original's { $part }
+tr-add = { $why }; add { $quote }
+tr-part-differs = { $head }: its { $part } differ from the original's
+
+## nslab check's summary (src/lesson/author.rs, src/cmd.rs)
+
+check-lessons = checked { $count } { $count ->
+    [one] lesson
+   *[other] lessons
+}: { $ok } ok
+check-translations = checked { $count } { $count ->
+    [one] translation
+   *[other] translations
+}: { $ok } ok
+check-with-errors = , { $failed } with { $errors } { $errors ->
+    [one] error
+   *[other] errors
+}
+check-warnings = , { $count } { $count ->
+    [one] warning
+   *[other] warnings
+}
+check-unchecked = { $count } { $count ->
+    [one] path
+   *[other] paths
+} could not be checked
+check-fair = { $count } { $count ->
+    [one] exercise
+   *[other] exercises
+}: { $fair } fair, { $unfair } not

@@ -335,3 +335,71 @@ doctor-checks-why = { $checks }：{ $why }
 doctor-check-error = { $check }（{ $way }）：{ $error }
 doctor-check-way = { $check }（{ $way }）
 doctor-lesson-reason = { $id }（{ $way }）：{ $reason }
+
+## nslab check：译文（src/lesson/translation.rs）
+
+tr-not-a-file-name = `translates: { $name }` 不是课程文件名
+tr-not-a-file-name-help = 写原文的文件名，例如 `translates: 01-observe.md`
+tr-named-otherwise = 这篇译文名为 { $own }，却翻译 { $name }
+tr-named-otherwise-help = 译文与原文同名：把它改名为 { $name }
+tr-original-missing = 原文 { $path } 不存在（{ $why }）
+tr-original-missing-help = lessons/LANG/ 里的译文翻译的是 lessons/ 里同名的课程
+tr-original-broken = 原文 { $path } 没有通过 `nslab check`（{ $count } 个错误）
+tr-original-broken-help = 先修好原文
+tr-original-translated = { $path } 本身就是译文
+tr-original-translated-help = 请翻译原文课程
+tr-id-differs = 课程 id `{ $id }` 与原文的 `{ $original }` 不同
+tr-id-differs-help = 译文沿用原文的 id：`id: { $original }`
+tr-needs-differ = `needs: { $needs }` 与原文的 `needs: { $original }` 不同
+tr-needs-differ-help = 译文的需求与原文相同：`needs: { $original }`
+tr-why-stale = 翻译之后，{ $path } 改过了
+tr-why-match = 译文只改正文、标题、提示和目标；步骤必须与原文一致
+tr-extra-step = 第 { $number } 步 `{ $id }` 不在原文里，原文只有 { $count } 步
+tr-fewer-steps = 这篇译文有 { $mine } 步；原文有 { $count } 步
+tr-fewer-steps-help = 翻译缺少的步骤：{ $steps }
+tr-no-fingerprint = 译文需要 `source-steps:`，即翻译时原文步骤的指纹
+tr-add-fingerprint = 步骤与 { $path } 一致：加上这一行 `source-steps: { $now }`
+tr-match-then-add = 先让步骤与 { $path } 一致，再加上这一行 `source-steps: { $now }`
+tr-bad-fingerprint = `{ $value }` 不是步骤指纹（16 位十六进制数）
+tr-write-fingerprint = 步骤与 { $path } 一致：写成 `source-steps: { $now }`
+tr-match-then-write = 先让步骤与 { $path } 一致，再写成 `source-steps: { $now }`
+tr-matches-again = 步骤又与原文一致了：把指纹更新为 `source-steps: { $now }`
+tr-bring-in-line = 让正文和步骤与 { $path } 一致（改动过的步骤都在这里列出），然后设为 `source-steps: { $now }`
+tr-stale = 译文过时了：翻译之后 { $path } 的步骤改过了（当时的指纹是 { $then }，现在是 { $now }）
+tr-step-head = 第 { $number } 步 `{ $id }`
+tr-part = { $part ->
+    [id] id
+    [kind] 类别（步骤或练习）
+    [action] 动作
+    [saves] `save` 行
+    [expectations] `expect:` 行
+    [timeout] `timeout:`
+    [stdin] `stdin:`
+    [solution] `solution:`
+    [creates] `creates:` 行
+    [probe] `probe:`
+    [files] 附带的文件（```nslab file 代码块）
+   *[other] { $label }
+}
+tr-other-id = { $head }：原文的第 { $number } 步是 `{ $id }`
+tr-give-id = { $why }；把它写成 `id: { $id }`（{ $quote }）
+tr-an-exercise = 练习
+tr-a-step = 步骤
+tr-other-kind = { $head } 是{ $mine }；原文的是{ $theirs }
+tr-why-quote = { $why }（{ $quote }）
+tr-other-action = { $head }：动作 `{ $action }` 与原文的不同
+tr-original-has = { $why }；原文是 { $quote }
+tr-line-differs = { $head }：这一行与原文的不同
+tr-line-extra = { $head }：原文的这一步没有这一行
+tr-lacks = { $head } 缺少原文的一条{ $part }
+tr-add = { $why }；加上 { $quote }
+tr-part-differs = { $head }：它的{ $part }与原文的不同
+
+## nslab check 的小结（src/lesson/author.rs、src/cmd.rs）
+
+check-lessons = 检查了 { $count } 课：{ $ok } 课无误
+check-translations = 检查了 { $count } 篇译文：{ $ok } 篇无误
+check-with-errors = ，其中 { $failed } 个有 { $errors } 个错误
+check-warnings = ，{ $count } 个警告
+check-unchecked = { $count } 个路径无法检查
+check-fair = { $count } 个练习：{ $fair } 个公平，{ $unfair } 个不公平

@@ -143,12 +143,12 @@ pub fn check_paths(paths: &[PathBuf], out: &mut impl Write, color: bool) -> io::
         writeln!(out)?;
     }
     let lessons = Tally { ok, failed, errors, warned };
-    writeln!(out, "{}", lessons.summary("lesson", "lessons"))?;
+    writeln!(out, "{}", lessons.summary(false))?;
     if translations.ok + translations.failed > 0 {
-        writeln!(out, "{}", translations.summary("translation", "translations"))?;
+        writeln!(out, "{}", translations.summary(true))?;
     }
     if !problems.is_empty() {
-        writeln!(out, "{} {} could not be checked", problems.len(), plural(problems.len(), "path", "paths"))?;
+        writeln!(out, "{}", crate::t!("check-unchecked", count = problems.len()))?;
     }
     Ok(failed == 0 && translations.failed == 0 && problems.is_empty())
 }
@@ -163,22 +163,20 @@ struct Tally {
 }
 
 impl Tally {
-    /// `checked 3 lessons: 2 ok, 1 with 4 errors, 1 warning`.
-    fn summary(&self, one: &str, many: &str) -> String {
+    /// `checked 3 lessons: 2 ok, 1 with 4 errors, 1 warning` (of
+    /// translations when `translations`).
+    fn summary(&self, translations: bool) -> String {
         let total = self.ok + self.failed;
-        let mut summary = format!("checked {total} {}: {} ok", plural(total, one, many), self.ok);
+        let mut summary =
+            if translations { crate::t!("check-translations", count = total, ok = self.ok) } else { crate::t!("check-lessons", count = total, ok = self.ok) };
         if self.failed > 0 {
-            summary.push_str(&format!(", {} with {} {}", self.failed, self.errors, plural(self.errors, "error", "errors")));
+            summary.push_str(&crate::t!("check-with-errors", failed = self.failed, errors = self.errors));
         }
         if self.warned > 0 {
-            summary.push_str(&format!(", {} {}", self.warned, plural(self.warned, "warning", "warnings")));
+            summary.push_str(&crate::t!("check-warnings", count = self.warned));
         }
         summary
     }
-}
-
-fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
-    if n == 1 { one } else { many }
 }
 
 /// Writes a new lesson `DIR/NAME.md` with front matter, a short introduction,

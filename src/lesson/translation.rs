@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 use super::diagnostic::{Diagnostic, Diagnostics};
 use super::model::{Lesson, Step, StepKind};
 use super::span::{LineIndex, Span, Spanned};
+use crate::t;
 
 /// What makes up a step's structure, in fingerprint order, with the words
 /// used to name each part in a message.
@@ -90,31 +91,25 @@ pub fn check(translation: &Lesson) -> Vec<Diagnostic> {
     let at = link.original.span.range();
     let own = translation.source_path.file_name().map(|n| n.to_string_lossy().into_owned());
     if name.contains('/') || !name.ends_with(".md") {
-        diags.error_help(at, format!("`translates: {name}` is not a lesson file name"), "name the original's file, e.g. `translates: 01-observe.md`");
+        diags.error_help(at, t!("tr-not-a-file-name", name = name.as_str()), t!("tr-not-a-file-name-help"));
     } else if own.as_deref() != Some(name.as_str()) {
         diags.error_help(
             at,
-            format!("this translation is named {} but translates {name}", own.unwrap_or_default()),
-            format!("a translation has its original's file name: rename it to {name}"),
+            t!("tr-named-otherwise", own = own.unwrap_or_default(), name = name.as_str()),
+            t!("tr-named-otherwise-help", name = name.as_str()),
         );
     } else {
         let original_at = original_path(&translation.source_path, name);
         match super::check_file(&original_at) {
             Err(problems) if !original_at.exists() => {
                 let why = problems.first().map_or(String::new(), |d| d.message.clone());
-                diags.error_help(
-                    at,
-                    format!("the original {} is missing ({why})", original_at.display()),
-                    "a translation in lessons/LANG/ translates the lesson of the same name in lessons/",
-                );
+                diags.error_help(at, t!("tr-original-missing", path = original_at.display().to_string(), why = why), t!("tr-original-missing-help"));
             }
-            Err(problems) => diags.error_help(
-                at,
-                format!("the original {} does not pass `nslab check` ({} errors)", original_at.display(), problems.len()),
-                "fix the original first",
-            ),
+            Err(problems) => {
+                diags.error_help(at, t!("tr-original-broken", path = original_at.display().to_string(), count = problems.len()), t!("tr-original-broken-help"))
+            }
             Ok(original) if original.meta.translates.is_some() => {
-                diags.error_help(at, format!("{} is itself a translation", original_at.display()), "translate the original lesson");
+                diags.error_help(at, t!("tr-original-translated", path = original_at.display().to_string()), t!("tr-original-translated-help"));
             }
             Ok(original) => compare(translation, &original, &mut diags),
         }
@@ -150,19 +145,20 @@ fn compare(translation: &Lesson, original: &Lesson, diags: &mut Diagnostics) {
         }
         front.clone()
     };
-    let path = original.source_path.display();
+    let path = original.source_path.display().to_string();
+    let path = path.as_str();
     if translation.meta.id != original.meta.id {
         diags.error_help(
             key_line("id"),
-            format!("the lesson id `{}` differs from the original's `{}`", translation.meta.id, original.meta.id),
-            format!("a translation keeps its original's id: `id: {}`", original.meta.id),
+            t!("tr-id-differs", id = translation.meta.id.as_str(), original = original.meta.id.as_str()),
+            t!("tr-id-differs-help", original = original.meta.id.as_str()),
         );
     }
     if translation.meta.needs != original.meta.needs {
         diags.error_help(
             key_line("needs"),
-            format!("`needs: {}` differs from the original's `needs: {}`", translation.meta.needs, original.meta.needs),
-            format!("a translation needs what its original needs: `needs: {}`", original.meta.needs),
+            t!("tr-needs-differ", needs = translation.meta.needs.to_string(), original = original.meta.needs.to_string()),
+            t!("tr-needs-differ-help", original = original.meta.needs.to_string()),
         );
     }
 
@@ -172,59 +168,35 @@ fn compare(translation: &Lesson, original: &Lesson, diags: &mut Diagnostics) {
     // The translation still matches the original it was made from, which has
     // changed since: its differences are the original's changes.
     let stale = recorded.is_some_and(|r| r.value == mine && r.value != now);
-    let why = if stale {
-        format!("{path} changed since this was translated")
-    } else {
-        "a translation changes prose, titles, hints and goals only; its steps must match the original's".to_string()
-    };
+    let why = if stale { t!("tr-why-stale", path = path) } else { t!("tr-why-match") };
     for (i, (t, o)) in translation.steps.iter().zip(&original.steps).enumerate() {
         step_differences(i + 1, t, o, original, source, &why, diags);
     }
     let (nt, no) = (translation.steps.len(), original.steps.len());
     if nt > no {
         for t in &translation.steps[no..] {
-            diags.error_help(first_line(t.span, source), format!("step {} `{}` is not in the original, which has {no} steps", t.number, t.id), why.clone());
+            diags.error_help(first_line(t.span, source), t!("tr-extra-step", number = t.number, id = t.id.as_str(), count = no), why.clone());
         }
     } else if nt < no {
         let missing: Vec<String> = original.steps[nt..].iter().map(|o| format!("`{}` ({}:{})", o.id, path, o.span.line)).collect();
         let end = source.len();
-        diags.error_help(
-            end..end,
-            format!("this translation has {nt} steps; the original has {no}"),
-            format!("translate the missing steps: {}", missing.join(", ")),
-        );
+        diags.error_help(end..end, t!("tr-fewer-steps", mine = nt, count = no), t!("tr-fewer-steps-help", steps = missing.join(", ")));
     }
 
     match recorded {
         None => diags.error_help(
             link.original.span.range(),
-            "a translation needs `source-steps:`, the fingerprint of the original's steps it was translated from",
-            if mine == now {
-                format!("the steps match {path}: add the line `source-steps: {now}`")
-            } else {
-                format!("make the steps match {path}, then add the line `source-steps: {now}`")
-            },
+            t!("tr-no-fingerprint"),
+            if mine == now { t!("tr-add-fingerprint", path = path, now = now.as_str()) } else { t!("tr-match-then-add", path = path, now = now.as_str()) },
         ),
         Some(r) if r.value.len() != 16 || !r.value.bytes().all(|b| b.is_ascii_hexdigit()) => diags.error_help(
             r.span.range(),
-            format!("`{}` is not a fingerprint of steps (16 hex digits)", r.value),
-            if mine == now {
-                format!("the steps match {path}: write `source-steps: {now}`")
-            } else {
-                format!("make the steps match {path}, then write `source-steps: {now}`")
-            },
+            t!("tr-bad-fingerprint", value = r.value.as_str()),
+            if mine == now { t!("tr-write-fingerprint", path = path, now = now.as_str()) } else { t!("tr-match-then-write", path = path, now = now.as_str()) },
         ),
         Some(r) if r.value != now => {
-            let help = if mine == now {
-                format!("the steps match the original again: update the fingerprint to `source-steps: {now}`")
-            } else {
-                format!("bring the prose and steps in line with {path} (its changed steps are reported here), then set `source-steps: {now}`")
-            };
-            diags.error_help(
-                r.span.range(),
-                format!("stale translation: the steps of {path} changed since it was translated (fingerprint {} then, {now} now)", r.value),
-                help,
-            );
+            let help = if mine == now { t!("tr-matches-again", now = now.as_str()) } else { t!("tr-bring-in-line", path = path, now = now.as_str()) };
+            diags.error_help(r.span.range(), t!("tr-stale", path = path, then = r.value.as_str(), now = now.as_str()), help);
         }
         Some(_) => {}
     }
@@ -235,32 +207,43 @@ fn compare(translation: &Lesson, original: &Lesson, diags: &mut Diagnostics) {
 fn step_differences(number: usize, t: &Step, o: &Step, original: &Lesson, source: &str, why: &str, diags: &mut Diagnostics) {
     let (ts, os) = (shape(t), shape(o));
     let Some((key, label)) = PARTS.iter().find(|(k, _)| ts.get(*k) != os.get(*k)) else { return };
-    let head = format!("step {number} `{}`", t.id);
+    let head = t!("tr-step-head", number = number, id = t.id.as_str());
+    let label = t!("tr-part", part = *key, label = *label);
     let whole = first_line(t.span, source);
     let (at, message, help) = match *key {
-        "id" => (whole, format!("{head}: the original's step {number} is `{}`", o.id), format!("{why}; give it `id: {}` ({})", o.id, quote(original, o.span))),
+        "id" => (
+            whole,
+            t!("tr-other-id", head = head.as_str(), number = number, id = o.id.as_str()),
+            t!("tr-give-id", why = why, id = o.id.as_str(), quote = quote(original, o.span)),
+        ),
         "kind" => {
-            let word = |k: StepKind| if k == StepKind::Exercise { "an exercise" } else { "a step" };
-            (whole, format!("{head} is {}; the original's is {}", word(t.kind), word(o.kind)), format!("{why} ({})", quote(original, o.span)))
+            let word = |k: StepKind| if k == StepKind::Exercise { t!("tr-an-exercise") } else { t!("tr-a-step") };
+            (
+                whole,
+                t!("tr-other-kind", head = head.as_str(), mine = word(t.kind), theirs = word(o.kind)),
+                t!("tr-why-quote", why = why, quote = quote(original, o.span)),
+            )
         }
         "action" => (
             t.action.span.range(),
-            format!("{head}: the action `{}` differs from the original's", t.action.value),
-            format!("{why}; the original has {}", quote(original, o.action.span)),
+            t!("tr-other-action", head = head.as_str(), action = t.action.value.to_string()),
+            t!("tr-original-has", why = why, quote = quote(original, o.action.span)),
         ),
         "expectations" | "saves" => {
             let (tl, ol) = if *key == "saves" { (lines(&t.saves), lines(&o.saves)) } else { (lines(&t.expectations), lines(&o.expectations)) };
             let n = tl.iter().zip(&ol).position(|(a, b)| a.0 != b.0).unwrap_or(tl.len().min(ol.len()));
             match (tl.get(n), ol.get(n)) {
                 (Some((_, ts)), Some((_, os))) => {
-                    (ts.range(), format!("{head}: this line differs from the original's"), format!("{why}; the original has {}", quote(original, *os)))
+                    (ts.range(), t!("tr-line-differs", head = head.as_str()), t!("tr-original-has", why = why, quote = quote(original, *os)))
                 }
-                (Some((_, ts)), None) => (ts.range(), format!("{head}: this line is not in the original's step"), why.to_string()),
-                (None, Some((_, os))) => (whole, format!("{head} lacks one of the original's {label}"), format!("{why}; add {}", quote(original, *os))),
-                (None, None) => (whole, format!("{head}: its {label} differ from the original's"), why.to_string()),
+                (Some((_, ts)), None) => (ts.range(), t!("tr-line-extra", head = head.as_str()), why.to_string()),
+                (None, Some((_, os))) => {
+                    (whole, t!("tr-lacks", head = head.as_str(), part = label.as_str()), t!("tr-add", why = why, quote = quote(original, *os)))
+                }
+                (None, None) => (whole, t!("tr-part-differs", head = head.as_str(), part = label.as_str()), why.to_string()),
             }
         }
-        _ => (whole, format!("{head}: its {label} differ from the original's"), format!("{why} ({})", quote(original, o.span))),
+        _ => (whole, t!("tr-part-differs", head = head.as_str(), part = label.as_str()), t!("tr-why-quote", why = why, quote = quote(original, o.span))),
     };
     diags.error_help(at, message, help);
 }
