@@ -780,6 +780,21 @@ fn serve_builds_the_book_it_is_given() {
     assert_eq!(zh.status, 200);
     assert!(zh.body.contains("<html lang=\"zh\"") && zh.body.contains("data-step=\"name-the-lab\"") && zh.body.contains("第 1 步"), "the Chinese lesson page");
     assert!(zh.body.contains("href=\"../../lessons/03-uts.html\"") && page.body.contains("href=\"../zh/lessons/03-uts.html\""), "the language switch");
+    // A Chinese page's lab runs the translation, and its verdicts come in Chinese.
+    for (lang, words) in [(None, "the command exits with status 0"), (Some("zh"), "命令的退出状态是 0")] {
+        let body = match lang {
+            Some(l) => json!({ "lesson": "uts", "lang": l }),
+            None => json!({ "lesson": "uts" }),
+        };
+        let r = server.call("POST", "/api/sessions", Some(body));
+        assert_eq!(r.status, 201, "{}", r.body);
+        let session = r.json()["session"].as_str().unwrap().to_string();
+        let events = server.step(&session, "run", "uts", "name-the-lab");
+        let passed = events.iter().find(|e| e["event"] == "step_passed").unwrap_or_else(|| panic!("{lang:?}: {events:?}"));
+        let verdicts = passed["verdicts"].to_string();
+        assert!(verdicts.contains(words), "{lang:?}: {verdicts}");
+        assert_eq!(server.call("DELETE", &format!("/api/sessions/{session}"), None).status, 204);
+    }
     server.stop();
     before.assert_restored("serving the book");
 }
@@ -839,6 +854,38 @@ fn e2e_run_in_a_real_browser_shows_the_verified_result() {
     drop(browser);
     server.stop();
     before.assert_restored("the browser test");
+}
+
+#[test]
+fn e2e_a_chinese_page_runs_the_translation_and_speaks_chinese() {
+    if !support::require_root("e2e_a_chinese_page_runs_the_translation_and_speaks_chinese") {
+        return;
+    }
+    let _guard = serial();
+    let Some(chromium) = browser_or_skip("e2e zh") else { return };
+    if built_book().is_none() {
+        return;
+    }
+    let before = HostState::now();
+    // The book's folder: the server builds the English book and the Chinese one.
+    let server = Server::start(&["--lessons", repo().join("lessons").to_str().unwrap(), repo().join("book").to_str().unwrap()]);
+    let mut browser = cdp::Browser::start(&chromium);
+    let (target, page) = open_page(&mut browser, &server, "/zh/lessons/03-uts.html");
+    let button = browser.eval(&page, "document.querySelector('#step-name-the-lab .nslab-live-run').textContent");
+    assert_eq!(button, json!("运行"), "the buttons speak Chinese");
+    browser.click(&page, "#step-name-the-lab .nslab-live-run");
+    let text = browser.wait_for(&page, &format!("{RESULT}.querySelector('table') && {BLOCK}.innerText"), 30, "the result in the page");
+    let text = text.as_str().unwrap();
+    for words in ["✔ 通过", "命令的退出状态是 0", "实验环境的 uts 命名空间保持不变", "│ lab.example"] {
+        assert!(text.contains(words), "{words:?} not in:\n{text}");
+    }
+    let marks = browser.eval(&page, &format!("Array.from({BLOCK}.querySelectorAll('.nslab-expect > li')).map(li => li.dataset.mark || 'none').join(' ')"));
+    assert_eq!(marks, json!("holds holds holds"), "{text}");
+    browser.close_tab(&target);
+    eventually(10, "the tab's lab to end", || server.workers().is_empty());
+    drop(browser);
+    server.stop();
+    before.assert_restored("the Chinese page in a browser");
 }
 
 /// The benchmark: from the Run button's click to the verified result shown,

@@ -13,6 +13,54 @@
 (function () {
   "use strict";
 
+  // The page's words in its book's language (the Chinese book says lang="zh").
+  const WORDS_ZH = {
+      "connecting…": "连接中…",
+      "Reset lab": "重置实验环境",
+      "Tear this page's lab down and start a fresh one": "拆掉这一页的实验环境，重新开一个",
+      "nslab live ": "nslab 实时 ",
+      "Start": "开始",
+      "Set the scene, and get a command that opens a shell in this lab": "做好准备，并给出在这个实验环境里打开 shell 的命令",
+      "Check": "检查",
+      "Verify what you did, now": "现在核对你做的事",
+      "Run": "运行",
+      "Run this step in your lab (earlier steps run first)": "在你的实验环境里运行这一步（之前的步骤先运行）",
+      "Skip": "跳过",
+      "Skip this step": "跳过这一步",
+      "Hint": "提示",
+      "Show the next hint": "显示下一条提示",
+      "Solution": "参考答案",
+      "Show the reference solution": "显示参考答案",
+      "nslab serve has stopped": "nslab serve 已停止",
+      "this step is running": "这一步正在运行",
+      "every hint is shown": "提示已全部显示",
+      "Disabled: ": "不可用：",
+      "Disabled: nslab serve has stopped": "不可用：nslab serve 已停止",
+      "starting a lab…": "正在启动实验环境…",
+      "reconnecting…": "重新连接中…",
+      "a fresh lab": "全新的实验环境",
+      "the server no longer knows it": "服务器已经不认识它了",
+      "your lab is ready": "你的实验环境准备好了",
+      "No lab could be started: ": "无法启动实验环境：",
+      "see the status below.": "见下面的状态。",
+      "nslab serve has stopped.": "nslab serve 已停止。",
+      "it is gone": "它已经不在了",
+      "resetting…": "重置中…",
+      "reset failed: ": "重置失败：",
+      "↷ skipped: ": "↷ 已跳过：",
+      "✔ passed": "✔ 通过",
+      "✘ failed": "✘ 失败",
+      "✘ the action failed: ": "✘ 动作失败：",
+      "observed: ": "实际看到：",
+      "▶ running…": "▶ 运行中…",
+      "What the kernel shows now:": "内核现在显示的：",
+      "the same as a table": "同样的内容，表格形式",
+      "changed during this step": "这一步里改变了",
+      "Your lab is ready for this exercise. In a terminal, as the user that runs nslab serve, open a shell inside it:": "这个练习的实验环境准备好了。在终端里，以运行 nslab serve 的用户身份，在里面打开一个 shell：",
+      "Work there, then type `check` in that shell (its answer shows here too), or press Check. Moving on to another step closes what you started there.": "在那里动手，然后在那个 shell 里输入 `check`（结果也会显示在这里），或者按“检查”。转到别的步骤会关闭你在那里启动的东西。"
+  };
+  const zh = document.documentElement.lang === "zh";
+  const T = (text) => (zh && WORDS_ZH[text]) || text;
   const KINDS_FALLBACK = ["cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts"];
   // The last code of the line is `nslab run ID` (a `needs:` may come before it).
   const meta = document.querySelector(".nslab-lesson-meta code:last-of-type");
@@ -63,12 +111,12 @@
 
   // ---- the status bar ---------------------------------------------------------
   const bar = el("div", "nslab-live-bar");
-  const state = el("span", "nslab-live-state", "connecting…");
-  const reset = el("button", "nslab-live-reset", "Reset lab");
+  const state = el("span", "nslab-live-state", T("connecting…"));
+  const reset = el("button", "nslab-live-reset", T("Reset lab"));
   reset.type = "button";
-  reset.dataset.title = "Tear this page's lab down and start a fresh one";
+  reset.dataset.title = T("Tear this page's lab down and start a fresh one");
   reset.title = reset.dataset.title;
-  bar.append(el("span", "nslab-live-dot"), el("b", null, "nslab live "), state, reset);
+  bar.append(el("span", "nslab-live-dot"), el("b", null, T("nslab live ")), state, reset);
   document.body.appendChild(bar);
   document.body.classList.add("nslab-live");
   function status(text, cls) {
@@ -100,15 +148,15 @@
       buttons[name] = b;
     };
     if (exercise) {
-      add("run", "Start", "Set the scene, and get a command that opens a shell in this lab", (ev) => act("run", id, ev));
-      add("check", "Check", "Verify what you did, now", (ev) => act("check", id, ev));
+      add("run", T("Start"), T("Set the scene, and get a command that opens a shell in this lab"), (ev) => act("run", id, ev));
+      add("check", T("Check"), T("Verify what you did, now"), (ev) => act("check", id, ev));
     } else {
-      add("run", "Run", "Run this step in your lab (earlier steps run first)", (ev) => act("run", id, ev));
+      add("run", T("Run"), T("Run this step in your lab (earlier steps run first)"), (ev) => act("run", id, ev));
     }
-    add("skip", "Skip", "Skip this step", (ev) => act("skip", id, ev));
+    add("skip", T("Skip"), T("Skip this step"), (ev) => act("skip", id, ev));
     const s = { id, block, buttons, result, info, why, exercise, expects, hints, shown: 0 };
     if (hints.length) {
-      add("hint", "Hint", "Show the next hint", () => {
+      add("hint", T("Hint"), T("Show the next hint"), () => {
         if (s.shown < hints.length) {
           hints[s.shown].classList.add("nslab-shown");
           hints[s.shown].open = true;
@@ -118,7 +166,7 @@
       });
     }
     if (solution) {
-      add("solution", "Solution", "Show the reference solution", () => {
+      add("solution", T("Solution"), T("Show the reference solution"), () => {
         solution.classList.add("nslab-shown");
         solution.open = true;
       });
@@ -133,20 +181,20 @@
     const down = live.server !== "up";
     for (const s of Object.values(byId)) {
       let reason = "";
-      if (down) reason = "nslab serve has stopped";
-      else if (running[s.id]) reason = "this step is running";
+      if (down) reason = T("nslab serve has stopped");
+      else if (running[s.id]) reason = T("this step is running");
       for (const [name, b] of Object.entries(s.buttons)) {
         let r = name === "solution" ? "" : reason;
-        if (name === "hint" && !r && s.shown >= s.hints.length) r = "every hint is shown";
+        if (name === "hint" && !r && s.shown >= s.hints.length) r = T("every hint is shown");
         if (name === "hint" && down) r = "";
         b.disabled = !!r;
-        b.title = r ? "Disabled: " + r : b.dataset.title;
+        b.title = r ? T("Disabled: ") + r : b.dataset.title;
       }
       s.why.textContent = reason;
       s.block.classList.toggle("nslab-running", !!running[s.id]);
     }
     reset.disabled = down;
-    reset.title = down ? "Disabled: nslab serve has stopped" : reset.dataset.title;
+    reset.title = down ? T("Disabled: nslab serve has stopped") : reset.dataset.title;
   }
 
   // ---- the model: the server's lines, by step ---------------------------------------
@@ -212,7 +260,7 @@
     } catch (_) {
       /* not JSON */
     }
-    return "nslab serve answered " + res.status + " " + res.statusText + ".";
+    return (zh ? "nslab serve 的回答：" : "nslab serve answered ") + res.status + " " + res.statusText + ".";
   }
 
   // Is the server still there? Asked when the stream breaks or a request fails.
@@ -238,8 +286,9 @@
     if (source) source.close();
     source = null;
     connected = null;
-    if (how === "down") status("nslab serve has stopped: start it again with `" + restart + "`, then open the URL it prints.", "error");
-    else status("nslab serve was restarted: open the URL it printed (it has a new token).", "error");
+    if (how === "down") {
+      status(zh ? "nslab serve 已停止：用 `" + restart + "` 重新启动它，然后打开它打印的网址。" : "nslab serve has stopped: start it again with `" + restart + "`, then open the URL it prints.", "error");
+    } else status(zh ? "nslab serve 重启过了：打开它打印的网址（带有新的令牌）。" : "nslab serve was restarted: open the URL it printed (it has a new token).", "error");
     update();
     // Keep looking: the same server back (the network was down) is
     // reconnected to, and the page catches up; a new one needs its URL.
@@ -268,10 +317,10 @@
     if (connected) return connected;
     connected = (async () => {
       if (!live.session) {
-        status("starting a lab…", "busy");
+        status(T("starting a lab…"), "busy");
         let res;
         try {
-          res = await post("/api/sessions", { lesson });
+          res = await post("/api/sessions", zh ? { lesson, lang: "zh" } : { lesson });
         } catch (_) {
           connected = null;
           await checkServer();
@@ -284,7 +333,7 @@
           return false;
         }
         live.session = (await res.json()).session;
-      } else status("reconnecting…", "busy");
+      } else status(T("reconnecting…"), "busy");
       let hello;
       const first = new Promise((resolve) => (hello = resolve));
       source = new EventSource("/api/sessions/" + live.session + "/events");
@@ -304,7 +353,7 @@
           renderAll();
         }
         if (d.ready) ready();
-        else status("starting a lab…", "busy");
+        else status(T("starting a lab…"), "busy");
         hello(true);
       });
       on("ready", ready);
@@ -312,15 +361,15 @@
       on("reset", () => {
         for (const k of Object.keys(model)) delete model[k];
         renderAll();
-        status("a fresh lab", "ok");
+        status(T("a fresh lab"), "ok");
       });
       on("ended", (d) => ended(d.why));
       source.onerror = async () => {
         if (!source) return;
-        status("reconnecting…", "busy");
+        status(T("reconnecting…"), "busy");
         const now = await checkServer();
         // The server is there but refused the stream: the session is gone.
-        if (now === "up" && source && source.readyState === EventSource.CLOSED) ended("the server no longer knows it");
+        if (now === "up" && source && source.readyState === EventSource.CLOSED) ended(T("the server no longer knows it"));
       };
       const late = new Promise((resolve) => setTimeout(() => resolve(false), 3000));
       await Promise.race([first, late]);
@@ -331,7 +380,7 @@
 
   function ready() {
     live.ready = true;
-    status("your lab is ready", "ok");
+    status(T("your lab is ready"), "ok");
   }
 
   function ended(why) {
@@ -340,7 +389,7 @@
     connected = null;
     live.session = null;
     live.ready = false;
-    status("this lab has ended (" + why + "): the next Run starts a new one", "error");
+    status(zh ? "这个实验环境已结束（" + why + "）：下一次运行会新开一个" : "this lab has ended (" + why + "): the next Run starts a new one", "error");
   }
 
   async function act(op, id, ev) {
@@ -351,13 +400,13 @@
     try {
       if (!(await connect())) {
         // Answered in the step too: no lab (too many sessions, or the server is gone).
-        showError(id, live.server === "up" ? "No lab could be started: " + (refusal || "see the status below.") : "nslab serve has stopped.");
+        showError(id, live.server === "up" ? T("No lab could be started: ") + (refusal || T("see the status below.")) : T("nslab serve has stopped."));
         return;
       }
       const res = await post("/api/sessions/" + live.session + "/" + op, { lesson, step: id });
       if (!res.ok) {
         showError(id, await sentence(res));
-        if (res.status === 404 || res.status === 410) ended("it is gone");
+        if (res.status === 404 || res.status === 410) ended(T("it is gone"));
         return;
       }
       // The answer carries the result: the page shows it even when the
@@ -376,7 +425,7 @@
       }
       shown(id);
     } catch (e) {
-      if ((await checkServer()) === "up") showError(id, "The request failed: " + e.message + ".");
+      if ((await checkServer()) === "up") showError(id, (zh ? "请求失败：" : "The request failed: ") + e.message + ".");
     } finally {
       running[id] = false;
       update();
@@ -385,10 +434,10 @@
 
   reset.addEventListener("click", async () => {
     if (!live.session) return connect();
-    status("resetting…", "busy");
+    status(T("resetting…"), "busy");
     try {
       const res = await post("/api/sessions/" + live.session + "/reset");
-      if (!res.ok) ended("reset failed: " + (await sentence(res)));
+      if (!res.ok) ended(T("reset failed: ") + (await sentence(res)));
     } catch (_) {
       await checkServer();
     }
@@ -441,7 +490,7 @@
       else delete li.dataset.mark;
       if (v && !v.holds && v.observed) {
         const [first, ...rest] = v.observed.split("\n");
-        const o = line(li, "nslab-live-observed", "observed: " + first);
+        const o = line(li, "nslab-live-observed", T("observed: ") + first);
         if (rest.length) o.appendChild(el("pre", null, rest.slice(0, 20).join("\n")));
       }
     });
@@ -450,17 +499,17 @@
   function report(s, e) {
     const r = s.result;
     if (e.event === "step_started") {
-      r.appendChild(el("div", "nslab-live-running", "▶ running…"));
+      r.appendChild(el("div", "nslab-live-running", T("▶ running…")));
       return;
     }
     s.block.classList.add("nslab-" + e.outcome);
     if (e.outcome === "skipped") {
-      line(r, "nslab-live-skipped", "↷ skipped: " + e.reason);
+      line(r, "nslab-live-skipped", T("↷ skipped: ") + e.reason);
       marks(s, "skipped");
       shown(e.step);
       return;
     }
-    const head = el("div", "nslab-live-outcome " + e.outcome, e.outcome === "passed" ? "✔ passed" : "✘ failed");
+    const head = el("div", "nslab-live-outcome " + e.outcome, e.outcome === "passed" ? T("✔ passed") : T("✘ failed"));
     if (e.duration_ms !== undefined) head.appendChild(el("span", "nslab-live-ms", " " + e.duration_ms + " ms"));
     r.appendChild(head);
     r.appendChild(el("div", "nslab-live-display"));
@@ -478,7 +527,7 @@
       if (out.childNodes.length) r.appendChild(out);
       if (e.command.timed_out) line(r, "nslab-live-bad", "⏱ the command timed out after " + (e.command.elapsed_ms / 1000).toFixed(1) + " s and was killed");
     }
-    if (e.error) line(r, "nslab-live-bad", "✘ the action failed: " + e.error);
+    if (e.error) line(r, "nslab-live-bad", T("✘ the action failed: ") + e.error);
     const verdicts = e.verdicts || [];
     if (verdicts.length && verdicts.length === s.expects.length) {
       marks(s, null, verdicts);
@@ -488,7 +537,7 @@
       for (const v of verdicts) {
         const li = el("li", v.holds ? "holds" : "fails");
         inline(li, (v.holds ? "✔ " : "✘ ") + v.expected);
-        if (!v.holds) line(li, "nslab-live-observed", "observed: " + (v.observed || ""));
+        if (!v.holds) line(li, "nslab-live-observed", T("observed: ") + (v.observed || ""));
         list.appendChild(li);
       }
       r.appendChild(list);
@@ -504,7 +553,7 @@
     const slot = r.querySelector(".nslab-live-table-slot");
     if (slot && v.picture) {
       const box = el("div", "nslab-live-picture");
-      box.appendChild(el("p", "nslab-picture-title", "What the kernel shows now:"));
+      box.appendChild(el("p", "nslab-picture-title", T("What the kernel shows now:")));
       // Drawn by the server (the same code as the book's expected picture),
       // every name in it escaped there.
       const art = el("div", "nslab-picture-art");
@@ -515,7 +564,7 @@
     if (slot && v.table && v.table.length) {
       const kinds = v.kinds && v.kinds.length ? v.kinds : KINDS_FALLBACK;
       const wrap = el(v.picture ? "details" : "div", "nslab-live-table-wrap");
-      if (v.picture) wrap.appendChild(el("summary", null, "the same as a table"));
+      if (v.picture) wrap.appendChild(el("summary", null, T("the same as a table")));
       const table = el("table", "nslab-live-table");
       const head = el("tr");
       head.appendChild(el("th"));
@@ -526,7 +575,7 @@
         tr.appendChild(el("th", null, row.name));
         for (const c of row.cells) {
           const td = el("td", c.changed ? "changed" : null, c.changed ? c.text + "*" : c.text);
-          if (c.changed) td.title = "changed during this step";
+          if (c.changed) td.title = T("changed during this step");
           tr.appendChild(td);
         }
         table.appendChild(tr);
@@ -544,12 +593,12 @@
   }
 
   function exerciseOpen(s, x) {
-    s.info.appendChild(el("p", null, "Your lab is ready for this exercise. In a terminal, as the user that runs nslab serve, open a shell inside it:"));
+    s.info.appendChild(el("p", null, T("Your lab is ready for this exercise. In a terminal, as the user that runs nslab serve, open a shell inside it:")));
     const pre = el("pre", "nslab-live-attach");
     pre.appendChild(el("code", null, x.attach));
     s.info.appendChild(pre);
     const p = el("p");
-    inline(p, "Work there, then type `check` in that shell (its answer shows here too), or press Check. Moving on to another step closes what you started there.");
+    inline(p, T("Work there, then type `check` in that shell (its answer shows here too), or press Check. Moving on to another step closes what you started there."));
     s.info.appendChild(p);
     shown(x.step);
   }

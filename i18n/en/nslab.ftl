@@ -414,3 +414,22 @@ check-fair = { $count } { $count ->
     [one] exercise
    *[other] exercises
 }: { $fair } fair, { $unfair } not
+
+## Hints computed from what was seen, and the exercise's `check` (src/run/exercise.rs)
+
+probe-not-run = the probe did not run: nslab runs it only while `check` runs in your shell
+hint-shell-unseen = nslab could not see your shell: type `check` in it while it runs
+hint-still-lab = the { $kind } namespace of your shell is still the lab's: was { $flag } given to unshare?
+hint-not-in = your shell is not in the { $kind } namespace of { $name }: { $command } joins it
+hint-own-ns = your shell has a { $kind } namespace of its own: leave it (exit) or do not unshare { $kind }
+hint-nothing-pinned = nothing holds a namespace at { $pin }: `touch { $pin }; mount --bind /proc/PID/ns/KIND { $pin }` keeps one there (in the run folder, $NSLAB_RUN_DIR)
+exercise-all-holds = All of it holds. Leave the shell (exit, or Ctrl-D) to go on.
+
+## Why a lesson cannot run here (src/run/mod.rs)
+
+cannot-needs-root = it needs root: run it with sudo (it cannot work inside an unprivileged user namespace)
+cannot-needs-kernel = it needs Linux { $min } or later; this kernel is { $release }
+cannot-why-fix = { $why } — fix: { $fix }
+cannot-kinds = it uses { $kinds } namespaces, but { $why } — fix: { $fix }
+cannot-lab-why-fix = { $why } — fix: { $fix } (`nslab doctor` tells more)
+cannot-lab = { $error } (`nslab doctor` shows what this machine can do)

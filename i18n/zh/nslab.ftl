@@ -403,3 +403,22 @@ check-with-errors = ，其中 { $failed } 个有 { $errors } 个错误
 check-warnings = ，{ $count } 个警告
 check-unchecked = { $count } 个路径无法检查
 check-fair = { $count } 个练习：{ $fair } 个公平，{ $unfair } 个不公平
+
+## 根据所见算出的提示，以及练习里的 `check`（src/run/exercise.rs）
+
+probe-not-run = 探针没有运行：只有你在 shell 里运行 `check` 时，nslab 才会运行它
+hint-shell-unseen = nslab 看不到你的 shell：请在 shell 运行期间在里面输入 `check`
+hint-still-lab = 你的 shell 的 { $kind } 命名空间仍是实验环境的：unshare 有没有加 { $flag }？
+hint-not-in = 你的 shell 不在 { $name } 的 { $kind } 命名空间里：{ $command } 可以加入它
+hint-own-ns = 你的 shell 有自己的 { $kind } 命名空间：退出它（exit），或者不要 unshare { $kind }
+hint-nothing-pinned = { $pin } 处没有持久化任何命名空间：`touch { $pin }; mount --bind /proc/PID/ns/KIND { $pin }` 可以在那里留住一个（在运行目录 $NSLAB_RUN_DIR 里）
+exercise-all-holds = 全部成立。退出 shell（exit 或 Ctrl-D）继续。
+
+## 课程为什么无法在这里运行（src/run/mod.rs）
+
+cannot-needs-root = 它需要 root：请用 sudo 运行（它在非特权用户命名空间里无法工作）
+cannot-needs-kernel = 它需要 Linux { $min } 或更新；这个内核是 { $release }
+cannot-why-fix = { $why } —— 解决：{ $fix }
+cannot-kinds = 它用到 { $kinds } 命名空间，但{ $why } —— 解决：{ $fix }
+cannot-lab-why-fix = { $why } —— 解决：{ $fix }（`nslab doctor` 会说得更详细）
+cannot-lab = { $error }（`nslab doctor` 会显示这台机器能做什么）

@@ -384,7 +384,7 @@ fn verify_now(session: &Session, step: &Step, before: &Snapshot, shell: Option<i
     if probe.is_none() {
         for (v, e) in verdicts.iter_mut().zip(&step.expectations) {
             if e.value.needs_command() {
-                v.observed = "the probe did not run: nslab runs it only while `check` runs in your shell".into();
+                v.observed = crate::t!("probe-not-run");
             }
         }
     }
@@ -414,23 +414,23 @@ pub fn computed_hints(step: &Step, verdicts: &[Verdict]) -> Vec<String> {
         .filter_map(|(e, v)| match &e.value {
             Expectation::DiffersFrom { ns: NsRef { subject: Subject::Shell, kind: Some(k) }, other: Subject::Host }
             | Expectation::Changed { ns: NsRef { subject: Subject::Shell, kind: Some(k) } } => {
-                if v.observed.contains("nothing") {
-                    Some("nslab could not see your shell: type `check` in it while it runs".into())
+                // "nothing": verify's words for a namespace it could not find, in this language.
+                if v.observed.contains(&crate::t!("seen-nothing")) {
+                    Some(crate::t!("hint-shell-unseen"))
                 } else {
-                    Some(format!("the {k} namespace of your shell is still the lab's: was {} given to unshare?", flag(*k)))
+                    Some(crate::t!("hint-still-lab", kind = k.name(), flag = flag(*k)))
                 }
             }
-            Expectation::SameAs { ns: NsRef { subject: Subject::Shell, kind: Some(k) }, other: Subject::Process(p) } => Some(format!(
-                "your shell is not in the {k} namespace of {p}: nsenter -t $NSLAB_PID_{} {} joins it",
-                p.to_ascii_uppercase().replace('-', "_"),
-                flag(*k).split(' ').next().unwrap_or("")
-            )),
-            Expectation::SameAs { ns: NsRef { subject: Subject::Shell, kind: Some(k) }, other: Subject::Host } => {
-                Some(format!("your shell has a {k} namespace of its own: leave it (exit) or do not unshare {k}"))
+            Expectation::SameAs { ns: NsRef { subject: Subject::Shell, kind: Some(k) }, other: Subject::Process(p) } => {
+                let command = format!("nsenter -t $NSLAB_PID_{} {}", p.to_ascii_uppercase().replace('-', "_"), flag(*k).split(' ').next().unwrap_or(""));
+                Some(crate::t!("hint-not-in", kind = k.name(), name = p.as_str(), command = command))
             }
-            Expectation::PinnedAt { pin, .. } | Expectation::InLsns { ns: NsRef { subject: Subject::Pin(pin), .. } } => Some(format!(
-                "nothing holds a namespace at {pin}: `touch {pin}; mount --bind /proc/PID/ns/KIND {pin}` keeps one there (in the run folder, $NSLAB_RUN_DIR)"
-            )),
+            Expectation::SameAs { ns: NsRef { subject: Subject::Shell, kind: Some(k) }, other: Subject::Host } => {
+                Some(crate::t!("hint-own-ns", kind = k.name()))
+            }
+            Expectation::PinnedAt { pin, .. } | Expectation::InLsns { ns: NsRef { subject: Subject::Pin(pin), .. } } => {
+                Some(crate::t!("hint-nothing-pinned", pin = pin.as_str()))
+            }
             _ => None,
         })
         .collect()
@@ -445,17 +445,18 @@ fn reply_text(step: &Step, verdicts: &[Verdict], passed: bool, mode: Mode, color
             out.push_str(&format!("{} {}\n", st(Style::new().green()).apply_to("✔"), v.expected));
         } else {
             out.push_str(&format!(
-                "{} {}\n      observed: {}\n",
+                "{} {}\n      {}\n",
                 st(Style::new().red().bold()).apply_to("✘"),
                 v.expected,
-                v.observed.replace('\n', "\n        ")
+                crate::i18n::labelled(&crate::t!("observed-label"), &v.observed.replace('\n', "\n        "))
             ));
         }
     }
     if passed {
-        out.push_str("All of it holds. Leave the shell (exit, or Ctrl-D) to go on.\n");
+        out.push_str(&format!("{}\n", crate::t!("exercise-all-holds")));
     } else if let Some(h) = computed_hints(step, verdicts).first() {
-        out.push_str(&format!("{} {h}\n", st(Style::new().yellow()).apply_to("hint:")));
+        let label = crate::t!("hint-label");
+        out.push_str(&format!("{}{}{h}\n", st(Style::new().yellow()).apply_to(&label), if label.ends_with('：') { "" } else { " " }));
     }
     out
 }

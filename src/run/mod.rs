@@ -115,21 +115,21 @@ pub fn cannot_run_reason(lesson: &Lesson) -> Option<String> {
 pub fn lesson_blocked(lesson: &Lesson, settings: &crate::doctor::Settings, root: bool) -> Option<String> {
     let needs = &lesson.meta.needs;
     if needs.root && !root {
-        return Some("it needs root: run it with sudo (it cannot work inside an unprivileged user namespace)".into());
+        return Some(crate::t!("cannot-needs-root"));
     }
     if let (Some(min), Some(have)) = (needs.min_kernel, settings.kernel)
         && have < min
     {
         let release = settings.kernel_release.clone().unwrap_or_else(|| have.to_string());
-        return Some(format!("it needs Linux {min} or later; this kernel is {release}"));
+        return Some(crate::t!("cannot-needs-kernel", min = min.to_string(), release = release.to_string()));
     }
     if let Some(e) = crate::doctor::missing_tools(needs.any_tool, settings.tools) {
-        return Some(format!("{} — fix: {}", e.why, e.fix));
+        return Some(crate::t!("cannot-why-fix", why = e.why.as_str(), fix = e.fix.as_str()));
     }
     let kinds = crate::doctor::Requirements::of(lesson).kinds;
     let missing = NsKind::ALL.into_iter().find(|k| kinds.contains(*k) && settings.lacks(*k))?;
     let e = crate::doctor::missing_kind(missing);
-    Some(format!("it uses {missing} namespaces, but {} — fix: {}", e.why, e.fix))
+    Some(crate::t!("cannot-kinds", kinds = missing.to_string(), why = e.why.as_str(), fix = e.fix.as_str()))
 }
 
 static WORKER: AtomicI32 = AtomicI32::new(0);
@@ -389,7 +389,7 @@ pub fn lab_blocked(err: &session::SessionError, settings: &crate::doctor::Settin
         unprivileged_block(settings).or_else(|| explain(settings, Capability::Namespace(NsKind::User), Way::Rootless, errno))
     };
     match explained {
-        Some(e) => format!("{} — fix: {} (`nslab doctor` tells more)", e.why, e.fix),
-        None => format!("{err} (`nslab doctor` shows what this machine can do)"),
+        Some(e) => crate::t!("cannot-lab-why-fix", why = e.why.as_str(), fix = e.fix.as_str()),
+        None => crate::t!("cannot-lab", error = err.to_string()),
     }
 }

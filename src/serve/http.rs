@@ -76,6 +76,11 @@ impl App {
     fn lesson(&self, id: &str) -> Option<&Served> {
         self.lessons.iter().find(|s| s.lesson.meta.id == id)
     }
+
+    /// The lesson `id` in `lang` where it is translated, else the original.
+    fn lesson_in(&self, id: &str, lang: crate::i18n::Lang) -> Option<&Served> {
+        self.lessons.iter().find(|s| s.lesson.meta.id == id && s.lang == lang).or_else(|| self.lesson(id))
+    }
 }
 
 /// The routes, behind the guard.
@@ -193,6 +198,10 @@ fn parse_body<T: for<'de> Deserialize<'de>>(headers: &HeaderMap, body: &Bytes) -
 #[serde(deny_unknown_fields)]
 struct OpenBody {
     lesson: String,
+    /// The page's language (`zh` on the Chinese book's pages): its
+    /// translation of the lesson runs, and speaks that language.
+    #[serde(default)]
+    lang: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -216,7 +225,8 @@ async fn open_session(State(app): State<App>, headers: HeaderMap, body: Bytes) -
     if !is_id(&req.lesson) {
         return error(StatusCode::BAD_REQUEST, "not a lesson id");
     }
-    let Some(served) = app.lesson(&req.lesson) else {
+    let lang = req.lang.as_deref().map_or(crate::i18n::Lang::En, crate::i18n::Lang::from_locale);
+    let Some(served) = app.lesson_in(&req.lesson, lang) else {
         return error(StatusCode::NOT_FOUND, format!("this server has no lesson {}", req.lesson));
     };
     match app.sessions.open(&served.lesson.meta.id, &served.source, &crate::lesson::digest(&served.lesson.source)).await {

@@ -87,8 +87,10 @@ pub enum ServeError {
 pub struct Served {
     /// The lesson, parsed.
     pub lesson: Lesson,
-    /// `builtin:ID` or the lesson's file.
+    /// `builtin:ID` (`builtin:zh/ID` for a translation) or the lesson's file.
     pub source: String,
+    /// The lesson's language: a translation's pages (the Chinese book) ask for it.
+    pub lang: crate::i18n::Lang,
 }
 
 /// The lessons to serve: those in `dir`, else next to the book, else the built-in ones.
@@ -97,18 +99,24 @@ pub fn served_lessons(dir: Option<&std::path::Path>, book: &std::path::Path) -> 
     let dir = dir.map(std::path::Path::to_path_buf).or_else(|| beside.is_dir().then_some(beside));
     let from_files = dir.is_some();
     let paths: Vec<PathBuf> = dir.into_iter().collect();
-    let lessons = crate::catalog::load(&paths).map_err(|d| ServeError::Lessons(crate::lesson::render(&d, false)))?;
-    Ok(lessons
-        .into_iter()
-        .map(|lesson| {
+    let mut served = Vec::new();
+    // The originals, then their Chinese translations (for the Chinese book's pages).
+    for lang in [crate::i18n::Lang::En, crate::i18n::Lang::Zh] {
+        let lessons = if from_files { crate::catalog::load_in(&paths, lang) } else { crate::catalog::builtin_in(lang) };
+        let lessons = lessons.map_err(|d| ServeError::Lessons(crate::lesson::render(&d, false)))?;
+        for lesson in lessons.into_iter().filter(|l| (lang == crate::i18n::Lang::En) == l.meta.translates.is_none()) {
             let source = if from_files {
                 std::fs::canonicalize(&lesson.source_path).unwrap_or_else(|_| lesson.source_path.clone()).display().to_string()
             } else {
-                format!("builtin:{}", lesson.meta.id)
+                match lang.folder() {
+                    Some(folder) => format!("builtin:{folder}/{}", lesson.meta.id),
+                    None => format!("builtin:{}", lesson.meta.id),
+                }
             };
-            Served { lesson, source }
-        })
-        .collect())
+            served.push(Served { lesson, source, lang });
+        }
+    }
+    Ok(served)
 }
 
 /// Runs the server until SIGINT or SIGTERM; every lab is torn down before

@@ -29,7 +29,11 @@ const MAX_REQUEST: u64 = 16 * 1024;
 /// Where the lesson comes from: `builtin:ID` or a lesson file.
 pub fn load_lesson(source: &str) -> Result<Lesson, String> {
     if let Some(id) = source.strip_prefix("builtin:") {
-        let lessons = crate::catalog::builtin().map_err(|d| crate::lesson::render(&d, false))?;
+        let (lang, id) = match id.split_once('/') {
+            Some((folder, id)) if Some(folder) == crate::i18n::Lang::Zh.folder() => (crate::i18n::Lang::Zh, id),
+            _ => (crate::i18n::Lang::En, id),
+        };
+        let lessons = crate::catalog::builtin_in(lang).map_err(|d| crate::lesson::render(&d, false))?;
         return crate::catalog::find(&lessons, id).cloned().ok_or_else(|| format!("no built-in lesson {id}"));
     }
     crate::lesson::check_file(std::path::Path::new(source)).map_err(|d| crate::lesson::render(&d, false))
@@ -52,6 +56,11 @@ pub fn main(source: &str, digest: Option<&str>) -> i32 {
             return run::EXIT_INVALID;
         }
     };
+    // A translation speaks its language: its verdicts and hints reach the
+    // page in the words of the book it is in.
+    if lesson.meta.translates.is_some() && lesson.source_path.parent().and_then(|d| d.file_name()).and_then(|n| n.to_str()) == crate::i18n::Lang::Zh.folder() {
+        crate::i18n::set(crate::i18n::Lang::Zh);
+    }
     let path = lesson.source_path.display().to_string();
     emit(Event::LessonStarted { lesson: lesson.meta.id.clone(), title: lesson.meta.title.clone(), path, steps: lesson.steps.len() });
     if let Some(reason) = run::cannot_run_reason(&lesson) {
