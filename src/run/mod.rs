@@ -14,6 +14,7 @@
 //! signal, and so has the lab's init: if nslab is killed, every process of the
 //! lab dies and the lab's mounts (the pins) go with its mount namespace.
 
+pub mod cgroup;
 pub mod driver;
 pub mod event;
 pub mod exec;
