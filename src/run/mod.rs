@@ -23,6 +23,7 @@ pub mod fake;
 pub mod lab;
 pub mod observe;
 pub mod progress;
+pub mod record;
 pub mod relay;
 pub mod report;
 pub mod sandbox;
