@@ -98,10 +98,11 @@ impl Probe {
                 // As in `run`: root is spared settings that refuse others.
                 Ok(()) => match unprivileged_block(&settings).filter(|_| self.as_root && way == Way::Rootless) {
                     None => Outcome::Works,
-                    Some(explanation) => {
-                        Outcome::Fails { error: "works as root, but the kernel refuses it to unprivileged users".into(), explanation: Some(explanation) }
-                    }
+                    Some(explanation) => Outcome::Fails { error: crate::t!("doctor-root-only"), explanation: Some(explanation) },
                 },
+                // The lab's own cgroup is optional: without one, rlimits
+                // bound each process.
+                Err((error, _)) if *part == SandboxPart::Cgroup => Outcome::Absent { reason: crate::t!("doctor-no-cgroup", error = error.to_string()) },
                 Err((error, errno)) => Outcome::Fails { error: error.clone(), explanation: explain(&settings, capability, way, *errno) },
             };
             if let Some(check) = self.checks.iter_mut().find(|c| c.capability == capability && c.way == way) {

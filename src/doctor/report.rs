@@ -98,7 +98,12 @@ impl Report {
         }
 
         // Columns padded by display width: the words may be Chinese.
-        let cell_w = [t!("doctor-works"), t!("doctor-fails"), t!("doctor-not-tried"), Way::AsRoot.label()].iter().map(|w| cols(w)).max().unwrap_or(9).max(9);
+        let cell_w = [t!("doctor-works"), t!("doctor-fails"), t!("doctor-not-tried"), t!("doctor-none"), Way::AsRoot.label()]
+            .iter()
+            .map(|w| cols(w))
+            .max()
+            .unwrap_or(9)
+            .max(9);
         let width = probe.checks.iter().map(|c| cols(&c.capability.describe())).max().unwrap_or(0).max(10);
         let head = format!("{}  {}  {}", pad(&t!("doctor-capability"), width + 2), pad(&Way::AsRoot.label(), cell_w), Way::Rootless.label());
         let _ = writeln!(out, "\n{}", p.bold(&head));
@@ -109,6 +114,7 @@ impl Report {
                     Some(Outcome::Works) => p.green(&pad(&t!("doctor-works"), cell_w)),
                     Some(Outcome::Fails { .. }) => p.red(&pad(&t!("doctor-fails"), cell_w)),
                     Some(Outcome::NotTried { .. }) | None => p.dim(&pad(&t!("doctor-not-tried"), cell_w)),
+                    Some(Outcome::Absent { .. }) => p.dim(&pad(&t!("doctor-none"), cell_w)),
                 };
                 line.push_str("  ");
                 line.push_str(&cell);
@@ -116,6 +122,11 @@ impl Report {
             let _ = writeln!(out, "{}", line.trim_end());
         }
 
+        for check in probe.checks.iter() {
+            if let Outcome::Absent { reason } = &check.outcome {
+                let _ = writeln!(out, "\n{}", t!("doctor-absent-part", check = check.name.as_str(), way = check.way.label(), reason = reason.as_str()));
+            }
+        }
         self.render_problems(&mut out, &p);
         self.render_lessons(&mut out, &p);
 
