@@ -57,21 +57,17 @@ pub(crate) fn find<'a>(source: &'a str, body_start: usize, diags: &mut Diagnosti
                     Some("file") => {
                         match words.next() {
                             Some(name) => file = Some((name.to_string(), word_at(name))),
-                            None => diags.error_help(opening.clone(), "a file block without a name", "write ```nslab file NAME, e.g. ```nslab file uts.c"),
+                            None => diags.error_help(opening.clone(), crate::t!("block-file-unnamed"), crate::t!("block-file-unnamed-help")),
                         }
                         StepKind::Step
                     }
                     Some(other) => {
-                        diags.error_help(
-                            word_at(other),
-                            format!("unknown block kind `{other}`"),
-                            "write ```nslab for a step, ```nslab exercise for an exercise or ```nslab file NAME for a file",
-                        );
+                        diags.error_help(word_at(other), crate::t!("block-unknown-kind", kind = other), crate::t!("block-kinds-help"));
                         StepKind::Step
                     }
                 };
                 if let Some(extra) = words.next() {
-                    diags.error(word_at(extra), format!("unexpected `{extra}` after the block kind"));
+                    diags.error(word_at(extra), crate::t!("block-extra-word", word = extra));
                 }
                 let terminated = is_terminated(source, range.clone());
                 lines.open = None;

@@ -39,29 +39,21 @@ pub(crate) fn carried(
     diags: &mut Diagnostics,
 ) -> Option<LessonFile> {
     if !block.terminated {
-        diags.error_help(
-            block.opening.clone(),
-            format!("unterminated file block `{name}`: it runs to the end of the file"),
-            "close it with a line holding only ```",
-        );
+        diags.error_help(block.opening.clone(), crate::t!("file-unterminated", name = name), crate::t!("file-unterminated-help"));
         return None;
     }
     if !is_file_name(name) {
-        let help = if name.contains('/') {
-            "a file goes into the run folder itself: give a name, not a path"
-        } else {
-            "use letters, digits, `.`, `_` and `-`, e.g. `uts.c`"
-        };
-        diags.error_help(at, format!("invalid file name `{name}`"), help);
+        let help = if name.contains('/') { crate::t!("file-name-is-path") } else { crate::t!("file-name-chars") };
+        diags.error_help(at, crate::t!("file-bad-name", name = name), help);
         return None;
     }
     if RESERVED.contains(&name) {
-        diags.error_help(at, format!("`{name}` is a name nslab uses in the run folder"), "give the file another name");
+        diags.error_help(at, crate::t!("file-reserved", name = name), crate::t!("file-reserved-help"));
         return None;
     }
     if let Some((_, first, _)) = earlier.iter().find(|(_, f, _)| f.name == name) {
         let line = first.span.line;
-        diags.error_help(at, format!("a file named `{name}` is already carried at line {line}"), "give each file of a lesson its own name");
+        diags.error_help(at, crate::t!("file-twice", name = name, line = line), crate::t!("file-twice-help"));
         return None;
     }
     let mut text = String::new();
@@ -86,18 +78,10 @@ pub(crate) fn belong(files: &[(usize, LessonFile, Range<usize>)], drafts: &[Step
     }
     for (step, file, at) in files {
         if *step >= drafts.len() {
-            diags.error_help(
-                at.clone(),
-                format!("no step follows the file `{}`", file.name),
-                "a file is put in the run folder before the step after it: move it above that step",
-            );
+            diags.error_help(at.clone(), crate::t!("file-no-step", name = file.name.as_str()), crate::t!("file-no-step-help"));
         }
         if let Some((_, range)) = pins.iter().find(|(pin, _)| *pin == file.name) {
-            diags.error_help(
-                range.clone(),
-                format!("the pin `{}` has the name of a file the lesson carries", file.name),
-                "pins and files share the run folder: rename one",
-            );
+            diags.error_help(range.clone(), crate::t!("file-pin-clash", name = file.name.as_str()), crate::t!("file-pin-clash-help"));
         }
     }
 }

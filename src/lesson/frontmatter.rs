@@ -29,7 +29,7 @@ pub(crate) fn parse(source: &str, index: &LineIndex<'_>, diags: &mut Diagnostics
     let opening = all.next();
     let Some((first_start, first)) = opening.filter(|(_, l)| l.trim_end() == "---") else {
         let end = opening.map_or(0, |(s, l)| s + l.len());
-        diags.error_help(0..end, "missing front matter", "a lesson starts with `---`, then `id: …` and `title: …` lines, then `---`");
+        diags.error_help(0..end, crate::t!("fm-missing"), crate::t!("fm-missing-help"));
         return FrontMatter { meta: None, body_start: 0, well_formed: false };
     };
     let mut entries = Vec::new();
@@ -42,7 +42,7 @@ pub(crate) fn parse(source: &str, index: &LineIndex<'_>, diags: &mut Diagnostics
         entries.push((start, line));
     }
     let Some(close_end) = closing else {
-        diags.error_help(first_start..first_start + first.len(), "front matter is not closed", "end the front matter with a line holding only `---`");
+        diags.error_help(first_start..first_start + first.len(), crate::t!("fm-not-closed"), crate::t!("fm-not-closed-help"));
         return FrontMatter { meta: None, body_start: first_start + first.len(), well_formed: false };
     };
     let body_start = (close_end + 1).min(source.len());
@@ -64,7 +64,7 @@ pub(crate) fn parse(source: &str, index: &LineIndex<'_>, diags: &mut Diagnostics
         let at = start + (line.len() - trimmed.len());
         let whole = at..start + line.trim_end().len();
         let Some((key, value)) = trimmed.split_once(':') else {
-            diags.error_help(whole, "expected `key: value`", "front matter keys are id, title, needs, duration");
+            diags.error_help(whole, crate::t!("fm-expected-key"), crate::t!("fm-keys"));
             valid = false;
             continue;
         };
@@ -75,17 +75,15 @@ pub(crate) fn parse(source: &str, index: &LineIndex<'_>, diags: &mut Diagnostics
         let value_range = value_at..value_at + value.len();
         let Some(&known) = KEYS.iter().find(|k| **k == key) else {
             let help = match closest(key, &KEYS) {
-                Some(k) => {
-                    format!("did you mean `{k}`? front matter keys are id, title, needs, duration")
-                }
-                None => "front matter keys are id, title, needs, duration".to_string(),
+                Some(k) => crate::t!("fm-did-you-mean", key = k),
+                None => crate::t!("fm-keys"),
             };
-            diags.error_help(key_range, format!("unknown front matter key `{key}`"), help);
+            diags.error_help(key_range, crate::t!("fm-unknown-key", key = key), help);
             valid = false;
             continue;
         };
         if seen.contains(&known) {
-            diags.error(key_range, format!("`{known}` is given twice"));
+            diags.error(key_range, crate::t!("fm-twice", key = known));
             valid = false;
             continue;
         }
@@ -95,17 +93,13 @@ pub(crate) fn parse(source: &str, index: &LineIndex<'_>, diags: &mut Diagnostics
                 if is_lesson_id(value) {
                     id = Some(value.to_string());
                 } else {
-                    diags.error_help(
-                        if value.is_empty() { key_range } else { value_range },
-                        format!("invalid lesson id `{value}`"),
-                        "a lesson id uses only a-z, 0-9 and `-`, e.g. `uts-basics`",
-                    );
+                    diags.error_help(if value.is_empty() { key_range } else { value_range }, crate::t!("fm-bad-id", id = value), crate::t!("fm-bad-id-help"));
                     valid = false;
                 }
             }
             "title" => {
                 if value.is_empty() {
-                    diags.error(key_range, "the title is empty");
+                    diags.error(key_range, crate::t!("fm-empty-title"));
                     valid = false;
                 } else {
                     title = Some(value.to_string());
@@ -116,7 +110,7 @@ pub(crate) fn parse(source: &str, index: &LineIndex<'_>, diags: &mut Diagnostics
                 valid &= needs.is_some();
             }
             "translates" | "source-steps" if value.is_empty() => {
-                diags.error(key_range, format!("`{known}` is empty"));
+                diags.error(key_range, crate::t!("fm-empty", key = known));
                 valid = false;
             }
             "translates" => translates = Some(Spanned::new(value.to_string(), index.span(value_range))),
@@ -126,8 +120,8 @@ pub(crate) fn parse(source: &str, index: &LineIndex<'_>, diags: &mut Diagnostics
                 None => {
                     diags.error_help(
                         if value.is_empty() { key_range } else { value_range },
-                        format!("invalid duration `{value}`"),
-                        "write the estimated duration in whole minutes, e.g. `10 min`",
+                        crate::t!("fm-bad-duration", duration = value),
+                        crate::t!("fm-bad-duration-help"),
                     );
                     valid = false;
                 }
@@ -137,16 +131,12 @@ pub(crate) fn parse(source: &str, index: &LineIndex<'_>, diags: &mut Diagnostics
     let block = first_start..close_end;
     for (key, missing) in [("id", id.is_none()), ("title", title.is_none())] {
         if missing && !seen.contains(&key) {
-            diags.error_help(
-                first_start..first_start + first.len(),
-                format!("the front matter has no `{key}`"),
-                format!("add a line `{key}: …` between the `---` lines"),
-            );
+            diags.error_help(first_start..first_start + first.len(), crate::t!("fm-no-key", key = key), crate::t!("fm-no-key-help", key = key));
             valid = false;
         }
     }
     if let (Some(steps), None) = (&source_steps, &translates) {
-        diags.error_help(steps.span.range(), "`source-steps` without `translates`", "a translation names its original: `translates: 01-observe.md`");
+        diags.error_help(steps.span.range(), crate::t!("fm-steps-alone"), crate::t!("fm-steps-alone-help"));
         valid = false;
     }
     let translates = translates.map(|original| Translates { original, source_steps });
@@ -185,12 +175,9 @@ fn parse_needs(value: &str, range: Range<usize>, diags: &mut Diagnostics) -> Opt
                 match version {
                     Some(v) => needs.min_kernel = Some(v),
                     None => {
-                        let (message, at) = if item.is_empty() {
-                            ("an empty item in `needs`".to_string(), range.clone())
-                        } else {
-                            (format!("unknown need `{item}`"), item_range)
-                        };
-                        diags.error_help(at, message, "needs are a comma separated list of `root`, `userns`, `kernel 5.6`, programs such as `cc or python3` (one of them must be installed), or just `nothing`");
+                        let (message, at) =
+                            if item.is_empty() { (crate::t!("fm-empty-need"), range.clone()) } else { (crate::t!("fm-unknown-need", need = item), item_range) };
+                        diags.error_help(at, message, crate::t!("fm-needs-help"));
                         ok = false;
                     }
                 }
@@ -198,7 +185,7 @@ fn parse_needs(value: &str, range: Range<usize>, diags: &mut Diagnostics) -> Opt
         }
     }
     if nothing && items > 1 {
-        diags.error(range, "`nothing` cannot be combined with other needs");
+        diags.error(range, crate::t!("fm-nothing-combined"));
         ok = false;
     }
     ok.then_some(needs)

@@ -65,8 +65,8 @@ pub fn check_file(path: &Path) -> Result<Lesson, Vec<Diagnostic>> {
 }
 
 fn too_big(path: &Path, len: u64) -> Diagnostic {
-    Diagnostic::whole_file(path, format!("the file is {len} bytes; a lesson may be at most {MAX_LESSON_BYTES} bytes (10 MiB)"))
-        .with_help("split it into several lessons")
+    Diagnostic::whole_file(path, crate::t!("lesson-too-big", bytes = len.to_string(), max = MAX_LESSON_BYTES.to_string()))
+        .with_help(crate::t!("lesson-too-big-help"))
 }
 
 /// Parses a lesson from raw bytes: refuses empty, oversized, binary and
@@ -77,8 +77,7 @@ pub fn parse_bytes(bytes: &[u8], path: &Path) -> Result<Lesson, Vec<Diagnostic>>
     }
     if let Some(nul) = bytes.iter().position(|b| *b == 0) {
         let (line, col) = byte_line_col(bytes, nul);
-        let mut d =
-            Diagnostic::whole_file(path, format!("this looks like a binary file: NUL byte at byte {nul}")).with_help("a lesson is a UTF-8 Markdown text file");
+        let mut d = Diagnostic::whole_file(path, crate::t!("lesson-binary", at = nul.to_string())).with_help(crate::t!("lesson-binary-help"));
         d.location = Some(Location { line, col, offset: nul });
         return Err(vec![d]);
     }
@@ -90,7 +89,7 @@ pub fn parse_bytes(bytes: &[u8], path: &Path) -> Result<Lesson, Vec<Diagnostic>>
             let prefix = std::str::from_utf8(&bytes[..bad]).unwrap_or("");
             let index = LineIndex::new(prefix);
             let mut diags = Diagnostics::default();
-            diags.error_help(bad..bad, format!("not UTF-8 at byte {bad}"), "save the lesson as UTF-8 text");
+            diags.error_help(bad..bad, crate::t!("lesson-not-utf8", at = bad.to_string()), crate::t!("lesson-not-utf8-help"));
             Err(diags.finish(path, &index))
         }
     }
@@ -130,13 +129,13 @@ pub fn parse_lesson(source: &str, path: &Path) -> Result<Lesson, Vec<Diagnostic>
     let index = LineIndex::new(source);
     let mut diags = Diagnostics::default();
     if source.trim().is_empty() {
-        diags.whole_file("the file is empty", "a lesson needs front matter (`---`, `id: …`, `title: …`, `---`) and at least one ```nslab step");
+        diags.whole_file(crate::t!("lesson-empty"), crate::t!("lesson-empty-help"));
         return Err(diags.finish(path, &index));
     }
     let front = frontmatter::parse(source, &index, &mut diags);
     let found = blocks::find(source, front.body_start, &mut diags);
     if found.is_empty() && front.well_formed {
-        diags.whole_file("this lesson has no steps", "a step is a fenced block opened with ```nslab holding an action and `expect:` lines");
+        diags.whole_file(crate::t!("lesson-no-steps"), crate::t!("lesson-no-steps-help"));
     }
     let mut drafts = Vec::with_capacity(found.len());
     let mut prose = Vec::with_capacity(found.len());
@@ -155,8 +154,8 @@ pub fn parse_lesson(source: &str, path: &Path) -> Result<Lesson, Vec<Diagnostic>
             let fence: String = source[block.opening.clone()].trim_start_matches(['>', ' ', '\t']).chars().take_while(|c| *c == '`' || *c == '~').collect();
             diags.error_help(
                 block.opening.clone(),
-                format!("unterminated {fence}nslab fence: it runs to the end of the file or of its container"),
-                format!("close the step with a line holding only {fence}"),
+                crate::t!("lesson-unterminated", fence = fence.as_str()),
+                crate::t!("lesson-unterminated-help", fence = fence.as_str()),
             );
             continue;
         }
@@ -177,7 +176,7 @@ pub fn parse_lesson(source: &str, path: &Path) -> Result<Lesson, Vec<Diagnostic>
         Some(meta) if diags.is_empty() => meta,
         _ => {
             if diags.is_empty() {
-                diags.whole_file("the front matter is incomplete", "give it `id:` and `title:` lines");
+                diags.whole_file(crate::t!("lesson-incomplete-front"), crate::t!("lesson-incomplete-front-help"));
             }
             return Err(diags.finish(path, &index));
         }
