@@ -152,11 +152,7 @@ pub(crate) fn parse(block: &Block, regexes: &mut FastSet<String>, diags: &mut Di
                     *got = true;
                     continue_block(&mut step, target, text, range);
                 }
-                None => diags.error_help(
-                    range.start..range.start + 1,
-                    "a `|` line outside an output block",
-                    "`|` lines continue `expect: stdout:`, `expect: stderr:` or `stdin:` with nothing after the colon",
-                ),
+                None => diags.error_help(range.start..range.start + 1, crate::t!("step-bar-outside"), crate::t!("step-bar-outside-help")),
             }
             continue;
         }
@@ -202,9 +198,9 @@ pub(crate) fn parse(block: &Block, regexes: &mut FastSet<String>, diags: &mut Di
                 if let Some((value, at)) = line.value() {
                     let value_range = at..at + value.len();
                     if step.id.is_some() {
-                        diags.error(range, "`id:` is given twice in this step");
+                        diags.error(range, crate::t!("step-twice", word = "id"));
                     } else if !is_step_id(value) {
-                        diags.error_help(value_range, format!("invalid step id `{value}`"), "a step id uses a-z, 0-9, `-` and `_`, e.g. `start-box`");
+                        diags.error_help(value_range, crate::t!("step-bad-id", id = value), crate::t!("step-bad-id-help"));
                     } else {
                         step.id = Some((value.to_string(), value_range));
                     }
@@ -213,7 +209,7 @@ pub(crate) fn parse(block: &Block, regexes: &mut FastSet<String>, diags: &mut Di
             "title" => {
                 if let Some((value, at)) = line.value() {
                     if step.title.is_some() {
-                        diags.error(range, "`title:` is given twice in this step");
+                        diags.error(range, crate::t!("step-twice", word = "title"));
                     } else {
                         step.title = Some((value.to_string(), at..at + value.len()));
                     }
@@ -228,21 +224,17 @@ pub(crate) fn parse(block: &Block, regexes: &mut FastSet<String>, diags: &mut Di
                 if let Some((value, at)) = line.value() {
                     match parse_timeout(value) {
                         _ if step.timeout.is_some() => {
-                            diags.error(range, "`timeout:` is given twice in this step");
+                            diags.error(range, crate::t!("step-twice", word = "timeout"));
                         }
                         Some(t) => step.timeout = Some(t),
-                        None => diags.error_help(
-                            at..at + value.len(),
-                            format!("invalid timeout `{value}`"),
-                            "write a whole number of seconds or milliseconds, e.g. `5s` or `500ms` (at most 3600s)",
-                        ),
+                        None => diags.error_help(at..at + value.len(), crate::t!("step-bad-timeout", timeout = value), crate::t!("step-bad-timeout-help")),
                     }
                 }
             }
             "stdin" => {
                 if let Some((value, _)) = line.value_or_empty() {
                     if step.stdin.is_some() {
-                        diags.error(range, "`stdin:` is given twice in this step");
+                        diags.error(range, crate::t!("step-twice", word = "stdin"));
                     } else if value.is_empty() {
                         step.stdin = Some((String::new(), range.clone()));
                         open = Some((Continued::Stdin, range, false));
@@ -255,28 +247,24 @@ pub(crate) fn parse(block: &Block, regexes: &mut FastSet<String>, diags: &mut Di
                 if let Some((value, at)) = line.value() {
                     let words: Vec<&str> = value.split_whitespace().collect();
                     if block.kind != StepKind::Exercise {
-                        diags.error_help(range, "`creates:` belongs in an exercise", "open the block with ```nslab exercise");
+                        diags.error_help(range, crate::t!("step-exercise-only", word = "creates"), crate::t!("step-exercise-only-help"));
                     } else if let [name, kind_word] = words[..] {
                         let kind_at = at + value.find(kind_word).unwrap_or(0);
                         if !is_name(name) {
-                            diags.error_help(
-                                at..at + name.len(),
-                                format!("invalid pin name `{}`", shorten(name)),
-                                "a pin is a file name in the run folder: a-z, 0-9, `-` and `_`",
-                            );
+                            diags.error_help(at..at + name.len(), crate::t!("step-bad-pin", name = shorten(name).to_string()), crate::t!("step-bad-pin-help"));
                         } else if let Some(k) = kind(kind_word, kind_at, diags) {
                             step.creates.push((name.to_string(), k, range.clone()));
                         }
                     } else {
-                        diags.error_help(range, "expected `creates: NAME KIND`", "e.g. `creates: mynet net`: the learner pins a net namespace at `mynet`");
+                        diags.error_help(range, crate::t!("step-creates-usage"), crate::t!("step-creates-usage-help"));
                     }
                 }
             }
             "solution" if line.value_or_empty().is_some_and(|(v, _)| v.is_empty()) => {
                 if block.kind != StepKind::Exercise {
-                    diags.error_help(range, "`solution:` belongs in an exercise", "open the block with ```nslab exercise");
+                    diags.error_help(range, crate::t!("step-exercise-only", word = "solution"), crate::t!("step-exercise-only-help"));
                 } else if step.solution.is_some() {
-                    diags.error(range, "`solution:` is given twice in this step");
+                    diags.error(range, crate::t!("step-twice", word = "solution"));
                 } else {
                     step.solution = Some(String::new());
                     open = Some((Continued::Solution, range, false));
@@ -285,9 +273,9 @@ pub(crate) fn parse(block: &Block, regexes: &mut FastSet<String>, diags: &mut Di
             "probe" => {
                 if let Some((value, _)) = line.value() {
                     if block.kind != StepKind::Exercise {
-                        diags.error_help(range, "`probe:` belongs in an exercise", "open the block with ```nslab exercise");
+                        diags.error_help(range, crate::t!("step-exercise-only", word = "probe"), crate::t!("step-exercise-only-help"));
                     } else if step.probe.is_some() {
-                        diags.error(range, "`probe:` is given twice in this step");
+                        diags.error(range, crate::t!("step-twice", word = "probe"));
                     } else {
                         step.probe = Some((value.to_string(), range));
                     }
@@ -297,9 +285,9 @@ pub(crate) fn parse(block: &Block, regexes: &mut FastSet<String>, diags: &mut Di
                 if let Some((value, _)) = line.value() {
                     let slot = if word == "goal" { &mut step.goal } else { &mut step.solution };
                     if block.kind != StepKind::Exercise {
-                        diags.error_help(range, format!("`{word}:` belongs in an exercise"), "open the block with ```nslab exercise");
+                        diags.error_help(range, crate::t!("step-exercise-only", word = word), crate::t!("step-exercise-only-help"));
                     } else if slot.is_some() {
-                        diags.error(range, format!("`{word}:` is given twice in this step"));
+                        diags.error(range, crate::t!("step-twice", word = word));
                     } else {
                         *slot = Some(value.to_string());
                     }
@@ -311,13 +299,11 @@ pub(crate) fn parse(block: &Block, regexes: &mut FastSet<String>, diags: &mut Di
                 let shown = if word.is_empty() { trimmed } else { word };
                 let shown: String = shown.chars().take(40).collect();
                 let help = match closest(word, &LINE_WORDS) {
-                    Some(w) => format!("did you mean `{w}`?"),
-                    None => "a step line is an action (start, run, run in, unshare, pin, unpin, stop, lsns), \
-                             `save`, `expect:`, `id:`, `title:`, `hint:`, `timeout:` or `stdin:`"
-                        .to_string(),
+                    Some(w) => crate::t!("did-you-mean", word = w),
+                    None => crate::t!("step-lines-help"),
                 };
                 let end = if word.is_empty() { range.end } else { at + word.len() };
-                diags.error_help(at..end, format!("unknown step line `{shown}`"), help);
+                diags.error_help(at..end, crate::t!("step-unknown-line", line = shown), help);
             }
         }
     }
@@ -357,15 +343,11 @@ fn continue_block(step: &mut StepDraft, target: &Continued, text: &str, range: R
 fn close_block(open: Option<(Continued, Range<usize>, bool)>, diags: &mut Diagnostics) {
     if let Some((target, range, false)) = open {
         let what = match target {
-            Continued::Output(_) => "expected output",
-            Continued::Stdin => "`stdin:`",
-            Continued::Solution => "`solution:`",
+            Continued::Output(_) => crate::t!("step-expected-output"),
+            Continued::Stdin => "`stdin:`".to_string(),
+            Continued::Solution => "`solution:`".to_string(),
         };
-        diags.error_help(
-            range,
-            format!("{what} with nothing after the colon needs `| ` lines below it"),
-            "write the text on the same line, or on following lines that start with `| `",
-        );
+        diags.error_help(range, crate::t!("step-needs-bars", what = what), crate::t!("step-needs-bars-help"));
     }
 }
 
@@ -383,7 +365,7 @@ impl<'a> Line<'a, '_> {
     fn value(&mut self) -> Option<(&'a str, usize)> {
         let (value, at) = self.value_or_empty()?;
         if value.is_empty() {
-            self.diags.error(self.range.clone(), format!("`{}:` needs a value", self.word));
+            self.diags.error(self.range.clone(), crate::t!("step-needs-value", word = self.word.to_string()));
             return None;
         }
         Some((value, at))
@@ -393,7 +375,7 @@ impl<'a> Line<'a, '_> {
     fn value_or_empty(&mut self) -> Option<(&'a str, usize)> {
         let after = self.rest.trim_start_ws();
         let Some(value) = after.strip_prefix(':') else {
-            self.diags.error(self.range.clone(), format!("expected `{}: …`", self.word));
+            self.diags.error(self.range.clone(), crate::t!("step-expected-word", word = self.word.to_string()));
             return None;
         };
         let value_trimmed = value.trim_ws();
@@ -405,7 +387,11 @@ impl<'a> Line<'a, '_> {
     /// diagnostic showing `usage`) when there is no colon.
     fn head_tail(&mut self, usage: &str) -> Option<(Words<'a>, &'a str, usize)> {
         let Some(colon) = self.rest.find(':') else {
-            self.diags.error_help(self.range.clone(), format!("expected `{usage}`"), format!("write `{usage}`"));
+            self.diags.error_help(
+                self.range.clone(),
+                crate::t!("step-expected-usage", usage = usage.to_string()),
+                crate::t!("step-write-usage", usage = usage.to_string()),
+            );
             return None;
         };
         let head = words(&self.rest[..colon], self.rest_at);
@@ -424,18 +410,14 @@ impl<'a> Line<'a, '_> {
         let range = at..at + name.len();
         if is_lab(name) {
             if !host_ok {
-                self.diags.error_help(
-                    range,
-                    format!("`{name}` is not a process name here"),
-                    format!("`{name}` stands for the lab, the lesson's own namespaces; name processes something else, e.g. `box`"),
-                );
+                self.diags.error_help(range, crate::t!("step-lab-not-process", name = name), crate::t!("step-lab-not-process-help", name = name));
                 return None;
             }
             tokens.push(range);
             return Some("host".to_string());
         }
         if !is_name(name) {
-            self.diags.error_help(range, format!("invalid name `{}`", shorten(name)), "names start with a-z and use a-z, 0-9, `-` and `_`");
+            self.diags.error_help(range, crate::t!("step-bad-name", name = shorten(name).to_string()), crate::t!("step-bad-name-help"));
             return None;
         }
         tokens.push(range);
@@ -446,11 +428,7 @@ impl<'a> Line<'a, '_> {
     fn kinds(&mut self, list: &[(usize, &str)], tokens: &mut Tokens) -> Option<KindSet> {
         if list.len() > NsKind::ALL.len() {
             let (first, last) = (list[0], list[list.len() - 1]);
-            self.diags.error_help(
-                first.0..last.0 + last.1.len(),
-                format!("{} namespace kinds listed; there are only eight", list.len()),
-                "kinds are cgroup, ipc, mnt, net, pid, time, user, uts, each listed once",
-            );
+            self.diags.error_help(first.0..last.0 + last.1.len(), crate::t!("step-too-many-kinds", count = list.len()), crate::t!("step-kinds-once"));
             return None;
         }
         let mut set = KindSet::EMPTY;
@@ -458,7 +436,7 @@ impl<'a> Line<'a, '_> {
         for (at, word) in list {
             match kind(word, *at, self.diags) {
                 Some(k) if set.contains(k) => {
-                    self.error(*at..at + word.len(), format!("`{k}` is listed twice"));
+                    self.error(*at..at + word.len(), crate::t!("step-kind-twice", kind = k.name()));
                     ok = false;
                 }
                 Some(k) => {
@@ -502,11 +480,11 @@ fn kind(word: &str, at: usize, diags: &mut Diagnostics) -> Option<NsKind> {
             let names: Vec<&str> = NsKind::ALL.iter().map(|k| k.name()).collect();
             let bare = word.trim_end_matches(',');
             let help = match closest(word, &names) {
-                _ if bare != word && bare.parse::<NsKind>().is_ok() => "separate kinds with spaces, not commas: `uts net`".to_string(),
-                Some(k) => format!("did you mean `{k}`? kinds are cgroup, ipc, mnt, net, pid, time, user, uts"),
-                None => "kinds are cgroup, ipc, mnt, net, pid, time, user, uts".to_string(),
+                _ if bare != word && bare.parse::<NsKind>().is_ok() => crate::t!("step-kinds-commas"),
+                Some(k) => crate::t!("step-kind-did-you-mean", kind = k),
+                None => crate::t!("step-kinds"),
             };
-            diags.error_help(at..at + word.len(), format!("unknown namespace kind `{}`", shorten(word)), help);
+            diags.error_help(at..at + word.len(), crate::t!("step-unknown-kind", kind = shorten(word).to_string()), help);
             None
         }
     }
@@ -517,11 +495,7 @@ fn capture(word: &str, at: usize, diags: &mut Diagnostics) -> Option<String> {
     match word.strip_prefix('@') {
         Some(name) if is_name(name) => Some(name.to_string()),
         _ => {
-            diags.error_help(
-                at..at + word.len(),
-                format!("invalid capture `{}`", shorten(word)),
-                "a capture is written `@name`, with a name of a-z, 0-9, `-` and `_`",
-            );
+            diags.error_help(at..at + word.len(), crate::t!("step-bad-capture", capture = shorten(word).to_string()), crate::t!("step-bad-capture-help"));
             None
         }
     }
