@@ -19,7 +19,7 @@ impl<'a> Line<'a, '_> {
                     [(_, "in"), (_, lab)] if is_lab(lab) => RunTarget::Host,
                     [(_, "in"), name] => RunTarget::Process(self.name(*name, false, &mut tokens)?),
                     _ => {
-                        self.error(self.range.clone(), "expected `run: COMMAND` or `run in NAME: COMMAND`");
+                        self.error(self.range.clone(), crate::t!("act-run-usage"));
                         return None;
                     }
                 };
@@ -28,7 +28,7 @@ impl<'a> Line<'a, '_> {
             "unshare" => {
                 let (head, command, _) = self.head_tail("unshare KIND…: COMMAND")?;
                 if head.is_empty() {
-                    self.error(self.range.clone(), "`unshare` needs at least one namespace kind");
+                    self.error(self.range.clone(), crate::t!("act-needs-kind", action = "unshare"));
                     return None;
                 }
                 let kinds = self.kinds(&head, &mut tokens);
@@ -38,7 +38,7 @@ impl<'a> Line<'a, '_> {
             "pin" => {
                 let w = words(self.rest, self.rest_at);
                 let [name, (kind_at, kind_word), (_, "as"), (pin_at, pin)] = w.as_slice() else {
-                    self.error(self.range.clone(), "expected `pin NAME KIND as PIN`");
+                    self.error(self.range.clone(), crate::t!("act-pin-usage"));
                     return None;
                 };
                 let process = self.name(*name, true, &mut tokens);
@@ -50,7 +50,7 @@ impl<'a> Line<'a, '_> {
             "unpin" | "stop" => {
                 let w = words(self.rest, self.rest_at);
                 let [name] = w.as_slice() else {
-                    self.error(self.range.clone(), format!("expected `{} NAME`", self.word));
+                    self.error(self.range.clone(), crate::t!("act-name-usage", action = self.word.to_string()));
                     return None;
                 };
                 if self.word == "unpin" {
@@ -68,7 +68,7 @@ impl<'a> Line<'a, '_> {
     fn start(&mut self, tokens: &mut Tokens) -> Option<Action> {
         let (head, _, tail_at) = self.head_tail("start NAME: KIND…")?;
         let [name] = head.as_slice() else {
-            self.error(self.range.clone(), "expected `start NAME: KIND…` with one name before the colon");
+            self.error(self.range.clone(), crate::t!("act-start-usage"));
             return None;
         };
         let name = self.name(*name, false, tokens);
@@ -82,13 +82,13 @@ impl<'a> Line<'a, '_> {
                     list.truncate(i);
                 }
                 _ => {
-                    self.error(self.range.clone(), "expected `start NAME: KIND… in OTHER`, with one name after `in`");
+                    self.error(self.range.clone(), crate::t!("act-start-in-usage"));
                     return None;
                 }
             }
         }
         if list.is_empty() {
-            self.diags.error_help(self.range.clone(), "`start` needs at least one namespace kind", "e.g. `start box: uts net`");
+            self.diags.error_help(self.range.clone(), crate::t!("act-needs-kind", action = "start"), crate::t!("act-start-example"));
             return None;
         }
         let kinds = self.kinds(&list, tokens);
@@ -109,13 +109,13 @@ impl<'a> Line<'a, '_> {
             return Some(Action::Lsns { kinds: KindSet::EMPTY });
         }
         let Some(args) = after.strip_prefix(':') else {
-            self.error(self.range.clone(), "expected `lsns` or `lsns: -t KIND`");
+            self.error(self.range.clone(), crate::t!("act-lsns-usage"));
             return None;
         };
         let args_at = self.rest_at + (self.rest.len() - args.len());
         let w = words(args, args_at);
         if w.len() > 2 * NsKind::ALL.len() {
-            self.diags.error_help(self.range.clone(), "too many `lsns` options", "`lsns` takes only `-t KIND` options, at most one per kind");
+            self.diags.error_help(self.range.clone(), crate::t!("act-lsns-too-many"), crate::t!("act-lsns-too-many-help"));
             return None;
         }
         let mut kinds = Vec::new();
@@ -127,8 +127,8 @@ impl<'a> Line<'a, '_> {
                 [(at, word), ..] => {
                     self.diags.error_help(
                         *at..at + word.len(),
-                        format!("unexpected `{}` in `lsns`", shorten(word)),
-                        "`lsns` takes only `-t KIND` options, e.g. `lsns: -t net -t uts`",
+                        crate::t!("act-lsns-unexpected", word = shorten(word).to_string()),
+                        crate::t!("act-lsns-options"),
                     );
                     ok = false;
                     break;
@@ -146,7 +146,7 @@ impl<'a> Line<'a, '_> {
     /// A shell command, non-empty.
     fn command(&mut self, command: &str) -> Option<String> {
         if command.is_empty() {
-            self.error(self.range.clone(), "the command is empty");
+            self.error(self.range.clone(), crate::t!("act-empty-command"));
             return None;
         }
         Some(command.to_string())
@@ -156,7 +156,7 @@ impl<'a> Line<'a, '_> {
     fn pin_name(&mut self, at: usize, pin: &str, tokens: &mut Tokens) -> Option<String> {
         let range = at..at + pin.len();
         if pin.contains('/') {
-            self.diags.error_help(range, format!("pin `{}` is a path", shorten(pin)), "pins live in the run's folder; give a name, not a path");
+            self.diags.error_help(range, crate::t!("pin-is-path", pin = shorten(pin).to_string()), crate::t!("pin-is-path-help"));
             return None;
         }
         self.name((at, pin), false, tokens)
@@ -166,7 +166,7 @@ impl<'a> Line<'a, '_> {
     pub(super) fn save(&mut self) -> Option<Item<Save>> {
         let w = words(self.rest, self.rest_at);
         let [name, (kind_at, kind_word), (_, "as"), (cap_at, cap)] = w.as_slice() else {
-            self.error(self.range.clone(), "expected `save NAME KIND as @capture`");
+            self.error(self.range.clone(), crate::t!("act-save-usage"));
             return None;
         };
         let mut tokens = Tokens::default();

@@ -15,10 +15,6 @@ const PREDICATES: [&str; 7] = ["changed", "same", "differs", "in", "gone", "npro
 /// The longest regex accepted in `matches:`.
 const MAX_REGEX_LEN: usize = 1000;
 
-const EXPECTATION_FORMS: &str = "expectations are `SUBJ KIND changed|same`, `SUBJ KIND same as|differs from OTHER`, \
-`… in lsns`, `… gone from lsns`, `… nprocs N`, `… pinned at PIN` (where `…` is `SUBJ KIND` or `@capture`), \
-`status N|nonzero`, `stdout: TEXT`, `stdout contains: TEXT`, `stdout matches: REGEX` (and the same for stderr)";
-
 /// Parses the text after `expect:`. Returns the item and whether it opens a
 /// multi-line output block.
 pub(super) fn parse_expectation(
@@ -52,7 +48,7 @@ pub(super) fn parse_expectation(
         return match status {
             Some(status) => Some((item(Expectation::Status { status }, tokens), false)),
             None => {
-                diags.error_help(whole, "expected `status N` or `status nonzero`", "N is an exit status from 0 to 255");
+                diags.error_help(whole, crate::t!("ex-status-usage"), crate::t!("ex-status-usage-help"));
                 None
             }
         };
@@ -65,18 +61,14 @@ pub(super) fn parse_expectation(
     } else if is_lab(first) || is_name(first) {
         tokens.push(first_at..first_at + first.len());
         let Some(&(kind_at, kind_word)) = w.get(1) else {
-            diags.error_help(
-                whole,
-                format!("incomplete expectation about `{first}`"),
-                format!("say which namespace and what about it, e.g. `{first} net changed`"),
-            );
+            diags.error_help(whole, crate::t!("ex-incomplete", subject = first), crate::t!("ex-incomplete-help", subject = first));
             return None;
         };
         if PREDICATES.contains(&kind_word) {
             diags.error_help(
                 kind_at..kind_at + kind_word.len(),
-                format!("which namespace of `{first}`?"),
-                format!("name the kind before `{kind_word}`, e.g. `{first} net {kind_word}`"),
+                crate::t!("ex-which-ns", subject = first),
+                crate::t!("ex-which-ns-help", subject = first, word = kind_word),
             );
             return None;
         }
@@ -90,10 +82,10 @@ pub(super) fn parse_expectation(
         (NsRef { subject, kind: Some(k) }, &w[2..])
     } else {
         let help = match closest(first, &["status", "stdout", "stderr"]) {
-            Some(w) => format!("did you mean `{w}`?"),
-            None => EXPECTATION_FORMS.to_string(),
+            Some(w) => crate::t!("did-you-mean", word = w),
+            None => crate::t!("ex-forms"),
         };
-        diags.error_help(first_at..first_at + first.len(), format!("unknown expectation `{}`", shorten(value)), help);
+        diags.error_help(first_at..first_at + first.len(), crate::t!("ex-unknown", expectation = shorten(value).to_string()), help);
         return None;
     };
     let plain: Vec<&str> = pred.iter().map(|(_, w)| *w).collect();
@@ -109,7 +101,7 @@ pub(super) fn parse_expectation(
         } else if is_name(o) {
             Some(Subject::Process(o.to_string()))
         } else {
-            diags.error_help(o_at..o_at + o.len(), format!("invalid name `{}`", shorten(o)), "compare with a process name, `lab`, or an `@capture`");
+            diags.error_help(o_at..o_at + o.len(), crate::t!("step-bad-name", name = shorten(o).to_string()), crate::t!("ex-compare-with"));
             None
         }
     };
@@ -124,18 +116,18 @@ pub(super) fn parse_expectation(
             Ok(count) => Expectation::Nprocs { ns, count },
             Err(_) => {
                 let (n_at, n) = pred[1];
-                diags.error(n_at..n_at + n.len(), format!("`{}` is not a process count", shorten(n)));
+                diags.error(n_at..n_at + n.len(), crate::t!("ex-not-a-count", count = shorten(n).to_string()));
                 return None;
             }
         },
         ["pinned", "at", pin] => {
             let (p_at, _) = pred[2];
             if pin.contains('/') {
-                diags.error_help(p_at..p_at + pin.len(), format!("pin `{}` is a path", shorten(pin)), "pins live in the run's folder; give a name, not a path");
+                diags.error_help(p_at..p_at + pin.len(), crate::t!("pin-is-path", pin = shorten(pin).to_string()), crate::t!("pin-is-path-help"));
                 return None;
             }
             if !is_name(pin) {
-                diags.error(p_at..p_at + pin.len(), format!("invalid pin name `{}`", shorten(pin)));
+                diags.error(p_at..p_at + pin.len(), crate::t!("step-bad-pin", name = shorten(pin).to_string()));
                 return None;
             }
             tokens.push(p_at..p_at + pin.len());
@@ -147,11 +139,14 @@ pub(super) fn parse_expectation(
                 _ => whole,
             };
             let help = match plain.first().and_then(|w| closest(w, &PREDICATES)) {
-                Some(p) if !PREDICATES.contains(&plain[0]) => format!("did you mean `{p}`?"),
-                _ => EXPECTATION_FORMS.to_string(),
+                Some(p) if !PREDICATES.contains(&plain[0]) => crate::t!("did-you-mean", word = p),
+                _ => crate::t!("ex-forms"),
             };
-            let what =
-                if plain.is_empty() { format!("incomplete expectation about {}", ns) } else { format!("unknown expectation `{}`", shorten(&plain.join(" "))) };
+            let what = if plain.is_empty() {
+                crate::t!("ex-incomplete-ns", ns = ns.to_string())
+            } else {
+                crate::t!("ex-unknown", expectation = shorten(&plain.join(" ")).to_string())
+            };
             diags.error_help(pred_range, what, help);
             return None;
         }
@@ -186,7 +181,7 @@ fn parse_output(stream: Stream, after: &str, at: usize, regexes: &mut FastSet<St
         };
         let (text, text_at) = text_of(text, trimmed, t_at);
         if text.is_empty() {
-            diags.error(at - stream.to_string().len()..t_at + trimmed.len(), format!("`{stream} {word}:` needs a text"));
+            diags.error(at - stream.to_string().len()..t_at + trimmed.len(), crate::t!("ex-needs-text", stream = stream.to_string(), word = word));
             return None;
         }
         if !is_regex {
@@ -194,7 +189,7 @@ fn parse_output(stream: Stream, after: &str, at: usize, regexes: &mut FastSet<St
         }
         let range = text_at..text_at + text.len();
         if text.len() > MAX_REGEX_LEN {
-            diags.error(range, format!("the regex is longer than {MAX_REGEX_LEN} bytes"));
+            diags.error(range, crate::t!("ex-regex-too-long", max = MAX_REGEX_LEN));
             return None;
         }
         if regexes.contains(text) {
@@ -206,15 +201,15 @@ fn parse_output(stream: Stream, after: &str, at: usize, regexes: &mut FastSet<St
                 Some((OutputMatcher::Matches(text.to_string()), false))
             }
             Err(e) => {
-                diags.error(range, format!("invalid regex: {}", regex_reason(&e)));
+                diags.error(range, crate::t!("ex-bad-regex", reason = regex_reason(&e).to_string()));
                 None
             }
         };
     }
     diags.error_help(
         at - stream.to_string().len()..t_at + trimmed.len(),
-        format!("expected `{stream}: TEXT`, `{stream} contains: TEXT` or `{stream} matches: REGEX`"),
-        format!("for several lines, write `expect: {stream}:` and then `| ` lines"),
+        crate::t!("ex-output-usage", stream = stream.to_string()),
+        crate::t!("ex-output-usage-help", stream = stream.to_string()),
     );
     None
 }
