@@ -384,3 +384,27 @@ fn the_whole_chinese_curriculum_runs_as_the_english_one_step_for_step_as_root_an
         before.assert_restored(&format!("the Chinese curriculum as {who:?}"));
     }
 }
+
+/// A lesson's own mistakes, in Chinese: the same `file:line:col` and caret
+/// as in English, the words from the Chinese catalogue.
+#[test]
+fn nslab_check_lang_zh_reports_a_lessons_mistakes_in_chinese() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.md");
+    std::fs::write(&bad, "---\nid: bad\ntitle: Bad\n---\n\n```nslab\nstart box: net warp\nexpect: box net same as lab\n```\n").unwrap();
+    let run = |lang: &str| {
+        let out = support::nslab(As::Caller, &["check", "--color", "never", "--lang", lang, bad.to_str().unwrap()]);
+        (out.status.code(), stdout(&out))
+    };
+    let (code, zh) = run("zh");
+    assert_eq!(code, Some(2), "{zh}");
+    let at = format!("{}:7:16: error: ", bad.display());
+    assert!(zh.contains(&format!("{at}未知的命名空间种类 `warp`")), "{zh}");
+    assert!(zh.contains("种类有 cgroup、ipc、mnt、net、pid、time、user、uts"), "{zh}");
+    assert!(zh.contains("检查了 1 课：0 课无误，其中 1 个有"), "{zh}");
+    let (_, en) = run("en");
+    assert!(en.contains(&format!("{at}unknown namespace kind `warp`")), "{en}");
+    // The caret is under the same word in both.
+    let caret = |text: &str| text.lines().find(|l| l.contains('^')).map(str::to_string);
+    assert_eq!(caret(&zh), caret(&en), "en:\n{en}\nzh:\n{zh}");
+}

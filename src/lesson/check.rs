@@ -27,12 +27,12 @@ enum Def {
 }
 
 impl Def {
-    fn noun(&self) -> &'static str {
+    fn noun(&self) -> String {
         match self {
-            Def::Process => "a process",
-            Def::Pin { .. } => "a pin",
-            Def::Capture { .. } => "a capture",
-            Def::Unknown => "a name with an error",
+            Def::Process => crate::t!("noun-process"),
+            Def::Pin { .. } => crate::t!("noun-pin"),
+            Def::Capture { .. } => crate::t!("noun-capture"),
+            Def::Unknown => crate::t!("noun-error"),
         }
     }
 }
@@ -49,9 +49,9 @@ enum Gone {
 impl std::fmt::Display for Gone {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Gone::Removed(n) => write!(f, "removed at the end of exercise {n}"),
-            Gone::Unpinned(n) => write!(f, "unpinned in step {n}"),
-            Gone::Stopped(n) => write!(f, "stopped in step {n}"),
+            Gone::Removed(n) => f.write_str(&crate::t!("gone-removed", number = *n)),
+            Gone::Unpinned(n) => f.write_str(&crate::t!("gone-unpinned", number = *n)),
+            Gone::Stopped(n) => f.write_str(&crate::t!("gone-stopped", number = *n)),
         }
     }
 }
@@ -137,25 +137,17 @@ pub(crate) fn check(source: &str, drafts: &mut [StepDraft], diags: &mut Diagnost
         for e in &mut step.expectations {
             if e.value.needs_command() && step.kind == StepKind::Exercise {
                 if step.probe.is_none() {
-                    scope.diags.error_help(
-                        e.range.clone(),
-                        "status and output in an exercise are those of its `probe:`, and it has none",
-                        "add a probe, a command nslab runs in the learner's shell's namespaces, e.g. `probe: hostname` with `expect: stdout: lab`",
-                    );
+                    scope.diags.error_help(e.range.clone(), crate::t!("ck-no-probe"), crate::t!("ck-no-probe-help"));
                 }
             } else if e.value.needs_command() && is_command == Some(false) {
-                scope.diags.error_help(
-                    e.range.clone(),
-                    "status and output can only be checked after a command",
-                    format!("this step's action is `{action_word}`; use `run`, `run in` or `unshare` to run a command"),
-                );
+                scope.diags.error_help(e.range.clone(), crate::t!("ck-no-command"), crate::t!("ck-no-command-help", action = action_word));
             }
             scope.expectation(e, number, started, &mut uses);
         }
         if let Some((_, range)) = &step.stdin
             && is_command == Some(false)
         {
-            scope.diags.error_help(range.clone(), "`stdin:` is only for a step that runs a command", format!("this step's action is `{action_word}`"));
+            scope.diags.error_help(range.clone(), crate::t!("ck-stdin"), crate::t!("ck-action-is", action = action_word));
         }
         for name in &local {
             scope.undefine(name, Gone::Removed(number));
@@ -180,17 +172,17 @@ fn report_undefined(undefined: Vec<Undefined>, first_def: &FastMap<String, usize
     for u in undefined {
         let name = &u.name;
         let help = if let Some(later) = first_def.get(&u.key).filter(|s| **s >= u.step) {
-            format!("it is first defined in step {later}; steps run in document order")
+            crate::t!("ck-defined-later", number = *later)
         } else if let Some(similar) = u.similar {
-            format!("did you mean `{similar}`?")
+            crate::t!("did-you-mean", word = similar)
         } else {
             match u.want {
-                Want::Capture => format!("save it first, e.g. `save box net as @{name}`"),
-                Want::Pin => format!("pin a namespace first, e.g. `pin box net as {name}`"),
-                _ => format!("start it first, e.g. `start {name}: uts`"),
+                Want::Capture => crate::t!("ck-save-first", name = name.as_str()),
+                Want::Pin => crate::t!("ck-pin-first", name = name.as_str()),
+                _ => crate::t!("ck-start-first", name = name.as_str()),
             }
         };
-        diags.error_help(u.range, format!("`{}` is not defined here", u.key), help);
+        diags.error_help(u.range, crate::t!("ck-undefined", name = u.key.as_str()), help);
     }
 }
 
@@ -199,28 +191,20 @@ fn structure(step: &StepDraft, diags: &mut Diagnostics) {
     // A line that was not understood may be a misspelt action or `expect:`;
     // it is reported already.
     if step.action_lines == 0 && step.unknown_lines == 0 && step.kind != StepKind::Exercise {
-        diags.error_help(step.opening.clone(), "this step has no action", "give it one of: start, run, run in, unshare, pin, unpin, stop, lsns");
+        diags.error_help(step.opening.clone(), crate::t!("ck-no-action"), crate::t!("ck-no-action-help"));
     }
     if let Some(first) = step.actions.first() {
         for extra in &step.actions[1..] {
-            diags.error_help(
-                extra.range.clone(),
-                format!("a second action in one step (the first is `{}`)", first.value.keyword()),
-                "a step does one thing; split this into two steps",
-            );
+            diags.error_help(extra.range.clone(), crate::t!("ck-second-action", first = first.value.keyword()), crate::t!("ck-second-action-help"));
         }
     }
     if step.expectation_lines == 0 && step.unknown_lines == 0 {
-        diags.error_help(
-            step.opening.clone(),
-            "this step has no expectation",
-            "add an `expect:` line saying what must be true afterwards, e.g. `expect: box net differs from host`",
-        );
+        diags.error_help(step.opening.clone(), crate::t!("ck-no-expectation"), crate::t!("ck-no-expectation-help"));
     }
     if step.kind == StepKind::Exercise {
         for (key, value) in [("goal", &step.goal), ("solution", &step.solution)] {
             if value.is_none() {
-                diags.error(step.opening.clone(), format!("this exercise has no `{key}:`"));
+                diags.error(step.opening.clone(), crate::t!("ck-exercise-lacks", key = key.to_string()));
             }
         }
     }
@@ -240,8 +224,9 @@ fn step_ids(drafts: &mut [StepDraft], diags: &mut Diagnostics) -> Vec<String> {
             // The title's slug is only needed (and computed) without an `id:`.
             let title_slug = step.title.as_ref().map(|(t, r)| (slug(t), r)).filter(|(s, _)| !s.is_empty());
             match title_slug {
-                Some((slug, r)) => (slug, r.clone(), Some("the title")),
-                None => (format!("step-{}", i + 1), step.opening.clone(), Some("the step's number")),
+                // Put in words only when a duplicate is reported.
+                Some((slug, r)) => (slug, r.clone(), Some("title")),
+                None => (format!("step-{}", i + 1), step.opening.clone(), Some("number")),
             }
         })
         .collect();
@@ -249,12 +234,10 @@ fn step_ids(drafts: &mut [StepDraft], diags: &mut Diagnostics) -> Vec<String> {
     for (i, (id, range, derived)) in ids.iter().enumerate() {
         if let Some(first) = seen.get(id.as_str()) {
             let help = match derived {
-                Some(from) => {
-                    format!("the id is derived from {from}; give this step its own `id:` line")
-                }
-                None => "step ids must be unique in a lesson".to_string(),
+                Some(from) => crate::t!("ck-derived-id", from = if *from == "title" { crate::t!("ck-from-title") } else { crate::t!("ck-from-number") }),
+                None => crate::t!("ck-unique-ids"),
             };
-            diags.error_help(range.clone(), format!("duplicate step id `{id}` (step {first} has it too)"), help);
+            diags.error_help(range.clone(), crate::t!("ck-duplicate-id", id = id.as_str(), first = *first), help);
         } else {
             seen.insert(id, i + 1);
         }
@@ -296,17 +279,17 @@ impl Scope<'_> {
             | (Some(d @ Def::Capture { .. }), Want::Capture) => Some(*d),
             (Some(d), _) => {
                 let wanted = match want {
-                    Want::Process => "a process",
-                    Want::Pin => "a pin",
-                    Want::ProcessOrPin => "a process or a pin",
-                    Want::Capture => "a capture",
+                    Want::Process => crate::t!("noun-process"),
+                    Want::Pin => crate::t!("noun-pin"),
+                    Want::ProcessOrPin => crate::t!("noun-process-or-pin"),
+                    Want::Capture => crate::t!("noun-capture"),
                 };
-                self.diags.error(range, format!("`{shown}` is {}, not {wanted}", d.noun()));
+                self.diags.error(range, crate::t!("ck-wrong-sort", name = shown, is = d.noun(), wanted = wanted));
                 None
             }
             (None, _) => {
                 if let Some(why) = self.gone.get(shown) {
-                    self.diags.error_help(range, format!("`{shown}` is not defined here"), format!("it was {why}"));
+                    self.diags.error_help(range, crate::t!("ck-undefined", name = shown), crate::t!("ck-it-was", why = why.to_string()));
                 } else {
                     self.undefined.push(Undefined { key: shown.to_string(), name: name.to_string(), want, range, step, similar: self.similar(shown, want) });
                 }
@@ -331,13 +314,11 @@ impl Scope<'_> {
     fn define(&mut self, key: String, def: Def, range: Range<usize>, defines: &mut Vec<String>) {
         if let Some(old) = self.live.get(&key).filter(|d| !matches!(d, Def::Unknown)) {
             let help = match old {
-                Def::Process => format!("stop it first with `stop {key}`, or choose another name"),
-                Def::Pin { .. } => {
-                    format!("unpin it first with `unpin {key}`, or choose another name")
-                }
-                Def::Capture { .. } | Def::Unknown => "choose another name for the capture".to_string(),
+                Def::Process => crate::t!("ck-stop-first", name = key.as_str()),
+                Def::Pin { .. } => crate::t!("ck-unpin-first", name = key.as_str()),
+                Def::Capture { .. } | Def::Unknown => crate::t!("ck-other-capture-name"),
             };
-            self.diags.error_help(range, format!("`{key}` is already defined as {}", old.noun()), help);
+            self.diags.error_help(range, crate::t!("ck-defined-as", name = key.as_str(), is = old.noun()), help);
             return;
         }
         self.gone.remove(&key);
@@ -413,11 +394,7 @@ impl Scope<'_> {
             Subject::Host => kind,
             Subject::Shell => {
                 if !self.in_exercise {
-                    self.diags.error_help(
-                        token("shell"),
-                        "`shell` is the learner's shell, which exists only in an exercise",
-                        "open the block with ```nslab exercise, or name a process",
-                    );
+                    self.diags.error_help(token("shell"), crate::t!("ck-shell-outside"), crate::t!("ck-shell-outside-help"));
                 }
                 kind
             }
@@ -429,7 +406,7 @@ impl Scope<'_> {
                 match found {
                     Some(Def::Capture { kind: captured }) => {
                         if let Some(k) = kind.filter(|k| *k != captured) {
-                            self.diags.error(at, format!("@{name} holds a {captured} namespace, so it cannot be compared with a {k} namespace"));
+                            self.diags.error(at, crate::t!("ck-capture-kind", name = name.as_str(), captured = captured.name(), kind = k.name()));
                         }
                         Some(captured)
                     }
@@ -442,7 +419,7 @@ impl Scope<'_> {
                 match self.lookup(name, Want::ProcessOrPin, at.clone(), step) {
                     Some(Def::Pin { kind: pinned }) => {
                         if let Some(k) = kind.filter(|k| *k != pinned) {
-                            self.diags.error(at, format!("`{name}` pins a {pinned} namespace, not a {k} namespace"));
+                            self.diags.error(at, crate::t!("ck-pin-kind", name = name.as_str(), pinned = pinned.name(), kind = k.name()));
                         }
                         let name = std::mem::take(name);
                         *subject = Subject::Pin(name);
@@ -491,18 +468,18 @@ impl Scope<'_> {
                 let word = if changed { "changed" } else { "same" };
                 match &ns.subject {
                     Subject::Capture(_) | Subject::Pin(_) => {
-                        let what = if matches!(ns.subject, Subject::Capture(_)) { "a capture" } else { "a pin" };
+                        let what = if matches!(ns.subject, Subject::Capture(_)) { crate::t!("noun-capture") } else { crate::t!("noun-pin") };
                         self.diags.error_help(
                             range.clone(),
-                            format!("`{word}` compares with before the step, but {} is {what}, which never changes", ns.subject),
-                            format!("compare it with `same as` or `differs from`, e.g. `box net differs from {}`", ns.subject),
+                            crate::t!("ck-never-changes", word = word, subject = ns.subject.to_string(), what = what),
+                            crate::t!("ck-never-changes-help", subject = ns.subject.to_string()),
                         );
                     }
                     Subject::Process(name) if Some(name.as_str()) == started => {
                         self.diags.error_help(
                             token(name),
-                            format!("`{name}` starts in this step, so there is no `before` to compare with"),
-                            format!("compare it with the host instead, e.g. `{name} {} differs from host`", ns.kind.map_or("net", |k| k.name())),
+                            crate::t!("ck-starts-here", name = name.as_str()),
+                            crate::t!("ck-starts-here-help", name = name.as_str(), kind = ns.kind.map_or("net", |k| k.name())),
                         );
                     }
                     _ => {}
@@ -517,8 +494,10 @@ impl Scope<'_> {
                     && let Some(k) = ns_kind.filter(|k| *k != kind)
                 {
                     let message = match &ns.subject {
-                        Subject::Capture(_) => format!("`{pin}` pins a {kind} namespace, but {ns} holds a {k} namespace"),
-                        _ => format!("`{pin}` pins a {kind} namespace, not a {k} namespace"),
+                        Subject::Capture(_) => {
+                            crate::t!("ck-pin-capture-kind", name = pin.as_str(), pinned = kind.name(), ns = ns.to_string(), kind = k.name())
+                        }
+                        _ => crate::t!("ck-pin-kind", name = pin.as_str(), pinned = kind.name(), kind = k.name()),
                     };
                     self.diags.error(token(pin), message);
                 }
