@@ -42,7 +42,7 @@ pub fn lesson_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Diagnostic>) {
                 collect_markdown(path, &mut files, &mut problems);
                 files[before..].sort();
                 if files.len() == before {
-                    problems.push(Diagnostic::whole_file(path, "no lessons (*.md files) in this folder"));
+                    problems.push(Diagnostic::whole_file(path, crate::t!("check-no-lessons")));
                 }
             }
             Ok(_) => files.push(path.clone()),
@@ -121,8 +121,8 @@ pub fn check_paths(paths: &[PathBuf], out: &mut impl Write, color: bool) -> io::
                     Vec::new()
                 }
                 Some(first) => vec![
-                    Diagnostic::whole_file(file, format!("lesson id `{}` is also used by {}", lesson.meta.id, first.display()))
-                        .with_help("lesson ids must be unique"),
+                    Diagnostic::whole_file(file, crate::t!("check-id-taken", id = lesson.meta.id.as_str(), path = first.display().to_string()))
+                        .with_help(crate::t!("check-id-taken-help")),
                 ],
                 None => {
                     ids.insert(lesson.meta.id, file.clone());

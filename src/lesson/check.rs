@@ -551,20 +551,22 @@ pub(crate) fn is_step_syntax(code: &str) -> bool {
 pub(crate) fn hostile_commands(lesson: &super::model::Lesson, diags: &mut Diagnostics) {
     use super::model::Action;
     let source = lesson.source.as_str();
-    let note = |why: &str| format!("{why} — in the lab only, which is a sandbox; on a machine without it, it would be the machine's");
+    let note = |why: &str| crate::t!("hostile-note", why = why);
     for step in &lesson.steps {
         if let Action::Run { command, .. } | Action::Unshare { command, .. } = &step.action.value
-            && let Some((why, help)) = super::hostile::refusal(command)
+            && let Some(hostile) = super::hostile::refusal(command)
         {
-            diags.warn(step.action.span.range(), note(why), help);
+            let (why, help) = hostile.words();
+            diags.warn(step.action.span.range(), note(&why), help);
         }
         let Some(exercise) = &step.exercise else { continue };
         for (word, text) in [("solution:", Some(exercise.solution.as_str())), ("probe:", exercise.probe.as_deref())] {
-            let Some((why, help)) = text.and_then(super::hostile::refusal) else { continue };
+            let Some(hostile) = text.and_then(super::hostile::refusal) else { continue };
+            let (why, help) = hostile.words();
             // Point at the line that gives it, or at the step.
             let block = source.get(step.span.range()).unwrap_or("");
             let at = block.find(word).map_or(step.span.range(), |i| step.span.start + i..step.span.start + i + word.len());
-            diags.warn(at, note(&format!("the {}: {why}", word.trim_end_matches(':'))), help);
+            diags.warn(at, note(&crate::t!("hostile-in", line = word.trim_end_matches(':'), why = why)), help);
         }
     }
 }

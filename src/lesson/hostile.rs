@@ -10,8 +10,37 @@ static TRIGGERS: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::Laz
     aho_corasick::AhoCorasick::new(["kill", "mount", "rm", "reboot", "poweroff", "halt", "shutdown", "init"]).expect("fixed patterns build")
 });
 
-/// Why `command` is worth a warning, with a help line; `None` when it is fine.
-pub fn refusal(command: &str) -> Option<(&'static str, &'static str)> {
+/// What a command would do to the machine, were it not in the lab.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hostile {
+    /// `kill -1`: every process it can reach.
+    KillAll,
+    /// `mount … /`.
+    MountRoot,
+    /// `umount /`.
+    UmountRoot,
+    /// `rm -r /`.
+    RemoveRoot,
+    /// `reboot` and its kin.
+    StopMachine,
+}
+
+impl Hostile {
+    /// Why it is worth a warning, and the help line, in words.
+    pub fn words(self) -> (String, String) {
+        use crate::t;
+        match self {
+            Hostile::KillAll => (t!("hostile-kill"), t!("hostile-kill-help")),
+            Hostile::MountRoot => (t!("hostile-mount"), t!("hostile-mount-help")),
+            Hostile::UmountRoot => (t!("hostile-umount"), t!("hostile-umount-help")),
+            Hostile::RemoveRoot => (t!("hostile-rm"), t!("hostile-rm-help")),
+            Hostile::StopMachine => (t!("hostile-reboot"), t!("hostile-reboot-help")),
+        }
+    }
+}
+
+/// Why `command` is worth a warning; `None` when it is fine.
+pub fn refusal(command: &str) -> Option<Hostile> {
     if !TRIGGERS.is_match(command) {
         return None;
     }
@@ -29,19 +58,19 @@ pub fn refusal(command: &str) -> Option<(&'static str, &'static str)> {
             // `kill -9 -1`, `kill -KILL -1`, `kill -s KILL -1`, `kill -- -1`:
             // every process the caller may signal.
             "kill" if args.iter().skip(1).any(|a| *a == "-1") || args.contains(&"--") && args.last() == Some(&"-1") => {
-                return Some(("this command would signal every process it can reach (kill -1)", "signal one process, e.g. `kill $NSLAB_PID_BOX`"));
+                return Some(Hostile::KillAll);
             }
             "mount" if operands().next_back().is_some_and(is_root) => {
-                return Some(("this command would mount over `/`", "mount somewhere below the run folder, e.g. `$NSLAB_RUN_DIR/mnt`"));
+                return Some(Hostile::MountRoot);
             }
             "umount" if operands().any(is_root) => {
-                return Some(("this command would unmount `/`", "unmount only what the lesson mounted"));
+                return Some(Hostile::UmountRoot);
             }
             "rm" if args.iter().any(|a| a.starts_with('-') && a.contains('r')) && operands().any(|o| is_root(o) || is_root(o.trim_end_matches('*'))) => {
-                return Some(("this command would delete the whole file system", "delete only what the lesson made"));
+                return Some(Hostile::RemoveRoot);
             }
             "reboot" | "poweroff" | "halt" | "shutdown" | "init" | "telinit" => {
-                return Some(("this command would stop or restart the machine", "leave the machine running"));
+                return Some(Hostile::StopMachine);
             }
             _ => {}
         }

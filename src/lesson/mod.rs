@@ -48,10 +48,10 @@ pub fn check_file(path: &Path) -> Result<Lesson, Vec<Diagnostic>> {
     let fail = |message: String| Err(vec![Diagnostic::whole_file(path, message)]);
     let meta = match std::fs::metadata(path) {
         Ok(m) => m,
-        Err(e) => return fail(format!("cannot read the file: {e}")),
+        Err(e) => return fail(crate::t!("lesson-unreadable", error = e.to_string())),
     };
     if meta.is_dir() {
-        return fail("is a directory, not a lesson file".to_string());
+        return fail(crate::t!("lesson-is-dir"));
     }
     if meta.len() > MAX_LESSON_BYTES {
         return Err(vec![too_big(path, meta.len())]);
@@ -59,7 +59,7 @@ pub fn check_file(path: &Path) -> Result<Lesson, Vec<Diagnostic>> {
     let mut bytes = Vec::with_capacity(meta.len() as usize);
     let read = File::open(path).and_then(|f| f.take(MAX_LESSON_BYTES + 1).read_to_end(&mut bytes));
     if let Err(e) = read {
-        return fail(format!("cannot read the file: {e}"));
+        return fail(crate::t!("lesson-unreadable", error = e.to_string()));
     }
     parse_bytes(&bytes, path)
 }
