@@ -851,18 +851,18 @@ pub fn reset(args: &crate::cli::ResetArgs) -> Result<Exit, CmdError> {
     let id = args.lesson.as_deref().map(|id| crate::catalog::find(&builtin, id).map_or(id.to_string(), |l| l.meta.id.clone()));
     if let Some(id) = &id {
         if crate::catalog::find(&builtin, id).is_none() && progress.get(id).is_none() {
-            eprintln!("nslab reset: no lesson has the id {id:?} (`nslab list` shows them)");
+            eprintln!("nslab reset: {}", crate::t!("reset-no-such", id = format!("{id:?}")));
             return Ok(Exit::Invalid);
         }
     } else if !args.yes {
-        match crate::ui::confirm("Forget your progress in every lesson?") {
+        match crate::ui::confirm(&crate::t!("reset-question")) {
             Some(true) => {}
             Some(false) => {
-                println!("kept your progress");
+                println!("{}", crate::t!("reset-kept"));
                 return Ok(Exit::Ok);
             }
             None => {
-                eprintln!("nslab reset: no terminal to ask on; `nslab reset --yes` forgets your progress in every lesson");
+                eprintln!("nslab reset: {}", crate::t!("reset-no-terminal"));
                 return Ok(Exit::Invalid);
             }
         }
@@ -870,9 +870,9 @@ pub fn reset(args: &crate::cli::ResetArgs) -> Result<Exit, CmdError> {
     let had = progress.reset(id.as_deref());
     progress.save().map_err(CmdError::Output)?;
     match (&args.lesson, had) {
-        (Some(l), true) => println!("forgot your progress in {l}"),
-        (Some(l), false) => println!("no progress recorded for {l}"),
-        (None, _) => println!("forgot your progress in every lesson"),
+        (Some(l), true) => println!("{}", crate::t!("reset-forgot", id = l.as_str())),
+        (Some(l), false) => println!("{}", crate::t!("reset-nothing", id = l.as_str())),
+        (None, _) => println!("{}", crate::t!("reset-forgot-all")),
     }
     Ok(Exit::Ok)
 }
@@ -933,12 +933,12 @@ pub fn new_lesson(args: &crate::cli::NewArgs) -> Result<Exit, CmdError> {
     };
     let path = if args.lang == Some(crate::catalog::Lang::Zh) {
         let (path, zh) = crate::lesson::new_lesson_zh(&args.name, &args.dir).map_err(error)?;
-        println!("wrote {}, its Chinese translation — `nslab check` keeps their steps the same", zh.display());
+        println!("{}", crate::t!("new-wrote-zh", path = zh.display().to_string()));
         path
     } else {
         crate::lesson::new_lesson(&args.name, &args.dir).map_err(error)?
     };
-    println!("wrote {} — check it with `nslab check {}`, run it with `nslab run {}`", path.display(), path.display(), path.display());
+    println!("{}", crate::t!("new-wrote", path = path.display().to_string()));
     Ok(Exit::Ok)
 }
 
@@ -1077,8 +1077,8 @@ pub fn serve(args: &crate::cli::ServeArgs) -> Result<Exit, CmdError> {
         max_connections: args.max_connections.max(1),
     };
     let announce = |url: &str| {
-        println!("nslab serve: the book is live at {url}");
-        println!("  only this machine can reach it, and only with the token; Ctrl-C stops it and tears every lab down");
+        println!("nslab serve: {}", crate::t!("serve-live-at", url = url));
+        println!("  {}", crate::t!("serve-only-here"));
         let _ = std::io::stdout().flush();
     };
     match serve::serve(&opts, announce) {

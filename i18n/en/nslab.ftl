@@ -636,3 +636,23 @@ check-id-taken = lesson id `{ $id }` is also used by { $path }
 check-id-taken-help = lesson ids must be unique
 lesson-unreadable = cannot read the file: { $error }
 lesson-is-dir = is a directory, not a lesson file
+
+## The plain prompts of a terminal without the full face (src/run/term.rs, src/run/face.rs)
+
+plain-keys-exercise = [Enter] open the shell  [s] skip  [h] hint  [q] quit
+plain-keys-step = [Enter] run  [s] skip  [h] hint  [q] quit
+plain-keys-failed-exercise = [r] try again  [h] next hint  [v] view the solution  [Enter] continue  [q] quit
+plain-keys-failed = [r] retry  [Enter] continue  [h] hint  [q] quit
+plain-keys-unmet = [Enter] run { $setup } now  [s] skip { $step }  [q] quit
+reset-no-such = no lesson has the id { $id } (`nslab list` shows them)
+reset-question = Forget your progress in every lesson?
+reset-kept = kept your progress
+reset-no-terminal = no terminal to ask on; `nslab reset --yes` forgets your progress in every lesson
+reset-forgot = forgot your progress in { $id }
+reset-nothing = no progress recorded for { $id }
+reset-forgot-all = forgot your progress in every lesson
+confirm-keys = [y/N]
+new-wrote-zh = wrote { $path }, its Chinese translation — `nslab check` keeps their steps the same
+new-wrote = wrote { $path } — check it with `nslab check { $path }`, run it with `nslab run { $path }`
+serve-live-at = the book is live at { $url }
+serve-only-here = only this machine can reach it, and only with the token; Ctrl-C stops it and tears every lab down

@@ -625,3 +625,23 @@ check-id-taken = 课程 id `{ $id }` 也被 { $path } 用了
 check-id-taken-help = 课程 id 必须各不相同
 lesson-unreadable = 无法读取文件：{ $error }
 lesson-is-dir = 是一个目录，不是课程文件
+
+## 没有完整界面时的简单提示（src/run/term.rs、src/run/face.rs）
+
+plain-keys-exercise = [Enter] 打开 shell  [s] 跳过  [h] 提示  [q] 退出
+plain-keys-step = [Enter] 运行  [s] 跳过  [h] 提示  [q] 退出
+plain-keys-failed-exercise = [r] 再试一次  [h] 下一条提示  [v] 查看参考答案  [Enter] 继续  [q] 退出
+plain-keys-failed = [r] 重试  [Enter] 继续  [h] 提示  [q] 退出
+plain-keys-unmet = [Enter] 现在运行 { $setup }  [s] 跳过 { $step }  [q] 退出
+reset-no-such = 没有 id 为 { $id } 的课程（`nslab list` 会列出它们）
+reset-question = 忘掉你在每一课的进度？
+reset-kept = 保留了你的进度
+reset-no-terminal = 没有可以提问的终端；`nslab reset --yes` 会忘掉你在每一课的进度
+reset-forgot = 忘掉了你在 { $id } 的进度
+reset-nothing = { $id } 没有记录任何进度
+reset-forgot-all = 忘掉了你在每一课的进度
+confirm-keys = [y/N]
+new-wrote-zh = 已写入 { $path }，它的中文译文 —— `nslab check` 会让两者的步骤保持一致
+new-wrote = 已写入 { $path } —— 用 `nslab check { $path }` 检查，用 `nslab run { $path }` 运行
+serve-live-at = 书已上线，地址 { $url }
+serve-only-here = 只有这台机器、且只有带令牌才能访问；Ctrl-C 停止它并拆掉所有实验环境

@@ -61,7 +61,7 @@ impl<W: Write> Face for Terminal<W> {
 
     fn unmet(&mut self, lesson: &Lesson, step: &Step, why: &SkipReason) -> Decision {
         let SkipReason::Needs { step: setup, .. } = why else { return Decision::Skip };
-        let text = format!("  {why}.\n  [Enter] run {setup} now  [s] skip {}  [q] quit ", step.id);
+        let text = format!("  {why}.\n  {} ", crate::t!("plain-keys-unmet", setup = setup.as_str(), step = step.id.as_str()));
         let _ = lesson;
         match term::ask(&text) {
             term::Choice::Run => Decision::Run,

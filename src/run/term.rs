@@ -98,14 +98,14 @@ pub fn before_step(lesson: &Lesson, step: &Step, color: bool) -> Choice {
     }
     let keys = match &step.exercise {
         Some(ex) => {
-            let goal = Style::new().bold().force_styling(color).apply_to(format!("  Your turn: {}", ex.goal));
+            let goal = Style::new().bold().force_styling(color).apply_to(format!("  {}", crate::t!("card-goal", goal = ex.goal.as_str())));
             let _ = term.write_line(&goal.to_string());
-            let _ = term.write_line("  nslab opens a shell in the lab; reach the goal, type `check` there, and leave it (exit) to go on.");
-            "  [Enter] open the shell  [s] skip  [h] hint  [q] quit "
+            let _ = term.write_line(&format!("  {}", crate::t!("card-exercise")));
+            format!("  {} ", crate::t!("plain-keys-exercise"))
         }
-        None => "  [Enter] run  [s] skip  [h] hint  [q] quit ",
+        None => format!("  {} ", crate::t!("plain-keys-step")),
     };
-    match prompt(&term, &step.hints, None, color, keys) {
+    match prompt(&term, &step.hints, None, color, &keys) {
         Pressed::Enter | Pressed::Retry => Choice::Run,
         Pressed::Skip => Choice::Skip,
         Pressed::Quit => Choice::Quit,
@@ -118,10 +118,10 @@ pub fn before_step(lesson: &Lesson, step: &Step, color: bool) -> Choice {
 pub fn after_failure(step: &Step, hints: &[String], color: bool) -> Choice {
     let term = Term::stdout();
     let (keys, solution) = match &step.exercise {
-        Some(ex) => ("  [r] try again  [h] next hint  [v] view the solution  [Enter] continue  [q] quit ", Some(ex.solution.as_str())),
-        None => ("  [r] retry  [Enter] continue  [h] hint  [q] quit ", None),
+        Some(ex) => (format!("  {} ", crate::t!("plain-keys-failed-exercise")), Some(ex.solution.as_str())),
+        None => (format!("  {} ", crate::t!("plain-keys-failed")), None),
     };
-    match prompt(&term, hints, solution, color, keys) {
+    match prompt(&term, hints, solution, color, &keys) {
         Pressed::Retry => Choice::Run,
         Pressed::Enter | Pressed::Skip => Choice::Skip,
         Pressed::Quit => Choice::Quit,
@@ -152,14 +152,14 @@ fn prompt(term: &Term, all_hints: &[String], solution: Option<&str>, color: bool
             Ok(Key::Char('q' | 'Q')) | Ok(Key::Escape) | Err(_) => return Pressed::Quit,
             Ok(Key::Char('h' | 'H')) => {
                 let text = match hints.next() {
-                    Some(h) => format!("  hint: {h}"),
-                    None if all_hints.is_empty() => "  (this step has no hint)".to_string(),
-                    None => "  (no more hints)".to_string(),
+                    Some(h) => format!("  {}", crate::i18n::labelled(&crate::t!("hint-label"), h)),
+                    None if all_hints.is_empty() => format!("  {}", crate::t!("hint-none")),
+                    None => format!("  {}", crate::t!("hint-no-more")),
                 };
                 let _ = term.write_line(&Style::new().yellow().force_styling(color).apply_to(text).to_string());
             }
             Ok(Key::Char('v' | 'V')) if solution.is_some() => {
-                let _ = term.write_line("  the reference solution:");
+                let _ = term.write_line(&format!("  {}", crate::t!("solution-label")));
                 for line in solution.unwrap_or("").lines() {
                     let _ = term.write_line(&format!("    {}", Style::new().cyan().force_styling(color).apply_to(line)));
                 }

@@ -36,7 +36,7 @@ pub fn confirm(question: &str) -> Option<bool> {
         return None;
     }
     let term = console::Term::stderr();
-    let _ = term.write_str(&format!("{question} [y/N] "));
+    let _ = term.write_str(&format!("{question} {} ", crate::t!("confirm-keys")));
     let answer = term.read_line().ok()?;
-    Some(matches!(answer.trim(), "y" | "Y" | "yes" | "Yes" | "YES"))
+    Some(matches!(answer.trim(), "y" | "Y" | "yes" | "Yes" | "YES" | "是"))
 }
