@@ -96,42 +96,88 @@ pub fn source(lang: Lang) -> &'static str {
     }
 }
 
-/// Parses a catalogue into a bundle; a message that does not parse is left
-/// out (and so falls back), and the catalogue tests fail on it.
-fn bundle(lang: Lang) -> FluentBundle<FluentResource> {
-    let id: unic_langid::LanguageIdentifier = match lang {
-        Lang::En => "en",
-        Lang::Zh => "zh",
-    }
-    .parse()
-    .unwrap_or_default();
-    let resource = FluentResource::try_new(source(lang).to_string()).unwrap_or_else(|(partial, _)| partial);
-    let mut bundle = FluentBundle::new_concurrent(vec![id]);
-    bundle.set_use_isolating(false);
-    // Two messages with one id: the first stays.
-    let _ = bundle.add_resource(resource);
-    bundle
+/// One language's catalogue, parsed a message at a time: a run asks for a
+/// few dozen of its hundreds of messages, and a whole parsed catalogue costs
+/// megabytes (the reliability test bounds nslab's memory).
+struct Catalogue {
+    /// Where each message's text is in the catalogue, by id.
+    index: std::collections::HashMap<&'static str, std::ops::Range<usize>>,
+    /// The messages parsed so far, and their ids.
+    bundle: std::sync::Mutex<(FluentBundle<FluentResource>, std::collections::HashSet<&'static str>)>,
+    source: &'static str,
 }
 
-fn bundle_of(lang: Lang) -> &'static FluentBundle<FluentResource> {
-    static EN: OnceLock<FluentBundle<FluentResource>> = OnceLock::new();
-    static ZH: OnceLock<FluentBundle<FluentResource>> = OnceLock::new();
+/// Where each message of `ftl` starts and ends: an entry starts at a line
+/// beginning with its id and `=`, and runs to the next entry or comment at
+/// the start of a line (a select's closing `}` at the start of a line belongs
+/// to it).
+fn message_ranges(ftl: &str) -> std::collections::HashMap<&str, std::ops::Range<usize>> {
+    let mut starts: Vec<(Option<&str>, usize)> = Vec::new();
+    let mut at = 0;
+    for line in ftl.split_inclusive('\n') {
+        let id = line.split_once(" =").map(|(id, _)| id).filter(|id| {
+            id.bytes().next().is_some_and(|b| b.is_ascii_lowercase()) && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        });
+        if id.is_some() || line.starts_with('#') {
+            starts.push((id, at));
+        }
+        at += line.len();
+    }
+    let mut out = std::collections::HashMap::new();
+    for (i, (id, start)) in starts.iter().enumerate() {
+        if let Some(id) = id {
+            let end = starts.get(i + 1).map_or(ftl.len(), |(_, s)| *s);
+            out.insert(*id, *start..end);
+        }
+    }
+    out
+}
+
+impl Catalogue {
+    fn new(lang: Lang) -> Catalogue {
+        let id: unic_langid::LanguageIdentifier = match lang {
+            Lang::En => "en",
+            Lang::Zh => "zh",
+        }
+        .parse()
+        .unwrap_or_default();
+        let mut bundle = FluentBundle::new_concurrent(vec![id]);
+        bundle.set_use_isolating(false);
+        let source = source(lang);
+        Catalogue { index: message_ranges(source), bundle: std::sync::Mutex::new((bundle, std::collections::HashSet::new())), source }
+    }
+
+    /// The message `id` formatted, or `None` when this catalogue lacks it (or
+    /// it does not parse or format: the catalogue tests fail on that).
+    fn format(&self, id: &str, args: Option<&FluentArgs>) -> Option<String> {
+        let (&key, range) = self.index.get_key_value(id)?;
+        let mut guard = self.bundle.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (bundle, loaded) = &mut *guard;
+        if !loaded.contains(key) {
+            let resource = FluentResource::try_new(self.source[range.clone()].to_string()).ok()?;
+            bundle.add_resource(resource).ok()?;
+            loaded.insert(key);
+        }
+        let pattern = bundle.get_message(id)?.value()?;
+        let mut errors = Vec::new();
+        let text = bundle.format_pattern(pattern, args, &mut errors);
+        errors.is_empty().then(|| text.into_owned())
+    }
+}
+
+fn catalogue(lang: Lang) -> &'static Catalogue {
+    static EN: OnceLock<Catalogue> = OnceLock::new();
+    static ZH: OnceLock<Catalogue> = OnceLock::new();
     match lang {
-        Lang::En => EN.get_or_init(|| bundle(Lang::En)),
-        Lang::Zh => ZH.get_or_init(|| bundle(Lang::Zh)),
+        Lang::En => EN.get_or_init(|| Catalogue::new(Lang::En)),
+        Lang::Zh => ZH.get_or_init(|| Catalogue::new(Lang::Zh)),
     }
 }
 
 /// The message `id` in `lang`, or `None` when its catalogue lacks it.
 pub fn lookup(lang: Lang, id: &str, args: Option<&FluentArgs>) -> Option<String> {
-    let bundle = bundle_of(lang);
-    let pattern = bundle.get_message(id)?.value()?;
-    let mut errors = Vec::new();
-    let text = bundle.format_pattern(pattern, args, &mut errors);
-    if !errors.is_empty() {
-        return None;
-    }
-    Some(if lang == Lang::Zh { spaced(&text) } else { text.into_owned() })
+    let text = catalogue(lang).format(id, args)?;
+    Some(if lang == Lang::Zh { spaced(&text) } else { text })
 }
 
 /// A Chinese ideograph (the unified blocks), beside which Latin words take a space.
@@ -261,6 +307,29 @@ mod tests {
         for id in ids(ZH_FTL) {
             assert!(en.contains(&id), "zh has {id}, which en lacks");
             assert!(zh_vars[&id].is_subset(&en_vars[&id]), "zh {id} uses {:?}, en only {:?}", zh_vars[&id], en_vars[&id]);
+        }
+    }
+
+    /// Messages are parsed one at a time: each one's slice of the catalogue
+    /// parses alone, holds just that message, and every message is found.
+    #[test]
+    fn each_message_parses_alone() {
+        for lang in [Lang::En, Lang::Zh] {
+            let ranges = message_ranges(source(lang));
+            let ids = ids(source(lang));
+            assert_eq!(ranges.len(), ids.len(), "{lang:?}");
+            for id in &ids {
+                let text = &source(lang)[ranges[id.as_str()].clone()];
+                let resource = FluentResource::try_new(text.to_string()).unwrap_or_else(|(_, e)| panic!("{lang:?} {id}: {e:?}\n{text}"));
+                let found: Vec<String> = resource
+                    .entries()
+                    .filter_map(|e| match e {
+                        fluent_syntax::ast::Entry::Message(m) => Some(m.id.name.to_string()),
+                        _ => None,
+                    })
+                    .collect();
+                assert_eq!(found, [id.clone()], "{lang:?}: {text:?}");
+            }
         }
     }
 
