@@ -471,10 +471,10 @@ impl Subject {
 }
 
 impl fmt::Display for Subject {
-    /// Writes the subject in lesson syntax (`host`, `box`, `@old`).
+    /// Writes the subject in lesson syntax (`lab`, `box`, `@old`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Subject::Host => f.write_str("host"),
+            Subject::Host => f.write_str("lab"),
             Subject::Shell => f.write_str("shell"),
             Subject::Process(n) | Subject::Pin(n) => f.write_str(n),
             Subject::Capture(n) => write!(f, "@{n}"),
