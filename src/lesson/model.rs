@@ -255,6 +255,10 @@ pub struct Step {
     /// How long the action may take (`timeout:`).
     #[serde(serialize_with = "serialize_millis")]
     pub timeout: Option<Duration>,
+    /// Programs the step runs that a machine may lack (`needs: nft`): where
+    /// one is not on the lab's PATH, the step is skipped with the reason.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub needs: Vec<String>,
     /// Text fed to a command's standard input; `None` means `/dev/null`.
     pub stdin: Option<String>,
     /// Goal and solution, for exercises.

@@ -12,9 +12,9 @@ use super::syntax::{FastSet, InlineVec, TrimWs, Words, closest, is_ascii_space, 
 use crate::ns::{KindSet, NsKind};
 
 /// Every word a step line may start with.
-const LINE_WORDS: [&str; 18] = [
+const LINE_WORDS: [&str; 19] = [
     "id", "title", "start", "run", "unshare", "pin", "unpin", "stop", "lsns", "save", "expect", "hint", "timeout", "stdin", "goal", "solution", "creates",
-    "probe",
+    "probe", "needs",
 ];
 
 /// The words that may follow `SUBJ KIND` (or `@cap`) in an expectation.
@@ -88,6 +88,8 @@ pub(crate) struct StepDraft {
     pub expectation_lines: usize,
     pub hints: Vec<String>,
     pub timeout: Option<Duration>,
+    /// Programs the step needs (`needs:`).
+    pub needs: Vec<String>,
     pub stdin: Option<(String, Range<usize>)>,
     pub goal: Option<String>,
     pub solution: Option<String>,
@@ -134,6 +136,7 @@ pub(crate) fn parse(block: &Block, regexes: &mut FastSet<String>, diags: &mut Di
         expectation_lines: 0,
         hints: Vec::new(),
         timeout: None,
+        needs: Vec::new(),
         stdin: None,
         goal: None,
         solution: None,
@@ -241,6 +244,26 @@ pub(crate) fn parse(block: &Block, regexes: &mut FastSet<String>, diags: &mut Di
                     }
                 }
             }
+            "needs" => {
+                if let Some((value, at)) = line.value() {
+                    if !step.needs.is_empty() {
+                        diags.error(range, "`needs:` is given twice in this step");
+                    } else {
+                        for program in value.split(',').map(str::trim) {
+                            if is_program_name(program) {
+                                step.needs.push(program.to_string());
+                            } else {
+                                diags.error_help(
+                                    at..at + value.len(),
+                                    format!("invalid program name `{program}` in `needs:`"),
+                                    "name programs the step runs, separated by commas, e.g. `needs: nft`",
+                                );
+                                break;
+                            }
+                        }
+                    }
+                }
+            }
             "stdin" => {
                 if let Some((value, _)) = line.value_or_empty() {
                     if step.stdin.is_some() {
@@ -315,7 +338,7 @@ pub(crate) fn parse(block: &Block, regexes: &mut FastSet<String>, diags: &mut Di
                 let help = match closest(word, &LINE_WORDS) {
                     Some(w) => format!("did you mean `{w}`?"),
                     None => "a step line is an action (start, run, run in, unshare, pin, unpin, stop, lsns), \
-                             `save`, `expect:`, `id:`, `title:`, `hint:`, `timeout:` or `stdin:`"
+                             `save`, `expect:`, `id:`, `title:`, `hint:`, `timeout:`, `stdin:` or `needs:`"
                         .to_string(),
                 };
                 let end = if word.is_empty() { range.end } else { at + word.len() };
@@ -714,6 +737,12 @@ fn capture(word: &str, at: usize, diags: &mut Diagnostics) -> Option<String> {
 }
 
 /// Parses `5s` or `500ms`.
+/// A program's name as `needs:` takes it: a file name to look up on the
+/// lab's PATH (letters, digits, `.`, `_`, `+`, `-`; not starting with `.` or `-`).
+fn is_program_name(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 64 && !s.starts_with(['.', '-']) && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'+' | b'-'))
+}
+
 fn parse_timeout(s: &str) -> Option<Duration> {
     let (digits, millis) = match s.strip_suffix("ms") {
         Some(d) => (d, true),
