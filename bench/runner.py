@@ -11,7 +11,8 @@ For the shipped lessons (or the files given), it
    -i -n -C -p -f --mount-proc`, a tmpfs on /run), `unshare --fork
    --kill-child … sleep infinity &` for `start`, `nsenter -t PID -a` for `run
    in`, `unshare` for `unshare`, `mount --bind /proc/PID/ns/KIND FILE` for
-   `pin`, `umount`, `kill`, `lsns`; and, as nslab does, reads every known
+   `pin`, `umount`, `kill`, `lsns`, with the files the lesson carries put
+   in the run folder; and, as nslab does, reads every known
    process's /proc/PID/ns before and after each step, and runs `lsns -J`
    after a step whose expectations need the listing;
 3. times the two alternately, RUNS times each, and prints the medians and
@@ -49,10 +50,14 @@ def observe(names):
 
 
 def script_for(lesson):
-    out = ["set -u", "mount -t tmpfs tmpfs /run", "mkdir -p /run/nslab", "cd /run/nslab"]
+    out = ["set -u", "mount -t tmpfs tmpfs /run", "mkdir -p /run/nslab", "cd /run/nslab", "export NSLAB_RUN_DIR=/run/nslab"]
     names = set()
     for step in lesson["steps"]:
         action = step["action"]["value"]
+        # Files the lesson carries go in the run folder first, as nslab puts them.
+        for f in step.get("files", []):
+            text = f["text"] if f["text"].endswith("\n") else f["text"] + "\n"
+            out.append(f"cat > {shlex.quote(f['name'])} <<'NSLAB_BENCH_EOF'\n{text}NSLAB_BENCH_EOF")
         out.append(observe(names))
         t = action["type"]
         if t == "start":
@@ -131,6 +136,17 @@ def main():
         print(f"util-linux shell:       median {t:8.1f} ms")
         print(f"ratio nslab/shell:      {o / t:.2f}")
         print(f"nslab overhead per step: median {statistics.median(overheads) / 1000:.2f} ms, p90 {p90 / 1000:.2f} ms ({len(overheads)} steps)")
+        if os.environ.get("PER_LESSON"):
+            # Each lesson on its own, to find where the two differ.
+            print(f"{'lesson':<12} {'nslab':>9} {'shell':>9} {'ratio':>6}")
+            for lesson, script in zip(lessons, scripts):
+                wrapped = ["unshare", "-m", "-u", "-i", "-n", "-C", "-p", "-f", "--mount-proc", "--propagation", "private", "bash", script]
+                ours, theirs = [], []
+                for _ in range(RUNS):
+                    ours.append(timed([NSLAB, "run", "--yes", "--format", "json", lesson["source_path"]]))
+                    theirs.append(timed(wrapped))
+                o, t = statistics.median(ours), statistics.median(theirs)
+                print(f"{lesson['meta']['id']:<12} {o:7.1f}ms {t:7.1f}ms {o / t:6.2f}")
 
 
 if __name__ == "__main__":

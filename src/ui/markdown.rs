@@ -219,7 +219,12 @@ impl Renderer {
                     self.push_text(text.trim_end_matches('\n'));
                 }
             }
-            Event::SoftBreak => self.inline.push(' '),
+            // A line break in the source is a space between words, but
+            // nothing between two wide (CJK) characters: Chinese has no
+            // spaces, and a wrapped Chinese paragraph would get one at each
+            // break (CSS Text 3's segment break rule).
+            Event::SoftBreak if !(ends_wide(&self.inline) && starts_wide(next)) => self.inline.push(' '),
+            Event::SoftBreak => {}
             Event::HardBreak => self.inline.push('\n'),
             Event::Rule => {
                 self.flush_paragraph();
@@ -624,10 +629,35 @@ fn strip_tags(html: &str) -> String {
     out
 }
 
+fn is_wide(c: char) -> bool {
+    unicode_width::UnicodeWidthChar::width(c).unwrap_or(0) > 1
+}
+
+/// True when the visible text so far ends with a wide character (styles'
+/// escape codes aside).
+fn ends_wide(inline: &str) -> bool {
+    console::strip_ansi_codes(inline).chars().next_back().is_some_and(is_wide)
+}
+
+/// True when the next event is text or code that starts with a wide character.
+fn starts_wide(next: Option<&Event>) -> bool {
+    match next {
+        Some(Event::Text(t) | Event::Code(t)) => t.chars().next().is_some_and(is_wide),
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use unicode_width::UnicodeWidthStr;
+
+    #[test]
+    fn a_line_break_between_chinese_characters_is_no_space() {
+        assert_eq!(plain("此后两者\n互不相干，\nand then\nwords", 80), "此后两者互不相干， and then words\n");
+        // Between a wide character and a word, the break is still a space.
+        assert_eq!(plain("命名空间\nnamespace", 80), "命名空间 namespace\n");
+    }
 
     fn plain(md: &str, width: usize) -> String {
         render(md, width, false)
