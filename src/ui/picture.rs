@@ -157,7 +157,7 @@ pub fn render(holders: &[Holder], look: Look) -> String {
     let grid_w = name_w + cell_w.iter().map(|w| w + 1).sum::<usize>();
     let mut out = String::new();
     if look.legend {
-        let legend = "Who is in which namespace: · is the lab's own; A, B… are other namespaces, one letter each, \
+        let legend = "Who is in which namespace: · is the lab's own namespace; A, B… are other namespaces, one letter each, \
                       so the same letter means the same namespace; * marks what this step changed; a pin holds a namespace \
                       without a process.";
         for line in textwrap::wrap(legend, crate::ui::markdown::wrap_options("", look.width.max(20))) {
