@@ -461,6 +461,21 @@ mod step_needs {
     }
 
     #[test]
+    fn a_script_on_a_shells_stdin_is_read_for_programs_too() {
+        let step = |run: &str| format!("```nslab\nid: nat\nneeds: nft\nstdin:\n| nft -f rules.nft\n| nstat -asz\nrun: {run}\nexpect: status 0\n```\n");
+        let script = lesson(&step("sh -e")).unwrap();
+        let programs = nslab::lesson::tools::programs(&script);
+        assert!(programs.contains_key("nft") && programs.contains_key("nstat"), "{programs:?}");
+        let needed = nslab::lesson::tools::needed(&script);
+        assert!(needed.contains_key("nstat") && !needed.contains_key("nft"), "{needed:?}");
+        // Text on the stdin of a program that is not a shell is data, not commands.
+        let data = lesson(&step("cat")).unwrap();
+        assert!(!nslab::lesson::tools::programs(&data).contains_key("nstat"));
+        let with_c = lesson(&step("sh -c 'echo hi'")).unwrap();
+        assert!(!nslab::lesson::tools::programs(&with_c).contains_key("nstat"));
+    }
+
+    #[test]
     fn only_a_step_that_has_it_changes_its_fingerprint() {
         let with = lesson(NAT).unwrap();
         let without = lesson(&NAT.replace("needs: nft, ip\n", "")).unwrap();

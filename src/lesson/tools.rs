@@ -49,12 +49,24 @@ pub fn needed(lesson: &Lesson) -> Uses {
     uses
 }
 
+/// True when `command` is a shell reading its script from stdin (`sh`,
+/// `sh -e`, `bash -eu` …: a shell with options only).
+fn reads_script(command: &str) -> bool {
+    let mut words = command.split_whitespace();
+    let shell = words.next().map(|w| w.rsplit('/').next().unwrap_or(w));
+    matches!(shell, Some("sh" | "bash" | "dash" | "zsh")) && words.all(|w| w.starts_with('-') && w != "-c")
+}
+
 fn calls(lesson: &Lesson, counts: impl Fn(&super::Step) -> bool) -> Uses {
     let mut uses = Uses::new();
     for step in lesson.steps.iter().filter(|s| counts(s)) {
         let mut texts: Vec<&str> = Vec::new();
         if let Action::Run { command, .. } | Action::Unshare { command, .. } = &step.action.value {
             texts.push(command);
+            // `run: sh -e` with a `stdin:` script: the script is the commands.
+            if let Some(script) = step.stdin.as_deref().filter(|_| reads_script(command)) {
+                texts.push(script);
+            }
         }
         if let Some(ex) = &step.exercise {
             texts.push(&ex.solution);
