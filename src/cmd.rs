@@ -1,5 +1,8 @@
-//! The engine's commands — `lsns`, `unshare`, `nsenter` — turned from parsed
-//! flags into engine calls. Each returns the exit code to use.
+//! Every subcommand, from parsed flags to the calls that do it: the engine's
+//! (`lsns`, `unshare`, `nsenter`), which return util-linux's exit status, and
+//! nslab's own (`run`, `list`, `reset`, `check`, `new`, `doctor`, `serve`,
+//! `mdbook`, …), which return an [`Exit`]. `main` turns either into the
+//! process's exit code; nothing here exits.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -433,3 +433,54 @@ fn killing_nslab_leaves_no_process_of_the_lab() {
         assert_eq!(after.trim(), "0", "{who:?}: processes of the lab were left behind:\n{text}");
     }
 }
+
+/// As root, the lab has a cgroup of its own: its memory is bounded as a
+/// whole (three processes of 400 MiB, each well within its own address
+/// space limit, cannot all live under the lab's 1 GiB), the kernel shows
+/// the lab's processes in it while the lesson runs, and it is gone after.
+/// Run in a pid, mount and cgroup namespace of the test's own.
+#[test]
+fn as_root_the_lab_has_a_cgroup_that_bounds_it_as_a_whole() {
+    if !require_root("as_root_the_lab_has_a_cgroup_that_bounds_it_as_a_whole") {
+        return;
+    }
+    let work = tempfile::Builder::new().prefix("nslab-cgroup-test-").tempdir().unwrap();
+    let w = work.path();
+    support::set_mode(w, 0o755);
+    std::fs::copy(support::nslab_path(), w.join("nslab")).unwrap();
+    let hog = "python3 -c \\\"b = b'x' * (400 << 20); import time; time.sleep(2)\\\"";
+    let lesson = format!(
+        "---\nid: together\ntitle: Together\n---\n\n```nslab\nrun: sleep 1; n=0; pids=; for i in 1 2 3; do sh -c \"{hog}\" & pids=\"$pids $!\"; done; \
+         for p in $pids; do wait $p || n=$((n+1)); done; echo killed=$n\nexpect: status 0\n```\n"
+    );
+    std::fs::write(w.join("together.md"), lesson).unwrap();
+    // While the step runs, the lab's init and its step are members of the
+    // lab's cgroups, which carry the limits (ours: the ones with members
+    // this pid namespace can see; other tests' labs may be beside them).
+    // A stale one, named for a worker that does not exist, is put beside
+    // them. Afterwards ours are gone, and the next lab sweeps the stale one.
+    let script = format!(
+        "cd {w} && (./nslab run --yes together.md > {w}/out.txt 2>&1 &) ; \
+         sleep 0.5; ours=; for d in $(find /sys/fs/cgroup -maxdepth 4 -type d -name 'nslab-lab-*'); do \
+           [ -n \"$(cat $d/cgroup.procs)\" ] || continue; ours=\"$ours $d\"; \
+           echo \"cgroup $(cat $d/memory.limit_in_bytes $d/memory.max $d/pids.max 2>/dev/null) members $(wc -l < $d/cgroup.procs)\"; \
+           mkdir $(dirname $d)/nslab-lab-999999-1; done; \
+         for i in $(seq 300); do grep -q 'together: ' {w}/out.txt 2>/dev/null && break; sleep 0.1; done; cat {w}/out.txt; \
+         echo left; for d in $ours; do ls -d $d 2>/dev/null; done; \
+         ./nslab run --yes together.md >/dev/null 2>&1; for d in $ours; do ls -d $(dirname $d)/nslab-lab-999999-1 2>/dev/null; done",
+        w = w.display()
+    );
+    let out = Command::new("unshare").args(["--pid", "--mount", "--cgroup", "--fork", "--mount-proc", "--", "sh", "-c", &script]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (during, after) = text.split_once("left\n").unwrap_or_else(|| panic!("{text}\n{}", String::from_utf8_lossy(&out.stderr)));
+    let cgroups: Vec<&str> = during.lines().filter(|l| l.starts_with("cgroup ")).collect();
+    assert!(!cgroups.is_empty(), "no cgroup of the lab's while it ran:\n{text}");
+    for line in &cgroups {
+        let members: u32 = line.rsplit(' ').next().unwrap_or("0").parse().unwrap_or(0);
+        assert!(members >= 2, "the lab's processes are not in its cgroup: {line}\n{text}");
+        assert!(line.contains("1073741824") || line.contains("512"), "no limit on the lab's cgroup: {line}");
+    }
+    let killed = during.lines().find_map(|l| l.trim().strip_prefix("│ killed=")).unwrap_or_else(|| panic!("no count of killed hogs:\n{text}"));
+    assert!(killed.parse::<u32>().unwrap_or(0) >= 1, "three hogs of 400 MiB all lived in a lab of 1 GiB:\n{text}");
+    assert_eq!(after.trim(), "", "the lab's cgroup, or the stale one, was left behind:\n{text}");
+}

@@ -1057,6 +1057,51 @@ fn the_token_redirect_stays_on_this_server_and_unknown_pages_get_the_books_404()
     server.stop();
 }
 
+#[test]
+fn the_books_files_are_served_from_inside_the_book_only() {
+    let _guard = serial();
+    let fixture = Fixture::with_fixture("pass.md");
+    let site = fixture.dir.path().join("site");
+    std::fs::write(site.join("style.css"), "body { color: red }").unwrap();
+    std::fs::write(site.join("a b.js"), "console.log(1)").unwrap();
+    std::fs::write(fixture.dir.path().join("secret.txt"), "secret").unwrap();
+    std::fs::create_dir(site.join("sub")).unwrap();
+    std::os::unix::fs::symlink(fixture.dir.path().join("secret.txt"), site.join("sub/link")).unwrap();
+    let server = fixture.server(&[]);
+    let with = |extra: &[(&str, &str)]| {
+        let mut h = vec![("X-Nslab-Token".to_string(), server.token.clone())];
+        h.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        h
+    };
+    let get = |method: &str, path: &str, extra: &[(&str, &str)]| http(server.port, method, path, &server.host(), &with(extra), b"");
+
+    let r = get("GET", "/style.css", &[]);
+    assert_eq!((r.status, r.header("content-type"), r.body.as_str()), (200, Some("text/css; charset=utf-8"), "body { color: red }"));
+    let r = get("GET", "/a%20b.js", &[]);
+    assert_eq!((r.status, r.body.as_str()), (200, "console.log(1)"));
+    assert!(r.header("content-type").unwrap().contains("javascript"), "{:?}", r.headers);
+    // Part of a file, as a browser asks for a font or a video.
+    let r = get("GET", "/style.css", &[("Range", "bytes=0-3")]);
+    assert_eq!((r.status, r.body.as_str()), (206, "body"));
+    // Nothing outside the book: not through `..`, escaped or not, nor through a link.
+    for path in ["/../secret.txt", "/%2e%2e/secret.txt", "/sub/link", "/sub/../../secret.txt"] {
+        let r = get("GET", path, &[]);
+        assert_eq!(r.status, 404, "{path}: {}", r.body);
+        assert!(!r.body.contains("secret"), "{path}: {}", r.body);
+    }
+    // A page is sent whole with the live script, whatever range is asked,
+    // and HEAD says the length of the page as sent, not of the file.
+    let page = get("GET", "/", &[]);
+    assert!(page.status == 200 && page.body.contains("/__nslab/live.js"), "{}", page.body);
+    assert_eq!(page.header("content-length").map(str::to_string), Some(page.body.len().to_string()));
+    let head = get("HEAD", "/", &[]);
+    assert_eq!(head.header("content-length"), page.header("content-length"));
+    let ranged = get("GET", "/index.html", &[("Range", "bytes=0-5")]);
+    assert_eq!((ranged.status, ranged.body.as_str()), (200, page.body.as_str()));
+    assert_eq!(get("POST", "/style.css", &[]).status, 405);
+    server.stop();
+}
+
 // ---- the live page: every click answered, honest marks (issue 17) ---------------------------
 
 /// A lesson for the live page's tests: a step that passes once and fails

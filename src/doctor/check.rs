@@ -33,6 +33,9 @@ pub enum SandboxPart {
     Session,
     /// Limits on the lab's processes and files.
     Limits,
+    /// A cgroup of the lab's own, bounding the whole lab's memory and
+    /// processes (root, or a delegated cgroup; not needed to run lessons).
+    Cgroup,
 }
 
 /// What trying one part of the sandbox showed: `Err((what failed, errno))`.
@@ -40,12 +43,16 @@ pub type PartResult = Result<(), (String, Option<i32>)>;
 
 impl SandboxPart {
     /// Every part, in the table's order.
-    pub const ALL: [SandboxPart; 4] = [SandboxPart::UserNs, SandboxPart::RootFs, SandboxPart::Session, SandboxPart::Limits];
+    pub const ALL: [SandboxPart; 5] = [SandboxPart::UserNs, SandboxPart::RootFs, SandboxPart::Session, SandboxPart::Limits, SandboxPart::Cgroup];
+
+    /// The parts every lab must have to run a lesson (not the cgroup: without
+    /// one, rlimits bound each process).
+    pub const NEEDED: [SandboxPart; 4] = [SandboxPart::UserNs, SandboxPart::RootFs, SandboxPart::Session, SandboxPart::Limits];
 }
 
 impl Capability {
     /// Every capability, in the order of the doctor's table (user namespace first).
-    pub const ALL: [Capability; 16] = [
+    pub const ALL: [Capability; 17] = [
         Capability::Namespace(NsKind::User),
         Capability::IdMaps,
         Capability::Namespace(NsKind::Cgroup),
@@ -62,6 +69,7 @@ impl Capability {
         Capability::Sandbox(SandboxPart::RootFs),
         Capability::Sandbox(SandboxPart::Session),
         Capability::Sandbox(SandboxPart::Limits),
+        Capability::Sandbox(SandboxPart::Cgroup),
     ];
 
     /// A short stable name, for JSON: `net`, `uid-gid-maps`, `mount-proc`.
@@ -76,6 +84,7 @@ impl Capability {
             Capability::Sandbox(SandboxPart::RootFs) => "sandbox-root-fs",
             Capability::Sandbox(SandboxPart::Session) => "sandbox-session",
             Capability::Sandbox(SandboxPart::Limits) => "sandbox-limits",
+            Capability::Sandbox(SandboxPart::Cgroup) => "sandbox-cgroup",
         }
     }
 
@@ -91,6 +100,7 @@ impl Capability {
             Capability::Sandbox(SandboxPart::RootFs) => "lab: its own root file system".into(),
             Capability::Sandbox(SandboxPart::Session) => "lab: new session, no fds".into(),
             Capability::Sandbox(SandboxPart::Limits) => "lab: limits".into(),
+            Capability::Sandbox(SandboxPart::Cgroup) => "lab: its own cgroup".into(),
         }
     }
 
@@ -176,6 +186,12 @@ pub enum Outcome {
     /// It was not tried.
     NotTried {
         /// Why not.
+        reason: String,
+    },
+    /// Tried, and not there, but nothing needs it: an optional part (the
+    /// lab's own cgroup, where rlimits stand in).
+    Absent {
+        /// Why it is not there, and what stands in for it.
         reason: String,
     },
 }

@@ -169,7 +169,7 @@ impl Probe {
         }
         needed.push(Capability::ReadNsLinks);
         // Every lesson runs in the sandbox.
-        needed.extend(SandboxPart::ALL.map(Capability::Sandbox));
+        needed.extend(SandboxPart::NEEDED.map(Capability::Sandbox));
         // A probe that did not start a lab (the library's `Probe::run`
         // alone) says nothing of the sandbox; the doctor always tries it.
         let sandbox_tried = self.checks.iter().any(|c| matches!(c.capability, Capability::Sandbox(_)) && !matches!(c.outcome, Outcome::NotTried { .. }));
@@ -179,7 +179,8 @@ impl Probe {
             }
             let Some(check) = self.check(capability, way) else { continue };
             match &check.outcome {
-                Outcome::Works => {}
+                // (Absent is only an optional part's, which no lesson needs.)
+                Outcome::Works | Outcome::Absent { .. } => {}
                 Outcome::Fails { explanation, error } => {
                     let why = explanation.as_ref().map_or(error, |e| &e.why);
                     return Verdict::Blocked { reason: format!("{} fails: {why}", check.name), fix: explanation.as_ref().map(|e| e.fix.clone()) };

@@ -102,6 +102,11 @@ impl Probe {
                         Outcome::Fails { error: "works as root, but the kernel refuses it to unprivileged users".into(), explanation: Some(explanation) }
                     }
                 },
+                // The lab's own cgroup is optional: without one, rlimits
+                // bound each process.
+                Err((error, _)) if *part == SandboxPart::Cgroup => Outcome::Absent {
+                    reason: format!("{error} (as root, or in a cgroup delegated to this user); rlimits bound each of the lab's processes instead"),
+                },
                 Err((error, errno)) => Outcome::Fails { error: error.clone(), explanation: explain(&settings, capability, way, *errno) },
             };
             if let Some(check) = self.checks.iter_mut().find(|c| c.capability == capability && c.way == way) {

@@ -101,6 +101,7 @@ impl Report {
                     Some(Outcome::Works) => p.green(&format!("{:<9}", "works")),
                     Some(Outcome::Fails { .. }) => p.red(&format!("{:<9}", "FAILS")),
                     Some(Outcome::NotTried { .. }) | None => p.dim(&format!("{:<9}", "not tried")),
+                    Some(Outcome::Absent { .. }) => p.dim(&format!("{:<9}", "none")),
                 };
                 line.push_str("  ");
                 line.push_str(&cell);
@@ -108,6 +109,11 @@ impl Report {
             let _ = writeln!(out, "{}", line.trim_end());
         }
 
+        for check in probe.checks.iter() {
+            if let Outcome::Absent { reason } = &check.outcome {
+                let _ = writeln!(out, "\n{} ({}): none: {reason}.", check.name, check.way.label());
+            }
+        }
         self.render_problems(&mut out, &p);
         self.render_lessons(&mut out, &p);
 

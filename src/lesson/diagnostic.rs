@@ -1,10 +1,13 @@
 //! Problems found in a lesson, and their rustc-like rendering:
-//! `file:line:col: error: message`, the source line, and a caret underneath.
+//! `file:line:col: error: message`, then the source line with a caret
+//! underneath and the help, drawn by `annotate-snippets`.
 
 use std::fmt::Write as _;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+use annotate_snippets::renderer::{AnsiColor, Effects};
+use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet as Source};
 use console::Style;
 use serde::Serialize;
 
@@ -181,7 +184,8 @@ fn place(path: &Path, index: &LineIndex<'_>, raw: RawDiagnostic) -> Diagnostic {
 }
 
 /// Replaces control characters (which could drive the terminal) with `�`, and
-/// tabs with a space so carets stay aligned.
+/// tabs with a space: for the lines written here (the first line and the
+/// help), not for the source line, which annotate-snippets shows itself.
 fn printable(s: &str) -> String {
     s.chars()
         .map(|c| match c {
@@ -194,12 +198,17 @@ fn printable(s: &str) -> String {
 
 /// Renders diagnostics like rustc, one blank line between them. With `colored`,
 /// ANSI colours are forced on; without, the text is plain.
+///
+/// The first line of each is ours, `file:line:col: error: message`, the form
+/// editors and CI logs pick places from; the source line, its underline and
+/// the help below it are drawn by `annotate-snippets` (which measures by
+/// display width, expands tabs and shows control characters as symbols).
 pub fn render(diagnostics: &[Diagnostic], colored: bool) -> String {
     let paint = |style: Style| style.force_styling(colored);
     let error = paint(Style::new().red().bold());
     let warning = paint(Style::new().yellow().bold());
-    let gutter = paint(Style::new().blue().bold());
     let bold = paint(Style::new().bold());
+    let renderer = snippet_renderer(colored);
     let mut out = String::new();
     for (i, d) in diagnostics.iter().enumerate() {
         if i > 0 {
@@ -211,19 +220,38 @@ pub fn render(diagnostics: &[Diagnostic], colored: bool) -> String {
         };
         let (severity, what) = if d.warning { (&warning, "warning:") } else { (&error, "error:") };
         let _ = writeln!(out, "{}: {} {}", bold.apply_to(printable(&place)), severity.apply_to(what), bold.apply_to(printable(&d.message)));
+        let level = if d.warning { Level::WARNING } else { Level::ERROR };
+        let mut group = Group::with_level(level);
         if let Some(s) = &d.snippet {
-            let number = s.line.to_string();
-            let pad = " ".repeat(number.len());
-            let _ = writeln!(out, "{pad} {}", gutter.apply_to("|"));
-            let _ = writeln!(out, "{} {} {}", gutter.apply_to(&number), gutter.apply_to("|"), printable(&s.text).trim_end());
-            let _ = writeln!(out, "{pad} {} {}{}", gutter.apply_to("|"), " ".repeat(s.caret_col), severity.apply_to("^".repeat(s.caret_len)));
+            // The caret's place in characters of `text`, as annotate-snippets
+            // wants it: a byte range (past the end of the trimmed line, where
+            // a missing word is reported, it points just after the text).
+            let text = s.text.trim_end();
+            let byte = |col: usize| text.char_indices().nth(col).map_or(text.len(), |(b, _)| b);
+            let span = byte(s.caret_col)..byte(s.caret_col + s.caret_len);
+            group = group.element(Source::source(text).line_start(s.line).annotation(AnnotationKind::Primary.span(span)));
         }
         if let Some(help) = &d.help {
-            let pad = d.snippet.as_ref().map_or(String::new(), |s| " ".repeat(s.line.to_string().len() + 1));
-            let _ = writeln!(out, "{pad}{} {}", gutter.apply_to("= help:"), printable(help));
+            group = group.element(Level::HELP.message(printable(help)));
+        }
+        if !group.is_empty() {
+            let _ = writeln!(out, "{}", renderer.render(&[group]));
         }
     }
     out
+}
+
+/// The renderer for the part under a diagnostic's first line, in the colours
+/// that line uses. Its width is wide enough that it never cuts a line again:
+/// [`place`] already shows a long one as a window around the caret.
+fn snippet_renderer(colored: bool) -> Renderer {
+    let bold = |c: AnsiColor| c.on_default().effects(Effects::BOLD);
+    let renderer = if colored {
+        Renderer::styled().error(bold(AnsiColor::Red)).warning(bold(AnsiColor::Yellow)).line_num(bold(AnsiColor::Blue)).help(bold(AnsiColor::Blue))
+    } else {
+        Renderer::plain()
+    };
+    renderer.term_width(4 * MAX_SHOWN_LINE)
 }
 
 #[cfg(test)]
@@ -240,8 +268,26 @@ mod tests {
     fn renders_like_rustc() {
         let src = "one\nstart box: netw\n";
         let d = diagnose(src, 15..19, "unknown namespace kind 'netw'");
-        assert_eq!(render(&d, false), "x.md:2:12: error: unknown namespace kind 'netw'\n  |\n2 | start box: netw\n  |            ^^^^\n  = help: try again\n");
+        assert_eq!(
+            render(&d, false),
+            "x.md:2:12: error: unknown namespace kind 'netw'\n  |\n2 | start box: netw\n  |            ^^^^\n  |\n  = help: try again\n"
+        );
         assert!(render(&d, true).contains("\u{1b}["));
+    }
+
+    #[test]
+    fn carets_are_placed_by_display_width() {
+        // Two wide characters take four columns, a tab is expanded: the caret
+        // still sits under `netw`.
+        for line in ["start 中文: netw", "start\tbox: netw"] {
+            let src = format!("{line}\n");
+            let at = src.find("netw").unwrap();
+            let out = render(&diagnose(&src, at..at + 4, "bad"), false);
+            let lines: Vec<&str> = out.lines().collect();
+            let (shown, caret) = (lines[2], lines[3]);
+            let col = |s: &str, what: &str| console::measure_text_width(&s[..s.find(what).unwrap()]);
+            assert_eq!(col(caret, "^^^^"), col(shown, "netw"), "{out}");
+        }
     }
 
     #[test]

@@ -414,14 +414,21 @@ impl Spawn {
     /// Starts the process. It runs once this returns; its pipes, if any, are in
     /// the returned handle.
     pub fn start(self) -> Result<Process, EngineError> {
-        self.start_with(|_| Ok(()))
+        self.launch(false, |_| Ok(()))
     }
 
     /// Starts the process, calling `before_exec` with its pid once its
     /// namespaces exist and before it runs the program (to pin them, say). An
     /// error from `before_exec` kills the process and is returned.
-    pub fn start_with(mut self, before_exec: impl FnOnce(i32) -> Result<(), EngineError>) -> Result<Process, EngineError> {
-        let (plan, mut pipes) = self.plan()?;
+    pub fn start_with(self, before_exec: impl FnOnce(i32) -> Result<(), EngineError>) -> Result<Process, EngineError> {
+        self.launch(true, before_exec)
+    }
+
+    /// Starts the process; `hold` keeps it waiting before exec while
+    /// `before_exec` runs.
+    fn launch(mut self, hold: bool, before_exec: impl FnOnce(i32) -> Result<(), EngineError>) -> Result<Process, EngineError> {
+        let (mut plan, mut pipes) = self.plan()?;
+        plan.hold = hold;
         let pending = sys::spawn(&plan).map_err(|f| self.explain(&plan, f))?;
         drop(plan);
         if let Err(e) = before_exec(pending.pid) {
@@ -545,6 +552,7 @@ impl Spawn {
             argv,
             envp,
             extra: std::mem::take(&mut self.extra),
+            hold: false,
         };
         Ok((plan, pipes))
     }

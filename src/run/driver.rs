@@ -72,7 +72,7 @@ pub struct LessonRun<'l, L: Lab> {
     /// Each step's latest summary, for the lesson's result.
     summaries: Vec<Option<StepSummary>>,
     first_failure: Option<String>,
-    recorder: Option<super::term::Recorder>,
+    recorder: Option<super::record::Recorder>,
     started: Instant,
     quit: bool,
     interrupted: bool,
@@ -82,7 +82,7 @@ impl<'l, L: Lab> LessonRun<'l, L> {
     /// A run of `lesson` in `lab`, nothing done yet.
     pub fn new(lesson: &'l Lesson, lab: L, opts: RunOptions) -> Self {
         let n = lesson.steps.len();
-        let recorder = opts.record.then(|| super::term::Recorder::new(lesson));
+        let recorder = opts.record.then(|| super::record::Recorder::new(lesson));
         LessonRun {
             lesson,
             lab,

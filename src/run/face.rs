@@ -1,6 +1,8 @@
-//! `nslab run`'s face of the driver: renders events as words or JSON Lines
-//! (`report::Reporter`) and, when a learner is at the terminal, asks before
-//! each step and after a failure (`term`).
+//! `nslab run`'s face of the driver for output that is not a learner's
+//! screen (`--yes`, a pipe, `--format json`): renders events as words or JSON
+//! Lines (`report::Reporter`). When built `interactive` it asks before each
+//! step and after a failure (`term`); `nslab run` gives a learner at a
+//! terminal `ui::face::TerminalFace` instead.
 
 use std::io::Write;
 

@@ -1,19 +1,22 @@
 //! The runner. One flow, one way: lesson → [`driver::LessonRun`] ⇄
 //! [`lab::Lab`] → [`observe::Snapshot`] → [`verify`] (pure) →
-//! [`event::Event`] → a face ([`face::Terminal`] for `nslab run`, words or
-//! JSON Lines through [`report`]; `serve::worker` for the page). The driver
+//! [`event::Event`] → a face (`ui::face::TerminalFace` for a learner at a
+//! terminal; [`face::Terminal`] for `--yes`, pipes and `--format json`, words
+//! or JSON Lines through [`report`]; `serve::worker` for the page). The driver
 //! owns step order, skips, replays and fail-fast, and never prints; a face
 //! never reads the kernel. This module runs lessons one after another, each in
 //! a worker process, and hands the results ([`RunEnd`]) to `cmd`, which
 //! decides the exit code.
 //!
-//! Each lesson runs in a worker process forked for it. The worker moves into a
-//! lab of its own (new mount, uts, ipc, net, cgroup and pid namespaces, plus a
-//! user namespace when rootless), so each lesson starts from nothing and its
-//! "host" side never touches the real host. The worker has a parent-death
+//! Each lesson runs in a worker process forked for it. The worker builds a
+//! lab of its own ([`sandbox`]: an init in new user, mount, uts, ipc, net,
+//! cgroup and pid namespaces, with a root file system of its own), so each
+//! lesson starts from nothing and its "host" side never touches the real
+//! host. The worker has a parent-death
 //! signal, and so has the lab's init: if nslab is killed, every process of the
 //! lab dies and the lab's mounts (the pins) go with its mount namespace.
 
+pub mod cgroup;
 pub mod driver;
 pub mod event;
 pub mod exec;
@@ -23,6 +26,7 @@ pub mod fake;
 pub mod lab;
 pub mod observe;
 pub mod progress;
+pub mod record;
 pub mod relay;
 pub mod report;
 pub mod sandbox;

@@ -88,9 +88,11 @@ impl Progress {
             }
         }
         self.lessons = fresh;
-        let tmp = path.with_extension(format!("json.{}", std::process::id()));
-        std::fs::write(&tmp, serde_json::to_vec_pretty(&self.lessons).unwrap_or_default())?;
-        std::fs::rename(tmp, path)
+        // tempfile: a name of its own beside the file (mode 0600), removed
+        // again if writing fails, then renamed over the file.
+        let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+        std::io::Write::write_all(&mut tmp, &serde_json::to_vec_pretty(&self.lessons).unwrap_or_default())?;
+        tmp.persist(path).map(drop).map_err(|e| e.error)
     }
 
     /// Adds what a run of `lesson` achieved.

@@ -19,7 +19,8 @@
 //! Every process nslab starts in the lab is in a new session without a
 //! controlling terminal, with descriptors above 2 closed and an environment
 //! from an allow-list ([`lab_env`]); the worker sets no_new_privs and
-//! resource limits that every lab process inherits ([`LIMITS`]).
+//! resource limits that every lab process inherits ([`LIMITS`]), and, where
+//! it may, puts the lab in a cgroup of its own ([`super::cgroup`]).
 
 use std::io;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
@@ -55,8 +56,9 @@ pub const LIMITS: [(libc::__rlimit_resource_t, &str, u64); 4] = [
     (libc::RLIMIT_NPROC, "processes", 512),
     (libc::RLIMIT_NOFILE, "open files per process", 4096),
     (libc::RLIMIT_FSIZE, "file size", 256 << 20),
-    // Memory: no cgroup is made for a lab, so each process's address space
-    // is bounded (the tmpfs sizes bound what its files hold).
+    // Memory, where the lab has no cgroup of its own (`super::cgroup`):
+    // each process's address space is bounded (the tmpfs sizes bound what
+    // its files hold).
     (libc::RLIMIT_AS, "address space per process", 2 << 30),
 ];
 
@@ -462,7 +464,15 @@ fn probe_here(as_root: bool) -> Vec<(SandboxPart, PartResult)> {
             (session_part, limits)
         }
     };
-    vec![(UserNs, userns), (RootFs, rootfs), (Session, session_part), (Limits, limits)]
+    // The lab's cgroup: the kernel lists the lab's init among its members.
+    let cgroup = match session.cgroup() {
+        None => fail("no cgroup nslab may make here"),
+        Some(cg) => {
+            let member = |dir: &Path| std::fs::read_to_string(dir.join("cgroup.procs")).is_ok_and(|t| t.lines().any(|l| l == init.to_string()));
+            if cg.dirs().all(member) { Ok(()) } else { fail("the lab's init is not in the lab's cgroup") }
+        }
+    };
+    vec![(UserNs, userns), (RootFs, rootfs), (Session, session_part), (Limits, limits), (Cgroup, cgroup)]
 }
 
 #[cfg(test)]

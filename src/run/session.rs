@@ -63,6 +63,8 @@ pub struct Session {
     captures: BTreeMap<String, (NsKind, NsId, Option<u64>)>,
     run_dir: PathBuf,
     checker: Option<super::exercise::Checker>,
+    /// The lab's cgroup, where one could be made (the worker is in it).
+    cgroup: Option<super::cgroup::LabCgroup>,
 }
 
 impl Session {
@@ -105,6 +107,7 @@ impl Session {
             captures: BTreeMap::new(),
             run_dir,
             checker: None,
+            cgroup: None,
         })
     }
 
@@ -112,8 +115,22 @@ impl Session {
     /// namespace of its own, stages the lab's root there and starts the
     /// lab's init in it: the lab as a sandbox (see [`super::sandbox`]).
     pub fn enter_sandbox() -> Result<Session, SessionError> {
+        // Before anything else (an ordinary user's worker is about to enter a
+        // user namespace of its own, where the machine's cgroups are no one's):
+        // the lab's init is then born in it.
+        let cgroup = super::cgroup::LabCgroup::enter().unwrap_or_else(|e| {
+            eprintln!("nslab: warning: no cgroup for the lab ({e}): its processes are bounded one by one");
+            None
+        });
         let staged = super::sandbox::stage(super::is_root()).map_err(SessionError::Lab)?;
-        Session::start_sandbox(staged)
+        let mut session = Session::start_sandbox(staged)?;
+        session.cgroup = cgroup;
+        Ok(session)
+    }
+
+    /// The lab's cgroup, if it has one.
+    pub fn cgroup(&self) -> Option<&super::cgroup::LabCgroup> {
+        self.cgroup.as_ref()
     }
 
     /// A fresh lab in place of this one, in the same worker (going back a
@@ -131,7 +148,9 @@ impl Session {
         // old lab's is gone.
         ns::sys::setns_path(Path::new("/proc/self/ns/pid"), NsKind::Pid).map_err(SessionError::Lab)?;
         super::sandbox::refresh(&staged).map_err(SessionError::Lab)?;
+        let cgroup = self.cgroup.take();
         *self = Session::start_sandbox(staged)?;
+        self.cgroup = cgroup;
         Ok(())
     }
 
@@ -164,6 +183,7 @@ impl Session {
             captures: BTreeMap::new(),
             run_dir,
             checker: None,
+            cgroup: None,
         })
     }
 
@@ -396,6 +416,7 @@ impl Session {
 
 impl Drop for Session {
     fn drop(&mut self) {
+        // The cgroup goes after (a field), once the lab's processes have.
         self.teardown();
     }
 }

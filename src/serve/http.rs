@@ -10,7 +10,7 @@
 //! | `POST /api/sessions/S/reset` | a fresh lab |
 //! | `POST /api/sessions/S/close`, `DELETE /api/sessions/S` | ends the session |
 //!
-//! Every request passes [`guard`] first: Host, Origin, token, and a bound
+//! Every request passes `guard` first: Host, Origin, token, and a bound
 //! on requests in flight.
 
 use std::convert::Infallible;
@@ -20,13 +20,14 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, Path, Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use tokio::sync::Semaphore;
+use tower_http::services::ServeFile;
 
 use super::Served;
 use super::access::{Access, Credentials, TOKEN_HEADER};
@@ -398,11 +399,18 @@ fn not_found(app: &App, path: &str) -> Response {
     refusal_for(path, StatusCode::NOT_FOUND, "no such page in the book")
 }
 
-async fn static_file(State(app): State<App>, method: Method, uri: Uri) -> Response {
-    if method != Method::GET && method != Method::HEAD {
-        return refusal_for(uri.path(), StatusCode::METHOD_NOT_ALLOWED, "the book is read with GET");
+/// The largest page the live script is added to (mdBook's pages are a few
+/// hundred kilobytes; the whole book's print page is the largest).
+const MAX_PAGE: usize = 64 * 1024 * 1024;
+
+/// The book's files, served by tower-http's `ServeFile` (content type,
+/// `HEAD`, ranges, `Last-Modified`, streamed from disk) once [`Site::file`]
+/// has found the path inside the book; pages get the live script on the way.
+async fn static_file(State(app): State<App>, mut req: Request) -> Response {
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        return refusal_for(req.uri().path(), StatusCode::METHOD_NOT_ALLOWED, "the book is read with GET");
     }
-    let path = uri.path();
+    let path = req.uri().path().to_string();
     if let Some(name) = path.strip_prefix(site::LIVE_PREFIX) {
         return match name {
             "live.js" => ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], site::LIVE_JS).into_response(),
@@ -410,16 +418,48 @@ async fn static_file(State(app): State<App>, method: Method, uri: Uri) -> Respon
             _ => error(StatusCode::NOT_FOUND, "no such file"),
         };
     }
-    let Some(bytes) = app.site.file(path).and_then(|f| std::fs::read(&f).ok().map(|b| (f, b))) else {
-        return not_found(&app, path);
+    let Some(file) = app.site.file(&path) else {
+        return not_found(&app, &path);
     };
-    let (file, bytes) = bytes;
-    let kind = site::content_type(&file);
-    if kind.starts_with("text/html") {
-        let page = site::inject(&String::from_utf8_lossy(&bytes));
-        return ([(header::CONTENT_TYPE, kind)], page).into_response();
+    let page = mime_guess::from_path(&file).first().is_some_and(|m| m.essence_str() == "text/html");
+    if page {
+        // A page is changed on the way out: ranges, dates and tags of the
+        // file on disk do not describe what is sent. It is read whole even
+        // for HEAD, so that the length said is the length of the page sent.
+        for name in [header::RANGE, header::IF_RANGE, header::IF_MODIFIED_SINCE, header::IF_UNMODIFIED_SINCE, header::IF_MATCH, header::IF_NONE_MATCH] {
+            req.headers_mut().remove(name);
+        }
+        *req.method_mut() = Method::GET;
     }
-    ([(header::CONTENT_TYPE, kind)], bytes).into_response()
+    let res = match ServeFile::new(&file).try_call(req).await {
+        Ok(res) => res,
+        Err(_) => return not_found(&app, &path),
+    };
+    let (mut parts, body) = res.map(Body::new).into_parts();
+    with_charset(&mut parts.headers);
+    if !page || parts.status != StatusCode::OK {
+        return Response::from_parts(parts, body);
+    }
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_PAGE).await else {
+        return refusal_for(&path, StatusCode::INTERNAL_SERVER_ERROR, "cannot read this page of the book");
+    };
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.remove(header::ACCEPT_RANGES);
+    parts.headers.remove(header::LAST_MODIFIED);
+    parts.headers.remove(header::ETAG);
+    Response::from_parts(parts, Body::from(site::inject(&String::from_utf8_lossy(&bytes))))
+}
+
+/// Text sent without a charset is said to be UTF-8, which the book's files
+/// are (a browser would otherwise guess).
+fn with_charset(headers: &mut HeaderMap) {
+    let Some(kind) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else { return };
+    if (kind.starts_with("text/") || kind == "application/javascript")
+        && !kind.contains("charset")
+        && let Ok(v) = HeaderValue::from_str(&format!("{kind}; charset=utf-8"))
+    {
+        headers.insert(header::CONTENT_TYPE, v);
+    }
 }
 
 #[cfg(test)]

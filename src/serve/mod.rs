@@ -14,8 +14,9 @@
 //! small JSON bodies ([`http`]).
 //!
 //! HTTP is axum on a current-thread tokio runtime: a well-kept stack with
-//! Server-Sent Events built in; a single runtime thread is plenty for one
-//! reader on loopback, and the blocking parts (the labs) live in processes.
+//! Server-Sent Events built in, and tower-http's `ServeFile` for the book's
+//! files; a single runtime thread is plenty for one reader on loopback, and
+//! the blocking parts (the labs) live in processes.
 
 pub mod access;
 pub mod http;

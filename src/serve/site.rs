@@ -1,7 +1,8 @@
 //! The book being served: found already built, or built with the real
-//! mdBook into a private folder; its files read safely, and its pages given
-//! the live script and stylesheet on the way out (the book on disk, and a
-//! static `mdbook build`, never contain them).
+//! mdBook into a private folder; the file a URL names, found only inside
+//! the book ([`Site::file`]; `http` serves it with tower-http's `ServeFile`),
+//! and its pages given the live script and stylesheet on the way out (the
+//! book on disk, and a static `mdbook build`, never contain them).
 
 use std::path::{Component, Path, PathBuf};
 
@@ -243,27 +244,6 @@ fn build(dir: &Path, out: &Path, trusted: bool) -> Result<(), ServeError> {
     Ok(())
 }
 
-/// The content type of a file, by its extension.
-pub fn content_type(path: &Path) -> &'static str {
-    match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
-        "html" | "htm" => "text/html; charset=utf-8",
-        "css" => "text/css; charset=utf-8",
-        "js" => "text/javascript; charset=utf-8",
-        "json" => "application/json",
-        "svg" => "image/svg+xml",
-        "png" => "image/png",
-        "jpg" | "jpeg" => "image/jpeg",
-        "gif" => "image/gif",
-        "ico" => "image/x-icon",
-        "woff" => "font/woff",
-        "woff2" => "font/woff2",
-        "ttf" => "font/ttf",
-        "eot" => "application/vnd.ms-fontobject",
-        "txt" | "md" => "text/plain; charset=utf-8",
-        _ => "application/octet-stream",
-    }
-}
-
 /// A page with the live script and stylesheet added before `</head>`.
 pub fn inject(html: &str) -> String {
     let tags = format!("<link rel=\"stylesheet\" href=\"{LIVE_PREFIX}live.css\">\n<script src=\"{LIVE_PREFIX}live.js\" defer></script>\n");
@@ -273,23 +253,11 @@ pub fn inject(html: &str) -> String {
     }
 }
 
-/// `%XX` escapes decoded; `None` for a bad escape or a result that is not UTF-8.
+/// `%XX` escapes decoded (percent-encoding); `None` for a result that is not
+/// UTF-8 or holds a NUL. A `%` not followed by two hex digits stays as it is.
 fn percent_decode(s: &str) -> Option<String> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            let hex = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    let text = String::from_utf8(out).ok()?;
-    (!text.contains('\0')).then_some(text)
+    let text = percent_encoding::percent_decode_str(s).decode_utf8().ok()?;
+    (!text.contains('\0')).then(|| text.into_owned())
 }
 
 #[cfg(test)]

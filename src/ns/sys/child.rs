@@ -196,11 +196,16 @@ pub(super) fn child_main(plan: &ChildPlan, exec: &ExecVectors, creator: Creator,
                 fail(sock, Stage::RootFs, 9, 1);
             }
         }
-        send_msg(sock, MSG_READY, 0, 0);
-        let mut go = [0u8; 6];
-        let n = libc::recv(sock, go.as_mut_ptr().cast(), go.len(), 0);
-        if n <= 0 || go[0] != MSG_GO {
-            libc::_exit(1);
+        if plan.hold {
+            send_msg(sock, MSG_READY, 0, 0);
+        }
+        // Held, or waiting for the maps the parent writes: go on at its word.
+        if plan.hold || plan.parent_maps.is_some() {
+            let mut go = [0u8; 6];
+            let n = libc::recv(sock, go.as_mut_ptr().cast(), go.len(), 0);
+            if n <= 0 || go[0] != MSG_GO {
+                libc::_exit(1);
+            }
         }
         // The parent has written the maps of the new user namespace: become
         // its root, so that the process is no longer the id it was created
