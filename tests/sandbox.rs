@@ -131,6 +131,14 @@ const ATTEMPTS: &[Attempt] = &[
     // Processes of the machine.
     a("kill-sentinel", "kill -9 $(cat /mnt/w/sentinel.pid 2>/dev/null || echo 999999) 2>/dev/null && echo ESCAPED:kill-sentinel", true),
     a("ptrace-visible", "ps -e -o args= | grep -q outer-sentinel && echo ESCAPED:ptrace-visible", true),
+    // /proc/sys: only the lab's own namespaces' settings are writable (net,
+    // user, mqueue, the ipc/uts/pid ones under kernel/, pid_max being per pid
+    // namespace since Linux 6.14); the kernel refuses the rest to the lab's root.
+    a(
+        "proc-sys-writable",
+        "find /proc/sys -type f -writable 2>/dev/null | grep -v -E '^/proc/sys/(net|user|fs/mqueue)/|^/proc/sys/kernel/(hostname|domainname|shm[a-z_]*|msg[a-z_]*|sem|sem_next_id|auto_msgmni|ns_last_pid|pid_max)$' | sed 's/^/ESCAPED:proc-sys-writable /'",
+        true,
+    ),
     // Limits.
     a("fork-many", "n=0; for i in $(seq 1500); do sleep 20 & n=$((n+1)); done 2>/dev/null; [ $(ps -e | wc -l) -gt 600 ] && echo ESCAPED:fork-many; true", true),
     a("big-file", "head -c 600M /dev/zero > /tmp/big 2>/dev/null && echo ESCAPED:big-file; rm -f /tmp/big", true),
@@ -361,7 +369,9 @@ fn without_the_sandbox_the_same_attempts_get_through() {
     // As root, without a user namespace or a root of its own, a step writes
     // the machine's files, reads its secrets and processes, and changes its
     // settings.
-    for expected in ["append-tmp-canary", "bashrc", "read-secret-file", "global-sysctl", "write-var-tmp", "proc-sees-machine", "remount-superblock"] {
+    for expected in
+        ["append-tmp-canary", "bashrc", "read-secret-file", "global-sysctl", "write-var-tmp", "proc-sees-machine", "remount-superblock", "proc-sys-writable"]
+    {
         assert!(escaped.iter().any(|e| e == expected), "{expected} was not caught without the sandbox: {escaped:?}\n{output}");
     }
     assert!(!changed.is_empty(), "nothing changed without the sandbox:\n{output}");
