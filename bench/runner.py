@@ -12,7 +12,7 @@ For the shipped lessons (or the files given), it
    --kill-child … sleep infinity &` for `start`, `nsenter -t PID -a` for `run
    in`, `unshare` for `unshare`, `mount --bind /proc/PID/ns/KIND FILE` for
    `pin`, `umount`, `kill`, `lsns`, with the files the lesson carries put
-   in the run folder; and, as nslab does, reads every known
+   in the run folder and each step's `stdin:` given to its command; and, as nslab does, reads every known
    process's /proc/PID/ns before and after each step, and runs `lsns -J`
    after a step whose expectations need the listing;
 3. times the two alternately, RUNS times each, and prints the medians and
@@ -54,6 +54,11 @@ def script_for(lesson):
     names = set()
     for step in lesson["steps"]:
         action = step["action"]["value"]
+        # A step's `stdin:` goes to its command, as nslab gives it.
+        stdin = "</dev/null"
+        if step.get("stdin"):
+            text = step["stdin"] if step["stdin"].endswith("\n") else step["stdin"] + "\n"
+            stdin = f"<<'NSLAB_BENCH_STDIN'\n{text}NSLAB_BENCH_STDIN\n"
         # Files the lesson carries go in the run folder first, as nslab puts them.
         for f in step.get("files", []):
             text = f["text"] if f["text"].endswith("\n") else f["text"] + "\n"
@@ -74,14 +79,14 @@ def script_for(lesson):
             env = " ".join(f"NSLAB_PID_{n.upper().replace('-', '_')}=${var(n)}" for n in sorted(names))
             cmd = shlex.quote(action["command"])
             if target["in"] == "host":
-                out.append(f"{env} timeout 10 sh -c {cmd} </dev/null >/dev/null 2>&1")
+                out.append(f"{env} timeout 10 sh -c {cmd} >/dev/null 2>&1 {stdin}")
             elif target["in"] == "process":
-                out.append(f"{env} timeout 10 nsenter -a -t ${var(target['name'])} sh -c {cmd} </dev/null >/dev/null 2>&1")
+                out.append(f"{env} timeout 10 nsenter -a -t ${var(target['name'])} sh -c {cmd} >/dev/null 2>&1 {stdin}")
             else:
-                out.append(f"{env} timeout 10 nsenter --net=/run/nslab/{target['name']} sh -c {cmd} </dev/null >/dev/null 2>&1")
+                out.append(f"{env} timeout 10 nsenter --net=/run/nslab/{target['name']} sh -c {cmd} >/dev/null 2>&1 {stdin}")
         elif t == "unshare":
             flags = " ".join(FLAGS[k] for k in action["kinds"])
-            out.append(f"timeout 10 unshare {flags} sh -c {shlex.quote(action['command'])} </dev/null >/dev/null 2>&1")
+            out.append(f"timeout 10 unshare {flags} sh -c {shlex.quote(action['command'])} >/dev/null 2>&1 {stdin}")
         elif t == "pin":
             pid = "1" if action["process"] == "host" else f"${var(action['process'])}"
             out.append(f"touch {action['pin']}; mount --bind /proc/{pid}/ns/{action['kind']} {action['pin']}")
