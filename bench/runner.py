@@ -16,8 +16,9 @@ For the shipped lessons (or the files given), it
    process's /proc/PID/ns before and after each step, and runs `lsns -J`
    after a step whose expectations need the listing;
 3. times the two alternately, RUNS times each, and prints the medians and
-   their ratio, and the median and 90th percentile of nslab's overhead per
-   step.
+   their ratio, the median and 90th percentile of nslab's overhead per
+   step, and what each adds beyond the lessons' own commands (their time as
+   nslab measured it around each, subtracted from both).
 
 Usage: bench/runner.py [LESSON...]   (run as root; RUNS=N, NSLAB=path)
 """
@@ -128,6 +129,9 @@ def main():
         # nslab's own overhead per step, from its JSON events.
         events = subprocess.run([NSLAB, "run", "--yes", "--format", "json", *paths], capture_output=True, text=True, env=env).stdout
         overheads = [json.loads(l)["overhead_us"] for l in events.splitlines() if '"overhead_us"' in l and '"step_skipped"' not in l]
+        # The lessons' own commands (cc, python3, ip, ping…), timed by nslab
+        # around each one: the same work in both, whoever runs it.
+        commands = sum((e.get("command") or {}).get("elapsed_ms", 0) for e in map(json.loads, events.splitlines()) if isinstance(e.get("command"), dict))
         shell = ["sh", "-c", "for s in " + " ".join(shlex.quote(s) for s in scripts) + "; do unshare -m -u -i -n -C -p -f --mount-proc --propagation private bash $s; done"]
         ours, theirs = [], []
         for _ in range(RUNS):
@@ -140,6 +144,10 @@ def main():
         print(f"nslab run --yes:        median {o:8.1f} ms")
         print(f"util-linux shell:       median {t:8.1f} ms")
         print(f"ratio nslab/shell:      {o / t:.2f}")
+        # What each adds to the commands: nslab's labs, snapshots and checks
+        # against the scripts' unshare, nsenter, ls and lsns processes.
+        print(f"the commands themselves: {commands:8.1f} ms (from nslab's JSON)")
+        print(f"beyond the commands:     nslab {o - commands:.1f} ms, shell {t - commands:.1f} ms, ratio {(o - commands) / max(t - commands, 1):.2f}")
         print(f"nslab overhead per step: median {statistics.median(overheads) / 1000:.2f} ms, p90 {p90 / 1000:.2f} ms ({len(overheads)} steps)")
         if os.environ.get("PER_LESSON"):
             # Each lesson on its own, to find where the two differ.
