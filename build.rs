@@ -5,7 +5,9 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 fn main() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("lessons");
+    // Read when the script runs, not when it is compiled: a compiled build
+    // script may be reused for a checkout at another path.
+    let dir = Path::new(&std::env::var("CARGO_MANIFEST_DIR").unwrap()).join("lessons");
     let mut code = String::new();
     embed(&mut code, &dir, "BUILTIN", "The lessons built into the binary: (file name, text).");
     embed(&mut code, &dir.join("zh"), "BUILTIN_ZH", "Their Simplified Chinese translations, in `lessons/zh/`: (file name, text).");

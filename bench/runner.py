@@ -12,12 +12,13 @@ For the shipped lessons (or the files given), it
    --kill-child … sleep infinity &` for `start`, `nsenter -t PID -a` for `run
    in`, `unshare` for `unshare`, `mount --bind /proc/PID/ns/KIND FILE` for
    `pin`, `umount`, `kill`, `lsns`, with the files the lesson carries put
-   in the run folder; and, as nslab does, reads every known
+   in the run folder and each step's `stdin:` given to its command; and, as nslab does, reads every known
    process's /proc/PID/ns before and after each step, and runs `lsns -J`
    after a step whose expectations need the listing;
 3. times the two alternately, RUNS times each, and prints the medians and
-   their ratio, and the median and 90th percentile of nslab's overhead per
-   step.
+   their ratio, the median and 90th percentile of nslab's overhead per
+   step, and what each adds beyond the lessons' own commands (their time as
+   nslab measured it around each, subtracted from both).
 
 Usage: bench/runner.py [LESSON...]   (run as root; RUNS=N, NSLAB=path)
 """
@@ -54,6 +55,11 @@ def script_for(lesson):
     names = set()
     for step in lesson["steps"]:
         action = step["action"]["value"]
+        # A step's `stdin:` goes to its command, as nslab gives it.
+        stdin = "</dev/null"
+        if step.get("stdin"):
+            text = step["stdin"] if step["stdin"].endswith("\n") else step["stdin"] + "\n"
+            stdin = f"<<'NSLAB_BENCH_STDIN'\n{text}NSLAB_BENCH_STDIN\n"
         # Files the lesson carries go in the run folder first, as nslab puts them.
         for f in step.get("files", []):
             text = f["text"] if f["text"].endswith("\n") else f["text"] + "\n"
@@ -74,14 +80,14 @@ def script_for(lesson):
             env = " ".join(f"NSLAB_PID_{n.upper().replace('-', '_')}=${var(n)}" for n in sorted(names))
             cmd = shlex.quote(action["command"])
             if target["in"] == "host":
-                out.append(f"{env} timeout 10 sh -c {cmd} </dev/null >/dev/null 2>&1")
+                out.append(f"{env} timeout 10 sh -c {cmd} >/dev/null 2>&1 {stdin}")
             elif target["in"] == "process":
-                out.append(f"{env} timeout 10 nsenter -a -t ${var(target['name'])} sh -c {cmd} </dev/null >/dev/null 2>&1")
+                out.append(f"{env} timeout 10 nsenter -a -t ${var(target['name'])} sh -c {cmd} >/dev/null 2>&1 {stdin}")
             else:
-                out.append(f"{env} timeout 10 nsenter --net=/run/nslab/{target['name']} sh -c {cmd} </dev/null >/dev/null 2>&1")
+                out.append(f"{env} timeout 10 nsenter --net=/run/nslab/{target['name']} sh -c {cmd} >/dev/null 2>&1 {stdin}")
         elif t == "unshare":
             flags = " ".join(FLAGS[k] for k in action["kinds"])
-            out.append(f"timeout 10 unshare {flags} sh -c {shlex.quote(action['command'])} </dev/null >/dev/null 2>&1")
+            out.append(f"timeout 10 unshare {flags} sh -c {shlex.quote(action['command'])} >/dev/null 2>&1 {stdin}")
         elif t == "pin":
             pid = "1" if action["process"] == "host" else f"${var(action['process'])}"
             out.append(f"touch {action['pin']}; mount --bind /proc/{pid}/ns/{action['kind']} {action['pin']}")
@@ -123,6 +129,9 @@ def main():
         # nslab's own overhead per step, from its JSON events.
         events = subprocess.run([NSLAB, "run", "--yes", "--format", "json", *paths], capture_output=True, text=True, env=env).stdout
         overheads = [json.loads(l)["overhead_us"] for l in events.splitlines() if '"overhead_us"' in l and '"step_skipped"' not in l]
+        # The lessons' own commands (cc, python3, ip, ping…), timed by nslab
+        # around each one: the same work in both, whoever runs it.
+        commands = sum((e.get("command") or {}).get("elapsed_ms", 0) for e in map(json.loads, events.splitlines()) if isinstance(e.get("command"), dict))
         shell = ["sh", "-c", "for s in " + " ".join(shlex.quote(s) for s in scripts) + "; do unshare -m -u -i -n -C -p -f --mount-proc --propagation private bash $s; done"]
         ours, theirs = [], []
         for _ in range(RUNS):
@@ -135,6 +144,10 @@ def main():
         print(f"nslab run --yes:        median {o:8.1f} ms")
         print(f"util-linux shell:       median {t:8.1f} ms")
         print(f"ratio nslab/shell:      {o / t:.2f}")
+        # What each adds to the commands: nslab's labs, snapshots and checks
+        # against the scripts' unshare, nsenter, ls and lsns processes.
+        print(f"the commands themselves: {commands:8.1f} ms (from nslab's JSON)")
+        print(f"beyond the commands:     nslab {o - commands:.1f} ms, shell {t - commands:.1f} ms, ratio {(o - commands) / max(t - commands, 1):.2f}")
         print(f"nslab overhead per step: median {statistics.median(overheads) / 1000:.2f} ms, p90 {p90 / 1000:.2f} ms ({len(overheads)} steps)")
         if os.environ.get("PER_LESSON"):
             # Each lesson on its own, to find where the two differ.

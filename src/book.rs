@@ -378,6 +378,10 @@ fn render_step(step: &Step, picture: Option<&crate::picture::Picture>, out: &mut
     let _ = writeln!(out, "\n<div class=\"{class}\" id=\"step-{}\" data-step=\"{}\">", escape(&step.id), escape(&step.id));
     let title = step.title.as_deref().map(|t| format!(" · {}", inline(t))).unwrap_or_default();
     let _ = writeln!(out, "<div class=\"nslab-step-title\">{kind}{title}</div>");
+    if !step.needs.is_empty() {
+        let programs: Vec<String> = step.needs.iter().map(|p| format!("<code>{}</code>", escape(p))).collect();
+        let _ = writeln!(out, "<p class=\"nslab-needs\">{}</p>", crate::t!("book-step-needs", programs = programs.join(", ")));
+    }
     if let Some(ex) = &step.exercise {
         let _ = writeln!(out, "<p class=\"nslab-goal\">{}</p>", inline(&ex.goal));
         if let Some(probe) = &ex.probe {

@@ -328,7 +328,7 @@ mod tests {
                         _ => None,
                     })
                     .collect();
-                assert_eq!(found, [id.clone()], "{lang:?}: {text:?}");
+                assert_eq!(found, std::slice::from_ref(id), "{lang:?}: {text:?}");
             }
         }
     }

@@ -230,7 +230,7 @@ impl Picture {
                 };
                 let text = match cell.ino {
                     Some(ino) => format!("{:04}", ino % 10000),
-                    None if cell.ident.starts_with("host.") => "host".to_string(),
+                    None if cell.ident.starts_with("host.") => "lab".to_string(),
                     None => crate::t!("svg-new"),
                 };
                 let _ = write!(
@@ -436,7 +436,7 @@ impl Model {
         let cells = |now: &[String], was: Option<&Vec<String>>| -> Vec<Option<Cell>> {
             now.iter().enumerate().map(|(c, ident)| Some(Cell { ident: ident.clone(), ino: None, changed: was.is_some_and(|w| &w[c] != ident) })).collect()
         };
-        let mut rows = vec![Row { name: "host".into(), role: Role::Host, cells: cells(&self.host, Some(&before.host)), note: None }];
+        let mut rows = vec![Row { name: "lab".into(), role: Role::Host, cells: cells(&self.host, Some(&before.host)), note: None }];
         for (name, idents) in &self.processes {
             let row = match idents {
                 Some(v) => {
@@ -511,7 +511,7 @@ mod tests {
         let pics = expected(&lesson(BOX));
         assert_eq!(pics.len(), 4);
         let started = &pics[0];
-        assert_eq!(started.rows.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["host", "box"]);
+        assert_eq!(started.rows.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["lab", "box"]);
         let boxed = &started.rows[1];
         let changed: Vec<&str> = NsKind::ALL.iter().zip(&boxed.cells).filter(|(_, c)| c.as_ref().is_some_and(|c| c.changed)).map(|(k, _)| k.name()).collect();
         assert_eq!(changed, ["net", "uts"]);

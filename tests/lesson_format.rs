@@ -436,6 +436,70 @@ mod carried_files {
     }
 }
 
+/// `needs: PROGRAM, …` in a step: programs the step runs that a machine may
+/// lack. Parsed into the model, checked for names, kept out of the programs
+/// that block the whole lesson, and part of the steps' fingerprint only where
+/// given.
+mod step_needs {
+    use super::*;
+
+    fn lesson(body: &str) -> Result<Lesson, String> {
+        let text = format!("---\nid: needs\ntitle: Needs\n---\n\n{body}");
+        parse_lesson(&text, Path::new("needs.md")).map_err(|d| render(&d, false))
+    }
+
+    const NAT: &str = "```nslab\nid: nat\nneeds: nft, ip\nrun: nft list ruleset && ip -o link\nexpect: status 0\n```\n";
+
+    #[test]
+    fn programs_are_parsed_and_only_block_their_step() {
+        let nat = lesson(NAT).unwrap();
+        assert_eq!(nat.steps[0].needs, ["nft", "ip"]);
+        assert!(nslab::lesson::tools::programs(&nat).contains_key("nft"), "the doctor still lists what the step calls");
+        assert!(!nslab::lesson::tools::needed(&nat).contains_key("nft"), "a missing nft skips the step, not the lesson");
+        let plain = lesson(&NAT.replace("needs: nft, ip\n", "")).unwrap();
+        assert!(nslab::lesson::tools::needed(&plain).contains_key("nft"));
+    }
+
+    #[test]
+    fn a_script_on_a_shells_stdin_is_read_for_programs_too() {
+        let step = |run: &str| format!("```nslab\nid: nat\nneeds: nft\nstdin:\n| nft -f rules.nft\n| nstat -asz\nrun: {run}\nexpect: status 0\n```\n");
+        let script = lesson(&step("sh -e")).unwrap();
+        let programs = nslab::lesson::tools::programs(&script);
+        assert!(programs.contains_key("nft") && programs.contains_key("nstat"), "{programs:?}");
+        let needed = nslab::lesson::tools::needed(&script);
+        assert!(needed.contains_key("nstat") && !needed.contains_key("nft"), "{needed:?}");
+        // Text on the stdin of a program that is not a shell is data, not commands.
+        let data = lesson(&step("cat")).unwrap();
+        assert!(!nslab::lesson::tools::programs(&data).contains_key("nstat"));
+        let with_c = lesson(&step("sh -c 'echo hi'")).unwrap();
+        assert!(!nslab::lesson::tools::programs(&with_c).contains_key("nstat"));
+    }
+
+    #[test]
+    fn only_a_step_that_has_it_changes_its_fingerprint() {
+        let with = lesson(NAT).unwrap();
+        let without = lesson(&NAT.replace("needs: nft, ip\n", "")).unwrap();
+        assert_ne!(nslab::lesson::fingerprint(&with), nslab::lesson::fingerprint(&without));
+        let plain = "```nslab\nid: one\nrun: true\nexpect: status 0\n```\n";
+        // The fingerprint of a lesson without `needs:` lines is what it was
+        // before the setting existed (translations made then stay fresh).
+        assert_eq!(nslab::lesson::fingerprint(&lesson(plain).unwrap()), "44f7a0c04b045aad");
+    }
+
+    #[test]
+    fn bad_names_and_repeats_are_errors_with_their_place() {
+        let cases = [
+            ("```nslab\nid: a\nneeds: ../nft\nrun: true\nexpect: status 0\n```\n", "needs.md:8:8: error: invalid program name `../nft` in `needs:`"),
+            ("```nslab\nid: a\nneeds: nft,\nrun: true\nexpect: status 0\n```\n", "invalid program name `` in `needs:`"),
+            ("```nslab\nid: a\nneeds: nft\nneeds: ip\nrun: true\nexpect: status 0\n```\n", "needs.md:9:1: error: `needs:` is given twice in this step"),
+        ];
+        for (body, want) in cases {
+            let err = lesson(body).expect_err(body);
+            assert!(err.contains(want), "{body}\nwanted {want:?} in:\n{err}");
+        }
+    }
+}
+
 /// `lab` names the lab in the lesson language, and `host` still does.
 mod lab_word {
     use super::*;

@@ -97,6 +97,45 @@ fn a_lesson_that_needs_more_exits_3_with_the_reason() {
     }
 }
 
+/// A step with `needs: PROGRAM` is skipped where PROGRAM is not installed,
+/// with the reason, and the rest of the lesson runs; without `needs:`, the
+/// same missing program blocks the whole lesson (exit 3).
+#[test]
+fn a_step_that_needs_a_missing_program_is_skipped_with_the_reason() {
+    let _guard = serial();
+    let fixtures = support::fixtures("run");
+    state_dir(fixtures.path());
+    let before = HostState::now();
+    for who in As::BOTH {
+        let out = run_as(who, fixtures.path(), &["--yes", "needs-program.md"]);
+        let text = stdout(&out);
+        assert_eq!(out.status.code(), Some(0), "{who:?}:\n{text}\n{}", stderr(&out));
+        assert!(
+            text.contains("skipped: it runs `nslab-fixture-no-such-program`, which is not installed here: install it to run this step"),
+            "{who:?}:\n{text}"
+        );
+        assert!(text.contains("✔ stdout is `present`"), "{text}");
+        assert!(text.contains("fixture-needs-program: 2 passed, 0 failed, 1 skipped"), "{text}");
+        let out = run_as(who, fixtures.path(), &["--yes", "--format", "json", "needs-program.md"]);
+        let skipped = stdout(&out).lines().find(|l| l.contains("\"step\":\"missing\"") && l.contains("step_skipped")).map(str::to_owned);
+        let skipped = skipped.unwrap_or_else(|| panic!("no step_skipped event for `missing`:\n{}", stdout(&out)));
+        assert!(skipped.contains("\"why\":\"program\"") && skipped.contains("\"name\":\"nslab-fixture-no-such-program\""), "{skipped}");
+        before.assert_restored("a run with a skipped step");
+    }
+    // Without `needs:`, the program blocks the lesson.
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(fixtures.path().join("needs-program.md")).unwrap().replace("needs: nslab-fixture-no-such-program\n", "");
+    std::fs::write(dir.path().join("blocked.md"), text).unwrap();
+    state_dir(dir.path());
+    let out = run_as(As::Caller, dir.path(), &["--yes", "blocked.md"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("nslab-fixture-no-such-program (install it with your distribution's package manager) — needed by missing"),
+        "{}",
+        stdout(&out)
+    );
+}
+
 #[test]
 fn an_invalid_lesson_exits_2_with_its_location() {
     let _guard = serial();

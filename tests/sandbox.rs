@@ -131,6 +131,14 @@ const ATTEMPTS: &[Attempt] = &[
     // Processes of the machine.
     a("kill-sentinel", "kill -9 $(cat /mnt/w/sentinel.pid 2>/dev/null || echo 999999) 2>/dev/null && echo ESCAPED:kill-sentinel", true),
     a("ptrace-visible", "ps -e -o args= | grep -q outer-sentinel && echo ESCAPED:ptrace-visible", true),
+    // /proc/sys: only the lab's own namespaces' settings are writable (net,
+    // user, mqueue, the ipc/uts/pid ones under kernel/, pid_max being per pid
+    // namespace since Linux 6.14); the kernel refuses the rest to the lab's root.
+    a(
+        "proc-sys-writable",
+        "find /proc/sys -type f -writable 2>/dev/null | grep -v -E '^/proc/sys/(net|user|fs/mqueue)/|^/proc/sys/kernel/(hostname|domainname|shm[a-z_]*|msg[a-z_]*|sem|sem_next_id|auto_msgmni|ns_last_pid|pid_max)$' | sed 's/^/ESCAPED:proc-sys-writable /'",
+        true,
+    ),
     // Limits.
     a("fork-many", "n=0; for i in $(seq 1500); do sleep 20 & n=$((n+1)); done 2>/dev/null; [ $(ps -e | wc -l) -gt 600 ] && echo ESCAPED:fork-many; true", true),
     a("big-file", "head -c 600M /dev/zero > /tmp/big 2>/dev/null && echo ESCAPED:big-file; rm -f /tmp/big", true),
@@ -361,7 +369,9 @@ fn without_the_sandbox_the_same_attempts_get_through() {
     // As root, without a user namespace or a root of its own, a step writes
     // the machine's files, reads its secrets and processes, and changes its
     // settings.
-    for expected in ["append-tmp-canary", "bashrc", "read-secret-file", "global-sysctl", "write-var-tmp", "proc-sees-machine", "remount-superblock"] {
+    for expected in
+        ["append-tmp-canary", "bashrc", "read-secret-file", "global-sysctl", "write-var-tmp", "proc-sees-machine", "remount-superblock", "proc-sys-writable"]
+    {
         assert!(escaped.iter().any(|e| e == expected), "{expected} was not caught without the sandbox: {escaped:?}\n{output}");
     }
     assert!(!changed.is_empty(), "nothing changed without the sandbox:\n{output}");
@@ -460,19 +470,20 @@ fn as_root_the_lab_has_a_cgroup_that_bounds_it_as_a_whole() {
     // A stale one, named for a worker that does not exist, is put beside
     // them. Afterwards ours are gone, and the next lab sweeps the stale one.
     let script = format!(
-        "cd {w} && (./nslab run --yes together.md > {w}/out.txt 2>&1 &) ; \
+        "cd {w} && (./nslab run --yes together.md > {w}/out.txt 2>&1; touch {w}/done) & \
          sleep 0.5; ours=; for d in $(find /sys/fs/cgroup -maxdepth 4 -type d -name 'nslab-lab-*'); do \
            [ -n \"$(cat $d/cgroup.procs)\" ] || continue; ours=\"$ours $d\"; \
            echo \"cgroup $(cat $d/memory.limit_in_bytes $d/memory.max $d/pids.max 2>/dev/null) members $(wc -l < $d/cgroup.procs)\"; \
-           mkdir $(dirname $d)/nslab-lab-999999-1; done; \
-         for i in $(seq 300); do grep -q 'together: ' {w}/out.txt 2>/dev/null && break; sleep 0.1; done; cat {w}/out.txt; \
+           mkdir $(dirname $d)/nslab-lab-999999-1 && touch -d \"1 min ago\" $(dirname $d)/nslab-lab-999999-1; done; \
+         for i in $(seq 300); do [ -e {w}/done ] && break; sleep 0.1; done; cat {w}/out.txt; \
          echo left; for d in $ours; do ls -d $d 2>/dev/null; done; \
-         ./nslab run --yes together.md >/dev/null 2>&1; for d in $ours; do ls -d $(dirname $d)/nslab-lab-999999-1 2>/dev/null; done",
+         {w}/nslab run --yes {w}/together.md >{w}/out2.txt 2>&1; for d in $ours; do ls -d $(dirname $d)/nslab-lab-999999-1 2>/dev/null; done; echo ===; cat {w}/out2.txt",
         w = w.display()
     );
     let out = Command::new("unshare").args(["--pid", "--mount", "--cgroup", "--fork", "--mount-proc", "--", "sh", "-c", &script]).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let (during, after) = text.split_once("left\n").unwrap_or_else(|| panic!("{text}\n{}", String::from_utf8_lossy(&out.stderr)));
+    let (after, second) = after.split_once("===\n").unwrap_or((after, ""));
     let cgroups: Vec<&str> = during.lines().filter(|l| l.starts_with("cgroup ")).collect();
     assert!(!cgroups.is_empty(), "no cgroup of the lab's while it ran:\n{text}");
     for line in &cgroups {
@@ -483,4 +494,5 @@ fn as_root_the_lab_has_a_cgroup_that_bounds_it_as_a_whole() {
     let killed = during.lines().find_map(|l| l.trim().strip_prefix("│ killed=")).unwrap_or_else(|| panic!("no count of killed hogs:\n{text}"));
     assert!(killed.parse::<u32>().unwrap_or(0) >= 1, "three hogs of 400 MiB all lived in a lab of 1 GiB:\n{text}");
     assert_eq!(after.trim(), "", "the lab's cgroup, or the stale one, was left behind:\n{text}");
+    assert!(second.contains("together: 1 passed"), "the second lab did not run:\n{second}");
 }

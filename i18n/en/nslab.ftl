@@ -101,12 +101,12 @@ summary-again = `nslab` comes back to the steps left; `nslab list` shows every l
 
 picture-your-shell = your shell
 picture-pin = pin { $name }
-picture-legend = Who is in which namespace: · is the lab's own (the host's); A, B… are other namespaces, one letter each, so the same letter means the same namespace; * marks what this step changed; a pin holds a namespace without a process.
+picture-legend = Who is in which namespace: · is the lab's own namespace; A, B… are other namespaces, one letter each, so the same letter means the same namespace; * marks what this step changed; a pin holds a namespace without a process.
 picture-unreadable = ? could not be read
 picture-gone = gone
 picture-lab-own = the lab's own namespaces (·)
-picture-all-host = all the host's (·)
-picture-rest-host = ; the rest the host's
+picture-all-host = all the lab's (·)
+picture-rest-host = ; the rest the lab's
 
 ## The report of `nslab run --yes` (src/run/report.rs)
 
@@ -235,6 +235,7 @@ book-picture-after = Afterwards the lab should look like this:
 book-hint-n = Hint { $number }
 book-hint = Hint
 book-solution = Solution
+book-step-needs = Needs { $programs }: where it is not installed, nslab skips this step and says why.
 
 ## The namespace picture in the book and the live page (src/picture.rs)
 
@@ -243,7 +244,7 @@ svg-seen = seen
 svg-label = namespaces { $what }: { $rows } rows
 svg-the-pin = the pin { $name }
 svg-ns = { $kind } namespace { $ino }
-svg-ns-host = { $kind } namespace (the host's)
+svg-ns-host = { $kind } namespace (the lab's)
 svg-ns-new = { $kind } namespace (a new one)
 svg-changed = ; changed by this step
 svg-held = { $id }, held by { $held }{ $changed }
@@ -513,7 +514,7 @@ step-bad-pin = invalid pin name `{ $name }`
 step-bad-pin-help = a pin is a file name in the run folder: a-z, 0-9, `-` and `_`
 step-creates-usage = expected `creates: NAME KIND`
 step-creates-usage-help = e.g. `creates: mynet net`: the learner pins a net namespace at `mynet`
-step-lines-help = a step line is an action (start, run, run in, unshare, pin, unpin, stop, lsns), `save`, `expect:`, `id:`, `title:`, `hint:`, `timeout:` or `stdin:`
+step-lines-help = a step line is an action (start, run, run in, unshare, pin, unpin, stop, lsns), `save`, `expect:`, `id:`, `title:`, `hint:`, `timeout:`, `stdin:` or `needs:`
 step-unknown-line = unknown step line `{ $line }`
 step-expected-output = expected output
 step-needs-bars = { $what } with nothing after the colon needs `| ` lines below it
@@ -534,6 +535,8 @@ step-kind-did-you-mean = did you mean `{ $kind }`? kinds are cgroup, ipc, mnt, n
 step-kinds = kinds are cgroup, ipc, mnt, net, pid, time, user, uts
 step-unknown-kind = unknown namespace kind `{ $kind }`
 step-bad-capture = invalid capture `{ $capture }`
+step-bad-program = invalid program name `{ $program }` in `needs:`
+step-bad-program-help = name programs the step runs, separated by commas, e.g. `needs: nft`
 step-bad-capture-help = a capture is written `@name`, with a name of a-z, 0-9, `-` and `_`
 
 ## nslab check: expectations and actions (src/lesson/step/expectation.rs, action.rs)

@@ -100,12 +100,12 @@ summary-again = `nslab` 会回到剩下的步骤；`nslab list` 列出每一课�
 
 picture-your-shell = 你的 shell
 picture-pin = 持久化 { $name }
-picture-legend = 谁在哪个命名空间里：· 是实验环境自己的（host 的）；A、B… 是其他命名空间，一个字母一个，同一个字母就是同一个命名空间；* 标出这一步改变了什么；持久化挂载不靠进程也能留住一个命名空间。
+picture-legend = 谁在哪个命名空间里：· 是实验环境自己的命名空间；A、B… 是其他命名空间，一个字母一个，同一个字母就是同一个命名空间；* 标出这一步改变了什么；持久化挂载不靠进程也能留住一个命名空间。
 picture-unreadable = ? 无法读取
 picture-gone = 已消失
 picture-lab-own = 实验环境自己的命名空间（·）
-picture-all-host = 全部与 host 相同（·）
-picture-rest-host = ；其余与 host 相同
+picture-all-host = 全部是实验环境的（·）
+picture-rest-host = ；其余是实验环境的
 
 ## `nslab run --yes` 的报告（src/run/report.rs）
 
@@ -231,6 +231,7 @@ book-picture-after = 之后，实验环境应该是这样：
 book-hint-n = 提示 { $number }
 book-hint = 提示
 book-solution = 参考答案
+book-step-needs = 需要 { $programs }：没有安装时，nslab 会跳过这一步并说明原因。
 
 ## 书和实时页面里的命名空间图（src/picture.rs）
 
@@ -239,7 +240,7 @@ svg-seen = 实际
 svg-label = 命名空间（{ $what }）：{ $rows } 行
 svg-the-pin = 持久化挂载点 { $name }
 svg-ns = { $kind } 命名空间 { $ino }
-svg-ns-host = { $kind } 命名空间（host 的）
+svg-ns-host = { $kind } 命名空间（实验环境的）
 svg-ns-new = { $kind } 命名空间（新的）
 svg-changed = ；这一步改变了它
 svg-held = { $id }，由 { $held } 持有{ $changed }
@@ -502,7 +503,7 @@ step-bad-pin = 无效的持久化挂载点名 `{ $name }`
 step-bad-pin-help = 持久化挂载点是运行目录里的文件名：a-z、0-9、`-` 和 `_`
 step-creates-usage = 应为 `creates: NAME KIND`
 step-creates-usage-help = 例如 `creates: mynet net`：学习者把一个 net 命名空间持久化在 `mynet`
-step-lines-help = 步骤里的行是一个动作（start、run、run in、unshare、pin、unpin、stop、lsns），或 `save`、`expect:`、`id:`、`title:`、`hint:`、`timeout:`、`stdin:`
+step-lines-help = 步骤里的行是一个动作（start、run、run in、unshare、pin、unpin、stop、lsns），或 `save`、`expect:`、`id:`、`title:`、`hint:`、`timeout:`、`stdin:`、`needs:`
 step-unknown-line = 未知的步骤行 `{ $line }`
 step-expected-output = 预期输出
 step-needs-bars = 冒号后什么也没写的{ $what }需要下面跟着 `| ` 行
@@ -523,6 +524,8 @@ step-kind-did-you-mean = 是不是想写 `{ $kind }`？种类有 cgroup、ipc、
 step-kinds = 种类有 cgroup、ipc、mnt、net、pid、time、user、uts
 step-unknown-kind = 未知的命名空间种类 `{ $kind }`
 step-bad-capture = 无效的保存名 `{ $capture }`
+step-bad-program = `needs:` 里的程序名 `{ $program }` 无效
+step-bad-program-help = 写出这一步运行的程序，用逗号分开，例如 `needs: nft`
 step-bad-capture-help = 保存名写作 `@name`，name 用 a-z、0-9、`-` 和 `_`
 
 ## nslab check：预期和动作（src/lesson/step/expectation.rs、action.rs）

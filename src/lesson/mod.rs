@@ -209,6 +209,7 @@ pub fn parse_lesson(source: &str, path: &Path) -> Result<Lesson, Vec<Diagnostic>
             expectations: draft.expectations.into_iter().map(|e| spanned(&index, e.range, e.value)).collect(),
             hints: draft.hints,
             timeout: draft.timeout,
+            needs: draft.needs,
             stdin: draft.stdin.map(|(s, _)| s),
             exercise: match (draft.goal, draft.solution) {
                 (Some(goal), Some(solution)) => {

@@ -256,6 +256,10 @@ pub struct Step {
     /// How long the action may take (`timeout:`).
     #[serde(serialize_with = "serialize_millis")]
     pub timeout: Option<Duration>,
+    /// Programs the step runs that a machine may lack (`needs: nft`): where
+    /// one is not on the lab's PATH, the step is skipped with the reason.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub needs: Vec<String>,
     /// Text fed to a command's standard input; `None` means `/dev/null`.
     pub stdin: Option<String>,
     /// Goal and solution, for exercises.
@@ -472,10 +476,10 @@ impl Subject {
 }
 
 impl fmt::Display for Subject {
-    /// Writes the subject in lesson syntax (`host`, `box`, `@old`).
+    /// Writes the subject in lesson syntax (`lab`, `box`, `@old`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Subject::Host => f.write_str("host"),
+            Subject::Host => f.write_str("lab"),
             Subject::Shell => f.write_str("shell"),
             Subject::Process(n) | Subject::Pin(n) => f.write_str(n),
             Subject::Capture(n) => write!(f, "@{n}"),

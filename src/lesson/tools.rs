@@ -26,17 +26,35 @@ pub fn programs(lesson: &Lesson) -> Uses {
 /// depends on its command working — one that expects its output, or a
 /// status other than "nonzero" — and by exercises (their solution and probe
 /// must work). A step that only checks namespaces, or expects a failure,
-/// runs the same whether the program is there or not.
+/// runs the same whether the program is there or not; a program a step
+/// names in `needs:` does not block the lesson, only that step (skipped).
 pub fn needed(lesson: &Lesson) -> Uses {
     use super::{Expectation, ExpectedStatus};
-    calls(lesson, |step| {
+    let mut uses = calls(lesson, |step| {
         step.exercise.is_some()
             || step.expectations.iter().any(|e| match &e.value {
                 Expectation::Output { .. } => true,
                 Expectation::Status { status } => *status != ExpectedStatus::Nonzero,
                 _ => false,
             })
-    })
+    });
+    for step in lesson.steps.iter().filter(|s| !s.needs.is_empty()) {
+        for program in &step.needs {
+            if let Some(steps) = uses.get_mut(program) {
+                steps.retain(|s| s != &step.id);
+            }
+        }
+    }
+    uses.retain(|_, steps| !steps.is_empty());
+    uses
+}
+
+/// True when `command` is a shell reading its script from stdin (`sh`,
+/// `sh -e`, `bash -eu` …: a shell with options only).
+fn reads_script(command: &str) -> bool {
+    let mut words = command.split_whitespace();
+    let shell = words.next().map(|w| w.rsplit('/').next().unwrap_or(w));
+    matches!(shell, Some("sh" | "bash" | "dash" | "zsh")) && words.all(|w| w.starts_with('-') && w != "-c")
 }
 
 fn calls(lesson: &Lesson, counts: impl Fn(&super::Step) -> bool) -> Uses {
@@ -45,6 +63,10 @@ fn calls(lesson: &Lesson, counts: impl Fn(&super::Step) -> bool) -> Uses {
         let mut texts: Vec<&str> = Vec::new();
         if let Action::Run { command, .. } | Action::Unshare { command, .. } = &step.action.value {
             texts.push(command);
+            // `run: sh -e` with a `stdin:` script: the script is the commands.
+            if let Some(script) = step.stdin.as_deref().filter(|_| reads_script(command)) {
+                texts.push(script);
+            }
         }
         if let Some(ex) = &step.exercise {
             texts.push(&ex.solution);
@@ -356,11 +378,11 @@ fn backticks(chars: &[char], start: usize, found: &mut Vec<String>, depth: usize
 /// nslab does not know it.
 pub fn package(program: &str) -> Option<(&'static str, &'static str)> {
     Some(match program {
-        "ip" | "ss" | "bridge" | "tc" => ("iproute2", "iproute"),
+        "ip" | "ss" | "bridge" | "tc" | "nstat" => ("iproute2", "iproute"),
         "ping" | "tracepath" => ("iputils-ping", "iputils"),
         "ps" | "pgrep" | "pkill" | "top" | "free" | "pidof" | "sysctl" | "watch" => ("procps", "procps-ng"),
         "lsns" | "unshare" | "nsenter" | "setpriv" | "findmnt" | "ipcmk" | "ipcs" | "ipcrm" | "prlimit" | "chrt" | "ionice" | "taskset" | "setsid"
-        | "flock" | "runuser" | "lsblk" | "choom" | "uuidgen" | "script" => ("util-linux", "util-linux"),
+        | "flock" | "runuser" | "lsblk" | "choom" | "uuidgen" | "script" | "pivot_root" => ("util-linux", "util-linux"),
         "mount" | "umount" | "losetup" | "swapon" => ("mount", "util-linux"),
         "hostname" | "domainname" | "nisdomainname" => ("hostname", "hostname"),
         "grep" | "egrep" | "fgrep" => ("grep", "grep"),

@@ -54,6 +54,10 @@ fn shape(step: &Step) -> Map<String, Value> {
     m.insert("creates".into(), json!(exercise.map(|e| &e.creates)));
     m.insert("probe".into(), json!(exercise.map(|e| &e.probe)));
     m.insert("files".into(), step.files.iter().map(|f| json!([f.name, f.text])).collect());
+    // Only where given, so that the fingerprints of steps without it stay.
+    if !step.needs.is_empty() {
+        m.insert("needs".into(), json!(step.needs));
+    }
     m
 }
 

@@ -11,10 +11,11 @@
 //! members no controllers for its children, so nslab would first have to
 //! move itself into a leaf below.) The worker moves itself in before it creates the lab's
 //! init, so that everything in the lab is born inside, and the lab's cgroup
-//! namespace has the lab's cgroup as its root. The worker leaves it and
-//! removes it when the lab ends; a cgroup left by a worker that was killed
-//! is removed by the next lab made beside it (the kernel refuses to remove
-//! one that still has processes, so a live lab's is never touched).
+//! namespace has the lab's cgroup as its root. The process that forked the
+//! worker removes it once the worker has ended ([`remove_of`]); one left by
+//! a worker whose parent was killed too is removed by the next lab made
+//! beside it (the kernel refuses to remove one that still has processes, so
+//! a live lab's is never touched).
 //!
 //! Where none can be had (an ordinary user without a delegated cgroup), the
 //! limits are the rlimits of [`super::sandbox::LIMITS`] alone, and the
@@ -89,14 +90,50 @@ impl LabCgroup {
 }
 
 impl Drop for LabCgroup {
-    /// Moves the calling process back where it was and removes the lab's
-    /// cgroup (its processes are gone by then: the lab's init has ended).
+    /// Removes the lab's cgroup if it is empty: when making it failed half
+    /// way. Once the worker is in it, the worker's parent removes it after
+    /// the worker ends ([`remove_of`]): moving the worker out first would
+    /// cost a second wait for the kernel (see [`remove_of`]).
     fn drop(&mut self) {
-        for (dir, parent) in &self.dirs {
-            let _ = std::fs::write(parent.join("cgroup.procs"), b"0");
+        for (dir, _) in &self.dirs {
             let _ = std::fs::remove_dir(dir);
         }
     }
+}
+
+/// Removes the cgroups of the lab worker `pid`, which has ended (called by
+/// the process that forked it and has reaped it). The worker does not move
+/// itself out before it ends: on cgroup v1 every move of a process waits for
+/// an RCU grace period (about 16 ms here), and one, on the way in, is enough.
+pub fn remove_of(pid: u32) {
+    let prefix = format!("{PREFIX}{pid}-");
+    for parent in parents() {
+        let Ok(entries) = std::fs::read_dir(&parent) else { continue };
+        for entry in entries.flatten() {
+            if entry.file_name().to_str().is_some_and(|n| n.starts_with(&prefix)) {
+                let _ = std::fs::remove_dir(entry.path());
+            }
+        }
+    }
+}
+
+/// Every directory a lab's cgroup may be made in, from this process's own
+/// cgroups (a worker's, before it moves, are its parent's).
+fn parents() -> Vec<PathBuf> {
+    let (Ok(own), Ok(mounts)) = (std::fs::read_to_string("/proc/self/cgroup"), std::fs::read_to_string("/proc/self/mountinfo")) else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    if let (Some((mnt, root)), Some(path)) = (mount_of(&mounts, None), cgroup_of(&own, None)) {
+        found.extend(locate(&mnt, &root, path));
+        found.push(mnt);
+    }
+    for controller in ["memory", "pids"] {
+        if let (Some((mnt, root)), Some(path)) = (mount_of(&mounts, Some(controller)), cgroup_of(&own, Some(controller))) {
+            found.extend(locate(&mnt, &root, path));
+        }
+    }
+    found
 }
 
 /// Creates `dirs`, writes `limits` into whichever has each file, then moves
@@ -126,14 +163,17 @@ fn make(dirs: &[(PathBuf, PathBuf)], kind: &'static str, limits: &[(&str, u64)])
     result.map(|()| made)
 }
 
-/// Removes the cgroups of labs whose worker is gone (killed before it could
-/// remove its own). The kernel refuses to remove a cgroup with processes.
+/// Removes the cgroups of labs whose worker is gone (killed with the process
+/// that would have removed it). The kernel refuses to remove a cgroup with
+/// processes, so a live lab's stays; one younger than a few seconds is left
+/// alone too, as its worker may be moving in right now. (The worker's pid in
+/// the name cannot tell: it may be another pid namespace's.)
 fn sweep(parent: &Path) {
     let Ok(entries) = std::fs::read_dir(parent) else { return };
     for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(pid) = name.to_str().and_then(|n| n.strip_prefix(PREFIX)).and_then(|rest| rest.split('-').next()) else { continue };
-        if pid.parse::<u32>().is_ok() && !Path::new("/proc").join(pid).exists() {
+        let ours = entry.file_name().to_str().is_some_and(|n| n.starts_with(PREFIX));
+        let old = entry.metadata().and_then(|m| m.modified()).is_ok_and(|t| t.elapsed().is_ok_and(|age| age > std::time::Duration::from_secs(10)));
+        if ours && old {
             let _ = std::fs::remove_dir(entry.path());
         }
     }

@@ -160,6 +160,9 @@ impl<'l, L: Lab> LessonRun<'l, L> {
             return Some(SkipReason::FailFast { failed: failed.clone() });
         }
         let step = &self.lesson.steps[i];
+        if let Some(name) = step.needs.iter().find(|p| !installed(p)) {
+            return Some(SkipReason::Program { name: name.clone() });
+        }
         step.uses.iter().find_map(|name| {
             let j = self.definer(name, i)?;
             let setup = match self.state[j]? {
@@ -407,6 +410,13 @@ impl<'l, L: Lab> LessonRun<'l, L> {
         }
         r
     }
+}
+
+/// True when `program` is an executable file in a folder of the PATH that
+/// steps run with (the lab's system folders are the machine's, read-only).
+fn installed(program: &str) -> bool {
+    let path = super::sandbox::lab_env().into_iter().find(|(k, _)| k == "PATH").map(|(_, v)| v);
+    crate::lesson::tools::locate(program, &crate::lesson::tools::search_path(path.as_deref())).is_some()
 }
 
 fn interrupted() -> bool {

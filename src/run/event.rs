@@ -245,6 +245,12 @@ pub enum SkipReason {
         /// What became of that step.
         setup: Setup,
     },
+    /// It runs a program (`needs:`) that is not installed where the lab
+    /// looks for programs.
+    Program {
+        /// The program's name.
+        name: String,
+    },
     /// A reason given in words only (from an older worker).
     Other {
         /// The reason.
@@ -271,6 +277,10 @@ impl std::fmt::Display for SkipReason {
             SkipReason::Needs { name, step, setup: Setup::Skipped } => {
                 f.write_str(&crate::t!("skip-needs-skipped", name = name.as_str(), step = step.as_str()))
             }
+            SkipReason::Program { name } => match crate::lesson::tools::package(name) {
+                Some((deb, rpm)) => write!(f, "it runs `{name}`, which is not installed here (Debian/Ubuntu: apt install {deb}; Fedora: dnf install {rpm})"),
+                None => write!(f, "it runs `{name}`, which is not installed here: install it to run this step"),
+            },
             SkipReason::Other { text } => f.write_str(text),
         }
     }

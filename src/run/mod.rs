@@ -309,6 +309,7 @@ fn run_in_worker(lesson: &Lesson, opts: &RunOptions) -> LessonResult {
             let _ = std::fs::File::from(read_end).read_to_string(&mut text);
             let status = ns::sys::wait_pid(pid, true);
             WORKER.store(0, Ordering::SeqCst);
+            cgroup::remove_of(pid as u32);
             match serde_json::from_str::<LessonResult>(&text) {
                 Ok(r) => r,
                 Err(_) => failed(match status {

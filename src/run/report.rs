@@ -200,7 +200,7 @@ impl<W: Write> Reporter<W> {
 /// One row of the process × kind table: `host`, then each named process.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct TableRow {
-    /// `host` or the process's name.
+    /// `lab` or the process's name.
     pub name: String,
     /// One cell per kind, in [`NsKind::ALL`] order.
     pub cells: Vec<TableCell>,
@@ -209,8 +209,8 @@ pub struct TableRow {
 /// One cell of the table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct TableCell {
-    /// The namespace's short id (the inode's last four digits), `host` where
-    /// it is the host's, `-` where there is none.
+    /// The namespace's short id (the inode's last four digits), `lab` where
+    /// it is the lab's, `-` where there is none.
     pub text: String,
     /// True when it changed during the step.
     pub changed: bool,
@@ -223,7 +223,7 @@ pub fn table_rows(before: &Snapshot, after: &Snapshot) -> Vec<TableRow> {
     let empty = crate::ns::NsView::default();
     let (host_before, host_after) = (before.host_view().unwrap_or(&empty), after.host_view().unwrap_or(&empty));
     let host_cells = NsKind::ALL.iter().map(|&k| TableCell { text: short(host_after.get(k)), changed: host_before.get(k) != host_after.get(k) }).collect();
-    rows.push(TableRow { name: "host".into(), cells: host_cells });
+    rows.push(TableRow { name: "lab".into(), cells: host_cells });
     for name in after.processes.keys() {
         // A process new in this step is compared with where it came from:
         // the host (or the process it was started in, which the host
@@ -234,7 +234,7 @@ pub fn table_rows(before: &Snapshot, after: &Snapshot) -> Vec<TableRow> {
             .iter()
             .map(|&k| {
                 let now = view.and_then(|v| v.get(k));
-                let text = if now.is_some() && now == host_after.get(k) { "host".to_string() } else { short(now) };
+                let text = if now.is_some() && now == host_after.get(k) { "lab".to_string() } else { short(now) };
                 TableCell { text, changed: was.get(k) != now }
             })
             .collect();

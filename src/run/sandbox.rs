@@ -365,6 +365,7 @@ pub fn probe(as_root: bool) -> Vec<(SandboxPart, PartResult)> {
             let mut text = String::new();
             let _ = std::fs::File::from(read_end).read_to_string(&mut text);
             let _ = sys::wait_pid(pid, true);
+            super::cgroup::remove_of(pid as u32);
             match serde_json::from_str::<Answer>(&text) {
                 Ok(list) if list.len() == SandboxPart::ALL.len() => list.into_iter().map(|(i, e)| (SandboxPart::ALL[i], e.map_or(Ok(()), Err))).collect(),
                 _ => fail_all("the probe's worker ended without an answer".into(), None),

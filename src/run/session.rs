@@ -93,7 +93,7 @@ impl Session {
         // mountinfo and root.
         ns::sys::set_propagation(Path::new("/run"), libc::MS_SHARED).map_err(SessionError::Lab)?;
         let mut init = Spawn::new("/proc/self/exe");
-        init.args(["lab-init", "host"]).death_signal(libc::SIGKILL);
+        init.args(["lab-init", "lab"]).death_signal(libc::SIGKILL);
         init.new_namespaces([NsKind::Mnt].into_iter().collect(), Creation::Clone).receive_mounts(true).mount_proc(true);
         init.stdio(Stdio::Null, Stdio::Null, Stdio::Null);
         let lab_init = init.start()?;
@@ -160,7 +160,7 @@ impl Session {
         std::fs::DirBuilder::new().mode(0o700).create(&run_dir).map_err(SessionError::RunDir)?;
         std::os::unix::fs::chown(&run_dir, Some(ids.owner.0), Some(ids.owner.1)).map_err(SessionError::RunDir)?;
         let mut init = Spawn::new("/proc/self/exe");
-        init.args(["lab-init", "host"]).death_signal(libc::SIGKILL);
+        init.args(["lab-init", "lab"]).death_signal(libc::SIGKILL);
         let kinds: KindSet = LAB_KINDS.into_iter().chain([NsKind::User]).collect();
         init.new_namespaces(kinds, Creation::Clone).receive_mounts(true).lab_root(&staged.root).id_maps(ids.uid_map.clone(), ids.gid_map.clone());
         init.env_clear().new_session(true).close_other_fds(true).cwd("/");

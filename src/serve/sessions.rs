@@ -175,6 +175,7 @@ impl Worker {
                             let _ = stop_rx.recv();
                         }
                         let _ = process.kill();
+                        crate::run::cgroup::remove_of(process.pid() as u32);
                     }
                     Err(e) => {
                         let _ = ready_tx.send(Err(e.to_string()));

@@ -156,7 +156,7 @@ fn seen_picture(before: &Snapshot, after: &Snapshot) -> Picture {
     let host_before = before.host_view();
     let mut rows = Vec::new();
     if let Some(host) = after.host_view() {
-        rows.push(Row { name: "host".into(), role: Role::Host, cells: cells(host, host_before), note: None });
+        rows.push(Row { name: "lab".into(), role: Role::Host, cells: cells(host, host_before), note: None });
     }
     for (name, presence) in &after.processes {
         let row = match presence {

@@ -3,7 +3,7 @@
 //!
 //! Every namespace that is not the lab's own gets a letter; the same letter
 //! is the same namespace, whoever is in it, and each letter has a colour of
-//! its own. A dot is the lab's ("host's") namespace of that kind. What the
+//! its own. A dot is the lab's namespace of that kind. What the
 //! step changed carries a `*`. Pins appear as holders of the namespace they
 //! keep alive. Under the grid a key names each letter's kind, inode number
 //! and holders. When the grid does not fit, each holder gets a line instead.
@@ -22,7 +22,7 @@ use crate::run::observe::{Pinned, Presence, Seen, Snapshot};
 /// shell, or a pin.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Holder {
-    /// What the learner calls it: `host`, `box`, `pin netns1`.
+    /// What the learner calls it: `lab`, `box`, `pin netns1`.
     pub name: String,
     /// Its namespaces now, by kind; `None` when it is gone.
     pub now: Option<BTreeMap<NsKind, NsId>>,
@@ -51,8 +51,8 @@ pub fn holders(before: &Snapshot, after: &Snapshot) -> Vec<Holder> {
     let map = |v: &Seen| v.view.current.clone();
     let host_before = before.host.as_ref().map(map).unwrap_or_default();
     let mut out = vec![match &after.host {
-        Ok(seen) => Holder { name: "host".into(), now: Some(map(seen)), was: host_before.clone(), unreadable: false },
-        Err(_) => Holder { name: "host".into(), now: None, was: host_before.clone(), unreadable: true },
+        Ok(seen) => Holder { name: "lab".into(), now: Some(map(seen)), was: host_before.clone(), unreadable: false },
+        Err(_) => Holder { name: "lab".into(), now: None, was: host_before.clone(), unreadable: true },
     }];
     for (name, presence) in &after.processes {
         let was = match before.processes.get(name) {
@@ -119,7 +119,7 @@ pub fn render(holders: &[Holder], look: Look) -> String {
         let Some(now) = &h.now else { return (Mark::None, false) };
         let changed = now.get(&kind) != h.was.get(&kind);
         let m = match now.get(&kind) {
-            Some(id) if h.name == "host" || host.get(&kind) == Some(id) => Mark::Host,
+            Some(id) if h.name == "lab" || host.get(&kind) == Some(id) => Mark::Host,
             Some(id) => Mark::Other(labels[&(kind, *id)]),
             None => Mark::None,
         };
@@ -210,7 +210,7 @@ pub fn render(holders: &[Holder], look: Look) -> String {
                     let all_host = parts.is_empty();
                     let rest = if h.name.starts_with(&crate::t!("picture-pin", name = "")) {
                         String::new()
-                    } else if all_host && h.name == "host" {
+                    } else if all_host && h.name == "lab" {
                         crate::t!("picture-lab-own")
                     } else if all_host {
                         crate::t!("picture-all-host")
@@ -260,7 +260,7 @@ mod tests {
         let host = view(&[]);
         let box_now = view(&[(NsKind::Uts, 4026532290), (NsKind::Net, 4026532292)]);
         vec![
-            Holder { name: "host".into(), now: Some(host.clone()), was: host.clone(), unreadable: false },
+            Holder { name: "lab".into(), now: Some(host.clone()), was: host.clone(), unreadable: false },
             Holder { name: "box".into(), now: Some(box_now), was: host.clone(), unreadable: false },
             Holder { name: "other".into(), now: Some(view(&[(NsKind::Net, 4026532292)])), was: view(&[(NsKind::Net, 4026532292)]), unreadable: false },
             Holder { name: "pin net1".into(), now: Some([(NsKind::Net, id(4026532292))].into()), was: BTreeMap::new(), unreadable: false },
@@ -286,7 +286,7 @@ mod tests {
         assert!(text.contains("A net:[4026532292] — box, other, pin net1"), "{text}");
         assert!(text.contains("B uts:[4026532290] — box"), "{text}");
         assert!(row("old").contains("gone"), "{text}");
-        assert!(!row("host").contains('*'), "{text}");
+        assert!(!row("lab").contains('*'), "{text}");
     }
 
     #[test]

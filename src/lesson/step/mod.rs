@@ -20,9 +20,9 @@ use crate::ns::{KindSet, NsKind};
 use expectation::parse_expectation;
 
 /// Every word a step line may start with.
-const LINE_WORDS: [&str; 18] = [
+const LINE_WORDS: [&str; 19] = [
     "id", "title", "start", "run", "unshare", "pin", "unpin", "stop", "lsns", "save", "expect", "hint", "timeout", "stdin", "goal", "solution", "creates",
-    "probe",
+    "probe", "needs",
 ];
 
 /// The longest accepted timeout.
@@ -86,6 +86,8 @@ pub(crate) struct StepDraft {
     pub expectation_lines: usize,
     pub hints: Vec<String>,
     pub timeout: Option<Duration>,
+    /// Programs the step needs (`needs:`).
+    pub needs: Vec<String>,
     pub stdin: Option<(String, Range<usize>)>,
     pub goal: Option<String>,
     pub solution: Option<String>,
@@ -132,6 +134,7 @@ pub(crate) fn parse(block: &Block, regexes: &mut FastSet<String>, diags: &mut Di
         expectation_lines: 0,
         hints: Vec::new(),
         timeout: None,
+        needs: Vec::new(),
         stdin: None,
         goal: None,
         solution: None,
@@ -228,6 +231,22 @@ pub(crate) fn parse(block: &Block, regexes: &mut FastSet<String>, diags: &mut Di
                         }
                         Some(t) => step.timeout = Some(t),
                         None => diags.error_help(at..at + value.len(), crate::t!("step-bad-timeout", timeout = value), crate::t!("step-bad-timeout-help")),
+                    }
+                }
+            }
+            "needs" => {
+                if let Some((value, at)) = line.value() {
+                    if !step.needs.is_empty() {
+                        diags.error(range, "`needs:` is given twice in this step");
+                    } else {
+                        for program in value.split(',').map(str::trim) {
+                            if is_program_name(program) {
+                                step.needs.push(program.to_string());
+                            } else {
+                                diags.error_help(at..at + value.len(), crate::t!("step-bad-program", program = program), crate::t!("step-bad-program-help"));
+                                break;
+                            }
+                        }
                     }
                 }
             }
@@ -499,6 +518,12 @@ fn capture(word: &str, at: usize, diags: &mut Diagnostics) -> Option<String> {
             None
         }
     }
+}
+
+/// A program's name as `needs:` takes it: a file name to look up on the
+/// lab's PATH (letters, digits, `.`, `_`, `+`, `-`; not starting with `.` or `-`).
+fn is_program_name(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 64 && !s.starts_with(['.', '-']) && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'+' | b'-'))
 }
 
 /// Parses `5s` or `500ms`.
