@@ -59,7 +59,7 @@ pub fn load_in(paths: &[PathBuf], lang: Lang) -> Result<Vec<Lesson>, Vec<Diagnos
         let all = builtins.get_or_insert_with(|| builtin_in(lang).unwrap_or_default());
         match find(all, &path.to_string_lossy()) {
             Some(l) => slots.push(Ok(l.clone())),
-            None => problems.push(Diagnostic::whole_file(path, "no such file, and no built-in lesson has this id (`nslab list` shows them)")),
+            None => problems.push(Diagnostic::whole_file(path, crate::t!("catalog-no-such"))),
         }
     }
     let mut lessons = Vec::new();

@@ -712,7 +712,7 @@ pub fn run(args: &crate::cli::RunArgs) -> Result<Exit, CmdError> {
     if let Some(step) = &args.from
         && !lessons.iter().any(|l| l.step(step).is_some())
     {
-        return Err(CmdError::Invalid(format!("--from {step}: no lesson here has a step with that id")));
+        return Err(CmdError::Invalid(crate::t!("run-from-unknown", step = step.as_str())));
     }
     let format = match args.format {
         crate::cli::OutputFormat::Human => run::report::Format::Human,

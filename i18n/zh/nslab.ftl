@@ -149,7 +149,7 @@ expect-output-matches = { $stream } 匹配正则表达式 `{ $regex }`
 skip-learner = 学习者跳过了这一步
 skip-fail-fast = 未运行：前面有一步失败，且给了 --fail-fast
 skip-needs-failed = 依赖 { $name }，而负责准备它的步骤（{ $step }）失败了
-skip-needs-skipped = 依赖 { $name }，它由第 { $step } 步准备，而 { $step } 被跳过了：请先运行 { $step }
+skip-needs-skipped = 依赖 { $name }，它由步骤 { $step } 准备，而 { $step } 被跳过了：请先运行 { $step }
 
 ## 判定里“实际看到的”（src/run/verify.rs）
 
@@ -648,3 +648,9 @@ new-wrote-zh = 已写入 { $path }，它的中文译文 —— `nslab check` 会
 new-wrote = 已写入 { $path } —— 用 `nslab check { $path }` 检查，用 `nslab run { $path }` 运行
 serve-live-at = 书已上线，地址 { $url }
 serve-only-here = 只有这台机器、且只有带令牌才能访问；Ctrl-C 停止它并拆掉所有实验环境
+catalog-no-such = 没有这个文件，也没有内置课程用这个 id（`nslab list` 会列出它们）
+run-from-unknown = --from { $step }：这里没有哪一课有这个 id 的步骤
+skip-program-package = 它要运行 `{ $name }`，而这里没有安装（Debian/Ubuntu：apt install { $deb }；Fedora：dnf install { $rpm }）
+skip-program = 它要运行 `{ $name }`，而这里没有安装：装上它才能运行这一步
+unfair-passes-anyway = 什么都不做也能通过：有一条预期无论学习者做什么都成立
+unfair-solution-fails = 它的参考答案没有通过：{ $why }

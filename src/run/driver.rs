@@ -446,11 +446,11 @@ fn perform_exercise<L: Lab + ?Sized>(lab: &mut L, lesson: &Lesson, step: &Step, 
     let mut solved = lab.exercise(lesson, step, opts, Mode::Solution);
     let mut problems = Vec::new();
     if unsolved.outcome == StepOutcome::Passed {
-        problems.push("it passes with nothing done: an expectation holds whatever the learner does".to_string());
+        problems.push(crate::t!("unfair-passes-anyway"));
     }
     if solved.outcome != StepOutcome::Passed {
         let why: Vec<String> = solved.verdicts.iter().filter(|v| !v.holds()).map(|v| format!("{} ({})", v.expected, v.observed)).collect();
-        problems.push(format!("its reference solution fails: {}", solved.error.clone().unwrap_or_else(|| why.join("; "))));
+        problems.push(crate::t!("unfair-solution-fails", why = solved.error.clone().unwrap_or_else(|| why.join("; "))));
     }
     solved.outcome = if problems.is_empty() { StepOutcome::Passed } else { StepOutcome::Failed };
     solved.error = (!problems.is_empty()).then(|| problems.join("; and "));

@@ -278,8 +278,8 @@ impl std::fmt::Display for SkipReason {
                 f.write_str(&crate::t!("skip-needs-skipped", name = name.as_str(), step = step.as_str()))
             }
             SkipReason::Program { name } => match crate::lesson::tools::package(name) {
-                Some((deb, rpm)) => write!(f, "it runs `{name}`, which is not installed here (Debian/Ubuntu: apt install {deb}; Fedora: dnf install {rpm})"),
-                None => write!(f, "it runs `{name}`, which is not installed here: install it to run this step"),
+                Some((deb, rpm)) => f.write_str(&crate::t!("skip-program-package", name = name.as_str(), deb = deb, rpm = rpm)),
+                None => f.write_str(&crate::t!("skip-program", name = name.as_str())),
             },
             SkipReason::Other { text } => f.write_str(text),
         }
