@@ -140,6 +140,15 @@ const ATTEMPTS: &[Attempt] = &[
         true,
     ),
     // Limits.
+    // The lab's own cgroup (as root): the lab may mount its hierarchies, where
+    // its cgroup is the root, but not raise its limits or make cgroups in it.
+    a(
+        "raise-cgroup-limits",
+        "mkdir -p /tmp/cm /tmp/cp; mount -t cgroup -o memory none /tmp/cm; mount -t cgroup -o pids none /tmp/cp; \
+         echo 99999999999 > /tmp/cm/memory.limit_in_bytes && echo ESCAPED:raise-cgroup-limits; \
+         echo max > /tmp/cp/pids.max && echo ESCAPED:raise-cgroup-limits; mkdir /tmp/cm/sub && echo ESCAPED:raise-cgroup-limits; true",
+        false,
+    ),
     a("fork-many", "n=0; for i in $(seq 1500); do sleep 20 & n=$((n+1)); done 2>/dev/null; [ $(ps -e | wc -l) -gt 600 ] && echo ESCAPED:fork-many; true", true),
     a("big-file", "head -c 600M /dev/zero > /tmp/big 2>/dev/null && echo ESCAPED:big-file; rm -f /tmp/big", true),
     a("big-memory", "python3 -c \"b = bytearray(3 << 30); print('ESCAPED:big-memory')\" 2>/dev/null", true),

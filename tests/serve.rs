@@ -1635,3 +1635,62 @@ fn e2e_a_refused_lab_is_said_in_the_step_and_the_next_run_gets_one() {
     p.wait("document.querySelector('#step-once').classList.contains('nslab-passed')", 30, "the run");
     p.server.stop();
 }
+
+/// Every step of the shipped curriculum ends the same way at the terminal
+/// (`nslab run --yes --format json`) and on the page, which drives the same
+/// lesson driver through a session's worker, step by step as a reader
+/// clicks Run. An exercise is done at the terminal with its reference
+/// solution; on the page it needs a learner at a shell, so there it is
+/// skipped, and the steps after it are compared all the same.
+#[test]
+fn the_terminal_and_the_page_agree_on_the_whole_curriculum() {
+    if !support::require_root("the_terminal_and_the_page_agree_on_the_whole_curriculum") {
+        return;
+    }
+    let _guard = serial();
+    let before = HostState::now();
+    let mut texts = Vec::new();
+    for entry in std::fs::read_dir(repo().join("lessons")).unwrap().flatten() {
+        let path = entry.path();
+        if path.extension().is_some_and(|x| x == "md") {
+            texts.push((path.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read_to_string(&path).unwrap()));
+        }
+    }
+    texts.sort();
+    assert!(texts.len() >= 13, "the curriculum: {texts:?}");
+    let named: Vec<(&str, &str)> = texts.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
+    let fixture = Fixture::new(&named);
+    let server = fixture.server(&[]);
+    for (name, _) in &texts {
+        let file = fixture.lessons().join(name);
+        let json = Command::new(nslab_path()).args(["lesson-json"]).arg(&file).output().unwrap();
+        let lesson: Value = serde_json::from_slice(&json.stdout).unwrap();
+        let lesson = &lesson[0];
+        let id = lesson["meta"]["id"].as_str().unwrap().to_string();
+        let run = Command::new(nslab_path()).args(["run", "--yes", "--format", "json"]).arg(&file).env("XDG_STATE_HOME", fixture.dir.path()).output().unwrap();
+        let terminal: Vec<Value> = String::from_utf8_lossy(&run.stdout).lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+        let session = server.open(&id);
+        let mut page = Vec::new();
+        let mut exercises = Vec::new();
+        for step in lesson["steps"].as_array().unwrap() {
+            let step_id = step["id"].as_str().unwrap();
+            if step["exercise"].is_null() {
+                page.extend(server.step(&session, "run", &id, step_id));
+            } else {
+                exercises.push(step_id.to_string());
+                page.extend(server.step(&session, "skip", &id, step_id));
+            }
+        }
+        let not_exercise = |o: &String| !exercises.iter().any(|e| o.starts_with(&format!("{e}:")));
+        let (t, p): (Vec<String>, Vec<String>) = (outcomes(&terminal), outcomes(&page));
+        assert_eq!(t.len(), lesson["steps"].as_array().unwrap().len(), "{id}: every step ended at the terminal: {t:?}");
+        assert_eq!(
+            t.iter().filter(|o| not_exercise(o)).collect::<Vec<_>>(),
+            p.iter().filter(|o| not_exercise(o)).collect::<Vec<_>>(),
+            "{id}: the terminal and the page disagree"
+        );
+        assert!(t.iter().all(|o| o.contains(":passed:")), "{id}: the curriculum passes at the terminal: {t:?}");
+    }
+    server.stop();
+    before.assert_restored("the curriculum at the terminal and on the page");
+}
