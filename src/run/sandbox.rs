@@ -123,11 +123,20 @@ pub fn lab_env() -> Vec<(String, String)> {
         ("LOGNAME".to_string(), "root".to_string()),
     ];
     for (k, v) in std::env::vars() {
-        let allowed = matches!(k.as_str(), "TERM" | "LANG" | "LANGUAGE" | "COLORTERM" | "NO_COLOR" | "SHELL" | "TZ") || k.starts_with("LC_");
-        if allowed {
+        // Programs' messages stay in English (LC_MESSAGES=C below): lessons
+        // expect the words util-linux and the kernel's errors print, whatever
+        // language the learner reads nslab in. LC_ALL would override that, so
+        // its value stands for LANG instead; LANGUAGE would too (GNU gettext).
+        let allowed =
+            matches!(k.as_str(), "TERM" | "LANG" | "COLORTERM" | "NO_COLOR" | "SHELL" | "TZ") || (k.starts_with("LC_") && k != "LC_ALL" && k != "LC_MESSAGES");
+        if k == "LC_ALL" && !v.is_empty() {
+            env.retain(|(name, _)| name != "LANG");
+            env.push(("LANG".to_string(), v));
+        } else if allowed && !(k == "LANG" && env.iter().any(|(name, _)| name == "LANG")) {
             env.push((k, v));
         }
     }
+    env.push(("LC_MESSAGES".to_string(), "C".to_string()));
     env
 }
 
