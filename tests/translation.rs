@@ -385,6 +385,30 @@ fn the_whole_chinese_curriculum_runs_as_the_english_one_step_for_step_as_root_an
     }
 }
 
+/// Every exercise of the Chinese curriculum is fair (`nslab check
+/// --solutions --lang zh`), as root and as nobody, as the English one is in
+/// tests/curriculum.rs: it fails with nothing done and passes with its
+/// reference solution.
+#[test]
+fn every_chinese_exercise_is_fair_as_root_and_as_nobody() {
+    let _guard = support::serial();
+    let users: Vec<As> = if support::require_root("every_chinese_exercise_is_fair_as_root_and_as_nobody") { As::BOTH.to_vec() } else { vec![As::Caller] };
+    let (dir, names) = translated_curriculum();
+    let exercises: usize = names.iter().map(|n| std::fs::read_to_string(dir.path().join("zh").join(n)).unwrap().matches("```nslab exercise").count()).sum();
+    assert!(exercises >= names.len(), "every translated lesson has an exercise");
+    let before = support::HostState::now();
+    for who in users {
+        let mut cmd = support::command_as(who, support::nslab_path(), &["check", "--solutions", "--lang", "zh", "--color", "never", "zh"]);
+        cmd.current_dir(dir.path()).env("XDG_STATE_HOME", dir.path().join("state"));
+        let out = cmd.output().unwrap();
+        let text = stdout(&out);
+        assert_eq!(out.status.code(), Some(0), "{who:?}:\n{text}\n{}", support::stderr(&out));
+        let last = text.trim_end().lines().last().unwrap_or("");
+        assert_eq!(last, format!("{exercises} 个练习：{exercises} 个公平，0 个不公平"), "{who:?}:\n{text}");
+        before.assert_restored(&format!("check --solutions --lang zh as {who:?}"));
+    }
+}
+
 /// A lesson's own mistakes, in Chinese: the same `file:line:col` and caret
 /// as in English, the words from the Chinese catalogue.
 #[test]
