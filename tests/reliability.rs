@@ -233,3 +233,51 @@ fn resources_stay_bounded() {
     assert!(peak > 0 && peak < 24 * 1024, "peak memory {peak} KiB: {r}");
     assert!(r["fds_at_end"].as_u64() <= r["fds_at_start"].as_u64(), "descriptors leaked: {r}");
 }
+
+/// A step's command sees the lab's processes only: the lab's init and its
+/// own. nslab makes each step's process through an intermediate process born
+/// in the lab's pid namespace; the command may not run before that one is
+/// gone (it was seen under load when the command no longer waited for
+/// nslab's word: this test failed one run in three then). 150 steps, each
+/// counting /proc's processes: pid 1, the step's shell, `ls` and `grep`;
+/// beside two busy threads per core, which make the window wide.
+#[test]
+fn a_step_sees_no_process_of_nslabs_own() {
+    let _guard = serial();
+    let dir = workspace();
+    let mut lesson = String::from("---\nid: alone\ntitle: Alone\n---\n\n");
+    for _ in 0..150 {
+        lesson.push_str("```nslab\nrun: ls /proc | grep -c '^[0-9]'\nexpect: stdout: 4\n```\n\n");
+    }
+    let path = dir.path().join("alone.md");
+    std::fs::write(&path, lesson).unwrap();
+    support::set_mode(&path, 0o644);
+    /// Busy threads of this test's own, stopped when dropped (also when an
+    /// assertion fails), so nothing outlives the test.
+    struct Busy(std::sync::Arc<std::sync::atomic::AtomicBool>, Vec<std::thread::JoinHandle<()>>);
+    impl Drop for Busy {
+        fn drop(&mut self) {
+            self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+            for t in self.1.drain(..) {
+                let _ = t.join();
+            }
+        }
+    }
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let threads = (0..cores * 2)
+        .map(|_| {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    std::hint::spin_loop();
+                }
+            })
+        })
+        .collect();
+    let _busy = Busy(stop, threads);
+    for who in As::BOTH {
+        let out = support::wait_bounded(spawn_run(who, dir.path(), &["alone.md"]), Duration::from_secs(120));
+        assert_eq!(code(&out), 0, "{who:?}:\n{}", stdout(&out));
+    }
+}

@@ -199,8 +199,9 @@ pub(super) fn child_main(plan: &ChildPlan, exec: &ExecVectors, creator: Creator,
         if plan.hold {
             send_msg(sock, MSG_READY, 0, 0);
         }
-        // Held, or waiting for the maps the parent writes: go on at its word.
-        if plan.hold || plan.parent_maps.is_some() {
+        // Held, waiting for the maps the parent writes, or for the
+        // intermediate to be reaped: go on at the parent's word.
+        if plan.waits_for_go() {
             let mut go = [0u8; 6];
             let n = libc::recv(sock, go.as_mut_ptr().cast(), go.len(), 0);
             if n <= 0 || go[0] != MSG_GO {

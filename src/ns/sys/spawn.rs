@@ -188,10 +188,18 @@ pub struct ChildPlan {
 }
 
 impl ChildPlan {
+    /// True when the child waits for the parent's go before it runs on to
+    /// exec: held, or waiting for its maps, or made through an intermediate
+    /// process, which must be gone (reaped) first — else the program could
+    /// see it, an extra process of the lab's, in `/proc`.
+    pub(super) fn waits_for_go(&self) -> bool {
+        self.hold || self.parent_maps.is_some() || self.needs_intermediate()
+    }
+
     /// True when the process must be created by an intermediate process: it has
     /// namespaces to join, or a time namespace whose offsets must be written
     /// before anyone enters it.
-    fn needs_intermediate(&self) -> bool {
+    pub(super) fn needs_intermediate(&self) -> bool {
         !self.joins.is_empty() || self.pre_unshare_flags != 0 || self.via_intermediate || self.enter_as_root.is_some()
     }
 }
@@ -314,12 +322,16 @@ pub fn spawn(plan: &ChildPlan) -> Result<Pending, SpawnFailure> {
         // Nothing to do between set-up and exec but the maps: write them
         // now (the new user namespace exists since clone) and let the child
         // go; it execs as soon as its set-up is done, and `release` waits for
-        // that answer alone. One round trip less per process, which is what
-        // a step costs on a busy machine (each wake-up waits for a CPU).
-        if let Some((uid_map, gid_map)) = &plan.parent_maps {
-            if let Err(e) = write_maps_of(pid, uid_map, gid_map) {
-                return Err(killed_during_setup(pid, &pidfd, &ours, Stage::IdMap, e));
-            }
+        // that answer alone. One round trip less per process (no READY),
+        // which is what a step costs on a busy machine (each wake-up waits
+        // for a CPU).
+        if let Some((uid_map, gid_map)) = &plan.parent_maps
+            && let Err(e) = write_maps_of(pid, uid_map, gid_map)
+        {
+            return Err(killed_during_setup(pid, &pidfd, &ours, Stage::IdMap, e));
+        }
+        // (The intermediate, if any, has been reaped above.)
+        if plan.waits_for_go() {
             send_msg(ours.as_raw_fd(), MSG_GO, 0, 0);
         }
         return Ok(Pending { pid, pidfd, sock: ours, released: true });
