@@ -209,9 +209,14 @@ fn step_by_step(events: &str) -> Vec<String> {
 
 /// Runs `nslab run --yes --format json ARGS .` as `who` in `dir`, with `env`.
 fn run_json(who: As, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String) {
+    run_json_on(who, dir, &[args, &["."]].concat(), env)
+}
+
+/// Runs `nslab run --yes --format json ARGS` as `who` in `dir`, with `env`
+/// (and none of the caller's language variables).
+fn run_json_on(who: As, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String) {
     let mut all = vec!["run", "--yes", "--format", "json"];
     all.extend_from_slice(args);
-    all.push(".");
     let mut cmd = support::command_as(who, support::nslab_path(), &all);
     cmd.current_dir(dir).env("XDG_STATE_HOME", dir.join("state")).env_remove("LC_ALL").env_remove("LC_MESSAGES").env_remove("LANG");
     for (k, v) in env {
@@ -340,12 +345,9 @@ fn translated_curriculum() -> (tempfile::TempDir, Vec<String>) {
 
 /// Runs `nslab run --yes --format json --lang LANG FILES…` as `who` in `dir`.
 fn run_files(who: As, dir: &Path, lang: &str, files: &[String]) -> (Option<i32>, String) {
-    let mut args = vec!["run", "--yes", "--format", "json", "--lang", lang];
+    let mut args = vec!["--lang", lang];
     args.extend(files.iter().map(String::as_str));
-    let mut cmd = support::command_as(who, support::nslab_path(), &args);
-    cmd.current_dir(dir).env("XDG_STATE_HOME", dir.join("state")).env_remove("LC_ALL").env_remove("LC_MESSAGES").env_remove("LANG");
-    let out = cmd.output().unwrap();
-    (out.status.code(), format!("{}{}", stdout(&out), support::stderr(&out)))
+    run_json_on(who, dir, &args, &[])
 }
 
 /// The whole Chinese curriculum — every lesson `lessons/zh/` holds, so the
