@@ -212,12 +212,15 @@ fn run_json(who: As, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (Option
     run_json_on(who, dir, &[args, &["."]].concat(), env)
 }
 
-/// Runs `nslab run --yes --format json ARGS` as `who` in `dir`, with `env`
-/// (and none of the caller's language variables).
+/// Runs `nslab run --yes --format json ARGS` as `who` in `dir`, with `env`.
 fn run_json_on(who: As, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String) {
-    let mut all = vec!["run", "--yes", "--format", "json"];
-    all.extend_from_slice(args);
-    let mut cmd = support::command_as(who, support::nslab_path(), &all);
+    run_nslab(who, dir, &[&["run", "--yes", "--format", "json"], args].concat(), env)
+}
+
+/// Runs `nslab ARGS` as `who` in `dir`, its progress in `dir/state`, with
+/// `env` and none of the caller's language variables.
+fn run_nslab(who: As, dir: &Path, all: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String) {
+    let mut cmd = support::command_as(who, support::nslab_path(), all);
     cmd.current_dir(dir).env("XDG_STATE_HOME", dir.join("state")).env_remove("LC_ALL").env_remove("LC_MESSAGES").env_remove("LANG");
     for (k, v) in env {
         cmd.env(k, v);
@@ -277,16 +280,7 @@ fn nslab_new_lang_zh_writes_a_lesson_and_its_translation_that_check_clean() {
 /// Runs `nslab run --yes ARGS` on lesson 1 (the folder: each language takes
 /// its own file) as the caller, with `env` and no locale of the test's own.
 fn run_words(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String) {
-    let mut all = vec!["run", "--yes", "--color", "never"];
-    all.extend_from_slice(args);
-    all.push(".");
-    let mut cmd = support::command_as(As::Caller, support::nslab_path(), &all);
-    cmd.current_dir(dir).env("XDG_STATE_HOME", dir.join("state")).env_remove("LC_ALL").env_remove("LC_MESSAGES").env_remove("LANG");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().unwrap();
-    (out.status.code(), format!("{}{}", stdout(&out), support::stderr(&out)))
+    run_nslab(As::Caller, dir, &[&["run", "--yes", "--color", "never"], args, &["."]].concat(), env)
 }
 
 #[test]

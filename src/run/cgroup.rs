@@ -48,39 +48,25 @@ impl LabCgroup {
     /// the calling process into it. `Ok(None)` when nslab may make none here
     /// (not root and nothing delegated, or no such controllers).
     pub fn enter() -> io::Result<Option<LabCgroup>> {
-        let own = std::fs::read_to_string("/proc/self/cgroup")?;
-        let mounts = std::fs::read_to_string("/proc/self/mountinfo")?;
+        let places = Places::read()?;
         // The pid names the worker (for `sweep`); the clock tells apart
         // workers with one pid in different pid namespaces.
         let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
         let name = format!("{PREFIX}{}-{nanos:09}", std::process::id());
-        // cgroup v2, below a cgroup that hands both controllers down: our
-        // own (possible only at the root of the hierarchy we see, where
-        // members and controllers may be together), else, as root, that root.
-        if let (Some((mnt, root)), Some(path)) = (mount_of(&mounts, None), cgroup_of(&own, None))
-            && let Some(ours) = locate(&mnt, &root, path)
-        {
-            for parent in [ours, mnt.clone()] {
-                let controls = std::fs::read_to_string(parent.join("cgroup.subtree_control")).unwrap_or_default();
-                if has_both(&controls) && writable(&parent) {
-                    let dir = parent.join(&name);
-                    return make(&[(dir, parent)], "cgroup v2", &[("memory.max", MEMORY_MAX), ("pids.max", PIDS_MAX)]).map(Some);
-                }
+        for parent in places.v2 {
+            let controls = std::fs::read_to_string(parent.join("cgroup.subtree_control")).unwrap_or_default();
+            if has_both(&controls) && writable(&parent) {
+                let dir = parent.join(&name);
+                return make(&[(dir, parent)], "cgroup v2", &[("memory.max", MEMORY_MAX), ("pids.max", PIDS_MAX)]).map(Some);
             }
         }
-        // cgroup v1: a memory and a pids hierarchy.
-        let mut dirs = Vec::new();
-        for controller in ["memory", "pids"] {
-            let (Some((mnt, root)), Some(path)) = (mount_of(&mounts, Some(controller)), cgroup_of(&own, Some(controller))) else {
-                return Ok(None);
-            };
-            let Some(parent) = locate(&mnt, &root, path) else { return Ok(None) };
-            if !writable(&parent) {
-                return Ok(None);
+        match places.v1 {
+            Some(parents) if parents.iter().all(|p| writable(p)) => {
+                let dirs: Vec<(PathBuf, PathBuf)> = parents.into_iter().map(|p| (p.join(&name), p)).collect();
+                make(&dirs, "cgroup v1", &[("memory.limit_in_bytes", MEMORY_MAX), ("pids.max", PIDS_MAX)]).map(Some)
             }
-            dirs.push((parent.join(&name), parent));
+            _ => Ok(None),
         }
-        make(&dirs, "cgroup v1", &[("memory.limit_in_bytes", MEMORY_MAX), ("pids.max", PIDS_MAX)]).map(Some)
     }
 
     /// The directories, for the doctor and tests.
@@ -107,7 +93,7 @@ impl Drop for LabCgroup {
 /// an RCU grace period (about 16 ms here), and one, on the way in, is enough.
 pub fn remove_of(pid: u32) {
     let prefix = format!("{PREFIX}{pid}-");
-    for parent in parents() {
+    for parent in Places::all() {
         let Ok(entries) = std::fs::read_dir(&parent) else { continue };
         for entry in entries.flatten() {
             if entry.file_name().to_str().is_some_and(|n| n.starts_with(&prefix)) {
@@ -117,23 +103,36 @@ pub fn remove_of(pid: u32) {
     }
 }
 
-/// Every directory a lab's cgroup may be made in, from this process's own
-/// cgroups (a worker's, before it moves, are its parent's).
-fn parents() -> Vec<PathBuf> {
-    let (Ok(own), Ok(mounts)) = (std::fs::read_to_string("/proc/self/cgroup"), std::fs::read_to_string("/proc/self/mountinfo")) else {
-        return Vec::new();
-    };
-    let mut found = Vec::new();
-    if let (Some((mnt, root)), Some(path)) = (mount_of(&mounts, None), cgroup_of(&own, None)) {
-        found.extend(locate(&mnt, &root, path));
-        found.push(mnt);
+/// Where a lab's cgroup may be made, from this process's own cgroups (a
+/// worker's, before it moves, are its parent's).
+struct Places {
+    /// cgroup v2: below our own cgroup (possible only at the root of the
+    /// hierarchy we see, where members and controllers may be together),
+    /// else, as root, below that root.
+    v2: Vec<PathBuf>,
+    /// cgroup v1: our cgroups in the `memory` and the `pids` hierarchy,
+    /// when both are there.
+    v1: Option<Vec<PathBuf>>,
+}
+
+impl Places {
+    fn read() -> io::Result<Places> {
+        let own = std::fs::read_to_string("/proc/self/cgroup")?;
+        let mounts = std::fs::read_to_string("/proc/self/mountinfo")?;
+        let ours = |controller| {
+            let (mnt, root) = mount_of(&mounts, controller)?;
+            let path = cgroup_of(&own, controller)?;
+            locate(&mnt, &root, path).map(|dir| (dir, mnt))
+        };
+        let v2 = ours(None).map(|(dir, mnt)| vec![dir, mnt]).unwrap_or_default();
+        let v1 = ["memory", "pids"].into_iter().map(|c| ours(Some(c)).map(|(dir, _)| dir)).collect();
+        Ok(Places { v2, v1 })
     }
-    for controller in ["memory", "pids"] {
-        if let (Some((mnt, root)), Some(path)) = (mount_of(&mounts, Some(controller)), cgroup_of(&own, Some(controller))) {
-            found.extend(locate(&mnt, &root, path));
-        }
+
+    /// Every one of them.
+    fn all() -> Vec<PathBuf> {
+        Places::read().map(|p| p.v2.into_iter().chain(p.v1.into_iter().flatten()).collect()).unwrap_or_default()
     }
-    found
 }
 
 /// Creates `dirs`, writes `limits` into whichever has each file, then moves

@@ -97,7 +97,13 @@ impl Session {
         init.new_namespaces([NsKind::Mnt].into_iter().collect(), Creation::Clone).receive_mounts(true).mount_proc(true);
         init.stdio(Stdio::Null, Stdio::Null, Stdio::Null);
         let lab_init = init.start()?;
-        Ok(Session {
+        Ok(Session::around(lab_init, run_dir))
+    }
+
+    /// A session of the lab whose init is `lab_init`, with nothing started
+    /// or pinned yet, and no sandbox until the caller says what it is.
+    fn around(lab_init: Process, run_dir: PathBuf) -> Session {
+        Session {
             lab_init,
             sandbox: None,
             exe: None,
@@ -108,7 +114,7 @@ impl Session {
             run_dir,
             checker: None,
             cgroup: None,
-        })
+        }
     }
 
     /// Moves this (single-threaded, dedicated worker) process into a mount
@@ -173,18 +179,11 @@ impl Session {
         let pid_ns = ns::view::ns_path(&ns::view::proc_root(), lab_init.pid(), NsKind::Pid);
         ns::sys::setns_path(&pid_ns, NsKind::Pid).map_err(SessionError::Lab)?;
         super::sandbox::limit().map_err(SessionError::Lab)?;
-        Ok(Session {
-            lab_init,
-            sandbox: Some(ids),
-            exe: Some(staged.exe.clone()),
-            staged: Some(staged),
-            processes: BTreeMap::new(),
-            pins: BTreeMap::new(),
-            captures: BTreeMap::new(),
-            run_dir,
-            checker: None,
-            cgroup: None,
-        })
+        let mut session = Session::around(lab_init, run_dir);
+        session.sandbox = Some(ids);
+        session.exe = Some(staged.exe.clone());
+        session.staged = Some(staged);
+        Ok(session)
     }
 
     /// Enters a lab: a sandbox, or with `sandbox == false` (`--no-sandbox`)
