@@ -114,9 +114,17 @@ impl Spinner {
         set_timer(None);
         FD.store(-1, Ordering::SeqCst);
         if let Some(previous) = self.previous.take() {
-            // SAFETY: puts back the disposition found at start.
+            use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction};
+            // A SIGALRM the timer raised just before it was disarmed may
+            // still be pending: ignoring the signal discards it (POSIX), so
+            // that the default disposition put back next cannot end the
+            // process with it (seen: a test run killed by SIGALRM).
+            let ignore = SigAction::new(SigHandler::SigIgn, SaFlags::empty(), SigSet::empty());
+            // SAFETY: SIG_IGN installs no code; then the disposition found at
+            // start is put back.
             unsafe {
-                let _ = nix::sys::signal::sigaction(nix::sys::signal::Signal::SIGALRM, &previous);
+                let _ = sigaction(Signal::SIGALRM, &ignore);
+                let _ = sigaction(Signal::SIGALRM, &previous);
             }
         }
         if DRAWN.swap(false, Ordering::SeqCst) {
